@@ -1,0 +1,404 @@
+"""The shell's own verbs: help, exit, set/unset, connect/use/close/status, echo, sleep."""
+
+from __future__ import annotations
+
+import os
+import time
+import urllib.parse
+from typing import Any
+
+from shell.errors import NotFound, OpshError, UsageError
+from shell.handles import ConnectRequest, Handle, split_url
+from shell.result import Result
+from shell.session import Session
+from shell.spec import Args, Command, Kind, arg, command, opt
+
+# ---------------------------------------------------------------- help
+
+
+@command(
+    "help",
+    area="shell",
+    aliases=("?",),
+    summary="list commands by area, or show one command's usage and examples",
+    params=(arg("command", Kind.COMMAND, required=False, multiple=True, help="a command (and subcommand)"),),
+    examples=("help", "help ls", "help archive extract"),
+)
+def help_cmd(session: Session, args: Args) -> Result:
+    if not args.command:
+        return Result.of_text(_overview(session))
+    cmd = session.registry.get(args.command[0])
+    prefix = cmd.name + " "
+    for word in args.command[1:]:
+        sub = cmd.subcommand(word)
+        if sub is None:
+            raise NotFound(
+                f"{cmd.name} has no subcommand {word!r}", f"one of: {', '.join(s.name for s in cmd.subcommands)}"
+            )
+        prefix, cmd = prefix + sub.name + " ", sub
+    return Result.of_text(command_help(cmd, prefix[: -len(cmd.name) - 1]))
+
+
+def _overview(session: Session) -> str:
+    lines = ["opsh commands by area (`help CMD` for usage and examples):", ""]
+    width = max((len(c.name) for _, cmds in session.registry.by_area() for c in cmds), default=8)
+    for area, cmds in session.registry.by_area():
+        lines.append(f"{area}:")
+        lines += [f"  {c.name.ljust(width)}  {c.summary}" for c in cmds]
+        lines.append("")
+    lines += [
+        "Everywhere: `!cmd` runs a local shell command; `${name}` expands a variable;",
+        "`> file`, `>> file`, `| cmd` (or `\\> file`, `\\| cmd` in any mode) redirect output;",
+        "`--format table|vertical|json|csv|plain` on any command; `\\cmd` runs a shell command",
+        "inside a backend mode, `\\q` goes back to local; Ctrl-C cancels, Ctrl-D exits.",
+    ]
+    return "\n".join(lines)
+
+
+def command_help(cmd: type[Command], prefix: str = "") -> str:
+    """usage, summary, parameters, subcommands and examples of one command."""
+    lines = [f"usage: {cmd.usage_line(prefix + ' ' if prefix else '')}", "", cmd.summary]
+    if cmd.aliases:
+        lines.append(f"aliases: {', '.join(cmd.aliases)}")
+    if cmd.subcommands:
+        lines += ["", "subcommands:"]
+        width = max(len(s.name) for s in cmd.subcommands)
+        lines += [f"  {s.name.ljust(width)}  {s.summary}" for s in cmd.subcommands]
+    described = [p for p in cmd.params if p.help]
+    if described:
+        lines += ["", "parameters:"]
+        labels = [
+            ", ".join(p.flags) + (f" {p.metavar or p.name.upper()}" if p.takes_value else "") if p.is_option else p.name
+            for p in described
+        ]
+        width = max(len(label) for label in labels)
+        for label, param in zip(labels, described, strict=True):
+            default = f" (default: {param.default})" if param.default not in (None, False, [], ()) else ""
+            lines.append(f"  {label.ljust(width)}  {param.help}{default}")
+    if cmd.examples:
+        lines += ["", "examples:"]
+        lines += [f"  {e}" for e in cmd.examples]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- leaving
+
+
+@command(
+    "exit",
+    area="shell",
+    aliases=("quit",),
+    summary="leave opsh (Ctrl-D does the same)",
+    params=(arg("code", Kind.INT, required=False, default=0, help="exit status"),),
+    examples=("exit", "exit 3"),
+)
+def exit_cmd(session: Session, args: Args) -> Result:
+    session.exit_code = args.code
+    return Result.empty()
+
+
+@command("q", area="shell", summary="back to the local mode", hidden=True)
+def back_to_local(session: Session, args: Args) -> Result:
+    session.use("local")
+    return Result.empty(status="local mode")
+
+
+# ---------------------------------------------------------------- settings and variables
+
+
+@command(
+    "set",
+    area="shell",
+    summary="show or change settings (format, pager, timeout, fanout, confirm, color) and variables",
+    params=(
+        arg("name", Kind.NAME, required=False, help="a setting or variable name"),
+        arg("value", Kind.REST, required=False, help="new value; for a variable, the rest of the line"),
+    ),
+    examples=("set", "set format json", "set pager off", "set timeout 10s", "set env prod", "echo ${env}"),
+)
+def set_cmd(session: Session, args: Args) -> Result:
+    if args.name is None:
+        return _all_settings(session)
+    name, value = args.name, " ".join(args.value)
+    if name in session.settings:
+        if not args.value:
+            return Result.of_text(session.settings.display(name))
+        session.settings.set(name, value)
+        return Result.empty(status=f"{name} = {session.settings.display(name)}")
+    if not args.value:
+        if name not in session.variables:
+            raise NotFound(f"no setting or variable named {name!r}", "`set` lists them")
+        return Result.of_text(session.variables[name])
+    session.set_variable(name, value)
+    return Result.empty()
+
+
+def _all_settings(session: Session) -> Result:
+    rows: list[list[Any]] = []
+    for name, spec in session.settings.specs.items():
+        rows.append([name, session.settings.display(name), "setting", spec.help])
+    for name, value in sorted(session.variables.items()):
+        rows.append([name, value, "variable", ""])
+    return Result.table(["name", "value", "kind", "about"], rows)
+
+
+@command(
+    "unset",
+    area="shell",
+    summary="remove a variable, or reset a setting to its default",
+    params=(arg("name", Kind.NAME, multiple=True),),
+    examples=("unset env", "unset format"),
+)
+def unset_cmd(session: Session, args: Args) -> Result:
+    for name in args.name:
+        if name in session.settings:
+            session.settings.reset(name)
+        elif session.variables.pop(name, None) is None:
+            raise NotFound(f"no setting or variable named {name!r}")
+    return Result.empty()
+
+
+@command(
+    "echo",
+    area="shell",
+    summary="print its arguments (variables expanded)",
+    params=(arg("words", Kind.REST, required=False),),
+    examples=("echo hello", "echo ${host:-none}", "echo report > out.txt"),
+)
+def echo_cmd(session: Session, args: Args) -> Result:
+    return Result.of_text(" ".join(args.words))
+
+
+@command(
+    "sleep",
+    area="shell",
+    summary="wait (Ctrl-C cancels); useful in scripts",
+    params=(arg("duration", Kind.DURATION, help="30, 1.5, 500ms, 2m"),),
+    examples=("sleep 2", "sleep 500ms"),
+)
+def sleep_cmd(session: Session, args: Args) -> Result:
+    deadline = time.monotonic() + args.duration
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, 0.1))
+    return Result.empty()
+
+
+# ---------------------------------------------------------------- handles
+
+
+@command(
+    "connect",
+    area="shell",
+    summary="open a connection and switch to its mode",
+    params=(
+        arg(
+            "target",
+            Kind.URL,
+            help="a URL (mysql://, sqlite:///, redis://, mongodb://, memcache://, tarantool://, ssh://)"
+            " or a configured name",
+        ),
+        arg("alias", Kind.TEXT, required=False, multiple=True, metavar="as NAME", help="handle name"),
+        opt("--readonly", help="refuse writes on this handle"),
+        opt("--tag", kind=Kind.TEXT, help="label shown in the prompt (e.g. prod)"),
+        opt("--accept-new", help="trust an unknown SSH host key (never a changed one)"),
+        opt("--background", help="open without switching to its mode"),
+    ),
+    examples=(
+        "connect sqlite:///tmp/app.db",
+        "connect mysql://app@127.0.0.1:3306/shop as shop",
+        "connect redis://127.0.0.1:6379/0",
+        "connect mongodb://127.0.0.1:27017/test",
+        "connect ssh://deploy@web1:22",
+        "connect shop            # a [connections.shop] entry of the config",
+    ),
+)
+def connect_cmd(session: Session, args: Args) -> Result:
+    name = _alias(args.alias)
+    handle = open_connection(session, args.target, name, args.readonly, args.tag, args.accept_new)
+    session.add_handle(handle, make_current=not args.background)
+    return Result.empty(status=f"connected: {handle.name} ({handle.kind} {handle.endpoint})")
+
+
+def _alias(words: list[str]) -> str | None:
+    if not words:
+        return None
+    if words[0] == "as":
+        words = words[1:]
+    if len(words) != 1:
+        raise UsageError("write `connect URL as NAME`")
+    return words[0]
+
+
+def open_connection(
+    session: Session,
+    target: str,
+    name: str | None = None,
+    readonly: bool = False,
+    tag: str | None = None,
+    accept_new: bool = False,
+) -> Handle:
+    """Resolve a URL or a name to a backend's connector and open a handle (not yet added)."""
+    url, conf_password, config_name = _resolve(session, target)
+    conf = session.config.connections.get(config_name) if config_name else None
+    scheme = urllib.parse.urlsplit(url).scheme.lower()
+    connector = session.registry.connectors.get(scheme)
+    if connector is None:
+        known = ", ".join(f"{s}://" for s in sorted(session.registry.connectors)) or "none"
+        raise UsageError(
+            f"unknown connection scheme {scheme + '://' if scheme else 'in ' + repr(target)}", f"known: {known}"
+        )
+    clean, password = split_url(url)
+    parts = urllib.parse.urlsplit(clean)
+    handle_name = name or config_name or session.unique_handle_name(_derived_name(parts))
+    if handle_name in session.handles:
+        raise UsageError(
+            f"a handle named {handle_name!r} is already open", "close it first, or pick another name with `as NAME`"
+        )
+    user = urllib.parse.unquote(parts.username or "") or os.environ.get("USER", "")
+    request = ConnectRequest(
+        url=clean,
+        name=handle_name,
+        parts=parts,
+        password=password if password is not None else conf_password,
+        readonly=readonly or bool(conf and conf.readonly),
+        tag=tag or (conf.tag if conf else None),
+        options={k: v[-1] for k, v in urllib.parse.parse_qs(parts.query).items()},
+        accept_new=accept_new,
+        ask_password=lambda: session.secret(f"password for {user}@{parts.hostname or handle_name}: "),
+    )
+    return connector(session, request)
+
+
+def _resolve(session: Session, target: str) -> tuple[str, str | None, str | None]:
+    """(url, password from the environment, config name) for a URL or a name."""
+    if "://" in target:
+        return target, None, None
+    conf = session.config.connections.get(target)
+    if conf is not None:
+        password = None
+        if conf.password_env:
+            password = os.environ.get(conf.password_env)
+            if password is None:
+                raise OpshError(f"connection {target}: environment variable {conf.password_env} is not set")
+        return conf.url, password, target
+    for resolver in session.registry.resolvers:
+        url = resolver(session, target)
+        if url:
+            return url, None, None
+    raise NotFound(
+        f"unknown connection {target!r}",
+        "give a URL like redis://host:6379, or define [connections." + target + "] in the config",
+    )
+
+
+def _derived_name(parts: urllib.parse.SplitResult) -> str:
+    path = urllib.parse.unquote(parts.path).rstrip("/").rsplit("/", 1)[-1]
+    stem = path.rsplit(".", 1)[0] if "." in path else path
+    if stem and not stem.isdigit():
+        return stem
+    return parts.hostname or parts.scheme
+
+
+@command(
+    "use",
+    area="shell",
+    summary="make a handle current (bare lines go to it); `use local` goes back",
+    params=(arg("name", Kind.HANDLE),),
+    examples=("use shop", "use local"),
+)
+def use_cmd(session: Session, args: Args) -> Result:
+    session.use(args.name)
+    return Result.empty(status=f"now in {args.name}")
+
+
+@command(
+    "close",
+    area="shell",
+    summary="close a handle, or all of them",
+    params=(arg("name", Kind.HANDLE, multiple=True, metavar="NAME|all"),),
+    examples=("close shop", "close all"),
+)
+def close_cmd(session: Session, args: Args) -> Result:
+    if args.name == ["all"]:
+        count = len(session.handles)
+        session.close_all()
+        return Result.empty(status=f"closed {count} handle{'s' if count != 1 else ''}")
+    for name in args.name:
+        session.close_handle(name)
+    return Result.empty(status=f"closed {', '.join(args.name)}")
+
+
+@command(
+    "status",
+    area="shell",
+    summary="open handles: name, kind, endpoint, state and round-trip latency",
+    examples=("status", "status --format json"),
+)
+def status_cmd(session: Session, args: Args) -> Result:
+    import socket
+
+    rows: list[list[Any]] = [["local", "local", socket.gethostname(), "ready" + _mark(session, None), None]]
+    for handle in session.handles.values():
+        rows.append([handle.name, handle.kind, handle.endpoint, *_probe(handle, session)])
+    return Result.table(["name", "kind", "endpoint", "state", "latency_ms"], rows)
+
+
+def _mark(session: Session, name: str | None) -> str:
+    return " (current)" if session.current == name else ""
+
+
+def _probe(handle: Handle, session: Session) -> list[Any]:
+    started = time.perf_counter()
+    try:
+        handle.ping()
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a dead handle is a state to show, not a failure
+        from shell.errors import describe
+
+        return [f"down: {describe(exc).message}{_mark(session, handle.name)}", None]
+    latency = round((time.perf_counter() - started) * 1000, 2)
+    return [handle.state() + _mark(session, handle.name), latency]
+
+
+@command(
+    "config",
+    area="shell",
+    summary="where opsh keeps its config, history and hosts file; configured connections",
+    examples=("config",),
+)
+def config_cmd(session: Session, args: Args) -> Result:
+    paths = session.config.paths
+    rows = [
+        ["config file", str(paths.config_file), "exists" if paths.config_file.exists() else "absent"],
+        ["history", str(paths.history_file), "exists" if paths.history_file.exists() else "absent"],
+        ["hosts file", str(paths.hosts_file), "exists" if paths.hosts_file.exists() else "absent"],
+    ]
+    for name, conn in session.config.connections.items():
+        flags = ", ".join(
+            f
+            for f, on in (
+                ("readonly", conn.readonly),
+                (f"tag={conn.tag}", bool(conn.tag)),
+                (f"password from ${conn.password_env}", bool(conn.password_env)),
+            )
+            if on
+        )
+        rows.append([f"connection {name}", conn.url, flags])
+    return Result.table(["what", "where", "note"], rows)
+
+
+COMMANDS = (
+    help_cmd,
+    exit_cmd,
+    back_to_local,
+    set_cmd,
+    unset_cmd,
+    echo_cmd,
+    sleep_cmd,
+    connect_cmd,
+    use_cmd,
+    close_cmd,
+    status_cmd,
+    config_cmd,
+)

@@ -1,0 +1,1 @@
+"""Persistent history, recording, the script format and replay."""

@@ -1,0 +1,5 @@
+"""`python -m shell` runs opsh."""
+
+from shell.app import main
+
+raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""The `opsh` command: options, then a REPL, a `-c` string, a script file or piped stdin.
+
+Exit status: 0 when everything succeeded, 1 when a command failed, 2 for a usage error (of
+opsh itself or of a command), or the code given to `exit N`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from shell import __version__
+
+if TYPE_CHECKING:
+    from shell.dispatch import Engine
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="opsh",
+        description="An interactive shell for operations work: files, hosts, SQL, Redis, MongoDB, caches and queues.",
+        epilog=(
+            "examples:\n  opsh\n  opsh -c 'sys; ps python'\n  opsh deploy.opsh --var env=staging\n"
+            "  echo 'hash sha256 --text hi' | opsh"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("script", nargs="?", help="a .opsh script to replay")
+    parser.add_argument("-c", dest="commands", metavar="CMDS", help="run these commands (separated by ;) and exit")
+    parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="set a variable (repeatable)")
+    parser.add_argument("--yes", action="store_true", help="confirm dangerous actions (for scripts)")
+    parser.add_argument("--keep-going", action="store_true", help="in a script, go on after a failing line")
+    parser.add_argument("--format", choices=("table", "vertical", "json", "csv", "plain"), help="output format")
+    parser.add_argument("--config", type=Path, help="config file (default: the platform's config dir)")
+    parser.add_argument("--no-history", action="store_true", help="do not write the history file")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    parser.add_argument("--version", action="version", version=f"opsh {__version__}")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = build_parser().parse_args(argv)
+    try:
+        return _run(options)
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
+        return 130
+    finally:
+        _quiet_flush()
+
+
+def _run(options: argparse.Namespace) -> int:
+    from history.store import HistoryStore
+    from shell.config import Config, Paths
+    from shell.dispatch import Engine
+    from shell.errors import OpshError, describe
+    from shell.interact import BatchInteraction, TerminalInteraction
+    from shell.registry import Registry
+    from shell.session import Session
+
+    interactive = options.commands is None and options.script is None and sys.stdin.isatty()
+    io = TerminalInteraction(options.yes) if interactive else BatchInteraction(options.yes)
+    paths = Paths.default()
+    try:
+        config = Config.load(paths, options.config)
+        store = None if options.no_history else HistoryStore(paths.history_file)
+        session = Session(Registry.discover(), config, io, debug=options.debug, history=store)
+        for pair in options.var:
+            name, eq, value = pair.partition("=")
+            if not eq:
+                raise OpshError(f"--var {pair!r}: expected NAME=VALUE")
+            session.set_variable(name, value)
+        if options.format:
+            session.settings.set("format", options.format)
+    except OpshError as exc:
+        sys.stderr.write(describe(exc).line() + "\n")
+        return 2
+    engine = Engine(session)
+    try:
+        code = _dispatch(engine, options, interactive)
+    finally:
+        session.close_all()
+    return session.exit_code if session.exit_code is not None else code
+
+
+def _dispatch(engine: Engine, options: argparse.Namespace, interactive: bool) -> int:
+    from history.script import run_file
+
+    if options.commands is not None:
+        engine.feed(options.commands + "\n")
+        engine.finish()
+        return engine.exit_status()
+    if options.script is not None:
+        try:
+            run_file(engine, engine.session.path(options.script), keep_going=options.keep_going)
+        except Exception as exc:  # noqa: BLE001 - reported like any other failure
+            engine.report(exc)
+            return 1
+        return engine.exit_status()
+    if not interactive:
+        for line in sys.stdin:
+            engine.feed(line)
+            if engine.session.exit_code is not None:
+                break
+        engine.finish()
+        return engine.exit_status()
+    from shell.repl import run_repl
+
+    run_repl(engine)
+    return 0
+
+
+def _quiet_flush() -> None:
+    """A closed stdout (`opsh -c ... | head`) must not end in a traceback at exit."""
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,144 @@
+"""Tab completion: command names, subcommands, options and each parameter kind's candidates.
+
+The local completer reads the same spec the parser uses, so a new parameter is completable
+the moment it is declared. In a backend mode the handle's own completer answers (SQL schema,
+Redis keys), except on `\\` lines, which are shell commands again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+
+from shell import kinds
+from shell.argv import FORMATS
+from shell.lineparse import Token, tokenize
+from shell.spec import Args, Command, Kind, Param
+
+if TYPE_CHECKING:
+    from shell.session import Session
+
+
+class ShellCompleter(Completer):
+    """Delegates to the current mode; local commands are completed from their specs."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Completion]:
+        text = document.text_before_cursor
+        handle = self.session.current_handle
+        if handle is not None and not text.lstrip().startswith("\\"):
+            completer = handle.completer(self.session)
+            if completer is not None:
+                yield from completer.get_completions(document, complete_event)
+            return
+        if handle is not None:
+            text = text.lstrip()[1:]
+        for word, start, meta in local_candidates(self.session, text):
+            yield Completion(word, start_position=start, display_meta=meta)
+
+
+def local_candidates(session: Session, text: str) -> list[tuple[str, int, str]]:
+    """(candidate, start position relative to the cursor, meta) for the local line `text`."""
+    statement = _current_statement(text)
+    if statement.lstrip().startswith("!"):
+        return []
+    tokens = tokenize(statement, None, partial=True)
+    at_new_word = not statement or statement[-1].isspace() or (tokens and tokens[-1].op)
+    prefix_raw = "" if at_new_word else statement[tokens[-1].start :]
+    prefix = "" if at_new_word else tokens[-1].text
+    done = tokens if at_new_word else tokens[:-1]
+    found = _candidates(session, done, prefix)
+    start = -len(prefix_raw)
+    return [(_quote(word), start, meta) for word, meta in found]
+
+
+def _current_statement(text: str) -> str:
+    tokens = tokenize(text, None, partial=True)
+    for tok in reversed(tokens):
+        if tok.op and tok.text in (";", "|"):
+            return text[tok.end :].lstrip() if tok.text == ";" else "!"
+    return text.lstrip()
+
+
+def _candidates(session: Session, done: list[Token], prefix: str) -> Iterable[tuple[str, str]]:
+    if done and done[-1].op:
+        if done[-1].text in (">", ">>"):
+            return kinds.path_candidates(session, prefix)
+        return []
+    if not done:
+        return _command_names(session, prefix)
+    cmd = session.registry.find(done[0].text.lstrip("\\"))
+    if cmd is None:
+        return []
+    words = [t.text for t in done[1:]]
+    while cmd.subcommands and words and cmd.subcommand(words[0]):
+        cmd, words = cmd.subcommand(words[0]), words[1:]  # type: ignore[assignment]
+    if cmd.subcommands and not words:
+        subs = [(s.name, s.summary) for s in cmd.subcommands if s.name.startswith(prefix)]
+        if subs or not cmd.params:
+            return subs
+    return _param_candidates(session, cmd, words, prefix)
+
+
+def _command_names(session: Session, prefix: str) -> list[tuple[str, str]]:
+    registry = session.registry
+    return [(name, registry.commands[name].summary) for name in registry.names() if name.startswith(prefix)]
+
+
+def _param_candidates(session: Session, cmd: type[Command], words: list[str], prefix: str) -> Iterable[tuple[str, str]]:
+    options = {flag: p for p in cmd.params if p.is_option for flag in p.flags}
+    if words and words[-1] in options and options[words[-1]].takes_value:
+        return _for_param(session, cmd, options[words[-1]], prefix)
+    if words and words[-1] == "--format":
+        return [(f, "") for f in FORMATS if f.startswith(prefix)]
+    if prefix.startswith("-") and "--" not in words:
+        flags = [(f, p.help) for p in cmd.params if p.is_option for f in p.flags if f.startswith("--")]
+        flags += [("--format", "table|vertical|json|csv|plain"), ("--yes", "confirm dangerous actions")]
+        return [(f, h) for f, h in flags if f.startswith(prefix) and f not in words]
+    param = _positional_at(cmd, words, options)
+    if param is None:
+        return []
+    return _for_param(session, cmd, param, prefix)
+
+
+def _positional_at(cmd: type[Command], words: list[str], options: dict[str, Param]) -> Param | None:
+    positionals = [p for p in cmd.params if not p.is_option]
+    index = 0
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        if word.startswith("-") and word in options:
+            skip = options[word].takes_value
+            continue
+        if word == "--format":
+            skip = True
+            continue
+        if word.startswith("-") and word != "-":
+            continue
+        if index < len(positionals) and not positionals[index].multiple and positionals[index].kind is not Kind.REST:
+            index += 1
+    return positionals[index] if index < len(positionals) else None
+
+
+def _for_param(session: Session, cmd: type[Command], param: Param, prefix: str) -> Iterable[tuple[str, str]]:
+    try:
+        special = cmd().complete(session, Args(), param, prefix)
+    except Exception:  # noqa: BLE001 - a completer failing must never break typing
+        special = None
+    if special is not None:
+        return [(c, "") if isinstance(c, str) else c for c in special]
+    try:
+        return list(kinds.candidates(session, param, prefix))
+    except Exception:  # noqa: BLE001
+        return []
+
+
+def _quote(word: str) -> str:
+    return word.replace(" ", "\\ ") if " " in word else word

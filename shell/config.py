@@ -1,0 +1,101 @@
+"""The config file (TOML) and where opsh keeps its files.
+
+`OPSH_HOME` points everything (config, history, hosts file) at one directory: tests use it to
+run against a throwaway home, and users can use it to keep several setups apart.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shell.errors import OpshError
+
+
+@dataclass(frozen=True)
+class Paths:
+    config_dir: Path
+    data_dir: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+    @property
+    def history_file(self) -> Path:
+        return self.data_dir / "history.jsonl"
+
+    @property
+    def hosts_file(self) -> Path:
+        return self.config_dir / "hosts.toml"
+
+    @classmethod
+    def default(cls) -> Paths:
+        home = os.environ.get("OPSH_HOME")
+        if home:
+            base = Path(home).expanduser()
+            return cls(base, base)
+        import platformdirs
+
+        return cls(Path(platformdirs.user_config_dir("opsh")), Path(platformdirs.user_data_dir("opsh")))
+
+
+@dataclass(frozen=True)
+class ConnectionConfig:
+    """A named connection: `connect NAME` opens `url` with these properties."""
+
+    name: str
+    url: str
+    password_env: str | None = None
+    readonly: bool = False
+    tag: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Config:
+    paths: Paths
+    settings: dict[str, Any] = field(default_factory=dict)
+    connections: dict[str, ConnectionConfig] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, paths: Paths | None = None, file: Path | None = None) -> Config:
+        paths = paths or Paths.default()
+        path = file or paths.config_file
+        if not path.exists():
+            return cls(paths)
+        import tomllib  # only when there is a config file: it costs startup time
+
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise OpshError(f"config {path}: {exc}") from None
+        return cls(paths, dict(raw.get("settings", {})), _connections(raw, path), _groups(raw, path), raw)
+
+
+def _connections(raw: dict[str, Any], path: Path) -> dict[str, ConnectionConfig]:
+    out: dict[str, ConnectionConfig] = {}
+    for name, body in raw.get("connections", {}).items():
+        if not isinstance(body, dict) or "url" not in body:
+            raise OpshError(f"config {path}: [connections.{name}] needs a url")
+        extra = {k: v for k, v in body.items() if k not in {"url", "password_env", "readonly", "tag"}}
+        if "password" in extra:
+            raise OpshError(
+                f"config {path}: [connections.{name}] has a plain password",
+                'use password_env = "VAR" or let opsh prompt',
+            )
+        out[name] = ConnectionConfig(
+            name, str(body["url"]), body.get("password_env"), bool(body.get("readonly", False)), body.get("tag"), extra
+        )
+    return out
+
+
+def _groups(raw: dict[str, Any], path: Path) -> dict[str, str]:
+    groups = raw.get("groups", {})
+    if not isinstance(groups, dict):
+        raise OpshError(f'config {path}: [groups] must be a table of name = "hosts"')
+    return {str(k): str(v) if not isinstance(v, list) else ",".join(map(str, v)) for k, v in groups.items()}

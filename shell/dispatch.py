@@ -1,0 +1,389 @@
+"""From typed text to rendered output: the one path every line takes.
+
+Typed lines, `-c` strings, script lines and piped stdin all go through `Engine.feed()`. The
+current mode decides where the first statement ends; the statement runs (a local command, a
+`!shell` line, or the current backend's `execute()`); its Result is rendered to the screen,
+a file or a pipe; errors are printed here and only here. After a mode switch the rest of the
+text belongs to the new mode.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TextIO
+
+from shell import argv
+from shell.errors import Cancelled, UsageError, describe
+from shell.handles import Handle
+from shell.lineparse import (
+    Redirect,
+    expand_text,
+    extract_redirect,
+    split_backslash_redirect,
+    split_first,
+    tokenize,
+)
+from shell.output import FileSink, OutputClosed, PipeSink, Sink, StreamSink, TerminalSink
+from shell.redact import redact
+from shell.render import render
+from shell.result import Result
+from shell.session import Session
+
+_EXTENSION_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".tsv": "plain"}
+
+
+@dataclass
+class StatementRecord:
+    """What observers (recording, transcripts) learn about each statement that ran."""
+
+    source: str  # the statement as written, terminator included, secrets redacted
+    mode: str  # "local" or the handle name it ran in
+    mode_after: str
+    ok: bool
+    exit_code: int
+    seconds: float
+    output: str | None  # rendered output, when the engine captures it
+    error: str | None
+
+
+class TeeSink(Sink):
+    """Writes to the real sink and keeps a plain copy (for transcripts)."""
+
+    def __init__(self, inner: Sink) -> None:
+        self.inner = inner
+        self.color = inner.color
+        self.width = inner.width
+        self.is_terminal = inner.is_terminal
+        self.copy = io.StringIO()
+        self.plain = StreamSink(self.copy)
+
+    def write(self, text: str) -> None:
+        self.copy.write(text)
+        self.inner.write(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class Engine:
+    """Runs text in a session and keeps score of failures for the exit status."""
+
+    def __init__(self, session: Session, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        self.session = session
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.pending = ""
+        self.failures = 0
+        self.usage_errors = 0
+        self.capture = False
+        self.location: str | None = None  # "file.opsh:12" while a script runs
+
+    # ------------------------------------------------------------ input
+
+    def feed(self, text: str) -> bool:
+        """Run every complete statement in `text`; keep an unfinished one for the next feed."""
+        text = self.pending + text
+        self.pending = ""
+        ok = True
+        while text.strip() and self.session.exit_code is None:
+            split = self.next_statement(text)
+            if split is None:
+                self.pending = text if text.endswith("\n") else text + "\n"
+                break
+            statement, rest, shell_escape = split
+            source = text[: len(text) - len(rest)].strip()
+            ok = self.run_statement(statement, source, shell_escape) and ok
+            text = rest
+        return ok
+
+    def finish(self) -> bool:
+        """End of input: a statement still waiting for its terminator runs as it is."""
+        if not self.pending.strip():
+            self.pending = ""
+            return True
+        text, self.pending = self.pending, ""
+        handle = self.session.current_handle
+        if handle is None:
+            return self.feed(text)
+        return self.run_statement(text.strip(), text.strip(), False)
+
+    def next_statement(self, text: str) -> tuple[str, str, bool] | None:
+        """(statement, rest, is_shell_command) in the current mode, or None if unfinished."""
+        text = text.lstrip()
+        handle = self.session.current_handle
+        if handle is None:
+            statement, rest = split_first(text)
+            return statement, rest, True
+        if text.startswith("\\") and _backslash_word(text) not in handle.meta_commands:
+            line, newline, after = text.partition("\n")
+            statement, rest = split_first(line)
+            return statement, rest + newline + after if rest else after, True
+        split = handle.next_statement(text)
+        if split is None:
+            return None
+        return split[0], split[1], False
+
+    def input_complete(self, text: str) -> bool:
+        """Whether Enter should run `text` now (False: the mode wants more lines)."""
+        if self.session.current_handle is None:
+            return not text.rstrip("\n").endswith("\\") or text.rstrip().endswith("\\\\")
+        remaining = text
+        while remaining.strip():
+            split = self.next_statement(remaining)
+            if split is None:
+                return False
+            remaining = split[1]
+        return True
+
+    # ------------------------------------------------------------ statements
+
+    def run_statement(self, statement: str, source: str, shell_escape: bool) -> bool:
+        session = self.session
+        mode = session.current or "local"
+        started = time.monotonic()
+        error: str | None = None
+        exit_code = 0
+        captured: list[str] = []
+        try:
+            handle = None if shell_escape else session.current_handle
+            result_ok = self._run(statement, handle, captured)
+            exit_code = 0 if result_ok else 1
+        except KeyboardInterrupt:
+            self._cancel_current(shell_escape)
+            error = self.report(Cancelled("cancelled"))
+            exit_code = 130
+        except Exception as exc:  # noqa: BLE001 - the single place where errors become messages
+            error = self.report(exc)
+            exit_code = describe(exc).exit_code
+        seconds = time.monotonic() - started
+        ok = exit_code == 0
+        if not ok:
+            self.failures += 1
+        session.last.line = source
+        session.last.ok = ok
+        session.last.seconds = seconds
+        session.last.exit_code = exit_code
+        if error:
+            session.last.status = error
+        record = StatementRecord(
+            redact(source),
+            mode,
+            session.current or "local",
+            ok,
+            exit_code,
+            seconds,
+            "".join(captured) if self.capture else None,
+            error,
+        )
+        for observer in list(session.observers):
+            observer(record)
+        return ok
+
+    def _run(self, statement: str, handle: Handle | None, captured: list[str]) -> bool:
+        if handle is None:
+            return self._run_local(statement, captured)
+        expanded = expand_text(statement, self.session.lookup)
+        body, redirect = split_backslash_redirect(expanded)
+        result = handle.execute(self.session, body)
+        return self.emit(result, None, redirect, captured)
+
+    def _run_local(self, statement: str, captured: list[str]) -> bool:
+        text = statement.strip()
+        if not text:
+            return True
+        if text.startswith("!"):
+            return self._run_shell(expand_text(text[1:], self.session.lookup))
+        text, slash_redirect = split_backslash_redirect(text)
+        tokens = tokenize(text, self.session.lookup)
+        tokens, redirect = extract_redirect(tokens, text)
+        if redirect and slash_redirect:
+            raise UsageError("two redirections on one line")
+        redirect = redirect or slash_redirect
+        if not tokens:
+            if redirect:
+                raise UsageError("nothing to redirect")
+            return True
+        command = self.session.registry.get(tokens[0].text)
+        parsed = argv.parse(command, tokens[1:])
+        with self._assume_yes(parsed.yes):
+            result = parsed.command().run(self.session, parsed.args)
+        return self.emit(result, parsed.format, redirect, captured)
+
+    def _run_shell(self, command: str) -> bool:
+        if not command.strip():
+            raise UsageError("nothing to run after !", "e.g. !uptime")
+        self.out.flush()
+        proc = subprocess.Popen(command, shell=True, cwd=self.session.cwd)
+        try:
+            code = proc.wait()
+        except KeyboardInterrupt:
+            _stop_child(proc)
+            raise
+        self.session.last.status = f"exit {code}"
+        if code != 0:
+            self._status(f"exit status {code}")
+        return code == 0
+
+    @contextmanager
+    def _assume_yes(self, yes: bool) -> Iterator[None]:
+        before = self.session.io.assume_yes
+        self.session.io.assume_yes = before or yes
+        try:
+            yield
+        finally:
+            self.session.io.assume_yes = before
+
+    def _cancel_current(self, shell_escape: bool) -> None:
+        handle = None if shell_escape else self.session.current_handle
+        if handle is None:
+            return
+        try:
+            handle.cancel()
+        except Exception as exc:  # noqa: BLE001 - cancelling must never hide the interrupt
+            self.report(exc)
+
+    # ------------------------------------------------------------ output
+
+    def emit(self, result: Result, fmt: str | None, redirect: Redirect | None, captured: list[str]) -> bool:
+        """Render `result` (and what follows it) where the line asked; True unless it failed."""
+        ok = True
+        current: Result | None = result
+        while current is not None:
+            chosen = self._format_for(current, fmt, redirect)
+            started = time.monotonic()
+            sink = self._sink_for(redirect, current)
+            tee = TeeSink(sink) if self.capture else None
+            try:
+                count = render(current, chosen, tee or sink)
+            except OutputClosed:
+                count = 0
+            finally:
+                _close_quietly(current)
+                try:
+                    sink.close()
+                except OutputClosed:
+                    pass
+            if tee is not None:
+                captured.append(tee.copy.getvalue())
+            ok = ok and not current.failed
+            self._finish_status(current, count, time.monotonic() - started, redirect)
+            current = current.then() if current.then else None
+        return ok
+
+    def _format_for(self, result: Result, fmt: str | None, redirect: Redirect | None) -> str:
+        if fmt:
+            return fmt
+        if result.force_format:
+            return result.force_format
+        if redirect and redirect.kind != "|":
+            ext = os.path.splitext(redirect.target)[1].lower()
+            if ext in _EXTENSION_FORMATS:
+                return _EXTENSION_FORMATS[ext]
+        chosen = str(self.session.settings.get("format"))
+        if chosen == "table" and result.format_hint:
+            return result.format_hint
+        return chosen
+
+    def _sink_for(self, redirect: Redirect | None, result: Result) -> Sink:
+        if redirect is not None:
+            if redirect.kind == "|":
+                return PipeSink(redirect.target, self.session.cwd)
+            return FileSink(self.session.path(redirect.target), append=redirect.kind == ">>")
+        color = self._color(self.out)
+        if _isatty(self.out):
+            pager = bool(self.session.settings.get("pager")) and self.session.io.interactive and result.kind != "stream"
+            return TerminalSink(self.out, color, pager)
+        return StreamSink(self.out, color)
+
+    def _color(self, stream: TextIO) -> bool:
+        setting = self.session.settings.get("color")
+        if setting == "on":
+            return True
+        if setting == "off":
+            return False
+        return _isatty(stream) and not os.environ.get("NO_COLOR")
+
+    def _finish_status(self, result: Result, count: int, seconds: float, redirect: Redirect | None) -> None:
+        status = result.status
+        if not status and result.kind == "table":
+            status = f"{count} row{'s' if count != 1 else ''}"
+        if redirect is not None and redirect.kind != "|" and result.kind in ("table", "document"):
+            status = f"{status or 'output'} written to {redirect.target}"
+        self.session.last.status = status
+        if status:
+            self._status(status)
+
+    def _status(self, text: str) -> None:
+        """Status lines are for a person at the terminal; scripts and pipes get only results."""
+        if not (self.session.io.interactive and _isatty(self.err)):
+            return
+        color = self._color(self.err)
+        self.err.write(f"\x1b[2m{text}\x1b[0m\n" if color else f"{text}\n")
+        self.err.flush()
+
+    def report(self, exc: BaseException) -> str:
+        described = describe(exc)
+        if isinstance(exc, UsageError):
+            self.usage_errors += 1
+        line = described.line()
+        if self.location:
+            line = f"error: {self.location}: {line[len('error: ') :]}"
+        if self.session.debug:
+            self.err.write("".join(traceback.format_exception(exc)))
+        color = self._color(self.err)
+        self.out.flush()
+        self.err.write(f"\x1b[31m{line}\x1b[0m\n" if color else f"{line}\n")
+        self.err.flush()
+        return line
+
+    def exit_status(self) -> int:
+        if self.usage_errors:
+            return 2
+        return 1 if self.failures else 0
+
+
+def _backslash_word(text: str) -> str:
+    word = text.split(None, 1)[0] if text.strip() else ""
+    for end in (";",):
+        word = word.split(end, 1)[0]
+    return word
+
+
+def _close_quietly(result: Result) -> None:
+    """Close lazy producers (generators) so cursors and channels are released on cancel."""
+    for producer in (result.rows, result.stream):
+        close = getattr(producer, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:  # noqa: BLE001,S110 - closing a finished generator must not fail a command
+                pass
+
+
+def _stop_child(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        proc.wait(timeout=1)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    except KeyboardInterrupt:
+        proc.kill()
+        proc.wait()
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,169 @@
+"""Every expected failure, and the one place that turns any exception into a message.
+
+Commands raise OpshError subclasses; libraries raise their own exceptions. `describe()` maps
+both to the single line the user sees, so the wording of errors is decided here and nowhere
+else. Messages pass through `redact()` so a secret inside an exception text never reaches the
+screen.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from dataclasses import dataclass
+
+from shell.redact import redact
+
+
+class OpshError(Exception):
+    """An expected failure: printed as `error: <message> (<hint>)`, never with a traceback."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(OpshError):
+    """The line itself is wrong (unknown option, missing argument, bad value)."""
+
+    exit_code = 2
+
+
+class NotFound(OpshError):
+    """A named thing (command, handle, file, key, host) does not exist."""
+
+
+class ConnectError(OpshError):
+    """A connection could not be opened or was lost."""
+
+
+class AuthError(ConnectError):
+    """The server refused the credentials."""
+
+
+class BackendError(OpshError):
+    """The server answered with an error (SQL error, Redis error reply...)."""
+
+
+class ConfirmationRequired(OpshError):
+    """A dangerous action was not confirmed (declined, or no terminal and no --yes)."""
+
+
+class Cancelled(OpshError):
+    """The user interrupted the command with Ctrl-C."""
+
+    exit_code = 130
+
+
+class ReadOnly(OpshError):
+    """A write was refused because the handle is tagged readonly."""
+
+
+@dataclass(frozen=True)
+class Described:
+    """What the user is told about a failure."""
+
+    message: str
+    hint: str | None
+    exit_code: int
+    expected: bool
+
+    def line(self) -> str:
+        text = f"error: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return redact(text)
+
+
+def describe(exc: BaseException) -> Described:
+    """Turn any exception into the message shown to the user; `expected` False means a bug."""
+    if isinstance(exc, OpshError):
+        return Described(exc.message, exc.hint, exc.exit_code, True)
+    if isinstance(exc, KeyboardInterrupt):
+        return Described("cancelled", None, 130, True)
+    for matcher in (_describe_os_error, _describe_library_error):
+        found = matcher(exc)
+        if found is not None:
+            return found
+    return Described(
+        f"internal error: {type(exc).__name__}: {exc}",
+        "run with --debug for the traceback",
+        1,
+        False,
+    )
+
+
+_OS_MESSAGES = {
+    errno.ENOENT: "no such file or directory",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EEXIST: "already exists",
+    errno.EISDIR: "is a directory",
+    errno.ENOTDIR: "not a directory",
+    errno.ENOTEMPTY: "directory not empty",
+    errno.ECONNREFUSED: "connection refused",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ENETUNREACH: "network unreachable",
+    errno.ETIMEDOUT: "timed out",
+    errno.ENOSPC: "no space left on device",
+    errno.EXDEV: "cross-device link",
+    errno.ESRCH: "no such process",
+}
+
+
+def _describe_os_error(exc: BaseException) -> Described | None:
+    if isinstance(exc, (socket.timeout, TimeoutError)) and not getattr(exc, "errno", None):
+        return Described("timed out", None, 1, True)
+    if isinstance(exc, socket.gaierror):
+        return Described(f"cannot resolve host name ({exc.strerror})", None, 1, True)
+    if isinstance(exc, UnicodeDecodeError):
+        return Described("not text: the data is not valid UTF-8", "is it a binary file?", 1, True)
+    if not isinstance(exc, OSError):
+        return None
+    what = _OS_MESSAGES.get(exc.errno or -1) or exc.strerror or str(exc)
+    if exc.filename is not None:
+        what = f"{what}: {exc.filename}"
+        if exc.filename2 is not None:
+            what += f" -> {exc.filename2}"
+    return Described(what, None, 1, True)
+
+
+# Library exceptions are recognised by the module that defines them, so that describing an
+# error never imports a driver the session has not used yet.
+_LIBRARY_PREFIXES = {
+    "pymysql": "mysql",
+    "sqlite3": "sqlite",
+    "redis": "redis",
+    "pymongo": "mongodb",
+    "bson": "mongodb",
+    "paramiko": "ssh",
+    "pymemcache": "memcache",
+    "tarantool": "tarantool",
+    "tarfile": "archive",
+    "zipfile": "archive",
+    "gzip": "gzip",
+    "zlib": "compression",
+    "lzma": "compression",
+    "_lzma": "compression",
+    "bz2": "compression",
+    "_bz2": "compression",
+    "_compression": "compression",
+    "tomllib": "config",
+}
+
+
+def _describe_library_error(exc: BaseException) -> Described | None:
+    module = type(exc).__module__ or ""
+    root = module.split(".")[0]
+    area = _LIBRARY_PREFIXES.get(root)
+    if area is None and isinstance(exc, EOFError):
+        area = "compression"
+    if area is None:
+        return None
+    if root == "pymysql" and len(exc.args) >= 2 and isinstance(exc.args[0], int):
+        return Described(f"mysql {exc.args[0]}: {exc.args[1]}", None, 1, True)
+    text = str(exc) or type(exc).__name__
+    return Described(f"{area}: {text}", None, 1, True)

@@ -1,0 +1,146 @@
+"""Open connections (handles) and the mode each one gives the prompt.
+
+A Handle is both a connection (ping, close, state for `status`) and a mode: once it is current,
+bare lines go to `execute()`, split into statements by `next_statement()`, highlighted by
+`lexer()` and completed by `completer()`. Backends subclass Handle; the defaults below suit a
+line-oriented protocol (one command per line, `;` separates).
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from shell.errors import OpshError
+from shell.redact import redact_url
+
+if TYPE_CHECKING:
+    from prompt_toolkit.completion import Completer
+    from prompt_toolkit.lexers import Lexer
+
+    from shell.result import Result
+    from shell.session import Session
+
+
+@dataclass
+class ConnectRequest:
+    """What `connect` hands to a backend's connector; the password is never part of `url`."""
+
+    url: str
+    name: str
+    parts: urllib.parse.SplitResult
+    password: str | None = None
+    readonly: bool = False
+    tag: str | None = None
+    options: dict[str, str] = field(default_factory=dict)
+    accept_new: bool = False
+    # Asks for the password (hidden) when the server wants one and none was configured.
+    ask_password: Callable[[], str] | None = None
+
+    @property
+    def host(self) -> str:
+        return self.parts.hostname or "127.0.0.1"
+
+    @property
+    def user(self) -> str | None:
+        return urllib.parse.unquote(self.parts.username) if self.parts.username else None
+
+    def port(self, default: int) -> int:
+        try:
+            return self.parts.port or default
+        except ValueError:
+            raise OpshError(f"bad port in {self.url}") from None
+
+    @property
+    def path(self) -> str:
+        return urllib.parse.unquote(self.parts.path.lstrip("/"))
+
+    def get_password(self) -> str:
+        """The configured password, else a hidden prompt (or a clear error in scripts)."""
+        if self.password is None:
+            if self.ask_password is None:
+                raise OpshError("a password is required", "set password_env for this connection in the config")
+            self.password = self.ask_password()
+        return self.password
+
+
+def split_url(url: str) -> tuple[str, str | None]:
+    """(url without password, password or None)."""
+    parts = urllib.parse.urlsplit(url)
+    password = urllib.parse.unquote(parts.password) if parts.password is not None else None
+    return redact_url(url), password
+
+
+class Handle:
+    """Base of every backend connection; also the mode it gives the prompt."""
+
+    kind: str = "handle"
+    # Backslash words this mode handles itself (e.g. SQL's \d, \G, \timing) instead of the shell.
+    meta_commands: tuple[str, ...] = ()
+
+    def __init__(self, name: str, endpoint: str, *, readonly: bool = False, tag: str | None = None) -> None:
+        self.name = name
+        self.endpoint = endpoint
+        self.readonly = readonly
+        self.tag = tag
+        self.opened_at = time.time()
+
+    # -- connection
+    def ping(self) -> None:
+        """Raise if the connection is unusable; `status` times this call."""
+
+    def state(self) -> str:
+        return "open"
+
+    def close(self) -> None:
+        """Release the connection; must not raise."""
+
+    # -- mode
+    def prompt_label(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+    def toolbar(self) -> str:
+        """Extra mode state for the bottom toolbar (autocommit, db number...)."""
+        return ""
+
+    def lexer(self) -> Lexer | None:
+        return None
+
+    def completer(self, session: Session) -> Completer | None:
+        return None
+
+    def next_statement(self, text: str) -> tuple[str, str] | None:
+        """(first statement, rest) of `text`, or None when the statement is not finished yet."""
+        return split_unquoted(text, ";\n")
+
+    def execute(self, session: Session, statement: str) -> Result:
+        raise OpshError(f"{self.kind} handles take no statements", "use \\q to go back to local")
+
+    def cancel(self) -> None:
+        """Called after Ctrl-C interrupted `execute()`: stop the server-side work."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "endpoint": self.endpoint}
+
+
+def split_unquoted(text: str, separators: str) -> tuple[str, str]:
+    """Split at the first separator outside '...' and "..." (backslash escapes inside quotes)."""
+    quote = ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in separators:
+            return text[:i], text[i + 1 :]
+        i += 1
+    return text, ""

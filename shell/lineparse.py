@@ -1,0 +1,253 @@
+"""Reading a typed line: quoting, `${var}` expansion, `;` chaining and redirections.
+
+The tokenizer keeps each token's position in the source, so the same pass serves parsing,
+completion (which token is the cursor in?) and highlighting. Operators (`;`, `|`, `>`, `>>`)
+are only operators when unquoted and unescaped: `echo 'a;b'` is one command.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shell.errors import UsageError
+
+OPERATORS = (">>", ">", "|", ";")
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# lookup(name, default) -> value; default is None when the line gave no `:-default`.
+Lookup = Callable[[str, "str | None"], str]
+
+
+@dataclass(frozen=True)
+class Token:
+    """One word or operator: `text` is the value after quotes and expansion."""
+
+    text: str
+    start: int
+    end: int
+    quoted: bool = False
+    op: bool = False
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """Where a statement's output goes instead of the screen."""
+
+    kind: str  # ">", ">>" or "|"
+    target: str
+
+
+class _Scanner:
+    """Single pass over the source; `partial` tolerates unfinished input (for completion)."""
+
+    def __init__(self, source: str, lookup: Lookup | None, partial: bool) -> None:
+        self.src = source
+        self.lookup = lookup
+        self.partial = partial
+        self.pos = 0
+        self.tokens: list[Token] = []
+
+    def run(self) -> list[Token]:
+        src = self.src
+        while self.pos < len(src):
+            ch = src[self.pos]
+            if ch.isspace():
+                self.pos += 1
+            elif ch == "#":
+                break  # a comment runs to the end of the line
+            elif src.startswith(">>", self.pos):
+                self._op(">>")
+            elif ch in ">|;":
+                self._op(ch)
+            else:
+                self._word()
+        return self.tokens
+
+    def _op(self, text: str) -> None:
+        self.tokens.append(Token(text, self.pos, self.pos + len(text), op=True))
+        self.pos += len(text)
+
+    def _word(self) -> None:
+        src, start = self.src, self.pos
+        parts: list[str] = []
+        quoted = False
+        while self.pos < len(src):
+            ch = src[self.pos]
+            if ch.isspace() or ch in ">|;":
+                break
+            if ch == "'":
+                quoted = True
+                parts.append(self._single_quoted())
+            elif ch == '"':
+                quoted = True
+                parts.append(self._double_quoted())
+            elif ch == "\\":
+                parts.append(self._escape())
+            elif src.startswith("${", self.pos):
+                parts.append(self._variable())
+            else:
+                parts.append(ch)
+                self.pos += 1
+        self.tokens.append(Token("".join(parts), start, self.pos, quoted=quoted))
+
+    def _escape(self) -> str:
+        self.pos += 1
+        if self.pos >= len(self.src):
+            return "\\"
+        ch = self.src[self.pos]
+        self.pos += 1
+        return ch
+
+    def _single_quoted(self) -> str:
+        end = self.src.find("'", self.pos + 1)
+        if end < 0:
+            return self._unclosed("'")
+        text = self.src[self.pos + 1 : end]
+        self.pos = end + 1
+        return text
+
+    def _double_quoted(self) -> str:
+        self.pos += 1
+        parts: list[str] = []
+        while self.pos < len(self.src):
+            ch = self.src[self.pos]
+            if ch == '"':
+                self.pos += 1
+                return "".join(parts)
+            if ch == "\\" and self.pos + 1 < len(self.src) and self.src[self.pos + 1] in '"\\$':
+                parts.append(self.src[self.pos + 1])
+                self.pos += 2
+            elif self.src.startswith("${", self.pos):
+                parts.append(self._variable())
+            else:
+                parts.append(ch)
+                self.pos += 1
+        return "".join(parts) + self._unclosed('"')
+
+    def _unclosed(self, quote: str) -> str:
+        if not self.partial:
+            raise UsageError(f"unclosed quote {quote}", "close it, or escape it with a backslash")
+        text = self.src[self.pos + 1 :]
+        self.pos = len(self.src)
+        return text
+
+    def _variable(self) -> str:
+        end = self.src.find("}", self.pos + 2)
+        if end < 0:
+            if self.partial:
+                text = self.src[self.pos :]
+                self.pos = len(self.src)
+                return text
+            raise UsageError("unclosed ${", "write ${name} or ${name:-default}")
+        body = self.src[self.pos + 2 : end]
+        raw = self.src[self.pos : end + 1]
+        self.pos = end + 1
+        if self.lookup is None:
+            return raw
+        return expand_one(body, self.lookup)
+
+
+def expand_one(body: str, lookup: Lookup) -> str:
+    """The value of `name` or `name:-default` (the text between `${` and `}`)."""
+    name, sep, default = body.partition(":-")
+    if not _VAR_NAME.fullmatch(name):
+        raise UsageError(f"bad variable name: ${{{body}}}", "names are letters, digits and _")
+    return lookup(name, default if sep else None)
+
+
+def tokenize(source: str, lookup: Lookup | None = None, partial: bool = False) -> list[Token]:
+    """Tokens of `source`; without `lookup`, `${...}` stays as written."""
+    return _Scanner(source, lookup, partial).run()
+
+
+def expand_text(source: str, lookup: Lookup) -> str:
+    """Expand `${...}` anywhere in raw text (backend modes, `!cmd`); `\\${` stays literal."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        found = source.find("${", pos)
+        if found < 0:
+            out.append(source[pos:])
+            return "".join(out)
+        if found > 0 and source[found - 1] == "\\":
+            out.append(source[pos : found - 1] + "${")
+            pos = found + 2
+            continue
+        end = source.find("}", found + 2)
+        if end < 0:
+            raise UsageError("unclosed ${", "write ${name} or ${name:-default}")
+        out.append(source[pos:found])
+        out.append(expand_one(source[found + 2 : end], lookup))
+        pos = end + 1
+
+
+def split_first(source: str) -> tuple[str, str]:
+    """(first statement, rest) at the first unquoted `;`; a `!` line is never split."""
+    if source.lstrip().startswith("!"):
+        newline = source.find("\n")
+        return (source, "") if newline < 0 else (source[:newline], source[newline + 1 :])
+    try:
+        tokens = tokenize(source, None, partial=True)
+    except UsageError:
+        return source, ""
+    for tok in tokens:
+        if tok.op and tok.text == ";":
+            return source[: tok.start], source[tok.end :]
+    return source, ""
+
+
+def extract_redirect(tokens: list[Token], source: str) -> tuple[list[Token], Redirect | None]:
+    """Separate a trailing `> file`, `>> file` or `| command` from the command's own tokens."""
+    for index, tok in enumerate(tokens):
+        if not tok.op:
+            continue
+        if tok.text == "|":
+            command = source[tok.end :].strip()
+            if not command:
+                raise UsageError("nothing after |", "write `| local-command`")
+            return tokens[:index], Redirect("|", command)
+        if tok.text in (">", ">>"):
+            rest = tokens[index + 1 :]
+            if not rest or rest[0].op:
+                raise UsageError(f"missing file name after {tok.text}")
+            if len(rest) > 1 and not (rest[1].op and rest[1].text == "|"):
+                raise UsageError(f"unexpected {rest[1].text!r} after the redirection")
+            return tokens[:index], Redirect(tok.text, rest[0].text)
+    return tokens, None
+
+
+_QUOTES = "'\"`"
+
+
+def split_backslash_redirect(statement: str) -> tuple[str, Redirect | None]:
+    """Split `STATEMENT \\> file`, `\\>> file` or `\\| cmd` (any mode), ignoring quoted text."""
+    quote = ""
+    i = 0
+    while i < len(statement):
+        ch = statement[i]
+        if quote:
+            if ch == "\\" and quote != "`":
+                i += 2
+                continue
+            if ch == quote:
+                quote = ""
+        elif ch in _QUOTES:
+            quote = ch
+        elif ch == "\\" and statement.startswith((">", "|"), i + 1):
+            kind = ">>" if statement.startswith(">>", i + 1) else statement[i + 1]
+            target = statement[i + 1 + len(kind) :].strip()
+            if not target:
+                raise UsageError(f"missing target after \\{kind}")
+            if kind != "|":
+                target = _unquote(target)
+            return statement[:i].rstrip(), Redirect(kind, target)
+        i += 1
+    return statement, None
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text

@@ -1,0 +1,47 @@
+"""Remove secrets from text before it is stored or shown.
+
+History, recordings, logs and error messages all pass through `redact()`: a password typed
+once must never come back from disk. The rules err on the side of hiding too much.
+"""
+
+from __future__ import annotations
+
+import re
+
+MASK = "***"
+
+# Each rule keeps group 1 (the context) and replaces the rest of the match with the mask.
+_RULES: tuple[re.Pattern[str], ...] = (
+    # scheme://user:password@host
+    re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)[^@\s/]+(?=@)"),
+    # --password X, --password=X, --passphrase X, --token X, --secret X
+    re.compile(
+        r"(--(?:password|passwd|pass|passphrase|token|secret|api-key|auth)(?:=|\s+))(\"[^\"]*\"|'[^']*'|\S+)", re.I
+    ),
+    # mysql-style -pSECRET (directly attached), only on a mysql client command line
+    re.compile(r"(\b(?:mysql|mariadb|mysqldump|mysqladmin|mariadb-dump|mariadb-admin)\b[^\n;|]*?\s-p)(?!\s)(\S+)"),
+    # SQL: IDENTIFIED BY 'x', PASSWORD('x'), PASSWORD = 'x'
+    re.compile(r"(\bIDENTIFIED\s+(?:WITH\s+\S+\s+)?(?:BY|AS)\s+)('[^']*'|\"[^\"]*\"|\S+)", re.I),
+    re.compile(r"(\bPASSWORD\s*\(\s*)('[^']*'|\"[^\"]*\")", re.I),
+    re.compile(r"(\bPASSWORD\s*=\s*)('[^']*'|\"[^\"]*\"|\S+)", re.I),
+    # Redis: AUTH [user] pass, HELLO 3 AUTH user pass, CONFIG SET requirepass x, MIGRATE ... AUTH x
+    re.compile(r"((?:^|[\s;])AUTH2?\s+(?:\S+\s+)?)(\S+)(?=\s*(?:;|$))", re.I | re.M),
+    re.compile(r"(\brequirepass\s+)(\"[^\"]*\"|'[^']*'|\S+)", re.I),
+    re.compile(r"(\bmasterauth\s+)(\"[^\"]*\"|'[^']*'|\S+)", re.I),
+    # set db_password VALUE, set API_TOKEN VALUE (opsh variables that look secret)
+    re.compile(r"((?:^|[\s;\\])set\s+\w*(?:pass|secret|token|apikey|api_key)\w*\s+)(.+?)(?=\s*(?:;|$))", re.I | re.M),
+    # key=value pairs in URLs and option strings: password=, pwd=, token=
+    re.compile(r"(\b(?:password|passwd|pwd|token|secret|sshpass)=)([^&\s;]+)", re.I),
+)
+
+
+def redact(text: str) -> str:
+    """Return `text` with every recognised secret replaced by ***."""
+    for rule in _RULES:
+        text = rule.sub(lambda m: m.group(1) + MASK, text)
+    return text
+
+
+def redact_url(url: str) -> str:
+    """A URL with its password removed entirely (for display and handle endpoints)."""
+    return re.sub(r"(://[^/\s:@]*):[^@\s/]*@", r"\1@", url)

@@ -1,0 +1,329 @@
+"""One renderer for every Result: table, vertical, json, csv or plain, to any Sink.
+
+Small tables go through tabulate (alignment of numbers, wide characters); large or lazy ones
+go through a column-wise renderer that formats a chunk at a time, so a million-row result
+streams to a file or the pager with flat memory and its first screen shows at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import itertools
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from shell.output import Sink
+from shell.result import Result, StyledLine
+
+NULL = "<null>"
+TABULATE_MAX_ROWS = 500
+CHUNK = 2000
+
+STYLES = {
+    "host": "\x1b[36m",
+    "error": "\x1b[31m",
+    "warn": "\x1b[33m",
+    "ok": "\x1b[32m",
+    "dim": "\x1b[2m",
+    "key": "\x1b[1m",
+    "null": "\x1b[2m",
+    "bold": "\x1b[1m",
+    "": "",
+}
+RESET = "\x1b[0m"
+
+
+def render(result: Result, fmt: str, sink: Sink) -> int:
+    """Write `result` to `sink` in `fmt`; returns the number of rows/lines written."""
+    kind = result.kind
+    if kind == "table":
+        return _render_table(result.headers or [], result.rows or [], fmt, sink)
+    if kind == "document":
+        return _render_document(result.document, fmt, sink)
+    if kind == "stream":
+        return _render_stream(result.stream or [], sink)
+    if kind == "text":
+        return _render_text(result.text or "", fmt, sink)
+    return 0
+
+
+# ---------------------------------------------------------------- cells
+
+
+def cell(value: Any) -> str:
+    """How one value reads in a table: NULL distinct from the string 'NULL'."""
+    if value is None:
+        return NULL
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _bytes_text(bytes(value))
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time, dt.timedelta)):
+        return str(value)
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, default=json_default, ensure_ascii=False)
+    return str(value)
+
+
+def _bytes_text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "0x" + data.hex()
+
+
+def json_default(value: Any) -> Any:
+    """JSON for what json.dumps cannot encode by itself (dates, decimals, bytes, ObjectId)."""
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() and abs(value) < 2**53 else str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _bytes_text(bytes(value))
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    return str(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool)
+
+
+# ---------------------------------------------------------------- tables
+
+
+def _render_table(headers: list[str], rows: Iterable[Sequence[Any]], fmt: str, sink: Sink) -> int:
+    if fmt == "json":
+        return _table_json(headers, rows, sink)
+    if fmt == "csv":
+        return _table_csv(headers, rows, sink)
+    if fmt == "plain":
+        return _table_plain(rows, sink)
+    if fmt == "vertical":
+        return _table_vertical(headers, rows, sink)
+    iterator = iter(rows)
+    first = list(itertools.islice(iterator, TABULATE_MAX_ROWS + 1))
+    if len(first) <= TABULATE_MAX_ROWS:
+        return _tabulate(headers, first, sink)
+    return _fast_table(headers, itertools.chain(first, iterator), sink)
+
+
+def _tabulate(headers: list[str], rows: list[Sequence[Any]], sink: Sink) -> int:
+    from tabulate import tabulate
+
+    if not headers and not rows:
+        return 0
+    numeric = [_column_is_numeric(rows, i) for i in range(len(headers))]
+    body = [[cell(v) for v in row] for row in rows]
+    text = tabulate(
+        body,
+        headers=headers,
+        tablefmt="psql",
+        missingval=NULL,
+        disable_numparse=True,
+        colalign=["right" if n else "left" for n in numeric] if headers else None,
+    )
+    sink.write(text + "\n")
+    return len(rows)
+
+
+def _column_is_numeric(rows: Sequence[Sequence[Any]], index: int) -> bool:
+    seen = False
+    for row in rows:
+        value = row[index] if index < len(row) else None
+        if value is None:
+            continue
+        if not _is_number(value):
+            return False
+        seen = True
+    return seen
+
+
+def _fast_table(headers: list[str], rows: Iterator[Sequence[Any]], sink: Sink) -> int:
+    """psql-style box drawn a chunk at a time: widths grow if a later chunk needs more."""
+    ncol = len(headers)
+    widths = [len(h) for h in headers]
+    count = 0
+    numeric: list[bool] | None = None
+    while True:
+        chunk = list(itertools.islice(rows, CHUNK))
+        if not chunk:
+            break
+        if numeric is None:
+            numeric = [_column_is_numeric(chunk, i) for i in range(ncol)]
+        columns = list(zip(*[[cell(v) for v in row] for row in chunk], strict=False))
+        for i, column in enumerate(columns):
+            widths[i] = max(widths[i], max(map(len, column)))
+        justify = [str.rjust if numeric[i] else str.ljust for i in range(ncol)]
+        if count == 0:
+            rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+\n"
+            title = "| " + " | ".join(justify[i](h, widths[i]) for i, h in enumerate(headers)) + " |\n"
+            sink.write(rule + title + rule)
+        lines = [
+            "| " + " | ".join(justify[i](text, widths[i]) for i, text in enumerate(texts)) + " |\n"
+            for texts in zip(*columns, strict=True)
+        ]
+        sink.write("".join(lines))
+        count += len(chunk)
+    rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+\n"
+    if count == 0:
+        sink.write(rule + "| " + " | ".join(headers) + " |\n" + rule)
+    else:
+        sink.write(rule)
+    return count
+
+
+def _table_vertical(headers: list[str], rows: Iterable[Sequence[Any]], sink: Sink) -> int:
+    width = max((len(h) for h in headers), default=0)
+    count = 0
+    for count, row in enumerate(rows, 1):
+        banner = f" {count}. row "
+        parts = [f"{banner:*^62}\n"]
+        parts += [f"{h.rjust(width)}: {cell(v)}\n" for h, v in zip(headers, row, strict=False)]
+        sink.write("".join(parts))
+    return count
+
+
+def _table_json(headers: list[str], rows: Iterable[Sequence[Any]], sink: Sink) -> int:
+    count = 0
+    sink.write("[")
+    for count, row in enumerate(rows, 1):
+        item = json.dumps(dict(zip(headers, row, strict=False)), default=json_default, ensure_ascii=False)
+        sink.write(("\n  " if count == 1 else ",\n  ") + item)
+    sink.write("\n]\n" if count else "]\n")
+    return count
+
+
+class _SinkWriter:
+    """Adapter so csv.writer can write into a Sink."""
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+
+    def write(self, text: str) -> None:
+        self.sink.write(text)
+
+
+def _table_csv(headers: list[str], rows: Iterable[Sequence[Any]], sink: Sink) -> int:
+    writer = csv.writer(_SinkWriter(sink), lineterminator="\n")
+    writer.writerow(headers)
+    count = 0
+    iterator = iter(rows)
+    while True:
+        chunk = list(itertools.islice(iterator, CHUNK))
+        if not chunk:
+            return count
+        writer.writerows([["" if v is None else cell(v) for v in row] for row in chunk])
+        count += len(chunk)
+
+
+def _table_plain(rows: Iterable[Sequence[Any]], sink: Sink) -> int:
+    count = 0
+    iterator = iter(rows)
+    while True:
+        chunk = list(itertools.islice(iterator, CHUNK))
+        if not chunk:
+            return count
+        sink.write("".join("\t".join("" if v is None else cell(v) for v in row) + "\n" for row in chunk))
+        count += len(chunk)
+
+
+# ---------------------------------------------------------------- documents, text, streams
+
+
+def _render_document(document: Any, fmt: str, sink: Sink) -> int:
+    if fmt in ("table", "vertical", "csv"):
+        flat = flatten_documents(document)
+        if flat is not None:
+            return _render_table(flat[0], flat[1], fmt, sink)
+    if fmt == "plain":
+        return _document_plain(document, sink)
+    text = json.dumps(document, indent=2, default=json_default, ensure_ascii=False)
+    sink.write(highlight_json(text) if sink.color else text)
+    sink.write("\n")
+    return 1
+
+
+def _document_plain(document: Any, sink: Sink) -> int:
+    items = document if isinstance(document, list) else [document]
+    for item in items:
+        text = (
+            item
+            if isinstance(item, str)
+            else cell(item)
+            if not isinstance(item, (dict, list))
+            else json.dumps(item, default=json_default, ensure_ascii=False)
+        )
+        sink.write(f"{text}\n")
+    return len(items)
+
+
+def flatten_documents(document: Any) -> tuple[list[str], list[list[Any]]] | None:
+    """Documents as a table: keys (dotted for nested) become columns, in first-seen order."""
+    if isinstance(document, dict):
+        return ["field", "value"], [[k, v] for k, v in _flatten(document).items()]
+    if not isinstance(document, list) or not all(isinstance(d, dict) for d in document):
+        if isinstance(document, list):
+            return ["value"], [[d] for d in document]
+        return None
+    flat = [_flatten(d) for d in document]
+    headers: dict[str, None] = {}
+    for row in flat:
+        headers.update(dict.fromkeys(row))
+    keys = list(headers)
+    return keys, [[row.get(k) for k in keys] for row in flat]
+
+
+def _flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(_flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+def highlight_json(text: str) -> str:
+    from pygments import highlight
+    from pygments.formatters import TerminalFormatter
+    from pygments.lexers import JsonLexer
+
+    return highlight(text, JsonLexer(), TerminalFormatter()).rstrip("\n")
+
+
+def _render_text(text: str, fmt: str, sink: Sink) -> int:
+    if fmt == "json":
+        sink.write(json.dumps(text, ensure_ascii=False) + "\n")
+        return 1
+    sink.write(text if text.endswith("\n") or not text else text + "\n")
+    return text.count("\n") + 1
+
+
+def styled(line: StyledLine, color: bool) -> str:
+    if isinstance(line, str):
+        return line
+    if not color:
+        return "".join(text for _, text in line)
+    return "".join(f"{STYLES.get(style, '')}{text}{RESET}" if style else text for style, text in line)
+
+
+def _render_stream(lines: Iterable[StyledLine], sink: Sink) -> int:
+    count = 0
+    for line in lines:
+        sink.write(styled(line, sink.color) + "\n")
+        sink.flush()
+        count += 1
+    return count

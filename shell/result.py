@@ -1,0 +1,89 @@
+"""The one shape every command returns.
+
+A command never prints: it describes its output as a table, a document, text or a stream of
+lines, and the renderer decides how that looks (table, vertical, json, csv, plain), where it
+goes (screen, pager, file, pipe) and whether it is coloured. That is what makes `--format`
+and redirections work the same on every command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+# A line of a stream is plain text, or styled fragments [(style, text), ...] where style is
+# one of the renderer's style names ("host", "error", "ok", "warn", "dim", "key", "null").
+StyledLine = str | list[tuple[str, str]]
+
+_NOTHING = object()
+
+
+@dataclass
+class Result:
+    """What a command produced, plus a status line and whether it counts as a failure."""
+
+    headers: list[str] | None = None
+    rows: Iterable[Sequence[Any]] | None = None
+    document: Any = _NOTHING
+    text: str | None = None
+    stream: Iterable[StyledLine] | None = None
+    status: str = ""
+    failed: bool = False
+    # A preferred format (mongo documents prefer json), used while `format` is left at table.
+    format_hint: str | None = None
+    # A format the user asked for on this line in the mode's own syntax (SQL's \G).
+    force_format: str | None = None
+    then: Callable[[], Result] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        if self.headers is not None:
+            return "table"
+        if self.document is not _NOTHING:
+            return "document"
+        if self.stream is not None:
+            return "stream"
+        if self.text is not None:
+            return "text"
+        return "empty"
+
+    @classmethod
+    def table(
+        cls,
+        headers: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        status: str = "",
+        **kw: Any,
+    ) -> Result:
+        """Rows may be a list or a lazy iterator (large results stream through the renderer)."""
+        return cls(headers=list(headers), rows=rows, status=status, **kw)
+
+    @classmethod
+    def doc(cls, document: Any, status: str = "", **kw: Any) -> Result:
+        return cls(document=document, status=status, **kw)
+
+    @classmethod
+    def of_text(cls, text: str, status: str = "", **kw: Any) -> Result:
+        return cls(text=text, status=status, **kw)
+
+    @classmethod
+    def of_stream(
+        cls,
+        lines: Iterable[StyledLine],
+        status: str = "",
+        then: Callable[[], Result] | None = None,
+        **kw: Any,
+    ) -> Result:
+        """Lines are shown as they are produced; `then` gives what follows (e.g. a summary)."""
+        return cls(stream=lines, status=status, then=then, **kw)
+
+    @classmethod
+    def empty(cls, status: str = "", **kw: Any) -> Result:
+        return cls(status=status, **kw)
+
+    @classmethod
+    def mapping(cls, pairs: Iterable[tuple[str, Any]], status: str = "", **kw: Any) -> Result:
+        """A two-column (field, value) table: the natural shape for `stat`, `sys`, `peek`."""
+        return cls.table(["field", "value"], [list(p) for p in pairs], status, **kw)

@@ -1,0 +1,229 @@
+"""The Session: all state of one opsh run, passed to every command.
+
+Handles, the current mode, settings, variables, the working directory and the outcome of the
+last command live here and nowhere else, so two sessions in one process (as the tests run
+them) never see each other's state.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from shell import kinds
+from shell.config import Config
+from shell.errors import ConfirmationRequired, NotFound, UsageError
+from shell.interact import Interaction
+from shell.progress import Progress
+from shell.spec import Kind, Setting
+
+if TYPE_CHECKING:
+    from history.store import HistoryStore
+    from shell.handles import Handle
+    from shell.registry import Registry
+
+T = TypeVar("T")
+_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+CORE_SETTINGS = (
+    Setting("format", Kind.CHOICE, "table", "how results are shown", ("table", "vertical", "json", "csv", "plain")),
+    Setting("pager", Kind.BOOL, True, "page output longer than the screen"),
+    Setting("fanout", Kind.INT, 20, "parallel connections for run/copy/scan"),
+    Setting("timeout", Kind.DURATION, 30.0, "network timeout in seconds"),
+    Setting("confirm", Kind.BOOL, True, "ask before dangerous actions"),
+    Setting("color", Kind.CHOICE, "auto", "colours: auto (terminal, no NO_COLOR), on, off", ("auto", "on", "off")),
+)
+
+
+class Settings:
+    """Typed settings with defaults; values come from the config file, then `set`."""
+
+    def __init__(self, specs: tuple[Setting, ...] | list[Setting]) -> None:
+        self.specs = {s.name: s for s in specs}
+        self.values: dict[str, Any] = {s.name: s.default for s in specs}
+
+    def names(self) -> list[str]:
+        return list(self.specs)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.specs
+
+    def get(self, name: str) -> Any:
+        return self.values[name]
+
+    def set(self, name: str, raw: Any) -> Any:
+        spec = self.specs[name]
+        if isinstance(raw, bool) and spec.kind is not Kind.BOOL:
+            raw = str(raw)
+        value = raw if isinstance(raw, bool) else _convert_setting(spec, str(raw))
+        self.values[name] = value
+        return value
+
+    def reset(self, name: str) -> None:
+        self.values[name] = self.specs[name].default
+
+    def display(self, name: str) -> str:
+        value = self.values[name]
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        return str(value)
+
+
+def _convert_setting(spec: Setting, raw: str) -> Any:
+    from shell.spec import Param
+
+    value = kinds.convert(Param(spec.name, spec.kind, choices=spec.choices), raw)
+    if spec.kind is Kind.INT and value < 1:
+        raise UsageError(f"{spec.name} must be at least 1")
+    return value
+
+
+@dataclass
+class LastRun:
+    """The previous statement's outcome, for the toolbar and `$?`-like checks."""
+
+    line: str = ""
+    ok: bool = True
+    status: str = ""
+    seconds: float = 0.0
+    exit_code: int = 0
+
+
+class Session:
+    def __init__(
+        self,
+        registry: Registry,
+        config: Config,
+        io: Interaction,
+        *,
+        debug: bool = False,
+        history: HistoryStore | None = None,
+    ) -> None:
+        self.registry = registry
+        self.config = config
+        self.io = io
+        self.debug = debug
+        self.history = history
+        self.settings = Settings([*CORE_SETTINGS, *registry.settings])
+        for name, value in config.settings.items():
+            if name in self.settings:
+                self.settings.set(name, value if isinstance(value, bool) else str(value))
+        self.variables: dict[str, str] = {}
+        self.handles: dict[str, Handle] = {}
+        self.current: str | None = None
+        self.cwd = Path.cwd()
+        self.last = LastRun()
+        self.started = time.time()
+        self.areas: dict[str, Any] = {}
+        # Called after each statement with a StatementRecord (recording, transcripts).
+        self.observers: list[Callable[[Any], None]] = []
+        # Set by `exit`: the front end stops reading input and exits with this status.
+        self.exit_code: int | None = None
+
+    # -- paths
+    def path(self, text: str | os.PathLike[str]) -> Path:
+        """`text` as an absolute path: `~` expanded, relative to the session's directory."""
+        path = Path(os.path.expanduser(os.fspath(text)))
+        return path if path.is_absolute() else self.cwd / path
+
+    def chdir(self, text: str) -> Path:
+        target = self.path(text).resolve()
+        if not target.is_dir():
+            raise NotFound(f"not a directory: {text}")
+        self.cwd = target
+        return target
+
+    # -- handles and modes
+    def handle(self, name: str) -> Handle:
+        try:
+            return self.handles[name]
+        except KeyError:
+            known = ", ".join(self.handles) or "none open"
+            raise NotFound(f"no handle named {name!r}", f"open: {known}") from None
+
+    @property
+    def current_handle(self) -> Handle | None:
+        return self.handles.get(self.current) if self.current else None
+
+    def add_handle(self, handle: Handle, make_current: bool = True) -> None:
+        self.handles[handle.name] = handle
+        if make_current:
+            self.current = handle.name
+
+    def use(self, name: str) -> None:
+        if name == "local":
+            self.current = None
+            return
+        self.current = self.handle(name).name
+
+    def close_handle(self, name: str) -> None:
+        handle = self.handles.pop(name, None)
+        if handle is None:
+            raise NotFound(f"no handle named {name!r}")
+        try:
+            handle.close()
+        finally:
+            if self.current == name:
+                self.current = None
+
+    def close_all(self) -> None:
+        for name in list(self.handles):
+            self.close_handle(name)
+
+    def unique_handle_name(self, base: str) -> str:
+        base = re.sub(r"[^A-Za-z0-9_.-]+", "_", base).strip("_") or "conn"
+        if base == "local":
+            base = "local1"
+        name, n = base, 2
+        while name in self.handles:
+            name, n = f"{base}-{n}", n + 1
+        return name
+
+    # -- variables
+    def lookup(self, name: str, default: str | None) -> str:
+        """Value of `${name}` (or `${name:-default}`); undefined without default is an error."""
+        value = self.variables.get(name)
+        if value not in (None, ""):
+            return value  # type: ignore[return-value]
+        if default is not None:
+            return default
+        if value is not None:
+            return value
+        raise UsageError(f"undefined variable: ${{{name}}}", f"set {name} VALUE, or write ${{{name}:-default}}")
+
+    def set_variable(self, name: str, value: str) -> None:
+        if not _VAR_NAME.match(name):
+            raise UsageError(f"bad variable name: {name!r}", "use letters, digits and _, not starting with a digit")
+        self.variables[name] = value
+
+    # -- asking
+    def confirm(self, question: str) -> None:
+        """Go on only if confirmed; raise ConfirmationRequired otherwise."""
+        if not self.settings.get("confirm"):
+            return
+        if self.io.confirm(question):
+            return
+        if not self.io.interactive:
+            raise ConfirmationRequired(f"not confirmed: {question.rstrip('?')}", "add --yes to allow it in scripts")
+        raise ConfirmationRequired("not confirmed, nothing done")
+
+    def secret(self, prompt: str) -> str:
+        return self.io.secret(prompt)
+
+    def progress(self, total: float | None, label: str) -> Progress:
+        return Progress(total, label, enabled=self.io.interactive)
+
+    # -- per-area state (SSH inventory, last run's failed hosts...)
+    def area(self, key: str, factory: Callable[[], T]) -> T:
+        if key not in self.areas:
+            self.areas[key] = factory()
+        return self.areas[key]  # type: ignore[no-any-return]
+
+    @property
+    def timeout(self) -> float:
+        return float(self.settings.get("timeout"))

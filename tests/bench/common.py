@@ -1,0 +1,69 @@
+"""Shared bits of the benchmarks: timing, medians, peak RSS, and how results are printed.
+
+Every benchmark measures opsh and its reference tool in the same run on the same machine and
+prints the figures and their ratio; nothing here asserts a time (timed assertions flake).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def ref_bin(name: str) -> str:
+    """A reference tool from .venv-ref (installed by tests/bench/run) or the system."""
+    base = os.environ.get("OPSH_REF_BIN", str(ROOT / ".venv-ref" / "bin"))
+    candidate = Path(base) / name
+    if candidate.exists():
+        return str(candidate)
+    import shutil
+
+    found = shutil.which(name)
+    if not found:
+        raise SystemExit(f"{name} is not installed: run tests/bench/run")
+    return found
+
+
+def opsh_bin() -> str:
+    return str(Path(sys.executable).with_name("opsh"))
+
+
+def median_time(run: Callable[[], object], repeat: int, warmup: int = 1) -> tuple[float, list[float]]:
+    for _ in range(warmup):
+        run()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples), samples
+
+
+def timed_process(argv: list[str], **kw: object) -> tuple[float, int]:
+    """(wall seconds, peak RSS in MB of the child) for one run of `argv`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, **kw)  # type: ignore[call-overload]
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, max(after, before) // 1024
+
+
+def report(title: str, rows: list[tuple[str, float, str]], ratios: list[tuple[str, float, float]]) -> None:
+    """rows: (what, value, unit); ratios: (label, ratio, target) where lower is better."""
+    print(f"\n{title}")
+    width = max(len(r[0]) for r in rows)
+    for what, value, unit in rows:
+        print(f"  {what.ljust(width)}  {value:10.3f} {unit}")
+    for label, ratio, target in ratios:
+        verdict = "meets" if ratio <= target else "MISSES"
+        print(f"  ratio {label}: {ratio:.2f}x (target <= {target}x: {verdict})")
+    sys.stdout.flush()

@@ -1,0 +1,40 @@
+"""Shared fixtures. Server fixtures live one module per server in tests/servers/ and are loaded
+here as plugins, so each area adds its server without touching this file."""
+
+from __future__ import annotations
+
+import os
+import pkgutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import tests.servers
+from tests.helpers import Shell
+
+pytest_plugins = [
+    f"tests.servers.{info.name}" for info in pkgutil.iter_modules(tests.servers.__path__) if info.name != "base"
+]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads or writes the real config or history."""
+    home = tmp_path / "opsh-home"
+    home.mkdir(exist_ok=True)
+    monkeypatch.setenv("OPSH_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def sh(tmp_path: Path) -> Iterator[Shell]:
+    """An in-process opsh session working in tmp_path."""
+    shell = Shell(tmp_path)
+    yield shell
+    shell.close()
+
+
+def strict() -> bool:
+    """In CI (and under tests/run) a missing server or tool is a failure, never a skip."""
+    return bool(os.environ.get("CI") or os.environ.get("OPSH_TEST_STRICT"))

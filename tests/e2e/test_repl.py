@@ -1,0 +1,163 @@
+"""The installed opsh, used in a real terminal and from scripts, as a new user would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.term import Term
+from tests.helpers import clean_env, opsh_binary
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def term(tmp_path: Path) -> Iterator[Term]:
+    session = Term.start(tmp_path / "home", cwd=tmp_path)
+    session.expect_prompt()
+    yield session
+    session.close()
+
+
+def opsh(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [opsh_binary(), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=clean_env(tmp_path / "home"),
+        timeout=60,
+    )
+
+
+def test_prompt_tab_completion_and_help(term):
+    term.send("stat")
+    term.pause(0.3)  # the completion menu appears while typing; Tab picks from it
+    term.send("\t")
+    term.expect("status")
+    term.send("\r")  # Enter on a selected completion takes it (and closes the menu)
+    out = term.run("")
+    assert "local" in out and "latency_ms" in out
+    out = term.run("help")
+    assert "shell:" in out and "connect" in out
+    out = term.run("help echo")
+    assert "usage: echo" in out and "examples:" in out
+
+
+def test_set_format_json_changes_output(term):
+    term.run("set format json")
+    out = term.run("status")
+    start = out.index("[")
+    assert json.loads(out[start : out.rindex("]") + 1])[0]["name"] == "local"
+
+
+def test_redirection_to_a_file(term, tmp_path):
+    term.run("echo saved > note.txt")
+    term.run("status >> note.txt")
+    text = (tmp_path / "note.txt").read_text()
+    assert text.startswith("saved\n") and "local" in text
+
+
+def test_ctrl_c_cancels_the_command_not_the_shell(term):
+    term.send("!sleep 30\r")
+    term.pause(0.5)
+    term.ctrl("c")
+    term.expect("cancelled", timeout=5)
+    term.expect_prompt(timeout=5)
+    assert "alive" in term.run("echo alive")
+
+
+def test_ctrl_c_at_the_prompt_clears_the_line(term):
+    term.send("echo never")
+    term.ctrl("c")
+    term.expect_prompt()
+    out = term.run("echo still here")
+    assert "still here" in out and "never" not in out
+
+
+def test_ctrl_d_exits_with_status_0(term):
+    term.ctrl("d")
+    assert term.exit_status() == 0
+
+
+def test_unknown_command_is_one_red_line_with_a_suggestion(term):
+    out = term.run("staus")
+    assert "error: unknown command: staus (did you mean status?)" in out
+    assert "Traceback" not in out
+
+
+def test_history_persists_across_runs(tmp_path):
+    first = Term.start(tmp_path / "home", cwd=tmp_path)
+    first.expect_prompt()
+    first.run("echo remembered-line")
+    first.send("exit\r")
+    assert first.exit_status() == 0
+    second = Term.start(tmp_path / "home", cwd=tmp_path)
+    second.expect_prompt()
+    second.send("\x1b[A")  # up arrow: the last line was `exit`
+    second.expect("exit")
+    second.send("\x1b[A")
+    second.expect("remembered-line")
+    second.ctrl("c")
+    second.expect_prompt()
+    out = second.run("history 5")
+    assert "echo remembered-line" in out
+    second.send("exit 4\r")
+    assert second.exit_status() == 4
+
+
+def test_dash_c_runs_and_sets_exit_status(tmp_path):
+    ok = opsh(tmp_path, "-c", "echo one; echo two")
+    assert ok.returncode == 0 and ok.stdout == "one\ntwo\n"
+    failed = opsh(tmp_path, "-c", "echo one; nosuchcmd; echo three")
+    assert failed.returncode == 1 and "three" in failed.stdout
+    assert failed.stderr.strip() == "error: unknown command: nosuchcmd (type `help` for the list)"
+    usage = opsh(tmp_path, "-c", "sleep")
+    assert usage.returncode == 2 and "missing DURATION" in usage.stderr
+    assert opsh(tmp_path, "--bogus").returncode == 2
+
+
+def test_lines_on_stdin_run_like_typed_ones(tmp_path):
+    out = opsh(tmp_path, stdin="set who pipe\necho hi ${who}\n")
+    assert out.returncode == 0 and out.stdout == "hi pipe\n"
+
+
+def test_script_file_stops_at_the_failing_line(tmp_path):
+    script = tmp_path / "deploy.opsh"
+    script.write_text("# a comment\necho start\nnosuch\necho never\n")
+    out = opsh(tmp_path, str(script))
+    assert out.returncode == 1 and out.stdout == "start\n"
+    assert "deploy.opsh:3" in out.stderr
+
+
+def test_version_and_help(tmp_path):
+    assert opsh(tmp_path, "--version").stdout.startswith("opsh ")
+    assert "examples" in opsh(tmp_path, "--help").stdout
+
+
+def test_python_dash_m_shell(tmp_path):
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "shell", "-c", "echo via-module"],
+        capture_output=True,
+        text=True,
+        env=clean_env(tmp_path),
+    )
+    assert out.stdout == "via-module\n"
+
+
+def test_output_into_a_closed_pipe_is_quiet(tmp_path):
+    proc = subprocess.run(
+        f"{opsh_binary()} -c 'help; help; help; help' | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        env=clean_env(tmp_path / "home"),
+    )
+    assert "Traceback" not in proc.stderr and proc.stdout.startswith("opsh commands")

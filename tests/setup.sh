@@ -1,0 +1,75 @@
+# Sourced by tests/run and tests/bench/run: the one place that installs what the tests need.
+# Debian packages (as root), the project in .venv, and test-only servers in their own venvs.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+APT_PACKAGES=(
+    mariadb-server mariadb-client       # SQL tests (mariadbd started by the suite)
+    redis-server redis-tools            # Redis tests, redis-cli for the pipe benchmark
+    memcached                           # memcache tests
+    openssh-server openssh-client       # SSH tests (sshd started by the suite)
+    tarantool                           # queue tests
+    nmap pssh                           # reference tools for the scan and fan-out benchmarks
+    less procps iproute2                # pager, ps, ip
+)
+MONGO_SERVER_PIN="secantusdb==0.7.0b3"   # MongoDB-wire test server (GPL-2.0: run, never imported)
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+install_debian_packages() {
+    local missing=()
+    for pkg in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        log "missing Debian packages: ${missing[*]} (run as root, or install them)"
+        return 1
+    fi
+    log "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_python_env() {
+    if [ ! -x .venv/bin/python ]; then
+        log "creating .venv"
+        python3 -m venv .venv
+    fi
+    log "installing opsh and test dependencies into .venv"
+    .venv/bin/pip install -q -e '.[test]' 2>&1 | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
+    .venv/bin/python -c "import shell, pytest, pexpect, hypothesis" \
+        || { log "the .venv install failed"; return 1; }
+}
+
+install_mongo_server() {
+    if [ ! -x .venv-testsrv/bin/secantusd-py ]; then
+        log "installing the MongoDB-wire test server ($MONGO_SERVER_PIN) into .venv-testsrv"
+        python3 -m venv .venv-testsrv
+        .venv-testsrv/bin/pip install -q "$MONGO_SERVER_PIN" 2>&1 | grep -v "is ignored" >&2 || true
+    fi
+    [ -x .venv-testsrv/bin/secantusd-py ] || { log "secantusd-py did not install"; return 1; }
+}
+
+setup_all() {
+    install_debian_packages
+    install_python_env
+    install_mongo_server
+    export OPSH_TEST_ROOT="$ROOT"
+    export OPSH_MONGO_SERVER="$ROOT/.venv-testsrv/bin/secantusd-py"
+}
+
+install_reference_tools() {
+    # mycli and iredis, only for the benchmarks, in their own venv (their pins must not
+    # constrain opsh's own dependencies).
+    if [ ! -x .venv-ref/bin/mycli ] || [ ! -x .venv-ref/bin/iredis ]; then
+        log "installing reference tools (mycli, iredis) into .venv-ref"
+        python3 -m venv .venv-ref
+        .venv-ref/bin/pip install -q mycli iredis 2>&1 | grep -v "is ignored" >&2 || true
+    fi
+    [ -x .venv-ref/bin/mycli ] && [ -x .venv-ref/bin/iredis ] || { log "mycli/iredis did not install"; return 1; }
+    export OPSH_REF_BIN="$ROOT/.venv-ref/bin"
+}

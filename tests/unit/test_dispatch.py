@@ -1,0 +1,228 @@
+"""The engine: chaining, modes, backslash commands, redirections, errors and exit status.
+
+`LineStore` is a minimal in-memory mode defined here to exercise the mode machinery (statement
+splitting, multi-line input, `\\` commands, `\\>` redirects, cancel) independently of any
+backend; the backends themselves are tested against their real servers.
+"""
+
+from __future__ import annotations
+
+from shell.handles import ConnectRequest, Handle
+from shell.result import Result
+from tests.helpers import Shell
+
+
+class LineStore(Handle):
+    """Statements end with `;` (like SQL) and are stored; `ROWS` lists them."""
+
+    kind = "store"
+    meta_commands = ("\\count",)
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, "memory")
+        self.lines: list[str] = []
+
+    def next_statement(self, text: str) -> tuple[str, str] | None:
+        stripped = text.lstrip()
+        if stripped.startswith("\\count"):
+            line, _, rest = stripped.partition("\n")
+            return line, rest
+        if ";" not in text:
+            return None
+        statement, _, rest = text.partition(";")
+        return statement.strip(), rest
+
+    def execute(self, session, statement: str) -> Result:
+        if statement.startswith("\\count"):
+            return Result.of_text(str(len(self.lines)))
+        if statement == "ROWS":
+            return Result.table(["line"], [[line] for line in self.lines])
+        if statement == "FAIL":
+            raise RuntimeError("boom")
+        self.lines.append(statement)
+        return Result.empty(status="stored")
+
+
+def open_store(sh: Shell, name: str = "st") -> LineStore:
+    handle = LineStore(name)
+    sh.session.add_handle(handle)
+    return handle
+
+
+def test_chained_commands_run_in_order(sh):
+    out = sh("echo one; echo two")
+    assert out.ok and out.lines == ["one", "two"]
+
+
+def test_unknown_command_suggests_nearest(sh):
+    out = sh("ecko hi")
+    assert not out.ok
+    assert out.err.strip() == "error: unknown command: ecko (did you mean echo?)"
+
+
+def test_a_failure_does_not_stop_a_chain_and_sets_exit_status(sh):
+    out = sh("nosuch; echo after")
+    assert "after" in out.text and not out.ok
+    assert sh.engine.exit_status() == 1
+
+
+def test_usage_error_gives_exit_status_2(sh):
+    sh("sleep")
+    assert sh.engine.exit_status() == 2
+
+
+def test_variables_expand_on_any_line(sh):
+    sh("set who world")
+    assert sh("echo hello ${who}").text == "hello world\n"
+    out = sh("echo ${nobody}")
+    assert "undefined variable" in out.err and not out.ok
+
+
+def test_redirect_to_file_and_append(sh, tmp_path):
+    sh("echo first > out.txt")
+    sh("echo second >> out.txt")
+    assert (tmp_path / "out.txt").read_text() == "first\nsecond\n"
+
+
+def test_redirect_picks_format_from_extension(sh, tmp_path):
+    sh("set > settings.csv")
+    assert (tmp_path / "settings.csv").read_text().startswith("name,value,kind,about")
+
+
+def test_pipe_to_a_local_command(sh, tmp_path):
+    sh("set | grep -c setting > /dev/null")
+    out = sh("echo abc | tr a-z A-Z > up.txt")
+    assert out.ok
+
+
+def test_pipe_output_goes_to_the_command(sh, tmp_path):
+    sh(f"echo piped | cat > {tmp_path}/p.txt")  # the redirection belongs to the local command
+    assert (tmp_path / "p.txt").read_text() == "piped\n"
+
+
+def test_bang_runs_a_local_shell_command(sh, tmp_path):
+    out = sh("!echo from-shell > shell.txt")
+    assert out.ok and (tmp_path / "shell.txt").read_text() == "from-shell\n"
+    assert not sh("!exit 3").ok
+
+
+def test_mode_receives_bare_lines_and_backslash_runs_shell_commands(sh):
+    store = open_store(sh)
+    out = sh("insert a; insert b;")
+    assert out.ok and store.lines == ["insert a", "insert b"]
+    out = sh("\\echo in-shell")
+    assert out.text == "in-shell\n"
+    assert sh("\\count").text == "2\n"
+
+
+def test_statement_spans_lines_until_terminator(sh):
+    store = open_store(sh)
+    assert sh.engine.feed("first part\n") and store.lines == []
+    sh.engine.feed("second part;\n")
+    assert store.lines == ["first part\nsecond part"]
+
+
+def test_rest_of_a_chain_belongs_to_the_new_mode(sh):
+    store = open_store(sh)
+    sh("\\q; echo local-again")
+    assert sh.session.current is None
+    sh.session.use("st")
+    out = sh("one; \\use local; echo back")
+    assert store.lines == ["one"] and out.text == "back\n"
+
+
+def test_backslash_redirect_in_a_mode(sh, tmp_path):
+    open_store(sh)
+    sh("x; y;")
+    sh("ROWS \\> rows.json;")
+    assert '"line": "x"' in (tmp_path / "rows.json").read_text()
+
+
+def test_backend_error_is_one_line_without_traceback(sh):
+    open_store(sh)
+    out = sh("FAIL;")
+    assert out.err.count("\n") == 1 and out.err.startswith("error: internal error: RuntimeError: boom")
+    assert "Traceback" not in out.err
+
+
+def test_format_option_overrides_the_setting(sh):
+    out = sh("set --format json")
+    assert out.json[0]["name"] == "format"
+
+
+def test_status_lists_handles(sh):
+    open_store(sh, "mystore")
+    rows = sh.json("\\status")
+    assert [r["name"] for r in rows] == ["local", "mystore"]
+    assert rows[1]["state"] == "open (current)"
+
+
+def test_close_and_use(sh):
+    open_store(sh, "a")
+    assert sh("\\use local").ok and sh.session.current is None
+    assert not sh("use nothere").ok
+    assert sh("close a").ok and "a" not in sh.session.handles
+
+
+def test_exit_stops_the_rest(sh):
+    out = sh("exit 3; echo never")
+    assert sh.session.exit_code == 3 and "never" not in out.text
+
+
+def test_connect_unknown_scheme_lists_known_ones(sh):
+    out = sh("connect foo://x")
+    assert "unknown connection scheme foo://" in out.err
+
+
+def test_connect_by_config_name_uses_password_env(tmp_path, monkeypatch):
+    seen: list[ConnectRequest] = []
+
+    def connector(session, request):
+        seen.append(request)
+        return LineStore(request.name)
+
+    sh = Shell(
+        tmp_path,
+        config='[connections.shop]\nurl = "fake://app@db1:3306/shop"\npassword_env = "SHOP_PW"\n'
+        'readonly = true\ntag = "prod"\n',
+    )
+    sh.session.registry.connectors["fake"] = connector
+    try:
+        out = sh("connect shop")
+        assert "SHOP_PW is not set" in out.err
+        monkeypatch.setenv("SHOP_PW", "s3cret")
+        assert sh("connect shop").ok
+        request = seen[-1]
+        assert request.password == "s3cret" and request.readonly and request.tag == "prod"
+        assert "s3cret" not in request.url and sh.session.current == "shop"
+    finally:
+        del sh.session.registry.connectors["fake"]
+
+
+def test_url_password_is_split_off(tmp_path):
+    seen: list[ConnectRequest] = []
+    sh = Shell(tmp_path)
+    sh.session.registry.connectors["fake"] = lambda s, r: seen.append(r) or LineStore(r.name)
+    try:
+        assert sh("connect fake://u:pw@h:1/db as mine").ok
+        assert seen[0].password == "pw" and seen[0].url == "fake://u@h:1/db" and seen[0].name == "mine"
+    finally:
+        del sh.session.registry.connectors["fake"]
+
+
+def test_confirmation_refused_in_scripts_without_yes(sh):
+    from shell.errors import ConfirmationRequired
+
+    try:
+        sh.session.confirm("drop everything?")
+    except ConfirmationRequired as exc:
+        assert "--yes" in (exc.hint or "")
+    else:
+        raise AssertionError("should have refused")
+
+
+def test_help_lists_areas_and_shows_command_usage(sh):
+    assert "shell:" in sh("help").text
+    text = sh("help connect").text
+    assert text.startswith("usage: connect") and "examples:" in text
+    assert "unknown command" in sh("help nonesuch").err

@@ -1,0 +1,102 @@
+"""The renderer: every format, empty, wide, large and lazy tables, documents, text, streams."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+import json
+
+from shell.output import StreamSink
+from shell.render import NULL, flatten_documents, render
+from shell.result import Result
+
+HEADERS = ["id", "name", "price"]
+ROWS = [[1, "apple", decimal.Decimal("1.50")], [2, None, decimal.Decimal("10.25")], [10, "kiwi fruit", None]]
+
+
+def show(result: Result, fmt: str) -> str:
+    buffer = io.StringIO()
+    render(result, fmt, StreamSink(buffer))
+    return buffer.getvalue()
+
+
+def test_table_is_boxed_with_numbers_right_aligned():
+    text = show(Result.table(HEADERS, ROWS), "table")
+    lines = text.splitlines()
+    assert lines[0].startswith("+--") and lines[1].startswith("|   id | name ")
+    assert "|    1 | apple" in text or "|  1 | apple" in text
+    assert NULL in text
+    assert all(len(line) == len(lines[0]) for line in lines)
+
+
+def test_null_is_distinct_from_the_string_null():
+    text = show(Result.table(["v"], [[None], ["NULL"]]), "table")
+    assert NULL in text and "NULL" in text
+
+
+def test_empty_table_still_shows_headers():
+    text = show(Result.table(["a", "b"], []), "table")
+    assert "a" in text and "b" in text
+
+
+def test_wide_table_keeps_every_column_intact():
+    wide = ["x" * 120]
+    text = show(Result.table(["col"] * 1, [wide]), "table")
+    assert "x" * 120 in text
+
+
+def test_vertical_format_like_mysql_G():
+    text = show(Result.table(HEADERS, ROWS[:1]), "vertical")
+    assert "1. row" in text
+    assert "   id: 1" in text and " name: apple" in text
+
+
+def test_json_is_a_list_of_objects():
+    data = json.loads(show(Result.table(HEADERS, ROWS), "json"))
+    assert data[0] == {"id": 1, "name": "apple", "price": 1.5} or data[0]["price"] in ("1.50", 1.5)
+    assert data[1]["name"] is None
+    assert json.loads(show(Result.table(HEADERS, []), "json")) == []
+
+
+def test_csv_has_a_header_and_empty_nulls():
+    rows = list(csv.reader(io.StringIO(show(Result.table(HEADERS, ROWS), "csv"))))
+    assert rows[0] == HEADERS and rows[2] == ["2", "", "10.25"]
+
+
+def test_plain_is_tab_separated_without_header():
+    assert show(Result.table(HEADERS, ROWS[:1]), "plain") == "1\tapple\t1.50\n"
+
+
+def test_large_lazy_table_streams_through_the_fast_renderer():
+    rows = ((i, f"name{i}", i * 1.5) for i in range(5000))
+    text = show(Result.table(HEADERS, rows), "table")
+    lines = text.splitlines()
+    assert len(lines) == 5000 + 4
+    assert lines[3].startswith("|    0 | name0")
+    assert lines[-2].startswith("| 4999 | name4999")
+
+
+def test_dates_bytes_and_nested_values():
+    row = [dt.datetime(2024, 1, 2, 3, 4, 5), b"\xff\x00", {"a": [1, 2]}]
+    text = show(Result.table(["when", "blob", "doc"], [row]), "table")
+    assert "2024-01-02 03:04:05" in text and "0xff00" in text and '{"a": [1, 2]}' in text
+    data = json.loads(show(Result.table(["when", "blob", "doc"], [row]), "json"))
+    assert data[0]["when"] == "2024-01-02T03:04:05" and data[0]["doc"] == {"a": [1, 2]}
+
+
+def test_document_renders_as_json_and_flattens_to_a_table():
+    docs = [{"_id": 1, "name": "a", "addr": {"city": "X"}}, {"_id": 2, "tags": ["t"]}]
+    assert json.loads(show(Result.doc(docs), "json")) == docs
+    headers, rows = flatten_documents(docs)
+    assert headers == ["_id", "name", "addr.city", "tags"]
+    assert rows[1] == [2, None, None, ["t"]]
+    assert "addr.city" in show(Result.doc(docs), "table")
+
+
+def test_text_and_stream():
+    assert show(Result.of_text("hello"), "table") == "hello\n"
+    assert show(Result.of_text("hello"), "json") == '"hello"\n'
+    stream = Result.of_stream(iter(["a", [("host", "web1: "), ("", "up")]]))
+    assert show(stream, "table") == "a\nweb1: up\n"
