@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import decimal
+import io
 import itertools
 import json
 from collections.abc import Iterable, Iterator, Sequence
@@ -151,7 +152,10 @@ def _column_is_numeric(rows: Sequence[Sequence[Any]], index: int) -> bool:
 
 
 def _fast_table(headers: list[str], rows: Iterator[Sequence[Any]], sink: Sink) -> int:
-    """psql-style box drawn a chunk at a time: widths grow if a later chunk needs more."""
+    """psql-style box drawn a chunk at a time: widths grow if a later chunk needs more.
+
+    Column-wise, so that the per-value work runs in C (map, join, ljust) for the common types.
+    """
     ncol = len(headers)
     widths = [len(h) for h in headers]
     count = 0
@@ -160,21 +164,21 @@ def _fast_table(headers: list[str], rows: Iterator[Sequence[Any]], sink: Sink) -
         chunk = list(itertools.islice(rows, CHUNK))
         if not chunk:
             break
+        columns = list(zip(*chunk, strict=False))
         if numeric is None:
-            numeric = [_column_is_numeric(chunk, i) for i in range(ncol)]
-        columns = list(zip(*[[cell(v) for v in row] for row in chunk], strict=False))
-        for i, column in enumerate(columns):
+            numeric = [_numeric_column(column) for column in columns] + [False] * (ncol - len(columns))
+        texts = [_column_texts(column) for column in columns]
+        for i, column in enumerate(texts):
             widths[i] = max(widths[i], max(map(len, column)))
-        justify = [str.rjust if numeric[i] else str.ljust for i in range(ncol)]
         if count == 0:
             rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+\n"
-            title = "| " + " | ".join(justify[i](h, widths[i]) for i, h in enumerate(headers)) + " |\n"
+            title = "| " + " | ".join(_pad(h, widths[i], numeric[i]) for i, h in enumerate(headers)) + " |\n"
             sink.write(rule + title + rule)
-        lines = [
-            "| " + " | ".join(justify[i](text, widths[i]) for i, text in enumerate(texts)) + " |\n"
-            for texts in zip(*columns, strict=True)
+        padded = [
+            list(map(str.rjust if numeric[i] else str.ljust, column, itertools.repeat(widths[i])))
+            for i, column in enumerate(texts)
         ]
-        sink.write("".join(lines))
+        sink.write("| " + " |\n| ".join(map(" | ".join, zip(*padded, strict=True))) + " |\n" if padded else "")
         count += len(chunk)
     rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+\n"
     if count == 0:
@@ -182,6 +186,37 @@ def _fast_table(headers: list[str], rows: Iterator[Sequence[Any]], sink: Sink) -
     else:
         sink.write(rule)
     return count
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    return text.rjust(width) if right else text.ljust(width)
+
+
+_NONE = type(None)
+_NUMBER_TYPES = frozenset({int, float, decimal.Decimal})
+# Types whose cell() is plain str(): converted by one C-level map.
+_STR_TYPES = frozenset({str, int, float, decimal.Decimal})
+_STR_OR_NULL = _STR_TYPES | {_NONE}
+
+
+def _numeric_column(column: Sequence[Any]) -> bool:
+    """Right-align a column whose values are all numbers (NULLs aside), as _column_is_numeric."""
+    kinds = set(map(type, column)) - {_NONE}
+    if kinds <= _NUMBER_TYPES:
+        return bool(kinds)
+    return all(v is None or _is_number(v) for v in column) and any(v is not None for v in column)
+
+
+def _column_texts(column: Sequence[Any], null: str = NULL) -> Sequence[str]:
+    """cell() of every value of one column (NULL as `null`), with C-speed paths for common types."""
+    kinds = set(map(type, column))
+    if kinds == {str}:
+        return column
+    if kinds <= _STR_TYPES:
+        return list(map(str, column))
+    if kinds <= _STR_OR_NULL:
+        return [null if v is None else str(v) for v in column]
+    return [null if v is None else cell(v) for v in column]
 
 
 def _table_vertical(headers: list[str], rows: Iterable[Sequence[Any]], sink: Sink) -> int:
@@ -205,27 +240,28 @@ def _table_json(headers: list[str], rows: Iterable[Sequence[Any]], sink: Sink) -
     return count
 
 
-class _SinkWriter:
-    """Adapter so csv.writer can write into a Sink."""
-
-    def __init__(self, sink: Sink) -> None:
-        self.sink = sink
-
-    def write(self, text: str) -> None:
-        self.sink.write(text)
+# Values the csv module writes exactly as cell() would (None as an empty field).
+_CSV_NATIVE = _STR_OR_NULL
 
 
 def _table_csv(headers: list[str], rows: Iterable[Sequence[Any]], sink: Sink) -> int:
-    writer = csv.writer(_SinkWriter(sink), lineterminator="\n")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(headers)
     count = 0
     iterator = iter(rows)
     while True:
-        chunk = list(itertools.islice(iterator, CHUNK))
+        chunk: list[Sequence[Any]] = list(itertools.islice(iterator, CHUNK))
+        if chunk:
+            if not set(map(type, itertools.chain.from_iterable(chunk))) <= _CSV_NATIVE:
+                chunk = [["" if v is None else cell(v) for v in row] for row in chunk]
+            writer.writerows(chunk)
+            count += len(chunk)
+        sink.write(buffer.getvalue())
+        buffer.seek(0)
+        buffer.truncate()
         if not chunk:
             return count
-        writer.writerows([["" if v is None else cell(v) for v in row] for row in chunk])
-        count += len(chunk)
 
 
 def _table_plain(rows: Iterable[Sequence[Any]], sink: Sink) -> int:
@@ -235,7 +271,12 @@ def _table_plain(rows: Iterable[Sequence[Any]], sink: Sink) -> int:
         chunk = list(itertools.islice(iterator, CHUNK))
         if not chunk:
             return count
-        sink.write("".join("\t".join("" if v is None else cell(v) for v in row) + "\n" for row in chunk))
+        if len(set(map(len, chunk))) == 1:
+            columns = [_column_texts(column, null="") for column in zip(*chunk, strict=True)]
+            lines: Iterable[str] = map("\t".join, zip(*columns, strict=True)) if columns else ("" for _ in chunk)
+        else:  # rows of different lengths: each as it is
+            lines = ("\t".join("" if v is None else cell(v) for v in row) for row in chunk)
+        sink.write("\n".join(lines) + "\n")
         count += len(chunk)
 
 
