@@ -164,6 +164,9 @@ def _describe_library_error(exc: BaseException) -> Described | None:
     if area is None:
         return None
     if root == "pymysql" and len(exc.args) >= 2 and isinstance(exc.args[0], int):
-        return Described(f"mysql {exc.args[0]}: {exc.args[1]}", None, 1, True)
+        # Server messages quote the statement, newlines included: keep the error on one line.
+        return Described(f"mysql {exc.args[0]}: {' '.join(str(exc.args[1]).split())}", None, 1, True)
+    if root == "sqlite3" and getattr(exc, "sqlite_errorname", None):
+        return Described(f"sqlite {exc.sqlite_errorname}: {' '.join(str(exc).split())}", None, 1, True)  # type: ignore[attr-defined]
     text = str(exc) or type(exc).__name__
     return Described(f"{area}: {text}", None, 1, True)
