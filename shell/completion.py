@@ -19,6 +19,7 @@ from shell.lineparse import Token, tokenize
 from shell.spec import Args, Command, Kind, Param
 
 if TYPE_CHECKING:
+    from shell.handles import Handle
     from shell.session import Session
 
 
@@ -31,7 +32,7 @@ class ShellCompleter(Completer):
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Completion]:
         text = document.text_before_cursor
         handle = self.session.current_handle
-        if handle is not None and not text.lstrip().startswith("\\"):
+        if handle is not None and mode_line(handle, text):
             completer = handle.completer(self.session)
             if completer is not None:
                 yield from completer.get_completions(document, complete_event)
@@ -40,6 +41,13 @@ class ShellCompleter(Completer):
             text = text.lstrip()[1:]
         for word, start, meta in local_candidates(self.session, text):
             yield Completion(word, start_position=start, display_meta=meta)
+
+
+def mode_line(handle: Handle, text: str) -> bool:
+    """Whether `text` belongs to the handle's mode: a `\\word` line is an opsh command unless
+    the mode claims the word as one of its meta commands (SQL's `\\d users`)."""
+    stripped = text.lstrip()
+    return not stripped.startswith("\\") or stripped.split(None, 1)[0] in handle.meta_commands
 
 
 def local_candidates(session: Session, text: str) -> list[tuple[str, int, str]]:

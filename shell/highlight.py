@@ -14,6 +14,7 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.lexers import Lexer
 from prompt_toolkit.styles import Style
 
+from shell.completion import mode_line
 from shell.lineparse import tokenize
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ class ModeLexer(Lexer):
 
     def lex_document(self, document: Document) -> Callable[[int], StyleAndTextTuples]:
         handle = self.session.current_handle
-        if handle is not None and not document.text.lstrip().startswith("\\"):
+        if handle is not None and mode_line(handle, document.text):
             lexer = handle.lexer()
             if lexer is not None:
                 return lexer.lex_document(document)
