@@ -1,0 +1,83 @@
+"""SQL: MySQL / MariaDB (pymysql) and SQLite (standard library) as opsh modes.
+
+`connect mysql://...` or `connect sqlite:///...` opens a handle whose mode takes SQL; the `sql`
+command runs one statement on an SQL handle from anywhere. This module stays light: drivers,
+pygments and the mode machinery are imported when a connection is opened.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from shell.errors import NotFound, UsageError
+from shell.result import Result
+from shell.spec import Args, Kind, arg, command, opt
+
+if TYPE_CHECKING:
+    from commands.sql.handle import SqlHandle
+    from shell.handles import ConnectRequest, Handle
+    from shell.session import Session
+
+
+def _open_mysql(session: Session, request: ConnectRequest) -> Handle:
+    from commands.sql.mysql_handle import open_mysql
+
+    return open_mysql(session, request)
+
+
+def _open_sqlite(session: Session, request: ConnectRequest) -> Handle:
+    from commands.sql.sqlite_handle import open_sqlite
+
+    return open_sqlite(session, request)
+
+
+CONNECTORS = {"mysql": _open_mysql, "mariadb": _open_mysql, "sqlite": _open_sqlite}
+
+
+@command(
+    "sql",
+    area="sql",
+    summary="run one SQL statement on an SQL handle without switching to it (\\? in SQL mode for its help)",
+    params=(
+        arg("statement", Kind.REST, help="the statement (options go before it); quote it if it has quotes, ; > or |"),
+        opt("--on", kind=Kind.HANDLE, metavar="NAME", help="the handle (default: the current or only SQL one)"),
+    ),
+    examples=(
+        "connect sqlite:///app.db            # relative to the current directory",
+        "connect sqlite:////var/lib/app.db   # absolute: four slashes (SQLAlchemy style)",
+        "connect sqlite:///:memory:",
+        "connect mysql://app@127.0.0.1:3306/shop as shop --readonly",
+        "connect mariadb://app@db1/shop?ssl=true",
+        "sql --on shop \"SELECT id, name FROM users WHERE name LIKE 'a%'\" > users.csv",
+        "sql --on shop --format json SHOW PROCESSLIST",
+        "sql --yes --on shop DELETE FROM sessions",
+    ),
+)
+def sql_cmd(session: Session, args: Args) -> Result:
+    handle = _sql_handle(session, args.on)
+    statement = " ".join(args.statement).strip().rstrip(";").strip()
+    if not statement:
+        raise UsageError("no statement given", "e.g. sql SELECT 1")
+    return handle.execute(session, statement)
+
+
+def _sql_handle(session: Session, name: str | None) -> SqlHandle:
+    from commands.sql.handle import SqlHandle
+
+    if name:
+        handle = session.handle(name)
+        if not isinstance(handle, SqlHandle):
+            raise UsageError(f"{name} is a {handle.kind} handle, not an SQL one")
+        return handle
+    current = session.current_handle
+    if isinstance(current, SqlHandle):
+        return current
+    found = [h for h in session.handles.values() if isinstance(h, SqlHandle)]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise NotFound("no SQL handle is open", "connect sqlite:///app.db or connect mysql://user@host/db first")
+    raise UsageError("several SQL handles are open", f"pick one with --on: {', '.join(h.name for h in found)}")
+
+
+COMMANDS = (sql_cmd,)

@@ -1,0 +1,277 @@
+"""What completion knows about the live schema, and the keyword and function lists.
+
+A Schema is an immutable snapshot. The handle loads a new one on a daemon thread (after
+connect, after DDL, on `use`) and swaps it in when it is complete, so completion always reads
+a whole snapshot and never waits for the server, however large the schema.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+
+from shell.errors import describe
+
+
+@dataclass(frozen=True)
+class Schema:
+    databases: tuple[str, ...] = ()
+    # table name -> its columns, in definition order (views included)
+    tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    views: frozenset[str] = frozenset()
+    functions: tuple[str, ...] = ()  # built-in functions, when the server lists them (SQLite)
+    routines: tuple[str, ...] = ()  # user-defined functions and procedures (MySQL)
+    state: str = "not loaded"  # not loaded | loading | ready | failed: <why>
+
+    def columns_of(self, table: str) -> tuple[str, ...]:
+        found = self.tables.get(table)
+        if found is not None:
+            return found
+        lowered = table.lower()
+        for name, columns in self.tables.items():
+            if name.lower() == lowered:
+                return columns
+        return ()
+
+
+class SchemaCache:
+    """The current snapshot plus the background refresh that replaces it."""
+
+    def __init__(self) -> None:
+        self.current = Schema()
+        self._generation = 0
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+
+    def refresh(self, load: Callable[[], Schema], background: bool = True) -> None:
+        """Load a new snapshot; only the newest of overlapping refreshes is kept."""
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+            self._ready.clear()
+        if self.current.state == "not loaded":
+            self.current = Schema(state="loading")
+
+        def work() -> None:
+            try:
+                schema = load()
+            except Exception as exc:  # noqa: BLE001 - completion degrades, typing goes on
+                schema = Schema(
+                    self.current.databases,
+                    self.current.tables,
+                    self.current.views,
+                    self.current.functions,
+                    self.current.routines,
+                    state=f"failed: {describe(exc).message}",
+                )
+            with self._lock:
+                if generation == self._generation:
+                    self.current = schema
+                    self._ready.set()
+
+        if background:
+            threading.Thread(target=work, name="opsh-sql-schema", daemon=True).start()
+        else:
+            work()
+
+    def wait(self, timeout: float) -> bool:
+        """For tests and scripts: block until the newest refresh has finished."""
+        return self._ready.wait(timeout)
+
+
+# Words that start a statement, offered at the start of a line.
+VERBS = (
+    "SELECT",
+    "INSERT INTO",
+    "UPDATE",
+    "DELETE FROM",
+    "WITH",
+    "CREATE TABLE",
+    "CREATE INDEX",
+    "CREATE VIEW",
+    "ALTER TABLE",
+    "DROP TABLE",
+    "TRUNCATE TABLE",
+    "SHOW",
+    "DESCRIBE",
+    "EXPLAIN",
+    "USE",
+    "BEGIN",
+    "START TRANSACTION",
+    "COMMIT",
+    "ROLLBACK",
+    "SET",
+    "REPLACE INTO",
+    "GRANT",
+    "REVOKE",
+    "CALL",
+    "KILL",
+    "ANALYZE TABLE",
+    "OPTIMIZE TABLE",
+)
+SQLITE_VERBS = ("PRAGMA", "VACUUM", "ATTACH DATABASE", "DETACH DATABASE", "REINDEX")
+
+# Offered first in their contexts; the rest of the dialect's keywords follow.
+COMMON_KEYWORDS = (
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "AND",
+    "OR",
+    "NOT",
+    "NULL",
+    "IS",
+    "IN",
+    "LIKE",
+    "BETWEEN",
+    "EXISTS",
+    "AS",
+    "ON",
+    "USING",
+    "JOIN",
+    "LEFT JOIN",
+    "RIGHT JOIN",
+    "INNER JOIN",
+    "CROSS JOIN",
+    "GROUP BY",
+    "ORDER BY",
+    "HAVING",
+    "LIMIT",
+    "OFFSET",
+    "UNION",
+    "UNION ALL",
+    "DISTINCT",
+    "ASC",
+    "DESC",
+    "CASE",
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "END",
+    "INTO",
+    "VALUES",
+    "SET",
+    "DEFAULT",
+    "PRIMARY KEY",
+    "FOREIGN KEY",
+    "REFERENCES",
+    "UNIQUE",
+    "INDEX",
+    "AUTO_INCREMENT",
+    "NOT NULL",
+    "IF EXISTS",
+    "IF NOT EXISTS",
+    "FOR UPDATE",
+    "ADD COLUMN",
+    "DROP COLUMN",
+    "MODIFY COLUMN",
+    "RENAME TO",
+)
+
+SHOW_WORDS = (
+    "DATABASES",
+    "TABLES",
+    "FULL TABLES",
+    "COLUMNS FROM",
+    "INDEX FROM",
+    "CREATE TABLE",
+    "CREATE VIEW",
+    "PROCESSLIST",
+    "FULL PROCESSLIST",
+    "VARIABLES",
+    "GLOBAL VARIABLES",
+    "STATUS",
+    "GLOBAL STATUS",
+    "GRANTS",
+    "WARNINGS",
+    "ERRORS",
+    "ENGINE INNODB STATUS",
+    "TABLE STATUS",
+    "TRIGGERS",
+    "EVENTS",
+    "PLUGINS",
+    "MASTER STATUS",
+    "SLAVE STATUS",
+    "BINARY LOGS",
+)
+
+SQLITE_FUNCTIONS = (
+    "abs",
+    "avg",
+    "changes",
+    "char",
+    "coalesce",
+    "count",
+    "date",
+    "datetime",
+    "format",
+    "glob",
+    "group_concat",
+    "hex",
+    "ifnull",
+    "iif",
+    "instr",
+    "json",
+    "json_array",
+    "json_extract",
+    "json_object",
+    "julianday",
+    "last_insert_rowid",
+    "length",
+    "like",
+    "lower",
+    "ltrim",
+    "max",
+    "min",
+    "nullif",
+    "printf",
+    "quote",
+    "random",
+    "randomblob",
+    "replace",
+    "round",
+    "rtrim",
+    "sign",
+    "strftime",
+    "substr",
+    "substring",
+    "sum",
+    "time",
+    "total",
+    "total_changes",
+    "trim",
+    "typeof",
+    "unicode",
+    "unixepoch",
+    "upper",
+    "zeroblob",
+)
+
+
+@cache
+def keywords(dialect: str) -> tuple[str, ...]:
+    """Every keyword of the dialect, common ones first, upper case."""
+    from pygments.lexers import _mysql_builtins as builtins
+
+    seen = dict.fromkeys(COMMON_KEYWORDS)
+    extra = [k.upper() for k in (*builtins.MYSQL_KEYWORDS, *builtins.MYSQL_DATATYPES)]
+    if dialect == "sqlite":
+        extra += ["PRAGMA", "VACUUM", "ATTACH", "DETACH", "REINDEX", "WITHOUT ROWID", "AUTOINCREMENT", "GLOB"]
+    seen.update(dict.fromkeys(extra))
+    return tuple(seen)
+
+
+@cache
+def functions(dialect: str) -> tuple[str, ...]:
+    if dialect == "sqlite":
+        return SQLITE_FUNCTIONS
+    from pygments.lexers import _mysql_builtins as builtins
+
+    return tuple(builtins.MYSQL_FUNCTIONS)
+
+
+@cache
+def verbs(dialect: str) -> tuple[str, ...]:
+    return VERBS + SQLITE_VERBS if dialect == "sqlite" else VERBS

@@ -1,0 +1,109 @@
+"""SQL mode on SQLite files: URLs (SQLAlchemy's convention), statements, \\d, transactions, errors."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from tests.helpers import Shell
+
+USERS = (
+    "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE, team_id INTEGER"
+    " REFERENCES teams (id), score REAL DEFAULT 0); CREATE INDEX idx_name ON users (name, score);"
+    " INSERT INTO users (name, email, score) VALUES ('ann', 'ann@example.com', 1.5), ('bob', NULL, 2);"
+)
+
+
+def test_three_slashes_is_relative_to_the_current_directory(tmp_path):
+    shell = Shell(tmp_path)
+    (tmp_path / "sub").mkdir()
+    shell.session.chdir("sub")  # what `cd sub` does
+    assert shell("connect sqlite:///rel.db; CREATE TABLE t (a);").ok
+    assert (tmp_path / "sub" / "rel.db").is_file()
+    assert shell.session.current_handle.endpoint == str(tmp_path / "sub" / "rel.db")
+    shell.close()
+
+
+def test_four_slashes_is_an_absolute_path_and_memory_needs_no_file(tmp_path):
+    shell = Shell(tmp_path / "elsewhere")
+    target = tmp_path / "abs.db"
+    assert shell(f"connect sqlite:///{target} as a; CREATE TABLE t (a); INSERT INTO t VALUES (7);").ok
+    assert sqlite3.connect(target).execute("SELECT a FROM t").fetchall() == [(7,)]
+    assert shell("\\connect sqlite:///:memory: as m; SELECT 1 + 1 AS two;").text.splitlines()[3] == "|     2 |"
+    assert shell.session.handles["m"].endpoint == ":memory:"
+    shell.close()
+
+
+def test_bad_paths_and_non_database_files_fail_in_one_line(tmp_path):
+    shell = Shell(tmp_path)
+    out = shell("connect sqlite:///missing/dir/x.db")
+    assert out.err == f"error: no such directory: {tmp_path / 'missing' / 'dir'}\n"
+    (tmp_path / "notes.txt").write_text("not a database, just some text that is long enough" * 20)
+    out = shell("connect sqlite:///notes.txt")
+    assert out.err == "error: sqlite SQLITE_NOTADB: file is not a database\n"
+    out = shell("connect sqlite:///absent.db --readonly")
+    assert out.err == f"error: no such database file: {tmp_path / 'absent.db'}\n"
+    assert shell.session.handles == {}
+
+
+def test_ddl_dml_and_select_with_nulls(lite):
+    assert lite(USERS).ok
+    assert lite.session.last.status.startswith("Query OK, 2 rows affected in ")
+    assert lite.json("SELECT name, email, score FROM users ORDER BY id;") == [
+        {"name": "ann", "email": "ann@example.com", "score": 1.5},
+        {"name": "bob", "email": None, "score": 2.0},
+    ]
+
+
+def test_multi_line_input_and_vertical_output(lite):
+    lite(USERS)
+    lite.engine.feed("SELECT name,\n")
+    lite.engine.feed("       email\n")
+    lite.engine.feed("FROM users WHERE id = 2\\G\n")
+    assert lite.out.getvalue().splitlines()[-2:] == [" name: bob", "email: <null>"]
+
+
+def test_d_lists_tables_and_views_and_describes_keys_indexes_references(lite):
+    lite(USERS + " CREATE TABLE teams (id INTEGER PRIMARY KEY); CREATE VIEW names AS SELECT name FROM users;")
+    assert lite.json("\\d") == [
+        {"table": "names", "type": "view"},
+        {"table": "teams", "type": "table"},
+        {"table": "users", "type": "table"},
+    ]
+    columns = {c["column"]: c for c in lite.json("\\d users")}
+    assert columns["id"]["key"] == "PRI" and columns["name"]["null"] == "NO"
+    assert columns["email"]["indexes"] == "sqlite_autoindex_users_1 unique"
+    assert columns["name"]["indexes"] == "idx_name 1/2" and columns["score"]["default"] == "0"
+    assert columns["team_id"]["references"] == "teams(id)"
+    assert lite("\\d nosuch").err == "error: no table nosuch (\\d lists the tables)\n"
+
+
+def test_constraint_errors_name_the_sqlite_code(lite):
+    lite(USERS)
+    out = lite("INSERT INTO users (name, email) VALUES ('eve', 'ann@example.com');")
+    assert out.err == "error: sqlite SQLITE_CONSTRAINT_UNIQUE: UNIQUE constraint failed: users.email\n"
+    assert lite("SELEC 1;").err == 'error: sqlite SQLITE_ERROR: near "SELEC": syntax error\n'
+
+
+def test_transactions_and_the_toolbar(lite, tmp_path):
+    lite("CREATE TABLE t (n INTEGER);")
+    handle = lite.session.current_handle
+    assert handle.toolbar().startswith("autocommit")
+    lite("BEGIN; INSERT INTO t VALUES (1);")
+    assert handle.toolbar().startswith("in transaction")
+    assert sqlite3.connect(tmp_path / "app.db").execute("SELECT COUNT(*) FROM t").fetchone() == (0,)
+    lite("ROLLBACK; BEGIN; INSERT INTO t VALUES (2); COMMIT;")
+    assert sqlite3.connect(tmp_path / "app.db").execute("SELECT n FROM t").fetchall() == [(2,)]
+    assert handle.toolbar().startswith("autocommit")
+
+
+def test_l_lists_attached_databases_and_use_is_explained(lite, tmp_path):
+    lite(f"ATTACH '{tmp_path / 'other.db'}' AS other;")
+    assert [d["database"] for d in lite.json("\\l")] == ["main", "other"]
+    out = lite("use other;")
+    assert out.err.startswith("error: an SQLite handle is one database file (connect sqlite:///other.db, or ATTACH")
+
+
+def test_sql_help_in_the_mode(lite):
+    text = lite("\\?").text
+    assert "\\G" in text and "sqlite:////abs/path.db" in text and "SQLAlchemy" in text
+    assert "unknown SQL mode command" not in text
