@@ -34,9 +34,9 @@ def test_ctrl_c_on_a_long_query_returns_to_the_prompt_and_the_handle_works(term,
     session.pause(1.0)
     pressed = time.monotonic()
     session.ctrl("c")
-    session.expect("cancelled", timeout=5)
-    session.expect_prompt(timeout=5)
-    assert time.monotonic() - pressed < 3
+    session.expect("cancelled", timeout=10)
+    session.expect_prompt(timeout=10)
+    assert time.monotonic() - pressed < 8  # the query alone would run 29 more seconds
     sql = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(30)%'"
     assert mariadb.root_sql(sql).strip() == "0"
     out = session.run("SELECT 40 + 2 AS answer;")

@@ -143,7 +143,7 @@ def test_ctrl_c_kills_the_query_and_keeps_connection_and_transaction(my, mariadb
     interrupt_after(0.5)
     out = my("SELECT SLEEP(30);")
     assert out.err == "error: cancelled\n" and out.exit_code == 130
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 10  # instead of 30
     assert running(mariadb, "SELECT SLEEP(30)") == 0  # KILL QUERY stopped it on the server
     handle = my.session.current_handle
     assert handle.in_transaction()  # the same connection: its transaction is still open
@@ -155,7 +155,7 @@ def test_ctrl_c_while_a_huge_result_streams_stops_it(my, mariadb, tmp_path):
     started = time.monotonic()
     interrupt_after(1.0)
     out = my("SELECT seq, REPEAT('x', 50) FROM seq_1_to_100000000 \\> huge.csv;")
-    assert out.err == "error: cancelled\n" and time.monotonic() - started < 6
+    assert out.err == "error: cancelled\n" and time.monotonic() - started < 15
     assert running(mariadb, "SELECT seq, REPEAT") == 0
     assert (tmp_path / "huge.csv").stat().st_size > 0
     assert my.json("SELECT 1 AS still;") == [{"still": 1}]
@@ -165,5 +165,5 @@ def test_ctrl_c_interrupts_a_long_sqlite_query(lite):
     started = time.monotonic()
     interrupt_after(0.5)
     out = lite("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c;")
-    assert out.err == "error: cancelled\n" and time.monotonic() - started < 5
+    assert out.err == "error: cancelled\n" and time.monotonic() - started < 10  # it never ends by itself
     assert lite.json("SELECT 2 AS fine;") == [{"fine": 2}]
