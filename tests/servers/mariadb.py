@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +66,8 @@ def _ping(socket: Path) -> bool:
 
 
 @contextmanager
-def start_mariadb(workdir: Path) -> Iterator[MariaDB]:
+def start_mariadb(workdir: Path, extra_args: Sequence[str] = ()) -> Iterator[MariaDB]:
+    """A fresh server; `extra_args` go to mariadbd (e.g. --ssl-cert=... for a TLS server)."""
     daemon = require_binary("mariadbd")
     installer = require_binary("mariadb-install-db")
     datadir = workdir / "data"
@@ -102,6 +103,7 @@ def start_mariadb(workdir: Path) -> Iterator[MariaDB]:
         "--innodb-flush-log-at-trx-commit=0",
         "--innodb-doublewrite=0",
         "--max-connections=200",
+        *extra_args,
     ]
     process = ServerProcess.spawn("mariadb", argv, workdir / "mariadb.out")
     try:
