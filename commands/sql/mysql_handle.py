@@ -31,6 +31,7 @@ DEFAULT_PORT = 3306
 # Errors that mean the connection is gone rather than the statement being wrong.
 LOST = frozenset({0, 1053, 1927, 2006, 2013, 2055, 4031})
 OPTIONS = ("ssl", "ssl_ca", "ssl_cert", "ssl_key", "socket", "charset", "connect_timeout")
+OFF = ("0", "false", "no", "off")
 SERVER_STATUS_IN_TRANS = 1
 SERVER_STATUS_AUTOCOMMIT = 2
 
@@ -46,6 +47,7 @@ class Target:
     database: str | None
     timeout: float
     ssl: ssl.SSLContext | None = None
+    ssl_disabled: bool = False
     socket: str | None = None
     charset: str = "utf8mb4"
 
@@ -67,6 +69,7 @@ class Target:
             charset=self.charset,
             connect_timeout=max(1, int(self.timeout)),
             ssl=self.ssl,
+            ssl_disabled=self.ssl_disabled,
             autocommit=True,
             local_infile=False,
             conv=_converters(),
@@ -97,23 +100,31 @@ def _target(session: Session, request: ConnectRequest) -> Target:
         database=request.path or None,
         timeout=timeout,
         ssl=_ssl_context(session, options),
+        ssl_disabled=options.get("ssl", "").lower() in OFF,
         socket=str(session.path(options["socket"])) if "socket" in options else None,
         charset=options.get("charset", "utf8mb4"),
     )
 
 
 def _ssl_context(session: Session, options: dict[str, str]) -> ssl.SSLContext | None:
+    """TLS as the URL asks. Without options pymysql uses TLS when the server offers it (the mysql
+    client's PREFERRED); `ssl=true` requires it, `ssl_ca` also verifies the server, `ssl=false`
+    turns it off."""
     wanted = options.get("ssl", "").lower()
-    if wanted in ("", "0", "false", "no", "off") and not any(k in options for k in ("ssl_ca", "ssl_cert")):
+    if wanted in ("", *OFF) and not any(k in options for k in ("ssl_ca", "ssl_cert")):
         return None
-    ca = str(session.path(options["ssl_ca"])) if "ssl_ca" in options else None
-    context = ssl.create_default_context(cafile=ca)
+    files = {k: session.path(options[k]) for k in ("ssl_ca", "ssl_cert", "ssl_key") if k in options}
+    for option, path in files.items():
+        if not path.is_file():
+            raise NotFound(f"{option}: no such file: {path}")
+    ca = files.get("ssl_ca")
+    context = ssl.create_default_context(cafile=str(ca) if ca else None)
     if ca is None:  # encrypted, but without a CA there is nothing to verify against
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-    if "ssl_cert" in options:
-        key = str(session.path(options["ssl_key"])) if "ssl_key" in options else None
-        context.load_cert_chain(str(session.path(options["ssl_cert"])), keyfile=key)
+    if "ssl_cert" in files:
+        key = files.get("ssl_key")
+        context.load_cert_chain(str(files["ssl_cert"]), keyfile=str(key) if key else None)
     return context
 
 
