@@ -33,6 +33,7 @@ DEFAULT_TIMEOUT = 1.0
 LIST_LIMIT = 25  # closed/filtered ports listed per host before they are only counted (as nmap does)
 BANNER_BYTES = 512
 TICK = 0.05
+STATES = ("open", "closed", "filtered")
 FILL_BATCH = 4096
 
 # Ops-relevant names first; anything else comes from the system's services database.
@@ -628,14 +629,18 @@ def _result(outcome: ScanOutcome, banner: bool, open_only: bool, list_all: bool)
     return Result.table(headers, rows, status=_status(outcome, hidden), failed=outcome.interrupted)
 
 
+def _unlisted(hidden: int, total: int) -> str:
+    if not hidden:
+        return ""
+    return " (not listed)" if hidden == total else f" ({hidden:,} not listed)"
+
+
 def _status(outcome: ScanOutcome, hidden: collections.Counter[str]) -> str:
     totals: collections.Counter[str] = collections.Counter()
     for tally in outcome.tallies:
         totals.update(tally.counts)
-    parts = [f"{totals[s]} {s}" for s in ("open", "closed", "filtered") if totals[s]]
+    parts = [f"{totals[state]:,} {state}{_unlisted(hidden[state], totals[state])}" for state in STATES if totals[state]]
     summary = ", ".join(parts) or "nothing"
-    if hidden:
-        summary += " (not listed: " + ", ".join(f"{n} {s}" for s, n in hidden.items()) + ")"
     hosts = len(outcome.targets)
     rate = outcome.done / outcome.seconds if outcome.seconds > 0 else 0.0
     where = f"{hosts} host{'s' if hosts != 1 else ''}"
