@@ -34,6 +34,8 @@ LIST_LIMIT = 25  # closed/filtered ports listed per host before they are only co
 BANNER_BYTES = 512
 TICK = 0.05
 STATES = ("open", "closed", "filtered")
+# Non-blocking from birth where the platform allows: one fcntl() less per probe.
+SOCK_TYPE = socket.SOCK_STREAM | getattr(socket, "SOCK_NONBLOCK", 0)
 FILL_BATCH = 4096
 
 # Ops-relevant names first; anything else comes from the system's services database.
@@ -288,7 +290,12 @@ class _Poller:
         self.write = select.POLLOUT
         self.register = self._impl.register
         self.modify = self._impl.modify
-        self.unregister = self._impl.unregister
+
+    def forget(self, fd: int) -> None:
+        """Before closing `fd`. Closing removes it from an epoll set by itself: a syscall saved
+        per probe. poll keeps its own list and needs telling."""
+        if self._epoll is None:
+            self._impl.unregister(fd)
 
     def poll(self, seconds: float) -> list[tuple[int, int]]:
         if self._epoll is not None:
@@ -395,10 +402,11 @@ class Scanner:
     def _start(self, host: int, port: int) -> bool:
         target = self.targets[host]
         try:
-            sock = socket.socket(target.family, socket.SOCK_STREAM)
+            sock = socket.socket(target.family, SOCK_TYPE)
         except OSError as exc:
             return self._resource_problem(exc, host, port)
-        sock.setblocking(False)
+        if SOCK_TYPE == socket.SOCK_STREAM:
+            sock.setblocking(False)
         code = sock.connect_ex((target.address, port))
         if code == errno.EINPROGRESS:
             probe = _Probe(sock, host, port, time.monotonic() + self.timeout)
@@ -468,7 +476,7 @@ class Scanner:
     def _finish(self, probe: _Probe, state: str, registered: bool = True, banner: str = "") -> None:
         if registered:
             fd = probe.sock.fileno()
-            self.poller.unregister(fd)
+            self.poller.forget(fd)
             del self.by_fd[fd]
         probe.finished = True
         probe.sock.close()
