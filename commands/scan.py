@@ -324,7 +324,7 @@ class Scanner:
         self.targets = targets
         self.ports = ports
         self.timeout = timeout
-        self.concurrency = concurrency
+        self.concurrency = raise_fd_limit(concurrency)
         self.banner = banner
         self.limit = None if keep_all else LIST_LIMIT
         self.advance = advance
@@ -542,28 +542,9 @@ def raise_fd_limit(wanted: int) -> int:
     return wanted if soft == resource.RLIM_INFINITY else max(1, min(wanted, soft - 64))
 
 
-def run_scan(
-    targets: list[Target],
-    ports: Sequence[int],
-    *,
-    timeout: float = DEFAULT_TIMEOUT,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    banner: bool = False,
-    keep_all: bool = False,
-    advance: Callable[[int], None] | None = None,
-) -> ScanOutcome:
+def run_scan(targets: list[Target], ports: Sequence[int], **options: Any) -> ScanOutcome:
     """The scan itself, without the command around it (the benchmark calls this)."""
-    concurrency = raise_fd_limit(concurrency)
-    scanner = Scanner(
-        targets,
-        ports,
-        timeout=timeout,
-        concurrency=concurrency,
-        banner=banner,
-        keep_all=keep_all,
-        advance=advance,
-    )
-    return scanner.run()
+    return Scanner(targets, ports, **options).run()
 
 
 # ---------------------------------------------------------------- the command
