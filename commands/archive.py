@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from commands.files import Target, expand_paths, file_type, plural, timestamp
+from commands.files import Target, expand_paths, file_type, is_inside, plural, timestamp
 from shell.errors import NotFound, OpshError, UsageError
 from shell.result import Result, Size
 from shell.session import Session
@@ -89,8 +89,13 @@ def corrupt_is_error(shown: str) -> Iterator[None]:
 
 def _detail(exc: BaseException) -> str:
     text = (str(exc) or type(exc).__name__).splitlines()[0]
-    if text.startswith("file could not be opened successfully"):
-        return "not a tar or zip archive"
+    if text.startswith(("truncated header", "invalid header", "bad checksum", "empty file", "file could not be")):
+        return "no valid tar header (a single compressed file? that is for gunzip)"
+    damaged = re.match(r"not an? (\w+) file$", text)
+    if damaged:
+        return f"damaged {damaged.group(1)} data (truncated?)"
+    if text == "File is not a zip file":
+        return "the zip directory at its end is missing (truncated?)"
     return "unexpected end of data" if "end-of-stream" in text or "ended before" in text else text
 
 
@@ -304,7 +309,7 @@ def _zip_member(info: zipfile.ZipInfo) -> Member:
     unix = info.external_attr >> 16
     if info.is_dir():
         kind = "dir"
-    elif info.create_system == 3 and unix and not stat.S_ISREG(unix):
+    elif info.create_system == 3 and stat.S_IFMT(unix) and not stat.S_ISREG(unix):  # writestr leaves S_IFMT 0
         kind = file_type(unix)
     else:
         kind = "file"
@@ -387,14 +392,35 @@ def _iter_members(path: Path) -> Iterator[Member]:
     import tarfile
     import zipfile
 
-    if zipfile.is_zipfile(path):
+    kind = archive_kind(path)
+    if kind == "zip":
         with zipfile.ZipFile(path) as zf:
             for info in zf.infolist():
                 yield _with_target(zf, info)
         return
-    with tarfile.open(path, "r:*") as tar:
+    with tarfile.open(path, f"r:{kind}") as tar:
         for info in tar:
             yield _tar_member(info)
+
+
+_MAGIC = ((b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"), (b"\x1f\x8b", "gz"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"))
+
+
+def archive_kind(path: Path) -> str:
+    """zip, gz, bz2, xz or "" (plain tar) from the first bytes, so a damaged archive's own
+    error is reported rather than "not an archive"; the name does not matter."""
+    import zipfile
+
+    with open(path, "rb") as handle:
+        head = handle.read(512)
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if zipfile.is_zipfile(path):  # self-extracting: a stub before the zip
+        return "zip"
+    if head[257:262] != b"ustar":
+        raise OpshError(f"{path.name} is not a tar or zip archive")
+    return ""
 
 
 def _existing_archive(session: Session, text: str) -> tuple[Path, str]:
@@ -422,12 +448,10 @@ class ArchiveExtract(Command):
     )
 
     def run(self, session: Session, args: Args) -> Result:
-        import zipfile
-
         path, shown = _existing_archive(session, args.archive)
         dest = session.path(args.to or ".")
         with corrupt_is_error(shown):
-            if zipfile.is_zipfile(path):
+            if archive_kind(path) == "zip":
                 count, size = _extract_zip(session, path, shown, dest, args.members)
             else:
                 count, size = _extract_tar(session, path, shown, dest, args.members)
@@ -450,21 +474,36 @@ def _selected(names: list[str], wanted: list[str], shown: str) -> list[bool]:
 def _extract_tar(session: Session, path: Path, shown: str, dest: Path, wanted: list[str]) -> tuple[int, int]:
     import tarfile
 
-    with tarfile.open(path, "r:*") as tar:
+    with tarfile.open(path, f"r:{archive_kind(path)}") as tar:
         infos = tar.getmembers()  # reads every header: a truncated archive fails here, before any write
         picked = [i for i, keep in zip(infos, _selected([i.name for i in infos], wanted, shown), strict=True) if keep]
         check_members((_tar_member(i) for i in picked), shown)
         total = sum(i.size for i in picked if i.isreg())
         dest.mkdir(parents=True, exist_ok=True)
+        current: list[tarfile.TarInfo] = []
         with session.progress(total, f"extracting {shown}") as bar:
 
             def counted() -> Iterator[tarfile.TarInfo]:
                 for info in picked:
+                    current[:] = [info]
                     yield info
                     bar.advance(info.size if info.isreg() else 0)
 
-            tar.extractall(dest, members=counted(), filter="data")
+            try:
+                tar.extractall(dest, members=counted(), filter="data")
+            except BaseException:
+                _remove_partial(dest, current)
+                raise
     return len(picked), total
+
+
+def _remove_partial(dest: Path, current: list[tarfile.TarInfo]) -> None:
+    """A regular file cut short (truncated archive, Ctrl-C) must not stay looking complete."""
+    if not current or not current[0].isreg():
+        return
+    out = dest / posixpath.normpath(current[0].name)
+    if out.is_file() and not out.is_symlink() and is_inside(out.parent, dest):
+        out.unlink()
 
 
 def _extract_zip(session: Session, path: Path, shown: str, dest: Path, wanted: list[str]) -> tuple[int, int]:
@@ -512,13 +551,13 @@ def _write_zip_member(
     if member.type == "link":
         os.symlink(member.target, out)
         return
-    with zf.open(info) as src, open(out, "wb") as dst:
-        copy_stream(src, dst, bar)
-    if member.mode:
-        os.chmod(out, (member.mode & 0o755) | 0o600)
-    if member.mtime is not None:
-        stamp = member.mtime.timestamp()
-        os.utime(out, (stamp, stamp))
+    with replaced_at_end(Path(out)) as temp:  # a CRC error or Ctrl-C leaves no half file
+        with zf.open(info) as src, open(temp, "wb") as dst:
+            copy_stream(src, dst, bar)
+        os.chmod(temp, (member.mode & 0o755) | 0o600 if member.mode else 0o644)
+        if member.mtime is not None:
+            stamp = member.mtime.timestamp()
+            os.utime(temp, (stamp, stamp))
 
 
 class ArchiveCommand(Command):
