@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import signal
 import time
+import tracemalloc
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,26 @@ def result_of(sh: Shell, line: str) -> Result:
 def complete(sh: Shell, text: str) -> list[str]:
     found = ShellCompleter(sh.session).get_completions(Document(text, len(text)), CompleteEvent(True))
     return [c.text for c in found]
+
+
+def random_file(path: Path, mib: int) -> Path:
+    """Incompressible data, written a MiB at a time."""
+    with open(path, "wb") as handle:
+        for _ in range(mib):
+            handle.write(os.urandom(1024 * 1024))
+    return path
+
+
+@contextmanager
+def peak_memory() -> Iterator[list[int]]:
+    """Peak bytes Python allocated inside the block (the list gets it on exit)."""
+    peak: list[int] = []
+    tracemalloc.start()
+    try:
+        yield peak
+        peak.append(tracemalloc.get_traced_memory()[1])
+    finally:
+        tracemalloc.stop()
 
 
 def listing(sh: Shell, line: str) -> dict[str, dict]:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import tracemalloc
 from pathlib import Path
 
 import pytest
 
-from tests.unit.test_files import complete, result_of
+from tests.unit.test_files import complete, peak_memory, random_file, result_of
 
 
 @pytest.fixture
@@ -116,17 +115,11 @@ def test_a_file_named_like_an_algorithm_is_still_a_file(sh, files):
 
 
 def test_hashing_streams_in_constant_memory(sh, files):
-    with open(files / "big.bin", "wb") as handle:
-        for _ in range(48):
-            handle.write(os.urandom(1024 * 1024))
-    tracemalloc.start()
-    try:
+    random_file(files / "big.bin", 48)
+    with peak_memory() as peak:
         rows = sh.json("hash big.bin")
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
     assert rows[0]["hash"] == digest(files / "big.bin", "sha256")
-    assert peak < 4 * 1024 * 1024, f"peak {peak} bytes for a 48 MiB file"
+    assert peak[0] < 4 * 1024 * 1024, f"peak {peak[0]} bytes for a 48 MiB file"
 
 
 def test_completion_offers_algorithms_then_paths(sh, files):
