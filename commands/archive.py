@@ -17,7 +17,6 @@ import os
 import posixpath
 import re
 import stat
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -102,6 +101,8 @@ def _detail(exc: BaseException) -> str:
 @contextmanager
 def replaced_at_end(out: Path) -> Iterator[Path]:
     """A temporary file next to `out`, renamed to `out` only if the block succeeds."""
+    import tempfile
+
     fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
     os.close(fd)
     temp = Path(name)
