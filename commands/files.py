@@ -553,7 +553,7 @@ _TYPE_CODES = {"f": "file", "d": "dir", "l": "link"}
     area=AREA,
     summary="walk a tree and list what matches (name, type, size, age); rows stream as found",
     params=(
-        arg("path", Kind.DIR, required=False, default=".", help="where to start (default: .)"),
+        arg("path", Kind.DIR, required=False, default=".", help="where to start"),
         opt("--name", kind=Kind.TEXT, metavar="GLOB", help="file name pattern, e.g. '*.log'"),
         opt("--type", kind=Kind.CHOICE, choices=("f", "d", "l"), help="f file, d directory, l symlink"),
         opt("--size", kind=Kind.TEXT, metavar="+N|-N|N", help="+1M larger than, -10k smaller than, 0 exactly"),
@@ -693,7 +693,7 @@ def glob_cmd(session: Session, args: Args) -> Result:
     area=AREA,
     summary="a directory drawn as a tree (for data, use find --format json)",
     params=(
-        arg("path", Kind.DIR, required=False, default=".", help="the top (default: .)"),
+        arg("path", Kind.DIR, required=False, default=".", help="the top"),
         opt("--depth", kind=Kind.INT, metavar="N", help="show at most N levels"),
         opt("-a", "--all", help="include hidden entries"),
     ),

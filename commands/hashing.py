@@ -76,7 +76,14 @@ class HashCommand(Command):
     summary = "checksums of files or text (md5, sha1, sha256, sha512, blake2b, sha3_256...), or verify a sums file"
     usage = "hash [ALGO] FILE... | hash [ALGO] --text S | hash [ALGO] --check SUMSFILE"
     params = (
-        arg("words", Kind.PATH, required=False, multiple=True, metavar="[ALGO] FILE", help="algorithm, then files"),
+        arg(
+            "files",
+            Kind.PATH,
+            required=False,
+            multiple=True,
+            metavar="[ALGO] FILE",
+            help="files; the first word may name the algorithm",
+        ),
         opt("--text", kind=Kind.TEXT, metavar="S", help="hash this text (UTF-8) instead of files"),
         opt("-c", "--check", kind=Kind.PATH, metavar="SUMSFILE", help="verify a sha256sum/md5sum-format file"),
         opt("-a", "--algo", kind=Kind.TEXT, metavar="ALGO", help=f"algorithm (default {DEFAULT})"),
@@ -107,7 +114,7 @@ class HashCommand(Command):
         return _hash_files(session, files, algo, args.sums)
 
     def complete(self, session: Session, args: Args, param: Param, prefix: str) -> Iterable[Any] | None:
-        if param.name == "words":
+        if param.name == "files":
             found: list[tuple[str, str]] = [(a, "algorithm") for a in algorithms() if a.startswith(prefix)]
             return found + kinds.path_candidates(session, prefix)
         if param.name == "algo":
@@ -118,7 +125,7 @@ class HashCommand(Command):
 def _split_words(session: Session, args: Args) -> tuple[str | None, list[str]]:
     """(algorithm or None, file words): the first word is an algorithm when it names one and is
     not a file here, or when more words, --text or --check follow."""
-    words = list(args.words)
+    words = list(args.files)
     chosen = None
     if args.algo:
         chosen = algorithm(args.algo)
