@@ -266,7 +266,9 @@ def open_connection(
         accept_new=accept_new,
         ask_password=lambda: session.secret(f"password for {user}@{parts.hostname or handle_name}: "),
     )
-    return connector(session, request)
+    handle = connector(session, request)
+    handle.url = handle.url or (target if "://" not in target else clean)
+    return handle
 
 
 def _resolve(session: Session, target: str) -> tuple[str, str | None, str | None]:

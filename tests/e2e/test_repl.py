@@ -161,3 +161,22 @@ def test_output_into_a_closed_pipe_is_quiet(tmp_path):
         env=clean_env(tmp_path / "home"),
     )
     assert "Traceback" not in proc.stderr and proc.stdout.startswith("opsh commands")
+
+
+def test_long_output_goes_through_the_pager(tmp_path):
+    term = Term.start(tmp_path / "home", cwd=tmp_path, rows=12, PAGER="sed s/^/PAGED:/")
+    term.expect_prompt()
+    out = term.run("help")
+    assert "PAGED:opsh commands by area" in out
+    term.run("set pager off")
+    out = term.run("help")
+    assert "PAGED:" not in out and "opsh commands by area" in out
+    term.send("exit\r")
+    assert term.exit_status() == 0
+
+
+def test_toolbar_shows_the_last_outcome(term):
+    term.run("nosuch")
+    term.expect(r"last: (\x1b\[[0-9;]*m)*failed \(1\)")
+    term.run("echo fine")
+    term.expect(r"last: (\x1b\[[0-9;]*m)*ok")
