@@ -36,7 +36,7 @@ def help_cmd(session: Session, args: Args) -> Result:
                 f"{cmd.name} has no subcommand {word!r}", f"one of: {', '.join(s.name for s in cmd.subcommands)}"
             )
         prefix, cmd = prefix + sub.name + " ", sub
-    return Result.of_text(command_help(cmd, prefix[: -len(cmd.name) - 1]))
+    return Result.of_text(command_help(cmd, prefix[: -len(cmd.name) - 1].strip()))
 
 
 def _overview(session: Session) -> str:

@@ -5,23 +5,14 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.term import PROMPT_END, Term
+from tests.e2e.term import PROMPT_END
 from tests.helpers import clean_env, opsh_binary
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def term(tmp_path: Path) -> Iterator[Term]:
-    session = Term.start(tmp_path / "home", cwd=tmp_path)
-    session.expect_prompt()
-    yield session
-    session.close()
 
 
 def test_tail_f_follows_until_ctrl_c_then_the_prompt_is_back(term, tmp_path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,6 @@ from tests.e2e.term import Term
 from tests.helpers import clean_env, opsh_binary
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def term(tmp_path: Path) -> Iterator[Term]:
-    session = Term.start(tmp_path / "home", cwd=tmp_path)
-    session.expect_prompt()
-    yield session
-    session.close()
 
 
 def opsh(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
