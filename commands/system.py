@@ -21,7 +21,7 @@ from typing import Any
 
 from shell.errors import OpshError, UsageError
 from shell.redact import MASK, redact
-from shell.result import Result
+from shell.result import Result, Size
 from shell.session import Session
 from shell.spec import Args, Command, Kind, Param, arg, command, opt
 
@@ -63,28 +63,12 @@ _NOT_SECRET_NAME = re.compile(r"^(OLD)?PWD$|_(SOCK|FILE|PATH|DIR|HOME|URL_BASE)$
 # ---------------------------------------------------------------- formatting
 
 
-def human(size: float) -> str:
-    """`df -h` style: binary units, one decimal below 10."""
-    value = float(size)
-    for unit in ("B", "K", "M", "G", "T", "P"):
-        if abs(value) < 1024 or unit == "P":
-            if unit == "B":
-                return f"{int(value)}B"
-            return f"{value:.1f}{unit}" if abs(value) < 10 else f"{value:.0f}{unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
-
-
 def span(seconds: float) -> str:
     """`3d 4h 12m` for uptimes."""
     minutes = int(seconds // 60)
     days, minutes = divmod(minutes, 1440)
     hours, minutes = divmod(minutes, 60)
     return f"{days}d {hours}h {minutes}m" if days else f"{hours}h {minutes}m"
-
-
-def _size(value: int, exact: bool) -> int | str:
-    return value if exact else human(value)
 
 
 # ---------------------------------------------------------------- /proc readers
@@ -196,8 +180,8 @@ def _safe(read: Any, default: Any = "unknown") -> Any:
 
 
 def overview() -> dict[str, Any]:
+    """Byte counts are `Size`s: read as 1.5G on screen, exact in json."""
     uname = platform.uname()
-    mem = _safe(meminfo, {})
     doc: dict[str, Any] = {
         "hostname": socket.gethostname(),
         "os": _os_name(),
@@ -206,22 +190,26 @@ def overview() -> dict[str, Any]:
         "arch": uname.machine,
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "python_path": sys.executable,
-        "cpus": _cpus(),
-        "cpu_model": cpu_model(),
+        "cpus": os.cpu_count() or 0,
     }
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else doc["cpus"]
+    if usable != doc["cpus"]:
+        doc["cpus_usable"] = usable
+    doc["cpu_model"] = cpu_model()
+    mem = _safe(meminfo, {})
     if mem:
         total, available = mem.get("MemTotal", 0), mem.get("MemAvailable", mem.get("MemFree", 0))
-        used = 100 * (total - available) / total if total else 0
-        doc["memory"] = f"{human(total)} total, {human(available)} available ({used:.0f}% used)"
-        swap, swap_free = mem.get("SwapTotal", 0), mem.get("SwapFree", 0)
-        doc["swap"] = f"{human(swap)} total, {human(swap_free)} free" if swap else "none"
+        used = _percent(total - available, total)
+        doc["memory"] = {"total": Size(total), "available": Size(available), "used%": used}
+        doc["swap"] = {"total": Size(mem.get("SwapTotal", 0)), "free": Size(mem.get("SwapFree", 0))}
     for disk in _safe(disk_usage, []):
         doc[f"disk {disk.mount.mountpoint}"] = (
-            f"{human(disk.size)} total, {human(disk.used)} used ({disk.percent:.0f}%), {human(disk.free)} free"
+            f"{Size(disk.size).human()} total, {Size(disk.used).human()} used ({disk.percent:.0f}%),"
+            f" {Size(disk.free).human()} free"
         )
     load = _safe(os.getloadavg, None)
     if load:
-        doc["load"] = " ".join(f"{v:.2f}" for v in load) + " (1, 5, 15 min)"
+        doc["load"] = {"1m": round(load[0], 2), "5m": round(load[1], 2), "15m": round(load[2], 2)}
     up = _safe(uptime_seconds, None)
     if up is not None:
         doc["uptime"] = span(up)
@@ -230,20 +218,11 @@ def overview() -> dict[str, Any]:
     return doc
 
 
-def _cpus() -> str:
-    total = os.cpu_count() or 0
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else total
-    return f"{total}" if usable == total else f"{total} ({usable} usable by this process)"
-
-
 class SysDisks(Command):
     name = "disks"
     summary = "mounted filesystems: size, used, free (like df -h)"
-    params = (
-        opt("--all", help="include pseudo filesystems (tmpfs, proc, cgroup...)"),
-        opt("--bytes", help="exact byte counts instead of 1.5G"),
-    )
-    examples = ("sys disks", "sys disks --all", "sys disks --bytes --format csv")
+    params = (opt("--all", help="include pseudo filesystems (tmpfs, proc, cgroup...)"),)
+    examples = ("sys disks", "sys disks --all", "sys disks --format csv   # exact bytes")
 
     def run(self, session: Session, args: Args) -> Result:
         rows = [
@@ -251,9 +230,9 @@ class SysDisks(Command):
                 d.mount.mountpoint,
                 d.mount.device,
                 d.mount.fstype,
-                _size(d.size, args.bytes),
-                _size(d.used, args.bytes),
-                _size(d.free, args.bytes),
+                Size(d.size),
+                Size(d.used),
+                Size(d.free),
                 d.percent,
             ]
             for d in disk_usage(args.all)
@@ -264,8 +243,7 @@ class SysDisks(Command):
 class SysMem(Command):
     name = "mem"
     summary = "memory and swap: total, used, free, available (like free -h)"
-    params = (opt("--bytes", help="exact byte counts instead of 1.5G"),)
-    examples = ("sys mem", "sys mem --bytes --format json")
+    examples = ("sys mem", "sys mem --format json   # exact bytes")
 
     def run(self, session: Session, args: Args) -> Result:
         info = meminfo()
@@ -273,22 +251,21 @@ class SysMem(Command):
         available = info.get("MemAvailable", free)
         cache = info.get("Buffers", 0) + info.get("Cached", 0) + info.get("SReclaimable", 0)
         swap, swap_free = info.get("SwapTotal", 0), info.get("SwapFree", 0)
-        exact = args.bytes
         rows = [
             [
                 "mem",
-                _size(total, exact),
-                _size(total - available, exact),
-                _size(free, exact),
-                _size(cache, exact),
-                _size(available, exact),
+                Size(total),
+                Size(total - available),
+                Size(free),
+                Size(cache),
+                Size(available),
                 _percent(total - available, total),
             ],
             [
                 "swap",
-                _size(swap, exact),
-                _size(swap - swap_free, exact),
-                _size(swap_free, exact),
+                Size(swap),
+                Size(swap - swap_free),
+                Size(swap_free),
                 None,
                 None,
                 _percent(swap - swap_free, swap),
@@ -525,7 +502,7 @@ def ps_cmd(session: Session, args: Args) -> Result:
     how = f"over {interval:g}s" if interval else "averaged over each process's lifetime"
     shown = f"{len(rows)} of {total}" if len(rows) < total else f"{total}"
     return Result.table(
-        ["pid", "ppid", "user", "state", "cpu%", "mem%", "rss_kb", "threads", "start", "command"],
+        ["pid", "ppid", "user", "state", "cpu%", "mem%", "rss", "threads", "start", "command"],
         rows,
         status=f"{shown} process{'es' if total != 1 else ''}; cpu% {how}",
     )
@@ -571,7 +548,7 @@ def _ps_rows(
             proc.state,
             round(cpu, 1),
             round(100.0 * proc.rss / total_mem, 1),
-            proc.rss // 1024,
+            Size(proc.rss),
             proc.threads,
             started,
             proc.command,

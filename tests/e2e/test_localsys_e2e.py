@@ -6,21 +6,10 @@ import re
 import socket
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.e2e.term import Term
-
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def term(tmp_path: Path) -> Iterator[Term]:
-    session = Term.start(tmp_path / "home", cwd=tmp_path)
-    session.expect_prompt()
-    yield session
-    session.close()
 
 
 @pytest.fixture

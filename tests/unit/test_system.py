@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -36,39 +37,39 @@ def test_sys_overview(sh):
     doc = sh.json("sys")
     assert doc["hostname"] == socket.gethostname()
     assert doc["python_path"] == sys.executable
-    assert doc["cpus"].split()[0] == str(os.cpu_count())
-    assert "total" in doc["memory"] and "available" in doc["memory"]
-    assert doc["load"].endswith("(1, 5, 15 min)")
+    assert doc["cpus"] == os.cpu_count()
+    assert 0 < doc["memory"]["available"] <= doc["memory"]["total"]
+    assert list(doc["load"]) == ["1m", "5m", "15m"]
     assert doc["uptime"] and doc["boot_time"][:2] in ("19", "20")
     assert any(key.startswith("disk /") for key in doc)
 
 
-def test_sys_overview_is_a_field_value_table(sh):
+def test_sys_overview_is_a_field_value_table_with_readable_sizes(sh):
     out = sh("sys")
     assert out.ok and "| hostname " in out.text and "| kernel " in out.text
+    assert re.search(r"\| memory\.total\s+\| \d+(\.\d)?[KMGT] ", out.text)
 
 
 def test_sys_disks_match_statvfs(sh):
-    rows = sh.json("sys disks --bytes")
+    rows = sh.json("sys disks")
     root = next(r for r in rows if r["mount"] == "/")
     st = os.statvfs("/")
     assert root["size"] == st.f_blocks * st.f_frsize
     assert root["used"] + root["free"] <= root["size"]
     assert 0 <= root["use%"] <= 100
     assert all(r["fstype"] not in ("proc", "sysfs", "cgroup") for r in rows)
-    assert any(r["fstype"] == "proc" for r in sh.json("sys disks --all --bytes"))
+    assert any(r["fstype"] == "proc" for r in sh.json("sys disks --all"))
 
 
-def test_sys_disks_human_sizes_by_default(sh):
-    root = next(r for r in sh.json("sys disks") if r["mount"] == "/")
-    assert root["size"][-1] in "BKMGTP"
+def test_sys_disks_human_sizes_on_screen(sh):
+    assert re.search(r"\| /\s+\|.*\|\s+\d+(\.\d)?[KMGT] \|", sh("sys disks").text)
 
 
 def test_sys_mem_matches_proc_meminfo(sh):
     total_kb = int(
         next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")).split()[1]
     )
-    mem, swap = sh.json("sys mem --bytes")
+    mem, swap = sh.json("sys mem")
     assert mem["kind"] == "mem" and mem["total"] == total_kb * 1024
     assert 0 < mem["available"] <= mem["total"]
     assert swap["kind"] == "swap" and swap["used"] <= swap["total"]
@@ -133,7 +134,7 @@ def test_ps_finds_a_process_by_command_line(sh, sleeper):
     row = rows[0]
     assert row["pid"] == sleeper.pid and row["ppid"] == os.getpid()
     assert row["user"] == getpass.getuser() and row["command"] == "sleep 31.4159"
-    assert row["state"] in "SR" and row["threads"] == 1 and row["rss_kb"] > 0
+    assert row["state"] in "SR" and row["threads"] == 1 and row["rss"] > 4096
     assert sh.json(f"ps {sleeper.pid}")[0]["command"] == "sleep 31.4159"
 
 
@@ -147,7 +148,7 @@ def test_ps_start_time_is_when_the_process_started(sh, sleeper):
 def test_ps_sort_and_limit(sh):
     rows = sh.json("ps --sort rss --limit 5")
     assert len(rows) == 5
-    assert [r["rss_kb"] for r in rows] == sorted((r["rss_kb"] for r in rows), reverse=True)
+    assert [r["rss"] for r in rows] == sorted((r["rss"] for r in rows), reverse=True)
     by_pid = sh.json("ps")
     assert [r["pid"] for r in by_pid] == sorted(r["pid"] for r in by_pid)
 
@@ -162,9 +163,9 @@ def test_ps_user_filter(sh):
 
 def test_ps_cpu_sampled_over_an_interval(sh, spinner):
     time.sleep(0.3)
-    rows = sh.json("ps opsh-spinner --interval 500ms")
+    rows = sh.json("ps opsh-spinner --interval 1s")
     assert len(rows) == 1 and rows[0]["pid"] == spinner.pid
-    assert rows[0]["cpu%"] > 20
+    assert rows[0]["cpu%"] > 5  # a core's worth on a quiet machine; other test runs share the CPUs
 
 
 def test_ps_cpu_over_the_lifetime_by_default(sh, sleeper):
