@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from shell.errors import UsageError
 from shell.result import Result
 from shell.session import Session
-from shell.spec import Args, Kind, arg, command, opt
+from shell.spec import Args, Command, Kind, Param, arg, command, opt
 
 ACCEPTED = (
     "accepted: 2012-03-28 06:53:40, 2012-03-28T06:53:40+02:00, 2012/03/28 06:53, 20120328, 20120328_0653,"
@@ -360,12 +360,28 @@ def _number(value: float) -> int | float:
 
 # ---------------------------------------------------------------- commands
 
+
+def zone_completion(cls: type[Command]) -> type[Command]:
+    """Class decorator: `--tz <Tab>` offers local, UTC and the IANA zone names."""
+
+    def complete(self: Command, session: Session, args: Args, param: Param, prefix: str) -> list[str] | None:
+        if param.name != "tz":
+            return None
+        names = ["local", "UTC", *sorted(_available_zones())]
+        low = prefix.lower()
+        return [n for n in names if n.lower().startswith(low)][:300]
+
+    cls.complete = complete  # type: ignore[method-assign]
+    return cls
+
+
 _ZONE_OPTS = (
     opt("--tz", kind=Kind.TEXT, metavar="ZONE", help="time zone for input and output (Europe/Berlin, UTC, +05:30)"),
     opt("--utc", help="same as --tz UTC"),
 )
 
 
+@zone_completion
 @command(
     "ts",
     area="time",
@@ -398,6 +414,7 @@ def ts_cmd(session: Session, args: Args) -> Result:
     return Result.doc(doc)
 
 
+@zone_completion
 @command(
     "date",
     area="time",
@@ -470,6 +487,7 @@ def _is_step(word: str) -> bool:
     return bool(_ANCHOR.match(word) or _LOOKS_LIKE_ADJUST.match(word))
 
 
+@zone_completion
 @command(
     "datediff",
     area="time",

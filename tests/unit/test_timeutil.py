@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from shell.completion import local_candidates
+
 SEED_EPOCH = 1332917620  # 2012-03-28 06:53:40 UTC, the study sheet's example
 
 
@@ -220,3 +222,9 @@ def test_unreadable_dates_list_the_accepted_formats(sh):
 def test_zone_names_are_found_whatever_their_case(sh):
     assert sh(f"date {SEED_EPOCH} --tz europe/berlin").text.strip() == "2012-03-28 08:53:40 +0200 CEST"
     assert "did you mean Europe/Berlin" in sh("date --tz Europe/Berln").err
+
+
+def test_time_zones_complete(sh):
+    found = [w for w, _, _ in local_candidates(sh.session, "date --tz europe/ber")]
+    assert found == ["Europe/Berlin"]
+    assert [w for w, _, _ in local_candidates(sh.session, "ts --tz UT")][:1] == ["UTC"]
