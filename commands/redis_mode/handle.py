@@ -40,6 +40,15 @@ _BLOCKING = frozenset(
     ["BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF"]
 )
 _STREAMING = frozenset(("SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"))
+# A script keeps running on the server after its client goes away: Ctrl-C sends these.
+_KILL = {
+    "EVAL": ("SCRIPT", "KILL"),
+    "EVALSHA": ("SCRIPT", "KILL"),
+    "EVAL_RO": ("SCRIPT", "KILL"),
+    "EVALSHA_RO": ("SCRIPT", "KILL"),
+    "FCALL": ("FUNCTION", "KILL"),
+    "FCALL_RO": ("FUNCTION", "KILL"),
+}
 # RESP2 replies that are field/value pairs (RESP3 sends these as maps).
 _PAIRS = frozenset(("HGETALL", "CONFIG GET"))
 # Bulk-string replies that are text to read, not a value to quote (redis-cli prints them raw).
@@ -183,6 +192,7 @@ class RedisHandle(Handle):
         self.address = f"{request.host}:{request.port(DEFAULT_PORT)}"
         self.timeout = 30.0
         self.busy = False
+        self.inflight = ""  # the command being waited for (what Ctrl-C interrupts)
         self.catalog: Catalog = builtin_catalog()
         self.keys = KeyCache()
         self.flags: dict[str, frozenset[str]] = {}
@@ -216,42 +226,70 @@ class RedisHandle(Handle):
 
     def cancel(self) -> None:
         """After Ctrl-C: a reply may still be on its way, so drop the connection; the next
-        command reconnects (same password, same database)."""
-        if self.busy:
-            self.conn.disconnect()
-            self.busy = False
+        command reconnects (same password, same database). A Lua script or function would
+        keep the server busy without its client, so it is killed from a side connection."""
+        if not self.busy:
+            return
+        self.conn.disconnect()
+        self.busy = False
+        kill = _KILL.get(self.inflight)
+        if kill:
+            threading.Thread(target=self._kill_script, args=(kill,), daemon=True).start()
+
+    def _kill_script(self, command: tuple[str, str]) -> None:
+        """SCRIPT KILL while the server is busy: RESP2 and db 0, since a busy server refuses
+        HELLO and SELECT; only AUTH and the kill itself get through."""
+        side = self.opener()
+        side.protocol, side.client_name, side.db = 2, None, 0
+        side.username, side.password = self.conn.username, self.conn.password
+        try:
+            side.connect()
+            side.send_command(*command)
+            read_reply(side)
+        except Exception:  # noqa: BLE001,S110 - the script may have finished meanwhile
+            pass
+        finally:
+            side.disconnect()
 
     def call(self, args: Sequence[Any], *, blocking: bool | None = None) -> Any:
-        """Send one command and read its reply; an error reply raises BackendError."""
+        """Send one command and read its reply; an error reply raises BackendError.
+
+        If anything interrupts the exchange (Ctrl-C, a dropped connection) the connection is
+        reset and `busy` stays set, so `cancel()` knows what was running."""
         conn = self.conn
-        self.refresh_connection()
-        self.busy = True
+        self.inflight = str(args[0]).upper()
         try:
+            self.refresh_connection()
+            self.busy = True
             conn.send_command(*args)
             self.wait_for_reply(blocking if blocking is not None else is_blocking(args))
-            return conn.read_response()
+            reply = conn.read_response()
         except ReplyError as exc:
+            self.busy = False
             raise BackendError(exc.text) from None
         except BaseException:
             conn.disconnect()
             raise
-        finally:
-            self.busy = False
+        self.busy = False
+        return reply
 
     def call_many(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
         """Pipelined: one round trip; error replies come back as ReplyError values."""
         conn = self.conn
-        self.refresh_connection()
-        self.busy = True
+        self.inflight = "PIPELINE"
         try:
+            self.refresh_connection()
+            self.busy = True
             conn.send_packed_command(conn.pack_commands(commands))
             self.wait_for_reply(False)
-            return [read_reply(conn) for _ in commands]
+            replies = [read_reply(conn) for _ in commands]
+        except ReplyError as exc:  # refused while reconnecting (a password change, BUSY)
+            raise BackendError(exc.text) from None
         except BaseException:
             conn.disconnect()
             raise
-        finally:
-            self.busy = False
+        self.busy = False
+        return replies
 
     def refresh_connection(self) -> None:
         """Reconnect first if the server closed the connection meanwhile (its idle `timeout`,
@@ -262,6 +300,8 @@ class RedisHandle(Handle):
             stale = self.conn.can_read(timeout=0)  # data nobody asked for: out of step
         except RedisConnectionError:
             stale = True
+        except ReplyError as exc:  # reconnecting was refused (BUSY script, changed password)
+            raise BackendError(f"reconnecting: {exc.text}") from None
         if stale:
             self.conn.disconnect()
 
@@ -288,7 +328,13 @@ class RedisHandle(Handle):
 
     def execute(self, session: Session, statement: str) -> Result:
         self.timeout = session.timeout
-        words = split_args(statement.strip())
+        try:
+            return self.dispatch(session, split_args(statement.strip()))
+        except ReplyError as exc:  # an error reply while (re)connecting, outside `call`
+            raise BackendError(exc.text) from None
+
+    def dispatch(self, session: Session, words: list[str]) -> Result:
+        """Opsh's own words of the mode (peek, pipe, help), else a Redis command."""
         if not words:
             return Result.empty()
         verb = words[0].lower().lstrip("\\")

@@ -188,6 +188,7 @@ def _send(handle: RedisHandle, batch: list[Command], report: Report) -> None:
     raw = batch[0].packed is not None  # RESP read from the file goes out unchanged
     packed = [b"".join(c.packed for c in batch)] if raw else [pack(batch)]  # type: ignore[misc]
     handle.busy = True
+    handle.inflight = "PIPE"
     try:
         conn.send_packed_command(packed)
         handle.wait_for_reply(False)
@@ -201,10 +202,9 @@ def _send(handle: RedisHandle, batch: list[Command], report: Report) -> None:
             if _text(command.args[0]).upper() in _FOLLOWED:
                 handle.learn([_text(a) for a in command.args], reply)
     except BaseException:
-        conn.disconnect()
+        conn.disconnect()  # replies may be on their way: start clean (busy stays set for cancel)
         raise
-    finally:
-        handle.busy = False
+    handle.busy = False
     report.sent += len(batch)
 
 

@@ -103,6 +103,8 @@ def test_auth_typed_in_the_mode_is_redacted_and_used_to_reconnect(tmp_path):
     assert redact("AUTH s3cret-pw") == "AUTH ***"
     assert redact("auth default s3cret-pw; GET k") == "auth default ***; GET k"
     assert redact("CONFIG SET requirepass s3cret-pw") == "CONFIG SET requirepass ***"
+    assert redact('AUTH "two words"') == "AUTH ***"
+    assert redact("AUTH ops 'two words'; PING") == "AUTH ops ***; PING"
 
 
 def test_a_read_only_handle_refuses_writes_but_reads(tmp_path, redis_server, client):
