@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -53,88 +54,6 @@ _KILL = {
 _PAIRS = frozenset(("HGETALL", "CONFIG GET"))
 # Bulk-string replies that are text to read, not a value to quote (redis-cli prints them raw).
 _TEXT_REPLIES = frozenset(("INFO", "CLIENT LIST", "CLIENT INFO", "CLUSTER NODES", "MEMORY DOCTOR", "LATENCY DOCTOR"))
-# Used on read-only handles when the server cannot tell (no COMMAND INFO).
-_WRITES = frozenset(
-    [
-        "APPEND",
-        "BLMOVE",
-        "BLPOP",
-        "BRPOP",
-        "COPY",
-        "DECR",
-        "DECRBY",
-        "DEL",
-        "EXPIRE",
-        "EXPIREAT",
-        "FLUSHALL",
-        "FLUSHDB",
-        "GETDEL",
-        "GETEX",
-        "GETSET",
-        "HDEL",
-        "HINCRBY",
-        "HINCRBYFLOAT",
-        "HMSET",
-        "HSET",
-        "HSETNX",
-        "INCR",
-        "INCRBY",
-        "INCRBYFLOAT",
-        "LINSERT",
-        "LMOVE",
-        "LPOP",
-        "LPUSH",
-        "LPUSHX",
-        "LREM",
-        "LSET",
-        "LTRIM",
-        "MIGRATE",
-        "MOVE",
-        "MSET",
-        "MSETNX",
-        "PERSIST",
-        "PEXPIRE",
-        "PEXPIREAT",
-        "PSETEX",
-        "RENAME",
-        "RENAMENX",
-        "RESTORE",
-        "RPOP",
-        "RPOPLPUSH",
-        "RPUSH",
-        "RPUSHX",
-        "SADD",
-        "SDIFFSTORE",
-        "SET",
-        "SETEX",
-        "SETNX",
-        "SETRANGE",
-        "SINTERSTORE",
-        "SMOVE",
-        "SPOP",
-        "SREM",
-        "SUNIONSTORE",
-        "SWAPDB",
-        "UNLINK",
-        "XADD",
-        "XDEL",
-        "XTRIM",
-        "ZADD",
-        "ZINCRBY",
-        "ZPOPMAX",
-        "ZPOPMIN",
-        "ZREM",
-        "ZREMRANGEBYLEX",
-        "ZREMRANGEBYRANK",
-        "ZREMRANGEBYSCORE",
-        "ZUNIONSTORE",
-        "ZINTERSTORE",
-        "EVAL",
-        "EVALSHA",
-        "FCALL",
-        "SHUTDOWN",
-    ]
-)
 
 
 @dataclass
@@ -251,19 +170,19 @@ class RedisHandle(Handle):
         finally:
             side.disconnect()
 
-    def call(self, args: Sequence[Any], *, blocking: bool | None = None) -> Any:
-        """Send one command and read its reply; an error reply raises BackendError.
+    @contextmanager
+    def exchange(self, what: str) -> Iterator[AbstractConnection]:
+        """The connection, for one request/reply exchange (`what` names it for cancel()).
 
-        If anything interrupts the exchange (Ctrl-C, a dropped connection) the connection is
-        reset and `busy` stays set, so `cancel()` knows what was running."""
+        If anything interrupts it (Ctrl-C, a dropped connection) the connection is reset and
+        `busy` stays set, so `cancel()` knows what was running. An error reply that escapes
+        (refused while reconnecting) becomes a BackendError."""
         conn = self.conn
-        self.inflight = str(args[0]).upper()
+        self.inflight = what
         try:
             self.refresh_connection()
             self.busy = True
-            conn.send_command(*args)
-            self.wait_for_reply(blocking if blocking is not None else is_blocking(args))
-            reply = conn.read_response()
+            yield conn
         except ReplyError as exc:
             self.busy = False
             raise BackendError(exc.text) from None
@@ -271,25 +190,20 @@ class RedisHandle(Handle):
             conn.disconnect()
             raise
         self.busy = False
-        return reply
+
+    def call(self, args: Sequence[Any], *, blocking: bool | None = None) -> Any:
+        """Send one command and read its reply; an error reply raises BackendError."""
+        with self.exchange(str(args[0]).upper()) as conn:
+            conn.send_command(*args)
+            self.wait_for_reply(blocking if blocking is not None else is_blocking(args))
+            return conn.read_response()
 
     def call_many(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
         """Pipelined: one round trip; error replies come back as ReplyError values."""
-        conn = self.conn
-        self.inflight = "PIPELINE"
-        try:
-            self.refresh_connection()
-            self.busy = True
+        with self.exchange("PIPELINE") as conn:
             conn.send_packed_command(conn.pack_commands(commands))
             self.wait_for_reply(False)
-            replies = [read_reply(conn) for _ in commands]
-        except ReplyError as exc:  # refused while reconnecting (a password change, BUSY)
-            raise BackendError(exc.text) from None
-        except BaseException:
-            conn.disconnect()
-            raise
-        self.busy = False
-        return replies
+            return [read_reply(conn) for _ in commands]
 
     def refresh_connection(self) -> None:
         """Reconnect first if the server closed the connection meanwhile (its idle `timeout`,
@@ -354,8 +268,7 @@ class RedisHandle(Handle):
 
     def run_command(self, session: Session, words: list[str]) -> Result:
         name = command_name(words)
-        if self.readonly and self.writes(words):
-            raise ReadOnly(f"{name} writes, and {self.name} is read-only")
+        self.refuse_writes(words)
         guard.confirm(self, session, words)
         if name in _STREAMING:
             return self.stream(words)
@@ -437,15 +350,19 @@ class RedisHandle(Handle):
                 args = words[offset:]
                 self.keys.add(self.db, [a for i, a in enumerate(args) if doc.is_key_position(i)][:100])
 
-    def writes(self, words: list[str]) -> bool:
-        """Whether the command writes, from the server's own command flags when it has them."""
+    def refuse_writes(self, words: list[str], where: str = "") -> None:
+        """On a read-only handle, raise ReadOnly unless the server's own command flags
+        (COMMAND INFO) say the command only reads; one it cannot describe is refused too."""
+        if not self.readonly:
+            return
         name = command_name(words)
         if name not in self.flags:
             self.flags[name] = self._command_flags(name)
         flags = self.flags[name]
-        if flags:
-            return "write" in flags or name in ("SHUTDOWN", "FLUSHALL", "FLUSHDB")
-        return words[0].upper() in _WRITES
+        if not flags:
+            raise ReadOnly(f"{where}{self.name} is read-only, and the server does not describe {name}")
+        if "write" in flags or name in ("SHUTDOWN", "FLUSHALL", "FLUSHDB", "CONFIG SET"):
+            raise ReadOnly(f"{where}{name} writes, and {self.name} is read-only")
 
     def _command_flags(self, name: str) -> frozenset[str]:
         try:

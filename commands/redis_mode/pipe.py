@@ -17,7 +17,7 @@ from commands.redis_mode import guard
 from commands.redis_mode.replies import sections
 from commands.redis_mode.resp import ReplyError
 from commands.redis_mode.words import split_args
-from shell.errors import OpshError, ReadOnly, UsageError
+from shell.errors import OpshError, UsageError
 from shell.redact import redact
 from shell.result import Result
 
@@ -167,8 +167,7 @@ def _check_commands(handle: RedisHandle, session: Session, commands: Sequence[Co
 
 
 def _check_one(handle: RedisHandle, line: int, args: list[str], found: list[str]) -> None:
-    if handle.readonly and handle.writes(args):
-        raise ReadOnly(f"line {line}: {args[0].upper()} writes, and {handle.name} is read-only", "nothing was sent")
+    handle.refuse_writes(args, where=f"line {line}: ")
     danger = guard.dangerous_in_file(args)
     if danger:
         found.append(f"{danger} (line {line})")
@@ -184,12 +183,9 @@ def _ask(session: Session, found: list[str]) -> None:
 
 
 def _send(handle: RedisHandle, batch: list[Command], report: Report) -> None:
-    conn = handle.conn
     raw = batch[0].packed is not None  # RESP read from the file goes out unchanged
     packed = [b"".join(c.packed for c in batch)] if raw else [pack(batch)]  # type: ignore[misc]
-    handle.busy = True
-    handle.inflight = "PIPE"
-    try:
+    with handle.exchange("PIPE") as conn:
         conn.send_packed_command(packed)
         handle.wait_for_reply(False)
         read = conn.read_response
@@ -201,10 +197,6 @@ def _send(handle: RedisHandle, batch: list[Command], report: Report) -> None:
                 continue
             if _text(command.args[0]).upper() in _FOLLOWED:
                 handle.learn([_text(a) for a in command.args], reply)
-    except BaseException:
-        conn.disconnect()  # replies may be on their way: start clean (busy stays set for cancel)
-        raise
-    handle.busy = False
     report.sent += len(batch)
 
 

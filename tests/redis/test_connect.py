@@ -115,6 +115,14 @@ def test_a_read_only_handle_refuses_writes_but_reads(tmp_path, redis_server, cli
     assert not out.ok and "SET writes, and ro is read-only" in out.err
     assert shell("GET k").ok and client.get("k") == "v"
     assert not shell("FLUSHDB").ok and client.get("k") == "v"
+    assert "NOSUCH" in shell("NOSUCH x").err  # a command the server cannot describe is refused too
+    (tmp_path / "mixed.txt").write_text("GET k\nSET k changed\n")
+    out = shell("pipe mixed.txt")
+    assert not out.ok and out.err == "error: line 2: SET writes, and ro is read-only\n"
+    assert client.get("k") == "v"
+    (tmp_path / "reads.txt").write_text("GET k\nTTL k\n")
+    assert shell("pipe reads.txt").ok
+    assert shell("peek k").ok
     shell.close()
 
 
