@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -14,14 +12,6 @@ from tests.e2e.term import Term
 from tests.helpers import clean_env, opsh_binary
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def term(tmp_path: Path) -> Iterator[Term]:
-    session = Term.start(tmp_path / "home", cwd=tmp_path)
-    session.expect_prompt()
-    yield session
-    session.close()
 
 
 def test_ctrl_c_on_blpop_returns_to_the_prompt_and_the_handle_stays_usable(term, redis_server):
