@@ -136,6 +136,9 @@ class RedisHandle(Handle):
     def ping(self) -> None:
         self.call(["PING"])
 
+    def state(self) -> str:
+        return f"open, db {self.db}"
+
     def close(self) -> None:
         self.stopped.set()
         try:

@@ -142,4 +142,4 @@ def test_status_lists_the_redis_handle(rsh):
     rsh("\\q")
     rows = rsh.json("status")
     redis_row = next(r for r in rows if r["name"] == "r")
-    assert redis_row["kind"] == "redis" and redis_row["state"] == "open"
+    assert redis_row["kind"] == "redis" and redis_row["state"] == "open, db 0"
