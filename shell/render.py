@@ -13,11 +13,11 @@ import decimal
 import io
 import itertools
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from shell.output import Sink
-from shell.result import Result, StyledLine
+from shell.result import Result, Size, StyledLine
 
 NULL = "<null>"
 TABULATE_MAX_ROWS = 500
@@ -39,6 +39,10 @@ RESET = "\x1b[0m"
 
 def render(result: Result, fmt: str, sink: Sink) -> int:
     """Write `result` to `sink` in `fmt`; returns the number of rows/lines written."""
+    if result.present is not None:
+        text = result.present(fmt, sink)
+        if text is not None:
+            return _render_text(text, "plain", sink)
     kind = result.kind
     if kind == "table":
         return _render_table(result.headers or [], result.rows or [], fmt, sink)
@@ -73,6 +77,13 @@ def cell(value: Any) -> str:
     if isinstance(value, (dict, list, tuple)):
         return json.dumps(value, default=json_default, ensure_ascii=False)
     return str(value)
+
+
+def shown(value: Any) -> str:
+    """A cell in the views meant for reading (table, vertical): like cell(), sizes human-readable."""
+    if isinstance(value, Size):
+        return value.human()
+    return cell(value)
 
 
 def _bytes_text(data: bytes) -> str:
@@ -126,7 +137,7 @@ def _tabulate(headers: list[str], rows: list[Sequence[Any]], sink: Sink) -> int:
     if not headers and not rows:
         return 0
     numeric = [_column_is_numeric(rows, i) for i in range(len(headers))]
-    body = [[cell(v) for v in row] for row in rows]
+    body = [[shown(v) for v in row] for row in rows]
     text = tabulate(
         body,
         headers=headers,
@@ -167,7 +178,7 @@ def _fast_table(headers: list[str], rows: Iterator[Sequence[Any]], sink: Sink) -
         columns = list(zip(*chunk, strict=False))
         if numeric is None:
             numeric = [_numeric_column(column) for column in columns] + [False] * (ncol - len(columns))
-        texts = [_column_texts(column) for column in columns]
+        texts = [_column_texts(column, convert=shown) for column in columns]
         for i, column in enumerate(texts):
             widths[i] = max(widths[i], max(map(len, column)))
         if count == 0:
@@ -207,8 +218,9 @@ def _numeric_column(column: Sequence[Any]) -> bool:
     return all(v is None or _is_number(v) for v in column) and any(v is not None for v in column)
 
 
-def _column_texts(column: Sequence[Any], null: str = NULL) -> Sequence[str]:
-    """cell() of every value of one column (NULL as `null`), with C-speed paths for common types."""
+def _column_texts(column: Sequence[Any], null: str = NULL, convert: Callable[[Any], str] = cell) -> Sequence[str]:
+    """`convert` of every value of one column (NULL as `null`), with C-speed paths for the
+    common types (whose cell() and shown() are plain str())."""
     kinds = set(map(type, column))
     if kinds == {str}:
         return column
@@ -216,7 +228,7 @@ def _column_texts(column: Sequence[Any], null: str = NULL) -> Sequence[str]:
         return list(map(str, column))
     if kinds <= _STR_OR_NULL:
         return [null if v is None else str(v) for v in column]
-    return [null if v is None else cell(v) for v in column]
+    return [null if v is None else convert(v) for v in column]
 
 
 def _table_vertical(headers: list[str], rows: Iterable[Sequence[Any]], sink: Sink) -> int:
@@ -225,7 +237,7 @@ def _table_vertical(headers: list[str], rows: Iterable[Sequence[Any]], sink: Sin
     for count, row in enumerate(rows, 1):
         banner = f" {count}. row "
         parts = [f"{banner:*^62}\n"]
-        parts += [f"{h.rjust(width)}: {cell(v)}\n" for h, v in zip(headers, row, strict=False)]
+        parts += [f"{h.rjust(width)}: {shown(v)}\n" for h, v in zip(headers, row, strict=False)]
         sink.write("".join(parts))
     return count
 
