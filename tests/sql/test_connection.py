@@ -53,7 +53,7 @@ def test_a_wrong_password_is_one_line_and_never_shown(tmp_path, mariadb, databas
 def test_the_password_is_asked_hidden_when_the_server_wants_one(tmp_path, mariadb, database):
     shell = Shell(tmp_path, answers=[mariadb.password])
     assert shell(f"connect {mysql_url(mariadb, database, password=None)} as db").ok
-    assert shell.io.asked == ["password for opsh@127.0.0.1: "]
+    assert shell.io.asked == [f"password for mysql://opsh@127.0.0.1:{mariadb.port}: "]
     assert shell.json("SELECT CURRENT_USER() AS me;") == [{"me": "opsh@127.0.0.1"}]
     shell.close()
 
@@ -67,7 +67,7 @@ def test_a_wrong_typed_password_fails_in_one_line(tmp_path, mariadb, database):
 def test_a_script_without_a_terminal_says_how_to_give_the_password(tmp_path, mariadb, database):
     out = Shell(tmp_path)(f"connect {mysql_url(mariadb, database, password=None)}")
     assert out.err == (
-        "error: password for opsh@127.0.0.1 needed, but there is no terminal to ask on"
+        f"error: password for mysql://opsh@127.0.0.1:{mariadb.port} needed, but there is no terminal to ask on"
         " (configure password_env, or run interactively)\n"
     )
 
