@@ -32,6 +32,7 @@ DEFAULT_PORT = 3306
 LOST = frozenset({0, 1053, 1927, 2006, 2013, 2055, 4031})
 OPTIONS = ("ssl", "ssl_ca", "ssl_cert", "ssl_key", "socket", "charset", "connect_timeout")
 OFF = ("0", "false", "no", "off")
+KILL_TIMEOUT = 5  # seconds to open the side connection that sends KILL QUERY
 SERVER_STATUS_IN_TRANS = 1
 SERVER_STATUS_AUTOCOMMIT = 2
 
@@ -56,7 +57,7 @@ class Target:
         where = self.socket or f"{self.host}:{self.port}"
         return f"{self.user}@{where}"
 
-    def connect(self, database: str | None = None, readonly: bool = False) -> Any:
+    def connect(self, database: str | None = None, readonly: bool = False, timeout: float | None = None) -> Any:
         import pymysql
 
         conn = pymysql.connect(
@@ -67,7 +68,7 @@ class Target:
             database=database,
             unix_socket=self.socket,
             charset=self.charset,
-            connect_timeout=max(1, int(self.timeout)),
+            connect_timeout=max(1, int(timeout or self.timeout)),
             ssl=self.ssl,
             ssl_disabled=self.ssl_disabled,
             autocommit=True,
@@ -276,7 +277,7 @@ class MySqlHandle(SqlHandle):
         return Run(open_cursor, lambda: self._kill_query(thread_id))
 
     def _kill_query(self, thread_id: int) -> None:
-        side = self.target.connect(None)
+        side = self.target.connect(None, timeout=min(KILL_TIMEOUT, self.target.timeout))
         try:
             with side.cursor() as cursor:
                 cursor.execute(f"KILL QUERY {int(thread_id)}")

@@ -80,11 +80,11 @@ class Run:
             return
         self._stop.set()
         try:
-            self._interrupt()
-        except Exception:  # noqa: BLE001,S110 - the wait below decides whether the connection survived
-            pass
-        deadline = time.monotonic() + CANCEL_WAIT
-        try:
+            try:
+                self._interrupt()
+            except Exception:  # noqa: BLE001,S110 - the wait below decides whether the connection survived
+                pass
+            deadline = time.monotonic() + CANCEL_WAIT
             while not self._idle.wait(SLICE):
                 self._drain()
                 if time.monotonic() > deadline:

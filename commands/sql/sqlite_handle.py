@@ -92,6 +92,11 @@ class SqliteHandle(SqlHandle):
     def in_transaction(self) -> bool:
         return bool(self.conn.in_transaction)
 
+    def _discard_connection(self) -> None:
+        """A worker still holds the connection after a cancel: continue on a fresh one."""
+        if self.path is not None:
+            self.conn = _connect(self.path, self.readonly)
+
     def _start(self, sql: str, params: tuple[Any, ...] = ()) -> Run:
         conn = self.conn
 

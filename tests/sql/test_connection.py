@@ -167,3 +167,15 @@ def test_ctrl_c_interrupts_a_long_sqlite_query(lite):
     out = lite("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c;")
     assert out.err == "error: cancelled\n" and time.monotonic() - started < 10  # it never ends by itself
     assert lite.json("SELECT 2 AS fine;") == [{"fine": 2}]
+
+
+def test_a_second_ctrl_c_stops_waiting_for_a_stubborn_statement(lite):
+    handle = lite.session.current_handle
+    # A function sqlite cannot interrupt while it runs (like a slow extension function).
+    handle.conn.create_function("stubborn", 0, lambda: time.sleep(4) or 1)
+    started = time.monotonic()
+    interrupt_after(0.3)
+    interrupt_after(0.9)  # pressed again while opsh waits for the statement to stop
+    out = lite("SELECT stubborn();")
+    assert out.err == "error: cancelled\n" and time.monotonic() - started < 3
+    assert lite.json("SELECT 3 AS fresh;") == [{"fresh": 3}]  # on a fresh connection
