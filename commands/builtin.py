@@ -204,7 +204,7 @@ def sleep_cmd(session: Session, args: Args) -> Result:
         opt("--background", help="open without switching to its mode"),
     ),
     examples=(
-        "connect sqlite:///tmp/app.db",
+        "connect sqlite:///app.db         # relative; sqlite:////abs/path.db is absolute",
         "connect mysql://app@127.0.0.1:3306/shop as shop",
         "connect redis://127.0.0.1:6379/0",
         "connect mongodb://127.0.0.1:27017/test",
