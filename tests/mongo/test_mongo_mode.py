@@ -235,3 +235,12 @@ class TestAuthentication:
         assert not out.ok
         assert out.err.startswith("error: mongodb 13: ")
         assert "(the server wants a user: connect mongodb://USER@HOST:PORT/DB)" in out.err
+
+
+def test_a_password_in_a_mongo_command_never_reaches_history(mongo):
+    line = "db.runCommand({createUser: 'reporter', pwd: 'hunter2-secret', roles: []})"
+    assert mongo(line).ok
+    mongo.session.history.append(line, "m", 0)
+    stored = mongo.session.history.path.read_text()
+    assert "hunter2-secret" not in stored and "pwd: ***" in stored
+    assert mongo("db.runCommand({dropUser: 'reporter'})").ok
