@@ -17,6 +17,25 @@ from typing import Any
 StyledLine = str | list[tuple[str, str]]
 
 _NOTHING = object()
+_SIZE_UNITS = ("K", "M", "G", "T", "P", "E")
+
+
+class Size(int):
+    """A byte count. Table and vertical views show it as a person reads it (`1.5M`); json, csv
+    and plain keep the exact integer, so scripts never parse `1.5M` back."""
+
+    __slots__ = ()
+
+    def human(self) -> str:
+        """`ls -h` style: bytes below 1K, one decimal below 10 of a unit, binary units."""
+        value = float(self)
+        if abs(value) < 1024:
+            return f"{int(self)}B"
+        for unit in _SIZE_UNITS:
+            value /= 1024
+            if abs(value) < 1024 or unit == _SIZE_UNITS[-1]:
+                return f"{value:.1f}{unit}" if abs(value) < 10 else f"{value:.0f}{unit}"
+        raise AssertionError("unreachable")
 
 
 @dataclass
