@@ -24,7 +24,7 @@ from commands.mongo.chain import Statement, parse_statement, split_statement
 from commands.mongo.display import shown
 from shell.errors import NotFound, UsageError
 from shell.handles import Handle
-from shell.result import Result
+from shell.result import Result, Size
 
 if TYPE_CHECKING:
     from prompt_toolkit.completion import Completer
@@ -183,7 +183,7 @@ class MongoHandle(Handle):
         what = st.argument
         if what in ("dbs", "databases"):
             rows = [
-                [d["name"], d.get("sizeOnDisk"), d.get("empty", False)]
+                [d["name"], Size(d.get("sizeOnDisk") or 0), d.get("empty", False)]
                 for d in sorted(self.client.list_databases(), key=lambda d: d["name"])
             ]
             return Result.table(["name", "size_on_disk", "empty"], rows, force_format=st.fmt)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -19,14 +18,6 @@ pytestmark = pytest.mark.e2e
 def kestrel() -> Iterator[KestrelEmulator]:
     with KestrelEmulator() as emulator:
         yield emulator
-
-
-@pytest.fixture
-def term(tmp_path: Path) -> Iterator[Term]:
-    session = Term.start(tmp_path / "home", cwd=tmp_path, timeout=15)
-    session.expect_prompt()
-    yield session
-    session.close()
 
 
 @pytest.fixture(params=["tarantool", "redisq", "kestrel"])
