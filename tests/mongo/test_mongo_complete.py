@@ -6,7 +6,7 @@ from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
 from shell.completion import ShellCompleter
-from shell.highlight import ModeLexer
+from shell.highlight import STYLE, ModeLexer
 
 
 def complete(sh, text: str) -> list[str]:
@@ -62,7 +62,8 @@ def test_a_lost_connection_offers_nothing_instead_of_failing(mongo):
 
 def test_mongo_lines_are_highlighted_as_javascript(mongo):
     lexer = ModeLexer(mongo.session)
-    fragments = lexer.lex_document(Document("db.users.find({name: 'ann'})"))(0)
-    styles = {style for style, _ in fragments}
-    assert any("string" in style.lower() for style in styles)
-    assert "".join(text for _, text in fragments) == "db.users.find({name: 'ann'})"
+    fragments = lexer.lex_document(Document("db.users.find({name: 'ann', n: 1})"))(0)
+    colours = {text: STYLE.get_attrs_for_style_str(style).color for style, text in fragments}
+    assert colours["'ann'"] == "ansiyellow"
+    assert colours["1"] == "ansicyan"
+    assert "".join(text for _, text in fragments) == "db.users.find({name: 'ann', n: 1})"
