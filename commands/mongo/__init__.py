@@ -49,9 +49,11 @@ def connect(session: Session, request: ConnectRequest) -> MongoHandle:
             client = pymongo.MongoClient(request.url, **options)
     except (errors.ConfigurationError, errors.InvalidURI, ValueError, TypeError) as exc:
         raise UsageError(f"bad mongodb URL: {exc}", URL_EXAMPLE) from None
-    if warned:  # pymongo only warns about an unknown option; a typo should not pass silently
+    # pymongo only warns about a URL it does not like; a mistake should not pass silently.
+    complaints = [w for w in warned if issubclass(w.category, UserWarning) and "pymongo" in w.filename]
+    if complaints:
         client.close()
-        raise UsageError(f"bad mongodb URL: {str(warned[0].message).split('. Refer')[0]}", URL_EXAMPLE)
+        raise UsageError(f"bad mongodb URL: {str(complaints[0].message).split('. Refer')[0]}", URL_EXAMPLE)
     try:
         client.admin.command("ping")
     except errors.ServerSelectionTimeoutError as exc:

@@ -171,10 +171,11 @@ def get_indexes(target: Target, args: list[Any]) -> Reply:
 
 
 def insert_one(target: Target, args: list[Any]) -> Reply:
-    _usage("insertOne", "document", args, 1, 2)
+    _usage("insertOne", "document, options", args, 1, 2)
     _write(target, "insertOne")
     doc = _doc(args[0], "document", "insertOne")
-    result = _collection(target, "insertOne").insert_one(doc)
+    options = _options(args[1] if len(args) > 1 else None, "insertOne", ("bypassDocumentValidation",))
+    result = _collection(target, "insertOne").insert_one(doc, **_snake(options))
     return Reply({"acknowledged": result.acknowledged, "insertedId": result.inserted_id}, status="1 inserted")
 
 
@@ -247,7 +248,7 @@ def _update_reply(result: Any) -> Reply:
 
 
 def _snake(options: dict[str, Any]) -> dict[str, Any]:
-    names = {"arrayFilters": "array_filters"}
+    names = {"arrayFilters": "array_filters", "bypassDocumentValidation": "bypass_document_validation"}
     return {names.get(k, k): v for k, v in options.items()}
 
 
@@ -255,13 +256,14 @@ def delete(many: bool) -> Method:
     name = "deleteMany" if many else "deleteOne"
 
     def run(target: Target, args: list[Any]) -> Reply:
-        _usage(name, "filter", args, 1, 2)
+        _usage(name, "filter, options", args, 1, 2)
         _write(target, name)
         coll = _collection(target, name)
         filt = _doc(args[0], "filter", name)
+        options = _options(args[1] if len(args) > 1 else None, name, ("hint", "collation"))
         if many and not filt:
             _confirm_everything(target, "Delete")
-        result = (coll.delete_many if many else coll.delete_one)(filt)
+        result = (coll.delete_many if many else coll.delete_one)(filt, **options)
         return Reply(
             {"acknowledged": result.acknowledged, "deletedCount": result.deleted_count},
             status=f"{result.deleted_count} deleted",

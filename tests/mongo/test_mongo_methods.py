@@ -214,7 +214,8 @@ def test_usage_mistakes_are_clear(mongo):
     cases = {
         "db.a.find('x')": "error: find: the filter must be a document {...}, not a string",
         "db.a.frobnicate()": "error: unknown collection method .frobnicate()",
-        "db.a.insertOne()": "error: insertOne takes 1 to 2 arguments (usage: insertOne(document))",
+        "db.a.insertOne()": "error: insertOne takes 1 to 2 arguments (usage: insertOne(document, options))",
+        "db.a.deleteOne({}, {justOne: true})": "error: deleteOne: unknown option 'justOne' (known: hint, collation)",
         "db.a.find().sort()": "error: sort takes 1 argument (usage: sort({field: 1|-1}))",
         "db.a.countDocuments().limit(1)": "error: .limit() cannot follow countDocuments(): it returns no cursor",
         "db.a.find().explain().limit(1)": "error: .explain() must end the chain",

@@ -165,7 +165,11 @@ class TestConfirmations:
         sh("db.a.insertOne({x: 1})")
         assert sh("db.dropDatabase()").ok
         assert sh.io.asked == [f"Drop database {mongo_db.name} and every collection in it?"]
-        assert mongo_db.name not in mongo_server.client().list_database_names()
+        client = mongo_server.client()
+        try:
+            assert mongo_db.name not in client.list_database_names()
+        finally:
+            client.close()
 
 
 def test_help_and_exit(mongo):
@@ -235,6 +239,7 @@ class TestAuthentication:
         assert not out.ok
         assert out.err.startswith("error: mongodb 13: ")
         assert "(the server wants a user: connect mongodb://USER@HOST:PORT/DB)" in out.err
+        sh.close()
 
 
 def test_a_password_in_a_mongo_command_never_reaches_history(mongo):
