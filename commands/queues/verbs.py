@@ -158,7 +158,11 @@ def parse_line(source: str) -> Line | None:
         else:
             param = options[flag]
             args[param.name] = kinds.convert(param, value)
-    _bind_positionals(verb, positionals, source, args)
+    # The tokenizer stops at a `#` starting a word (a shell comment); in free text (`eval return
+    # #t`, `put jobs issue #42`) that `#` and what follows belong to the text.
+    after = source[tokens[-1].end :]
+    tail = (source.index("#", tokens[-1].end), len(source.rstrip())) if after.strip() else None
+    _bind_positionals(verb, positionals, source, args, tail)
     for param in verb.params:
         if param.is_option and param.name not in args:
             args[param.name] = param.default
@@ -171,11 +175,13 @@ def _in_rest(verb: type[Command], positionals: list[Token]) -> bool:
     return bool(plain) and plain[-1].kind is Kind.REST and len(positionals) >= len(plain) - 1
 
 
-def _bind_positionals(verb: type[Command], tokens: list[Token], source: str, args: Args) -> None:
+def _bind_positionals(
+    verb: type[Command], tokens: list[Token], source: str, args: Args, tail: tuple[int, int] | None
+) -> None:
     params = [p for p in verb.params if not p.is_option]
     for index, param in enumerate(params):
         if param.kind is Kind.REST:
-            args[param.name] = raw_text(tokens[index:], source)
+            args[param.name] = raw_text(tokens[index:], source, tail)
             if param.required and not args[param.name]:
                 raise UsageError(f"{verb.name}: missing {param.label()}", f"usage: {verb.usage_line()}")
             return
@@ -196,8 +202,12 @@ class RawText(str):
     quoted: bool = False
 
 
-def raw_text(tokens: list[Token], source: str) -> RawText:
-    """The text those tokens span, as typed; one quoted token gives its unquoted text."""
+def raw_text(tokens: list[Token], source: str, tail: tuple[int, int] | None = None) -> RawText:
+    """The text those tokens span, as typed, up to the end of `tail` (the untokenized rest of
+    the line) when there is one; one quoted token alone gives its unquoted text."""
+    if tail is not None:
+        start = tokens[0].start if tokens else tail[0]
+        return RawText(source[start : tail[1]])
     if not tokens:
         return RawText("")
     if len(tokens) == 1 and tokens[0].quoted:

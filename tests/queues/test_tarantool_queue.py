@@ -147,6 +147,7 @@ def test_stats_of_one_tube_has_tasks_and_calls(tq):
 def test_call_select_and_eval(tq):
     sh, tube = tq
     assert sh.json("eval return 1 + 1, 'two'") == [2, "two"]
+    assert sh.json("eval return #box.space.kv:select()") == [2]  # Lua's length operator, not a comment
     assert sh.json("call box.info")[0]["version"].startswith("2.")
     sh(f"put {tube} x")
     stats = sh.json(f"call queue.statistics {tube}")

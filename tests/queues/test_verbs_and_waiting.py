@@ -34,6 +34,13 @@ def test_free_text_keeps_lua_comments_and_dashes():
     assert parse_line("eval return 1 -- a comment").args.lua == "return 1 -- a comment"
 
 
+def test_a_hash_in_free_text_is_text_not_a_comment():
+    assert parse_line("eval return #box.space._space:select()").args.lua == "return #box.space._space:select()"
+    assert parse_line("eval #t").args.lua == "#t"
+    assert parse_line("put jobs fix issue #42 now").args.data == "fix issue #42 now"
+    assert parse_line("take jobs # waits for nothing").args.timeout == 0.0
+
+
 def test_defaults_and_aliases():
     line = parse_line("take jobs")
     assert line.args.timeout == 0.0
