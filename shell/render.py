@@ -38,6 +38,10 @@ RESET = "\x1b[0m"
 
 def render(result: Result, fmt: str, sink: Sink) -> int:
     """Write `result` to `sink` in `fmt`; returns the number of rows/lines written."""
+    if result.present is not None:
+        text = result.present(fmt, sink)
+        if text is not None:
+            return _render_text(text, "plain", sink)
     kind = result.kind
     if kind == "table":
         return _render_table(result.headers or [], result.rows or [], fmt, sink)

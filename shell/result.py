@@ -55,6 +55,10 @@ class Result:
     force_format: str | None = None
     then: Callable[[], Result] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # A backend's own look (redis-cli's `(integer) 5`): called with the chosen format and the
+    # Sink; returns the text to write, or None to render the table/document as usual. The data
+    # stays structured, so json/csv and files still get it whole.
+    present: Callable[[str, Any], str | None] | None = None
 
     @property
     def kind(self) -> str:
