@@ -209,7 +209,7 @@ class TestAuthentication:
         sh = Shell(tmp_path, answers=[mongo_auth_server.password])
         out = sh(f"connect {mongo_auth_server.url} as secure")
         assert out.ok, out.err
-        assert sh.io.asked == ["password for ops@127.0.0.1: "]
+        assert sh.io.asked == [f"password for mongodb://ops@127.0.0.1:{mongo_auth_server.port}: "]
         assert sh("db.t.insertOne({x: 1})").ok
         assert sh.json("db.t.countDocuments()") == 1
         endpoint = sh.json("\\status")[1]["endpoint"]
@@ -226,7 +226,8 @@ class TestAuthentication:
         out = Shell(tmp_path)(f"connect {mongo_auth_server.url}")
         assert not out.ok
         assert out.err == (
-            "error: password for ops@127.0.0.1 needed, but there is no terminal to ask on "
+            f"error: password for mongodb://ops@127.0.0.1:{mongo_auth_server.port} needed, "
+            "but there is no terminal to ask on "
             "(configure password_env, or run interactively)\n"
         )
 

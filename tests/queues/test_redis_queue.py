@@ -115,7 +115,7 @@ class TestPassword:
         sh = Shell(tmp_path, answers=[redis_auth_server.password])
         out = sh(f"connect redisq://127.0.0.1:{redis_auth_server.port}/0")
         assert out.ok, out.err
-        assert len(sh.io.asked) == 1 and sh.io.asked[0].endswith("@127.0.0.1: ")
+        assert sh.io.asked == [f"password for redisq://127.0.0.1:{redis_auth_server.port}: "]
         assert sh("put jobs x").ok
         sh.close()
 

@@ -22,7 +22,8 @@ def rows(sh: Shell, line: str) -> list[dict]:
 def test_connect_asks_for_the_password_and_names_the_user(tarantool_setup, tmp_path):
     sh = Shell(tmp_path, answers=[tarantool_setup.password])
     assert sh(f"connect {tarantool_setup.url}").ok
-    assert sh.io.asked == ["password for ops@127.0.0.1: "]
+    port = sh.session.current_handle.endpoint.rsplit(":", 1)[1]
+    assert sh.io.asked == [f"password for tarantool://ops@127.0.0.1:{port}: "]
     handle = sh.session.current_handle
     assert handle.kind == "tarantool" and handle.prompt_label() == "tarantool:127.0.0.1"
     assert handle.endpoint.startswith("ops@127.0.0.1:")
