@@ -46,6 +46,8 @@ class Settings:
     def __init__(self, specs: tuple[Setting, ...] | list[Setting]) -> None:
         self.specs = {s.name: s for s in specs}
         self.values: dict[str, Any] = {s.name: s.default for s in specs}
+        # Names set by the config file or `set` (a mode's format_hint yields to a chosen format).
+        self.explicit: set[str] = set()
 
     def names(self) -> list[str]:
         return list(self.specs)
@@ -62,10 +64,16 @@ class Settings:
             raw = str(raw)
         value = raw if isinstance(raw, bool) else _convert_setting(spec, str(raw))
         self.values[name] = value
+        self.explicit.add(name)
         return value
 
     def reset(self, name: str) -> None:
         self.values[name] = self.specs[name].default
+        self.explicit.discard(name)
+
+    def is_explicit(self, name: str) -> bool:
+        """Whether the user chose this value (config or `set`) rather than leaving the default."""
+        return name in self.explicit
 
     def display(self, name: str) -> str:
         value = self.values[name]
