@@ -14,14 +14,9 @@ from commands.ssh.hostspec import HostSpec, inventory, resolve
 from commands.ssh.prompting import CannotAsk, Prompter
 from commands.ssh.state import ssh_state
 from commands.ssh.targets import TargetContext, parse, split_label
-from shell.spec import Kind, Setting
 
 if TYPE_CHECKING:
     from shell.session import Session
-
-SETTINGS = (
-    Setting("ssh_persist", Kind.DURATION, 300.0, "keep SSH connections open this long for reuse (0: close after use)"),
-)
 
 
 def groups(session: Session) -> dict[str, list[str]]:

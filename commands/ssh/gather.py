@@ -52,13 +52,23 @@ def structured_rows(results: list[HostResult]) -> list[list[Any]]:
 
 
 def status_line(results: list[HostResult], seconds: float, interrupted: bool = False) -> str:
-    ok = sum(1 for r in results if r.ok)
-    failed = sum(1 for r in results if r.error is None and r.exit != 0)
-    errors = len(results) - ok - failed
-    parts = [f"{ok} ok"]
-    if failed:
-        parts.append(f"{failed} failed")
-    if errors:
-        parts.append(f"{errors} unreachable/timed out/cancelled")
+    """`20 hosts in 1.52s: 18 ok, 1 failed, 1 timed out` (failed = ran and exited non-zero)."""
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[_outcome(result)] = counts.get(_outcome(result), 0) + 1
+    order = ("ok", "failed", "timed out", "not reached", "cancelled")
+    parts = [f"{counts[k]} {k}" for k in order if counts.get(k)]
     head = f"{len(results)} host{'s' if len(results) != 1 else ''} in {seconds:.2f}s"
-    return ("interrupted: " if interrupted else "") + head + ": " + ", ".join(parts)
+    return ("interrupted: " if interrupted else "") + head + ": " + ", ".join(parts or ["nothing run"])
+
+
+def _outcome(result: HostResult) -> str:
+    if result.ok:
+        return "ok"
+    if result.error is None:
+        return "failed"
+    if result.error == "cancelled":
+        return "cancelled"
+    if result.error.startswith("timed out"):
+        return "timed out"
+    return "not reached"

@@ -121,7 +121,8 @@ class SshHandle(Handle):
         prefix = ""
         if self.cwd:
             quoted = shlex.quote(self.cwd)
-            prefix = f"cd -- {quoted} || printf 'opsh: %s is gone, running in %s\\n' {quoted} \"$PWD\" >&2; "
+            gone = f"printf 'opsh: %s is gone, running in %s\\n' {quoted} \"$PWD\" >&2"
+            prefix = f"cd -- {quoted} 2>/dev/null || {gone}; "
         report = f'__opsh_rc=$?; printf \'%s%s %s\\n\' {self.marker} "$__opsh_rc" "$(pwd)"'
         return f"{prefix}eval {shlex.quote(line)}\n{report}"
 

@@ -70,14 +70,21 @@ def fold(names: Iterable[str]) -> str:
     """The shortest usual spelling of `names`: web01 web02 web03 db1 -> db1,web[01-03]."""
     groups: dict[tuple[str, str, int], list[int]] = {}
     singles: list[str] = []
+    unpadded: list[tuple[str, str, str]] = []
     for name in dict.fromkeys(names):
         match = _LAST_NUMBER.match(name)
         if not match:
             singles.append(name)
             continue
         prefix, digits, suffix = match.groups()
-        width = len(digits) if digits.startswith("0") and len(digits) > 1 else 0
-        groups.setdefault((prefix, suffix, width), []).append(int(digits))
+        if digits.startswith("0") and len(digits) > 1:
+            groups.setdefault((prefix, suffix, len(digits)), []).append(int(digits))
+        else:
+            unpadded.append((prefix, digits, suffix))
+    for prefix, digits, suffix in unpadded:
+        # 100 joins node[001-099] (same width); 7 stays with other unpadded numbers
+        key = (prefix, suffix, len(digits)) if (prefix, suffix, len(digits)) in groups else (prefix, suffix, 0)
+        groups.setdefault(key, []).append(int(digits))
     parts = [(name, name) for name in singles]
     for (prefix, suffix, width), numbers in groups.items():
         numbers = sorted(set(numbers))

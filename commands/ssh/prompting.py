@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import queue
 import threading
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -58,9 +57,13 @@ class Prompter:
 
 @dataclass
 class Question:
+    """One question from a worker; the main thread fills in `value` or `error`, then `done`."""
+
     kind: str  # "secret" | "trust"
     text: str
-    answer: Future[object] = field(default_factory=Future)
+    done: threading.Event = field(default_factory=threading.Event)
+    value: object = None
+    error: Exception | None = None
 
 
 class QueuedPrompter(Prompter):
@@ -82,22 +85,24 @@ class QueuedPrompter(Prompter):
         with self.lock:
             question = Question(kind, text)
             self.outbox.put(question)
-            while True:
+            while not question.done.wait(0.1):
                 if self.cancel.is_set():
                     raise Cancelled("cancelled")
-                try:
-                    return question.answer.result(timeout=0.1)
-                except TimeoutError:
-                    continue
+            if question.error is not None:
+                raise question.error
+            return question.value
 
     def answer(self, question: Question) -> None:
         """Main thread: ask the person and hand the answer (or the failure) to the worker."""
         try:
             if question.kind == "secret":
-                question.answer.set_result(Prompter.secret(self, question.text))
+                question.value = Prompter.secret(self, question.text)
             else:
-                question.answer.set_result(Prompter.trust(self, question.text))
-        except BaseException as exc:  # noqa: BLE001 - the worker re-raises it (Ctrl-C included)
-            question.answer.set_exception(exc if isinstance(exc, Exception) else Cancelled("cancelled"))
-            if not isinstance(exc, Exception):
-                raise
+                question.value = Prompter.trust(self, question.text)
+        except Exception as exc:  # noqa: BLE001 - the worker re-raises it
+            question.error = exc
+        except BaseException:
+            question.error = Cancelled("cancelled")  # Ctrl-C: the worker stops, the run is cancelled
+            raise
+        finally:
+            question.done.set()

@@ -14,22 +14,20 @@ from __future__ import annotations
 import glob
 import os
 import re
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from shell.errors import OpshError
-from shell.spec import Kind, Setting
 
 if TYPE_CHECKING:
     from paramiko import SSHConfig
 
     from shell.session import Session
 
-SETTINGS = (
-    Setting("ssh_config", Kind.PATH, "~/.ssh/config", "ssh client config read for hosts (env OPSH_SSH_CONFIG wins)"),
-    Setting("known_hosts", Kind.PATH, "~/.ssh/known_hosts", "known host keys file (env OPSH_KNOWN_HOSTS wins)"),
-)
 _INCLUDE = re.compile(r"^\s*include(?:\s*=\s*|\s+)(.+?)\s*$", re.I)
+_MATCH_EXEC = re.compile(r"^\s*match\b.*\bexec\b", re.I | re.M)
 _MAX_DEPTH = 16
 
 
@@ -50,15 +48,36 @@ def system_known_hosts(session: Session) -> list[Path]:
 
 def load_config(path: Path) -> SSHConfig:
     """The parsed config at `path` (empty when it does not exist), Includes expanded."""
-    import paramiko
-
-    if not path.exists():
-        return paramiko.SSHConfig()
-    text = "\n".join(_expanded_lines(path, path.parent, 0))
+    text = "\n".join(_expanded_lines(path, path.parent, 0)) if path.exists() else ""
+    paramiko = import_paramiko(needs_invoke=bool(_MATCH_EXEC.search(text)))
     try:
         return paramiko.SSHConfig.from_text(text)
     except Exception as exc:  # noqa: BLE001 - paramiko raises bare exceptions for bad lines
         raise OpshError(f"ssh config {path}: {exc}", "fix the line, or point OPSH_SSH_CONFIG elsewhere") from None
+
+
+def import_paramiko(needs_invoke: bool = False) -> ModuleType:
+    """paramiko, imported without `invoke` unless the config has a `Match exec` line.
+
+    paramiko's config module imports invoke (half of paramiko's import time, paid by every
+    `opsh -c 'run ...'`) only to evaluate `Match exec`. Without such a line it is kept out;
+    when one appears later, invoke is handed to paramiko then.
+    """
+    if "paramiko" not in sys.modules and not needs_invoke and "invoke" not in sys.modules:
+        sys.modules["invoke"] = None  # type: ignore[assignment] - makes `import invoke` fail fast
+        try:
+            import paramiko
+        finally:
+            if sys.modules.get("invoke", 0) is None:
+                del sys.modules["invoke"]
+    import paramiko
+    import paramiko.config
+
+    if needs_invoke and paramiko.config.invoke is None:
+        import invoke
+
+        paramiko.config.invoke, paramiko.config.invoke_import_error = invoke, None
+    return paramiko
 
 
 def _expanded_lines(path: Path, root: Path, depth: int) -> list[str]:

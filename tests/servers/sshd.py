@@ -66,19 +66,22 @@ class SshHosts:
         return KEY_PASSPHRASE
 
     def known_hosts_text(self, addresses: list[str] | None = None) -> str:
-        return "".join(f"[{a}]:{self.port} {self.host_key_line}\n" for a in addresses or self.addresses)
+        chosen = self.addresses if addresses is None else addresses
+        return "".join(f"[{a}]:{self.port} {self.host_key_line}\n" for a in chosen)
 
     def write_client(
         self,
         directory: Path,
         aliases: Mapping[str, str] | None = None,
         identity: Path | None = None,
+        key: bool = True,
         known: list[str] | None = None,
         extra: str = "",
     ) -> ClientFiles:
-        """An ssh config (every host on our port, as our user, with `identity`) and a
-        known_hosts trusting the `known` addresses (default: all). `aliases` maps names such
-        as web01 to addresses; `extra` comes before the catch-all block (first match wins)."""
+        """An ssh config (every host on our port, as our user, with `identity` or the plain
+        test key unless `key` is False) and a known_hosts trusting the `known` addresses
+        (default: all). `aliases` maps names such as web01 to addresses; `extra` comes before
+        the catch-all block (first match wins)."""
         directory.mkdir(parents=True, exist_ok=True)
         lines = []
         for name, address in (aliases or {}).items():
@@ -89,9 +92,9 @@ class SshHosts:
             f"    Port {self.port}",
             f"    User {self.user}",
         ]
-        key = identity if identity is not None else self.key
-        if key:
-            lines.append(f"    IdentityFile {key}")
+        identity = identity if identity is not None else (self.key if key else None)
+        if identity:
+            lines.append(f"    IdentityFile {identity}")
         config = directory / "ssh_config"
         config.write_text("\n".join(lines) + "\n")
         known_hosts = directory / "known_hosts"
