@@ -165,5 +165,22 @@ def _describe_library_error(exc: BaseException) -> Described | None:
         return None
     if root == "pymysql" and len(exc.args) >= 2 and isinstance(exc.args[0], int):
         return Described(f"mysql {exc.args[0]}: {exc.args[1]}", None, 1, True)
+    if root == "paramiko":
+        return _describe_paramiko(exc)
     text = str(exc) or type(exc).__name__
     return Described(f"{area}: {text}", None, 1, True)
+
+
+def _describe_paramiko(exc: BaseException) -> Described:
+    name = type(exc).__name__
+    text = str(exc) or name
+    if name == "ChannelException":
+        detail = exc.args[1] if len(exc.args) > 1 else text
+        return Described(f"ssh: the server refused a channel ({detail})", "MaxSessions reached?", 1, True)
+    if "protocol banner" in text:
+        return Described("ssh: no SSH banner", "is it an SSH server? is it overloaded?", 1, True)
+    if name == "ProxyCommandFailure":
+        return Described(f"ssh: proxy command failed: {text}", None, 1, True)
+    if name == "SFTPError":
+        return Described(f"sftp: {text}", "is the sftp subsystem enabled on the server?", 1, True)
+    return Described(f"ssh: {text}", None, 1, True)
