@@ -118,18 +118,22 @@ def open_transport(state: SshState, spec: HostSpec, options: ConnectOptions, dep
 def _handshake(
     transport: Transport, state: SshState, spec: HostSpec, options: ConnectOptions, deadline: float, limit: float
 ) -> None:
-    transport.banner_timeout = limit
-    transport.handshake_timeout = limit
-    transport.auth_timeout = limit
+    # paramiko's own limits a little later than ours, so a silent host reads "timed out"
+    transport.banner_timeout = limit + 1
+    transport.handshake_timeout = limit + 1
+    transport.auth_timeout = limit + 1
     known = state.known_hosts(spec.known_hosts, list(spec.system_known_hosts))
     security = transport.get_security_options()
     security.key_types = known.preferred_key_types(spec.known_as, security.key_types)
     done = threading.Event()
     transport.start_client(event=done)
     if not _wait(done, deadline, options.cancel):
-        raise TimeoutError(f"no SSH handshake within {limit:g}s")
+        raise ConnectError(f"timed out: no SSH handshake within {limit:g}s")
     if not transport.is_active():
-        raise transport.get_exception() or ConnectError("the server closed the connection during the handshake")
+        error = transport.get_exception()
+        if error is None or isinstance(error, EOFError):
+            raise ConnectError("the server closed the connection during the handshake", "MaxStartups, or a firewall?")
+        raise error
     verify_host_key(transport.get_remote_server_key(), known, spec, options)
 
 
@@ -154,7 +158,10 @@ def _socket(state: SshState, spec: HostSpec, options: ConnectOptions, deadline: 
     if spec.proxy_jump:
         return _jump_channel(state, spec, options, depth)
     remaining = max(deadline - time.monotonic(), 0.05)
-    sock = socket.create_connection((spec.hostname, spec.port), timeout=remaining)
+    try:
+        sock = socket.create_connection((spec.hostname, spec.port), timeout=remaining)
+    except TimeoutError:
+        raise ConnectError(f"timed out connecting to {spec.hostname}:{spec.port} ({remaining:.3g}s)") from None
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     options.track(sock)
     return sock

@@ -43,3 +43,17 @@ def test_grouped_output_merges_identical_hosts():
     assert status_line(results, 1.5) == "5 hosts in 1.50s: 3 ok, 1 failed, 1 not reached"
     results.append(HostResult("web06", error="timed out after 2s (stopped)"))
     assert status_line(results, 2, True) == "interrupted: 6 hosts in 2.00s: 3 ok, 1 failed, 1 timed out, 1 not reached"
+
+
+def test_paramiko_errors_read_as_one_line():
+    import paramiko
+
+    from shell.errors import describe
+
+    refused = describe(paramiko.ChannelException(1, "Administratively prohibited"))
+    assert (
+        refused.line()
+        == "error: ssh: the server refused a channel (Administratively prohibited) (MaxSessions reached?)"
+    )
+    assert describe(paramiko.SSHException("Error reading SSH protocol banner")).message == "ssh: no SSH banner"
+    assert describe(paramiko.SSHException("Incompatible ssh peer")).message == "ssh: Incompatible ssh peer"
