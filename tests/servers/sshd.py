@@ -140,9 +140,12 @@ def keygen(path: Path, passphrase: str = "", comment: str = "opsh-test") -> str:
 
 
 def sshd_config(addresses: list[str], port: int, host_key: Path, auth_dir: Path, extra: str = "") -> str:
+    """`extra` comes first: for sshd the first value given for a keyword wins."""
     listen = "".join(f"ListenAddress {a}:{port}\n" for a in addresses)
     return (
-        listen
+        extra
+        + "\n"
+        + listen
         + f"""HostKey {host_key}
 PidFile none
 AuthorizedKeysFile {auth_dir}/%u
@@ -160,7 +163,6 @@ MaxAuthTries 10
 PrintMotd no
 PrintLastLog no
 Subsystem sftp internal-sftp
-{extra}
 """
     )
 

@@ -9,6 +9,7 @@ import pytest
 
 from commands.ssh.state import ssh_state
 from tests.servers.base import wait_until
+from tests.servers.sshd import start_sshd
 
 
 def test_key_login_opens_ssh_mode(sh, ssh_client, sshd_hosts):
@@ -167,3 +168,21 @@ def test_down_host_fails_fast_with_a_clear_error(sh, ssh_client):
 def test_bad_targets(sh, ssh_client, target):
     out = sh(f"connect {target}")
     assert not out.ok and out.err.startswith("error:")
+
+
+@pytest.fixture(scope="module")
+def pam_host(tmp_path_factory):
+    """A daemon that takes passwords only through PAM keyboard-interactive (a common setup)."""
+    config = "UsePAM yes\nKbdInteractiveAuthentication yes\nPasswordAuthentication no\n"
+    with start_sshd(tmp_path_factory.mktemp("sshd-pam"), count=1, first=230, extra_config=config) as hosts:
+        yield hosts
+
+
+def test_keyboard_interactive_password(asking, client_files, pam_host):
+    files = client_files(key=False, extra=f"Host pam\n    HostName {pam_host.addresses[0]}\n    Port {pam_host.port}\n")
+    files.known_hosts.write_text(pam_host.known_hosts_text())
+    sh = asking(pam_host.password)
+    out = sh("connect pam")
+    assert out.ok, out.err
+    assert len(sh.io.asked) == 1
+    assert sh("whoami").text == f"{pam_host.user}\n"

@@ -119,3 +119,12 @@ def test_run_needs_a_command_and_hosts(sh, ssh_client):
     assert sh("run web01").exit_code == 2
     assert "no hosts left" in sh("run web01 -x web01 -- true").err
     assert "unknown group" in sh("run @nope -- true").err
+
+
+def test_unknown_host_keys_in_an_interactive_run_yes_to_all(asking, client_files, sshd_hosts):
+    files = client_files(known=[])
+    sh = asking("a")
+    rows = records(sh, "run web[01-04] --format json -- true")
+    assert [r["exit"] for r in rows] == [0, 0, 0, 0]
+    assert len(sh.io.asked) == 1 and "SHA256:" in sh.io.asked[0]
+    assert len(files.known_hosts.read_text().splitlines()) == 4
