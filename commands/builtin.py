@@ -36,7 +36,7 @@ def help_cmd(session: Session, args: Args) -> Result:
                 f"{cmd.name} has no subcommand {word!r}", f"one of: {', '.join(s.name for s in cmd.subcommands)}"
             )
         prefix, cmd = prefix + sub.name + " ", sub
-    return Result.of_text(command_help(cmd, prefix[: -len(cmd.name) - 1]))
+    return Result.of_text(command_help(cmd, prefix[: -len(cmd.name) - 1].strip()))
 
 
 def _overview(session: Session) -> str:
@@ -266,7 +266,9 @@ def open_connection(
         accept_new=accept_new,
         ask_password=lambda: session.secret(f"password for {user}@{parts.hostname or handle_name}: "),
     )
-    return connector(session, request)
+    handle = connector(session, request)
+    handle.url = handle.url or (target if "://" not in target else clean)
+    return handle
 
 
 def _resolve(session: Session, target: str) -> tuple[str, str | None, str | None]:

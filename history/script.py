@@ -1,29 +1,275 @@
-"""Running a script file: each line goes through the same Engine as a typed line."""
+"""Script files (.opsh) and replaying them through the session's engine.
+
+A script is what a person would type, one line per command: `#` comments, `\\` at the end of
+a line continues it, `${NAME}` / `${NAME:-default}` expand (`--var NAME=VALUE` presets them),
+SQL statements may span lines inside a SQL mode, and `include OTHER.opsh` runs another script
+in place. `# mask: REGEX` marks volatile output (times, ids) that `--check` should ignore.
+
+Each line goes through `Engine.feed()`, exactly as if typed, so modes, redirections and
+confirmations behave the same in a script as at the prompt.
+"""
 
 from __future__ import annotations
 
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from shell.dispatch import Engine
-from shell.errors import NotFound
+from history import transcript
+from shell.dispatch import Engine, StatementRecord
+from shell.errors import NotFound, OpshError, UsageError
+from shell.lineparse import expand_text, tokenize
+
+MAX_INCLUDE_DEPTH = 16
+_MASK = re.compile(r"^\s*#\s*mask:\s*(.+?)\s*$")
+_SKIPPED = ("record", "\\record", "history", "\\history")
+
+
+@dataclass(frozen=True)
+class Line:
+    """A logical line (continuations joined) and where it starts."""
+
+    path: Path
+    number: int
+    text: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.path.name}:{self.number}"
+
+
+@dataclass
+class Options:
+    keep_going: bool = False
+    dry_run: bool = False
+    step: bool = False
+    check: Path | None = None
+
+
+@dataclass
+class Report:
+    """What a replay did: counts, the first failure, and (with --check) the diffs."""
+
+    statements: int = 0
+    failed: int = 0
+    stopped_at: str | None = None
+    dry_lines: list[str] = field(default_factory=list)
+    diffs: list[str] = field(default_factory=list)
+    changed: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and self.changed == 0
+
+
+def read_lines(path: Path) -> Iterator[Line]:
+    """Logical lines of a script: a trailing backslash joins the next physical line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFound(f"no such script: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a directory, not a script") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not a text file") from None
+    buffer: list[str] = []
+    start = 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not buffer:
+            start = number
+        if _continues(raw):
+            buffer.append(raw[:-1])
+            continue
+        buffer.append(raw)
+        yield Line(path, start, "".join(buffer))
+        buffer = []
+    if buffer:
+        yield Line(path, start, "".join(buffer))
+
+
+def _continues(raw: str) -> bool:
+    trailing = len(raw) - len(raw.rstrip("\\"))
+    return trailing % 2 == 1 and not raw.lstrip().startswith("#")
+
+
+class ScriptReplay:
+    """Runs one script (and what it includes) in a session, per the options."""
+
+    def __init__(self, engine: Engine, options: Options) -> None:
+        self.engine = engine
+        self.session = engine.session
+        self.options = options
+        self.report = Report()
+        self.masks: list[re.Pattern[str]] = []
+        self.seen: list[transcript.Entry] = []
+        self.depth = 0
+
+    def run(self, path: Path) -> Report:
+        engine = self.engine
+        saved = (engine.pending, engine.location, engine.capture, engine.out, engine.err)
+        previous_mode = self.session.current
+        self.session.current = None  # scripts start in the local mode
+        engine.pending = ""
+        if self.options.check:
+            engine.capture = True
+            engine.out, engine.err = io.StringIO(), io.StringIO()
+            self.session.observers.append(self._observe)
+        try:
+            self._run_file(path)
+            if not self.report.stopped_at and not self.options.dry_run:
+                self._finish()
+        finally:
+            if self.options.check:
+                self.session.observers.remove(self._observe)
+            engine.pending, engine.location, engine.capture, engine.out, engine.err = saved
+            if self.session.current is None and previous_mode in self.session.handles:
+                self.session.current = previous_mode
+        if self.options.check:
+            self._compare(self.options.check)
+        return self.report
+
+    # ------------------------------------------------------------ lines
+
+    def _run_file(self, path: Path) -> None:
+        self.depth += 1
+        if self.depth > MAX_INCLUDE_DEPTH:
+            raise OpshError(f"include nested deeper than {MAX_INCLUDE_DEPTH}", "is a script including itself?")
+        try:
+            start: Line | None = None
+            for line in read_lines(path):
+                if self.report.stopped_at or self.session.exit_code is not None:
+                    return
+                if not self.engine.pending:
+                    start = line
+                if not self._line(line, start or line):
+                    return
+        finally:
+            self.depth -= 1
+
+    def _line(self, line: Line, start: Line) -> bool:
+        stripped = line.text.strip()
+        if not self.engine.pending:
+            if not stripped:
+                return True
+            if stripped.startswith("#"):
+                self._directive(stripped, line)
+                return True
+            include = self._include_target(stripped, line)
+            if include is not None:
+                self._run_file(include)
+                return not self.report.stopped_at
+        if self.options.dry_run:
+            return self._dry(line)
+        if self.options.step and not self.engine.pending and not self._ask(line):
+            return not self.report.stopped_at
+        return self._feed(line, start)
+
+    def _feed(self, line: Line, start: Line) -> bool:
+        self.engine.location = start.where
+        failures = self.engine.failures
+        try:
+            self.engine.feed(line.text + "\n")
+        finally:
+            self.engine.location = None
+        if self.engine.failures > failures:
+            self.report.failed += self.engine.failures - failures
+            if not (self.options.keep_going or self.options.check):
+                self.report.stopped_at = start.where
+                return False
+        return True
+
+    def _finish(self) -> None:
+        if not self.engine.pending.strip():
+            self.engine.pending = ""
+            return
+        failures = self.engine.failures
+        self.engine.finish()
+        self.report.failed += self.engine.failures - failures
+
+    def _directive(self, text: str, line: Line) -> None:
+        match = _MASK.match(text)
+        if match:
+            try:
+                self.masks.append(re.compile(match.group(1)))
+            except re.error as exc:
+                raise UsageError(f"{line.where}: bad mask regex: {exc}") from None
+
+    def _include_target(self, text: str, line: Line) -> Path | None:
+        if self.session.current is not None or not (text == "include" or text.startswith("include ")):
+            return None
+        try:
+            words = [t.text for t in tokenize(text, self.session.lookup)]
+        except OpshError as exc:
+            raise OpshError(f"{line.where}: {exc.message}", exc.hint) from None
+        if len(words) != 2:
+            raise UsageError(f"{line.where}: write `include FILE.opsh`")
+        target = Path(words[1]).expanduser()
+        return target if target.is_absolute() else line.path.parent / target
+
+    def _dry(self, line: Line) -> bool:
+        try:
+            expanded = expand_text(line.text, self.session.lookup)
+        except OpshError as exc:
+            self.report.failed += 1
+            self.report.dry_lines.append(f"{line.where}: error: {exc.message}")
+            return True
+        self.report.dry_lines.append(f"{line.where}: {expanded}")
+        self._dry_assign(line.text)
+        return True
+
+    def _dry_assign(self, text: str) -> None:
+        """`set NAME VALUE` changes only a variable, so a dry run applies it (later lines expand right)."""
+        try:
+            words = [t.text for t in tokenize(text, self.session.lookup)]
+        except OpshError:
+            return
+        if len(words) >= 3 and words[0] == "set" and words[1] not in self.session.settings:
+            self.session.set_variable(words[1], " ".join(words[2:]))
+
+    def _ask(self, line: Line) -> bool:
+        answer = self.session.io.ask(f"{line.where}: {line.text}\nrun it? [Y/n/q] ").strip().lower()
+        if answer in ("q", "quit"):
+            self.report.stopped_at = line.where
+            return False
+        return answer in ("", "y", "yes")
+
+    # ------------------------------------------------------------ --check
+
+    def _observe(self, record: StatementRecord) -> None:
+        first = record.source.split(None, 1)[0] if record.source.strip() else ""
+        if first in _SKIPPED:
+            return
+        self.report.statements += 1
+        source = record.source.rstrip()
+        if record.shell_command and record.mode == "local" and source.endswith(";"):
+            source = source[:-1].rstrip()
+        self.seen.append(transcript.Entry(source, record.output or "", record.exit_code, record.error or ""))
+
+    def _compare(self, path: Path) -> None:
+        expected = transcript.read(path)
+        for index, (old, new) in enumerate(zip(expected, self.seen, strict=False), 1):
+            if _norm(old.source) != _norm(new.source):
+                self.report.changed += 1
+                self.report.diffs.append(
+                    f"statement {index}: the script no longer matches the transcript "
+                    f"({old.source!r} recorded, {new.source!r} ran); stopping the comparison"
+                )
+                return
+            lines = transcript.diff(old, new, self.masks, f"statement {index}: {_norm(old.source)[:60]}")
+            if lines:
+                self.report.changed += 1
+                self.report.diffs.extend(lines)
+        if len(expected) != len(self.seen):
+            self.report.changed += 1
+            self.report.diffs.append(f"the transcript has {len(expected)} statements, the replay ran {len(self.seen)}")
+
+
+def _norm(source: str) -> str:
+    return " ".join(source.split())
 
 
 def run_file(engine: Engine, path: Path, keep_going: bool = False) -> bool:
-    """Feed `path` line by line; stop at the first failure unless `keep_going`."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise NotFound(f"no such script: {path}") from None
-    ok = True
-    for number, line in enumerate(lines, 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        engine.location = f"{path.name}:{number}"
-        try:
-            line_ok = engine.feed(line + "\n")
-        finally:
-            engine.location = None
-        ok = ok and line_ok
-        if (not line_ok and not keep_going) or engine.session.exit_code is not None:
-            return ok
-    return engine.finish() and ok
+    """`opsh FILE`: replay a script, stopping at the first failure unless `keep_going`."""
+    return ScriptReplay(engine, Options(keep_going=keep_going)).run(path).ok

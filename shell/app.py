@@ -33,6 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="set a variable (repeatable)")
     parser.add_argument("--yes", action="store_true", help="confirm dangerous actions (for scripts)")
     parser.add_argument("--keep-going", action="store_true", help="in a script, go on after a failing line")
+    parser.add_argument("--dry-run", action="store_true", help="print the script's lines expanded, run nothing")
+    parser.add_argument("--step", action="store_true", help="ask before each line of the script")
+    parser.add_argument(
+        "--check", type=Path, metavar="TRANSCRIPT", help="compare the script's output with a transcript"
+    )
     parser.add_argument("--format", choices=("table", "vertical", "json", "csv", "plain"), help="output format")
     parser.add_argument("--config", type=Path, help="config file (default: the platform's config dir)")
     parser.add_argument("--no-history", action="store_true", help="do not write the history file")
@@ -62,7 +67,11 @@ def _run(options: argparse.Namespace) -> int:
     from shell.session import Session
 
     interactive = options.commands is None and options.script is None and sys.stdin.isatty()
-    io = TerminalInteraction(options.yes) if interactive else BatchInteraction(options.yes)
+    io = (
+        TerminalInteraction(options.yes)
+        if interactive or (options.step and sys.stdin.isatty())
+        else BatchInteraction(options.yes)
+    )
     paths = Paths.default()
     try:
         config = Config.load(paths, options.config)
@@ -87,19 +96,12 @@ def _run(options: argparse.Namespace) -> int:
 
 
 def _dispatch(engine: Engine, options: argparse.Namespace, interactive: bool) -> int:
-    from history.script import run_file
-
     if options.commands is not None:
         engine.feed(options.commands + "\n")
         engine.finish()
         return engine.exit_status()
     if options.script is not None:
-        try:
-            run_file(engine, engine.session.path(options.script), keep_going=options.keep_going)
-        except Exception as exc:  # noqa: BLE001 - reported like any other failure
-            engine.report(exc)
-            return 1
-        return engine.exit_status()
+        return _replay(engine, options)
     if not interactive:
         for line in sys.stdin:
             engine.feed(line)
@@ -111,6 +113,24 @@ def _dispatch(engine: Engine, options: argparse.Namespace, interactive: bool) ->
 
     run_repl(engine)
     return 0
+
+
+def _replay(engine: Engine, options: argparse.Namespace) -> int:
+    """`opsh FILE`: the same replay as the `replay` command, with the options given to opsh."""
+    from commands.scripts import replay_result
+    from history.script import Options, ScriptReplay
+
+    check = engine.session.path(options.check) if options.check else None
+    replay_options = Options(options.keep_going, options.dry_run, options.step, check)
+    try:
+        report = ScriptReplay(engine, replay_options).run(engine.session.path(options.script))
+        engine.emit(replay_result(report, replay_options, options.script), None, None, [])
+    except Exception as exc:  # noqa: BLE001 - reported like any other failure
+        engine.report(exc)
+        return 1
+    if not report.ok:
+        return 2 if engine.usage_errors else 1
+    return engine.exit_status()
 
 
 def _quiet_flush() -> None:

@@ -32,7 +32,7 @@ from shell.lineparse import (
     tokenize,
 )
 from shell.output import FileSink, OutputClosed, PipeSink, Sink, StreamSink, TerminalSink
-from shell.redact import redact
+from shell.redact import redact, redact_url
 from shell.render import render
 from shell.result import Result
 from shell.session import Session
@@ -52,6 +52,8 @@ class StatementRecord:
     seconds: float
     output: str | None  # rendered output, when the engine captures it
     error: str | None
+    shell_command: bool = True  # ran as an opsh command (local mode or a `\` line)
+    had_secret: bool = False  # `source` had a secret masked (it no longer replays as written)
 
 
 class TeeSink(Sink):
@@ -88,6 +90,7 @@ class Engine:
         self.usage_errors = 0
         self.capture = False
         self.location: str | None = None  # "file.opsh:12" while a script runs
+        session.engine = self  # replay and include feed lines through the session's engine
 
     # ------------------------------------------------------------ input
 
@@ -176,8 +179,10 @@ class Engine:
         session.last.exit_code = exit_code
         if error:
             session.last.status = error
+        public = redact_url(source)  # a URL password is dropped entirely: replay prompts for it
+        masked = redact(public)
         record = StatementRecord(
-            redact(source),
+            masked,
             mode,
             session.current or "local",
             ok,
@@ -185,6 +190,8 @@ class Engine:
             seconds,
             "".join(captured) if self.capture else None,
             error,
+            shell_escape or mode == "local",
+            masked != public,
         )
         for observer in list(session.observers):
             observer(record)
@@ -203,7 +210,7 @@ class Engine:
         if not text:
             return True
         if text.startswith("!"):
-            return self._run_shell(expand_text(text[1:], self.session.lookup))
+            return self._run_shell(expand_text(text[1:], self.session.lookup), captured)
         text, slash_redirect = split_backslash_redirect(text)
         tokens = tokenize(text, self.session.lookup)
         tokens, redirect = extract_redirect(tokens, text)
@@ -220,12 +227,20 @@ class Engine:
             result = parsed.command().run(self.session, parsed.args)
         return self.emit(result, parsed.format, redirect, captured)
 
-    def _run_shell(self, command: str) -> bool:
+    def _run_shell(self, command: str, captured: list[str]) -> bool:
         if not command.strip():
             raise UsageError("nothing to run after !", "e.g. !uptime")
         self.out.flush()
-        proc = subprocess.Popen(command, shell=True, cwd=self.session.cwd)
+        if self.capture or not _has_fd(self.out):
+            # Transcripts and in-process callers need the output as text, not on the terminal.
+            proc = subprocess.Popen(command, shell=True, cwd=self.session.cwd, stdout=subprocess.PIPE, text=True)
+        else:
+            proc = subprocess.Popen(command, shell=True, cwd=self.session.cwd)
         try:
+            if proc.stdout is not None:
+                for line in proc.stdout:
+                    self.out.write(line)
+                    captured.append(line)
             code = proc.wait()
         except KeyboardInterrupt:
             _stop_child(proc)
@@ -380,6 +395,14 @@ def _stop_child(proc: subprocess.Popen[bytes]) -> None:
     except KeyboardInterrupt:
         proc.kill()
         proc.wait()
+
+
+def _has_fd(stream: TextIO) -> bool:
+    try:
+        stream.fileno()
+    except (AttributeError, ValueError, OSError):
+        return False
+    return True
 
 
 def _isatty(stream: TextIO) -> bool:

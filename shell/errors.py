@@ -9,6 +9,7 @@ screen.
 from __future__ import annotations
 
 import errno
+import re
 import socket
 from dataclasses import dataclass
 
@@ -167,6 +168,11 @@ def _describe_library_error(exc: BaseException) -> Described | None:
         return Described(f"mysql {exc.args[0]}: {exc.args[1]}", None, 1, True)
     if root == "paramiko":
         return _describe_paramiko(exc)
+    if root == "pymemcache":
+        # pymemcache puts the server's bytes in its messages: show them as text, not b'...'.
+        text = " ".join(a.decode("utf-8", "replace") if isinstance(a, bytes) else str(a) for a in exc.args)
+        text = re.sub(r"\bb'([^']*)'", r"'\1'", text) or type(exc).__name__
+        return Described(f"memcache: {text}", None, 1, True)
     text = str(exc) or type(exc).__name__
     return Described(f"{area}: {text}", None, 1, True)
 

@@ -84,6 +84,8 @@ class Handle:
     def __init__(self, name: str, endpoint: str, *, readonly: bool = False, tag: str | None = None) -> None:
         self.name = name
         self.endpoint = endpoint
+        # The URL it was opened with, password removed (`record` writes `connect URL` from it).
+        self.url = ""
         self.readonly = readonly
         self.tag = tag
         self.opened_at = time.time()

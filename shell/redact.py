@@ -25,7 +25,10 @@ _RULES: tuple[re.Pattern[str], ...] = (
     re.compile(r"(\bPASSWORD\s*\(\s*)('[^']*'|\"[^\"]*\")", re.I),
     re.compile(r"(\bPASSWORD\s*=\s*)('[^']*'|\"[^\"]*\"|\S+)", re.I),
     # Redis: AUTH [user] pass, HELLO 3 AUTH user pass, CONFIG SET requirepass x, MIGRATE ... AUTH x
-    re.compile(r"((?:^|[\s;])AUTH2?\s+(?:\S+\s+)?)(\S+)(?=\s*(?:;|$))", re.I | re.M),
+    re.compile(
+        r"((?:^|[\s;])AUTH2?\s+(?:(?:\"[^\"]*\"|'[^']*'|[^\s\"']\S*)\s+)?)(\"[^\"]*\"|'[^']*'|\S+)(?=\s*(?:;|$))",
+        re.I | re.M,
+    ),
     re.compile(r"(\brequirepass\s+)(\"[^\"]*\"|'[^']*'|\S+)", re.I),
     re.compile(r"(\bmasterauth\s+)(\"[^\"]*\"|'[^']*'|\S+)", re.I),
     # set db_password VALUE, set API_TOKEN VALUE (opsh variables that look secret)

@@ -91,7 +91,7 @@ class Registry:
             return cmd
         import difflib
 
-        close = difflib.get_close_matches(name, list(self.commands), n=3, cutoff=0.6)
+        close = difflib.get_close_matches(name, list(self.commands), n=3, cutoff=0.7)
         hint = f"did you mean {', '.join(close)}?" if close else "type `help` for the list"
         raise NotFound(f"unknown command: {name}", hint)
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from shell.output import Sink
-from shell.result import Result, StyledLine
+from shell.result import Result, Size, StyledLine
 
 NULL = "<null>"
 TABULATE_MAX_ROWS = 500
@@ -38,6 +38,10 @@ RESET = "\x1b[0m"
 
 def render(result: Result, fmt: str, sink: Sink) -> int:
     """Write `result` to `sink` in `fmt`; returns the number of rows/lines written."""
+    if result.present is not None:
+        text = result.present(fmt, sink)
+        if text is not None:
+            return _render_text(text, "plain", sink)
     kind = result.kind
     if kind == "table":
         return _render_table(result.headers or [], result.rows or [], fmt, sink)
@@ -72,6 +76,13 @@ def cell(value: Any) -> str:
     if isinstance(value, (dict, list, tuple)):
         return json.dumps(value, default=json_default, ensure_ascii=False)
     return str(value)
+
+
+def shown(value: Any) -> str:
+    """A cell in the views meant for reading (table, vertical): like cell(), sizes human-readable."""
+    if isinstance(value, Size):
+        return value.human()
+    return cell(value)
 
 
 def _bytes_text(data: bytes) -> str:
@@ -125,7 +136,7 @@ def _tabulate(headers: list[str], rows: list[Sequence[Any]], sink: Sink) -> int:
     if not headers and not rows:
         return 0
     numeric = [_column_is_numeric(rows, i) for i in range(len(headers))]
-    body = [[cell(v) for v in row] for row in rows]
+    body = [[shown(v) for v in row] for row in rows]
     text = tabulate(
         body,
         headers=headers,
@@ -162,7 +173,7 @@ def _fast_table(headers: list[str], rows: Iterator[Sequence[Any]], sink: Sink) -
             break
         if numeric is None:
             numeric = [_column_is_numeric(chunk, i) for i in range(ncol)]
-        columns = list(zip(*[[cell(v) for v in row] for row in chunk], strict=False))
+        columns = list(zip(*[[shown(v) for v in row] for row in chunk], strict=False))
         for i, column in enumerate(columns):
             widths[i] = max(widths[i], max(map(len, column)))
         justify = [str.rjust if numeric[i] else str.ljust for i in range(ncol)]
@@ -190,7 +201,7 @@ def _table_vertical(headers: list[str], rows: Iterable[Sequence[Any]], sink: Sin
     for count, row in enumerate(rows, 1):
         banner = f" {count}. row "
         parts = [f"{banner:*^62}\n"]
-        parts += [f"{h.rjust(width)}: {cell(v)}\n" for h, v in zip(headers, row, strict=False)]
+        parts += [f"{h.rjust(width)}: {shown(v)}\n" for h, v in zip(headers, row, strict=False)]
         sink.write("".join(parts))
     return count
 

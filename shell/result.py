@@ -17,6 +17,25 @@ from typing import Any
 StyledLine = str | list[tuple[str, str]]
 
 _NOTHING = object()
+_SIZE_UNITS = ("K", "M", "G", "T", "P", "E")
+
+
+class Size(int):
+    """A byte count. Table and vertical views show it as a person reads it (`1.5M`); json, csv
+    and plain keep the exact integer, so scripts never parse `1.5M` back."""
+
+    __slots__ = ()
+
+    def human(self) -> str:
+        """`ls -h` style: bytes below 1K, one decimal below 10 of a unit, binary units."""
+        value = float(self)
+        if abs(value) < 1024:
+            return f"{int(self)}B"
+        for unit in _SIZE_UNITS:
+            value /= 1024
+            if abs(value) < 1024 or unit == _SIZE_UNITS[-1]:
+                return f"{value:.1f}{unit}" if abs(value) < 10 else f"{value:.0f}{unit}"
+        raise AssertionError("unreachable")
 
 
 @dataclass
@@ -36,6 +55,10 @@ class Result:
     force_format: str | None = None
     then: Callable[[], Result] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # A backend's own look (redis-cli's `(integer) 5`): called with the chosen format and the
+    # Sink; returns the text to write, or None to render the table/document as usual. The data
+    # stays structured, so json/csv and files still get it whole.
+    present: Callable[[str, Any], str | None] | None = None
 
     @property
     def kind(self) -> str:

@@ -122,6 +122,8 @@ class Session:
         self.areas: dict[str, Any] = {}
         # Called after each statement with a StatementRecord (recording, transcripts).
         self.observers: list[Callable[[Any], None]] = []
+        # The Engine feeding this session (set by the Engine): `replay` runs scripts through it.
+        self.engine: Any = None
         # Set by `exit`: the front end stops reading input and exits with this status.
         self.exit_code: int | None = None
 

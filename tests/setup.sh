@@ -13,6 +13,7 @@ APT_PACKAGES=(
     tarantool                           # queue tests
     nmap pssh                           # reference tools for the scan and fan-out benchmarks
     less procps iproute2                # pager, ps, ip
+    openssl                             # throwaway certificates for the TLS tests (rediss://)
 )
 MONGO_SERVER_PIN="secantusdb==0.7.0b3"   # MongoDB-wire test server (GPL-2.0: run, never imported)
 

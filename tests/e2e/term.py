@@ -21,6 +21,9 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[=>]|\r")
 # text between "off" and the next "on" is exactly what the command printed.
 PROMPT_START = "\x1b[?2004h"
 PROMPT_END = "\x1b[?2004l"
+# prompt_toolkit asks where the cursor is (to know the screen height, e.g. for the bottom
+# toolbar); a terminal answers at once, so this one does too.
+CURSOR_QUERY = "\x1b[6n"
 
 
 def plain(text: str) -> str:
@@ -32,34 +35,42 @@ class Term:
         self.child = child
 
     @classmethod
-    def start(cls, home: Path, *args: str, cwd: Path | None = None, timeout: float = 10, **env: str) -> Term:
-        # prompt_toolkit asks the terminal for the cursor position and waits up to a second for
-        # an answer that pexpect never gives; a real terminal answers at once.
-        environment = clean_env(home, PROMPT_TOOLKIT_NO_CPR="1", **env)
+    def start(
+        cls, home: Path, *args: str, cwd: Path | None = None, timeout: float = 10, rows: int = 40, **env: str
+    ) -> Term:
         child = pexpect.spawn(
             opsh_binary(),
             list(args),
-            env=environment,
+            env=clean_env(home, **env),
             cwd=str(cwd or home),
             encoding="utf-8",
-            dimensions=(40, 120),
+            dimensions=(rows, 120),
             timeout=timeout,
         )
         return cls(child)
 
+    def _expect(self, pattern: str | type[pexpect.EOF], timeout: float | None, exact: bool) -> str:
+        """Wait for `pattern`, answering cursor-position queries on the way; returns the text before it."""
+        seen = []
+        target = re.escape(pattern) if exact and isinstance(pattern, str) else pattern
+        while True:
+            index = self.child.expect([re.escape(CURSOR_QUERY), target], timeout=timeout or self.child.timeout)
+            seen.append(self.child.before)
+            if index == 1:
+                return "".join(seen)
+            self.child.send("\x1b[1;1R")
+
     def expect_prompt(self, timeout: float | None = None) -> str:
         """Wait for a prompt; returns what was printed before it (escapes removed)."""
-        self.child.expect_exact(PROMPT_START, timeout=timeout or self.child.timeout)
-        return plain(self.child.before)
+        return plain(self._expect(PROMPT_START, timeout, exact=True))
 
     def expect(self, pattern: str, timeout: float | None = None) -> str:
-        self.child.expect(pattern, timeout=timeout or self.child.timeout)
-        return plain(self.child.before)
+        return plain(self._expect(pattern, timeout, exact=False))
 
     def run(self, line: str, timeout: float | None = None) -> str:
         """Type `line`, press Enter, return the output up to the next prompt."""
         self.child.send(line + "\r")
-        self.child.expect_exact(PROMPT_END, timeout=timeout or self.child.timeout)
+        self._expect(PROMPT_END, timeout, exact=True)
         return self.expect_prompt(timeout)
 
     def send(self, text: str) -> None:
@@ -69,7 +80,7 @@ class Term:
         self.child.sendcontrol(key)
 
     def exit_status(self, timeout: float = 10) -> int | None:
-        self.child.expect(pexpect.EOF, timeout=timeout)
+        self._expect(pexpect.EOF, timeout, exact=False)
         self.child.close()
         return self.child.exitstatus
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,6 @@ from tests.e2e.term import Term
 from tests.helpers import clean_env, opsh_binary
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def term(tmp_path: Path) -> Iterator[Term]:
-    session = Term.start(tmp_path / "home", cwd=tmp_path)
-    session.expect_prompt()
-    yield session
-    session.close()
 
 
 def opsh(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -36,7 +27,7 @@ def opsh(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.Com
 
 
 def test_prompt_tab_completion_and_help(term):
-    term.send("stat")
+    term.send("statu")  # `stat` alone is also a command (files area)
     term.pause(0.3)  # the completion menu appears while typing; Tab picks from it
     term.send("\t")
     term.expect("status")
@@ -163,3 +154,22 @@ def test_output_into_a_closed_pipe_is_quiet(tmp_path):
         env=clean_env(tmp_path / "home"),
     )
     assert "Traceback" not in proc.stderr and proc.stdout.startswith("opsh commands")
+
+
+def test_long_output_goes_through_the_pager(tmp_path):
+    term = Term.start(tmp_path / "home", cwd=tmp_path, rows=12, PAGER="sed s/^/PAGED:/")
+    term.expect_prompt()
+    out = term.run("help")
+    assert "PAGED:opsh commands by area" in out
+    term.run("set pager off")
+    out = term.run("help")
+    assert "PAGED:" not in out and "opsh commands by area" in out
+    term.send("exit\r")
+    assert term.exit_status() == 0
+
+
+def test_toolbar_shows_the_last_outcome(term):
+    term.run("nosuch")
+    term.expect(r"last: (\x1b\[[0-9;]*m)*failed \(1\)")
+    term.run("echo fine")
+    term.expect(r"last: (\x1b\[[0-9;]*m)*ok")

@@ -226,3 +226,56 @@ def test_help_lists_areas_and_shows_command_usage(sh):
     text = sh("help connect").text
     assert text.startswith("usage: connect") and "examples:" in text
     assert "unknown command" in sh("help nonesuch").err
+
+
+SAFE_WORDS = ["echo", "set", "unset", "help", "status", "use", "close", "history", "connect", "sleep", "config", "exit"]
+
+
+def test_fuzz_any_line_is_a_result_or_a_clean_error(tmp_path):
+    """Random lines through the whole engine: never an internal error or a traceback."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    pieces = st.sampled_from(
+        [
+            *SAFE_WORDS,
+            " ",
+            " ",
+            "x",
+            "'",
+            '"',
+            "\\",
+            ";",
+            ">",
+            ">>",
+            "out.txt",
+            "${v}",
+            "${v:-d}",
+            "--format",
+            "json",
+            "-",
+            "--",
+            "--yes",
+            "0",
+            "-1",
+            "1e9",
+            "as",
+            "://",
+            "\t",
+            "#",
+            "\n",
+            "{",
+            "}",
+            "$",
+        ]
+    )
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(pieces, max_size=12).map("".join))
+    def check(line: str) -> None:
+        shell = Shell(tmp_path, history=False)
+        outcome = shell(line)
+        assert "internal error" not in outcome.err, (line, outcome.err)
+        assert "Traceback" not in outcome.err
+
+    check()

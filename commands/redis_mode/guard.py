@@ -1,0 +1,70 @@
+"""Asking before the Redis commands that destroy data or stop the server.
+
+FLUSHALL, FLUSHDB, SHUTDOWN, a password change and DEL of many keys ask for confirmation
+(scripts need --yes); KEYS asks only on a large database, where it would block the server
+for everyone and SCAN is the right tool.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from commands.redis_mode.handle import RedisHandle
+    from shell.session import Session
+
+DEL_LIMIT = 10  # DEL/UNLINK of more keys than this asks first
+KEYS_LIMIT = 10_000  # KEYS on a database with more keys than this asks first
+
+
+def confirm(handle: RedisHandle, session: Session, words: list[str]) -> None:
+    """Raise ConfirmationRequired unless the user agrees to a dangerous command."""
+    question = question_for(handle, words)
+    if question:
+        session.confirm(question)
+
+
+def question_for(handle: RedisHandle, words: list[str]) -> str | None:
+    """The question to ask before `words`, or None when it needs no confirmation. It reads well
+    both as a prompt and after "not confirmed: " in a script's error."""
+    name = words[0].upper()
+    where = handle.address
+    if name == "FLUSHALL":
+        return f"FLUSHALL: delete every key of every database on {where}?"
+    if name == "FLUSHDB":
+        size = handle.call(["DBSIZE"])
+        return f"FLUSHDB: delete all {size:,} keys of db {handle.db} on {where}?"
+    if name == "SHUTDOWN" and not any(w.upper() == "ABORT" for w in words[1:]):
+        return f"SHUTDOWN: stop the Redis server at {where}?"
+    if name in ("DEL", "UNLINK") and len(words) - 1 > DEL_LIMIT:
+        return f"{name}: delete {len(words) - 1} keys from db {handle.db} on {where}?"
+    if name == "KEYS":
+        size = handle.call(["DBSIZE"])
+        if size > KEYS_LIMIT:
+            pattern = words[1] if len(words) > 1 else "*"
+            return (
+                f"KEYS walks all {size:,} keys of db {handle.db} and blocks the server meanwhile "
+                f"(`SCAN 0 MATCH {pattern} COUNT 1000` does not): run KEYS anyway?"
+            )
+    if is_password_change(words):
+        return f"CONFIG SET requirepass: change the password of {where} (clients with the old one are refused)?"
+    return None
+
+
+def is_password_change(words: list[str]) -> bool:
+    return (
+        len(words) >= 4
+        and words[0].upper() == "CONFIG"
+        and words[1].upper() == "SET"
+        and any(w.lower() == "requirepass" for w in words[2::2])
+    )
+
+
+def dangerous_in_file(words: list[str]) -> str | None:
+    """What a `pipe` file line would destroy, without asking the server anything."""
+    name = words[0].upper()
+    if name in ("FLUSHALL", "FLUSHDB", "SHUTDOWN"):
+        return name
+    if is_password_change(words):
+        return "CONFIG SET requirepass"
+    return None

@@ -1,0 +1,62 @@
+"""Scripts from the command line, and secrets kept out of history and recordings."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.term import Term
+from tests.helpers import clean_env, opsh_binary
+
+pytestmark = pytest.mark.e2e
+
+
+def opsh(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [opsh_binary(), *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=clean_env(tmp_path / "home"),
+        timeout=60,
+    )
+
+
+def test_opsh_file_with_vars_and_failures(tmp_path):
+    script = tmp_path / "job.opsh"
+    script.write_text("echo env=${env:-dev}\nnosuch\necho after\n")
+    out = opsh(tmp_path, str(script), "--var", "env=prod")
+    assert out.returncode == 1 and out.stdout == "env=prod\n"
+    assert "error: job.opsh:2: unknown command: nosuch" in out.stderr
+    going = opsh(tmp_path, str(script), "--keep-going")
+    assert going.returncode == 1 and going.stdout == "env=dev\nafter\n"
+
+
+def test_opsh_file_dry_run_and_check(tmp_path):
+    script = tmp_path / "job.opsh"
+    script.write_text("!touch created.txt\n")
+    dry = opsh(tmp_path, str(script), "--dry-run")
+    assert dry.returncode == 0 and dry.stdout == "job.opsh:1: !touch created.txt\n"
+    assert not (tmp_path / "created.txt").exists()
+    (tmp_path / "job.transcript").write_text("opsh transcript 1\n$ !touch created.txt\n  unexpected\n")
+    check = opsh(tmp_path, str(script), "--check", "job.transcript")
+    assert check.returncode == 1 and "-unexpected" in check.stdout
+
+
+def test_no_secret_in_history_or_recordings(tmp_path):
+    term = Term.start(tmp_path / "home", cwd=tmp_path)
+    term.expect_prompt()
+    term.run("record start typed.opsh --transcript")
+    term.run("connect redis://:Sup3rSecretPw@127.0.0.1:1/0")
+    term.run("set db_password Sup3rSecretPw")
+    term.run("!echo --password=Sup3rSecretPw > /dev/null")
+    term.run("record stop")
+    term.send("exit\r")
+    assert term.exit_status() == 0
+    files = [tmp_path / "home" / "history.jsonl", tmp_path / "typed.opsh", tmp_path / "typed.transcript"]
+    assert all(f.exists() for f in files)
+    for path in files:
+        assert "Sup3rSecretPw" not in path.read_text(), path
+    assert "connect redis://@127.0.0.1:1/0" in (tmp_path / "typed.opsh").read_text()

@@ -1,0 +1,126 @@
+"""`pipe FILE`: many commands through one connection in pipelined batches, with a report of
+counts, ops/s and each failing command's line."""
+
+from __future__ import annotations
+
+import json
+
+from commands.redis_mode import pipe as pipe_module
+from tests.helpers import Shell
+from tests.redis.conftest import connected
+
+
+def report_of(shell: Shell, line: str) -> dict:
+    """The JSON report of a pipe, also when some commands failed (the line then fails)."""
+    shell("\\set format json")
+    try:
+        out = shell(line)
+    finally:
+        shell("\\set format table")
+    report = json.loads(out.text)
+    assert out.ok == (report["errors"] == 0)
+    return report
+
+
+def test_pipe_sends_every_line_and_reports_counts(rsh, client, tmp_path):
+    lines = [f"SET key:{i} value-{i}" for i in range(2500)] + ["INCR hits", "INCR hits"]
+    (tmp_path / "load.txt").write_text("\n".join(lines) + "\n")
+    report = rsh.json("pipe load.txt")
+    assert report["commands"] == 2502 and report["errors"] == 0 and report["failures"] == []
+    assert report["ops_per_second"] > 0
+    assert client.get("key:2499") == "value-2499" and client.get("hits") == "2"
+
+
+def test_errors_are_reported_with_their_line_numbers(rsh, client, tmp_path):
+    (tmp_path / "mixed.txt").write_text(
+        "# a comment, then a blank line\n\nSET word hello\nLPUSH word x\nSET ok 1\nNOSUCHCMD a\nSET 'open value\n"
+    )
+    out = rsh("pipe mixed.txt")
+    assert not out.ok and out.exit_code == 1
+    report = report_of(rsh, "pipe mixed.txt")
+    assert report["commands"] == 4 and report["errors"] == 3
+    assert [(f["line"], f["error"].split()[0]) for f in report["failures"]] == [
+        (4, "WRONGTYPE"),
+        (6, "ERR"),
+        (7, "unbalanced"),
+    ]
+    assert client.get("ok") == "1"
+    assert "| errors        | 3 " in out.text and "| line |" not in out.text.splitlines()[0]
+    assert "WRONGTYPE" in out.text and "NOSUCHCMD a" in out.text
+
+
+def test_quoting_in_the_file_follows_redis_cli(rsh, client, tmp_path):
+    (tmp_path / "quoted.txt").write_text('SET "two words" "a\\tb"\nSET single \'it\\\'s\'\n')
+    assert rsh.json("pipe quoted.txt")["errors"] == 0
+    assert client.get("two words") == "a\tb" and client.get("single") == "it's"
+
+
+def test_a_resp_file_as_for_redis_cli_pipe(rsh, client, tmp_path):
+    def resp(*args: str) -> bytes:
+        out = f"*{len(args)}\r\n".encode()
+        for arg in args:
+            out += f"${len(arg.encode())}\r\n{arg}\r\n".encode()
+        return out
+
+    data = resp("SET", "a", "1") + resp("SET", "b", "two\r\nlines") + resp("INCR", "b") + resp("GET", "a")
+    (tmp_path / "load.resp").write_bytes(data)
+    report = report_of(rsh, "pipe load.resp")
+    assert report["commands"] == 4 and report["errors"] == 1
+    # lines: SET a 1 is lines 1-7, the value with a newline makes SET b 8 lines (8-15)
+    assert report["failures"][0]["line"] == 16 and report["failures"][0]["command"] == "INCR b"
+    assert client.get("b") == "two\r\nlines"
+
+
+def test_a_broken_resp_file_is_refused_before_anything_is_sent(rsh, client, tmp_path):
+    (tmp_path / "bad.resp").write_bytes(b"*2\r\n$3\r\nGET\r\n$10\r\nshort\r\n")
+    out = rsh("pipe bad.resp")
+    assert not out.ok and "not valid RESP" in out.err
+
+
+def test_select_in_the_file_moves_the_handle(rsh, redis_server, tmp_path):
+    (tmp_path / "db.txt").write_text("SELECT 6\nSET in-six yes\n")
+    assert rsh.json("pipe db.txt")["errors"] == 0
+    assert rsh.session.current_handle.prompt_label() == "redis:r/6"
+    assert redis_server.client(db=6).get("in-six") == "yes"
+
+
+def test_dangerous_lines_ask_once_before_sending(tmp_path, redis_server, client):
+    client.set("precious", 1)
+    (tmp_path / "wipe.txt").write_text("SET a 1\nFLUSHDB\nSET b 2\n")
+    shell = connected(tmp_path, redis_server.url, answers=["n"])
+    out = shell("pipe wipe.txt")
+    assert not out.ok and shell.io.asked == ["The file has FLUSHDB (line 2). Send it?"]
+    assert client.get("precious") == "1" and client.get("a") is None
+    shell.close()
+
+
+def test_large_files_go_in_several_batches(rsh, client, tmp_path, monkeypatch):
+    monkeypatch.setattr(pipe_module, "BATCH", 100)
+    (tmp_path / "many.txt").write_text("".join(f"RPUSH list {i}\n" for i in range(1050)))
+    assert rsh.json("pipe many.txt")["commands"] == 1050
+    assert client.llen("list") == 1050 and client.lindex("list", -1) == "1049"
+
+
+def test_passwords_in_failing_lines_are_not_shown(rsh, tmp_path):
+    (tmp_path / "auth.txt").write_text("AUTH not-the-password\n")
+    report = report_of(rsh, "pipe auth.txt")
+    assert report["errors"] == 1 and "not-the-password" not in json.dumps(report)
+
+
+def test_missing_file_and_usage(rsh):
+    out = rsh("pipe nowhere.txt")
+    assert not out.ok and "no such file or directory" in out.err
+    assert rsh("pipe").exit_code == 2
+
+
+def test_pipe_from_local_mode(rsh, client, tmp_path):
+    (tmp_path / "one.txt").write_text("SET from-local 1\n")
+    rsh("\\q")
+    assert rsh.json("redis pipe one.txt")["commands"] == 1
+    assert client.get("from-local") == "1"
+
+
+def test_the_connection_is_usable_after_a_pipe(rsh, tmp_path):
+    (tmp_path / "p.txt").write_text("PING\n" * 3000)
+    rsh("pipe p.txt")
+    assert rsh("PING").text == "PONG\n"

@@ -1,0 +1,115 @@
+"""Recording a session as a script, transcripts, and drift checks with replay --check."""
+
+from __future__ import annotations
+
+from tests.helpers import Shell
+
+
+def test_recording_replays_to_the_same_results(sh, tmp_path):
+    (tmp_path / "data.txt").write_text("alpha\n")
+    sh("record start session.opsh")
+    first = [sh("set name demo").text, sh("echo hello ${name}").text, sh("!cat data.txt").text]
+    sh("nosuch command")
+    sh("record stop")
+    script = (tmp_path / "session.opsh").read_text()
+    assert "set name demo\necho hello ${name}\n!cat data.txt\n# failed: nosuch command\n" in script
+    again = Shell(tmp_path)
+    out = again("replay session.opsh")
+    assert out.ok and out.text == "".join(first)
+
+
+def test_chained_line_is_recorded_one_statement_per_line(sh, tmp_path):
+    sh("record start s.opsh")
+    sh("echo a; echo b")
+    sh("record stop")
+    assert (tmp_path / "s.opsh").read_text().splitlines()[1:] == ["echo a", "echo b"]
+
+
+def test_mode_switches_are_recorded(sh, tmp_path):
+    from tests.unit.test_dispatch import LineStore
+
+    sh.session.registry.connectors["fake"] = lambda s, r: LineStore(r.name)
+    try:
+        sh("record start m.opsh")
+        sh("connect fake://app:hunter2@db/x as st")
+        sh("put one;")
+        sh("\\q")
+        sh("echo back")
+        sh("record stop")
+    finally:
+        del sh.session.registry.connectors["fake"]
+    lines = (tmp_path / "m.opsh").read_text().splitlines()[1:]
+    assert lines == ["connect fake://app@db/x as st", "put one;", "\\q", "echo back"]
+
+
+def test_recording_started_inside_a_mode_reopens_it(sh, tmp_path):
+    from tests.unit.test_dispatch import LineStore
+
+    sh.session.registry.connectors["fake"] = lambda s, r: LineStore(r.name)
+    try:
+        sh("connect fake://db/x as st")
+        sh("\\record start m.opsh")
+        sh("put one;")
+        sh("\\record stop")
+    finally:
+        del sh.session.registry.connectors["fake"]
+    assert (tmp_path / "m.opsh").read_text().splitlines()[1:] == [
+        "connect fake://db/x as st --background",
+        "use st",
+        "put one;",
+    ]
+
+
+def test_secrets_never_reach_the_recording(sh, tmp_path):
+    sh("record start s.opsh")
+    sh("set api_token abc123secret")
+    sh("echo --password=hunter2")
+    sh("record stop")
+    text = (tmp_path / "s.opsh").read_text()
+    assert "abc123secret" not in text and "hunter2" not in text
+    assert "# secret removed" in text
+
+
+def test_transcript_check_passes_then_reports_drift(sh, tmp_path):
+    data = tmp_path / "inventory.txt"
+    data.write_text("web1\nweb2\n")
+    sh("record start drift.opsh --transcript")
+    sh("!cat inventory.txt")
+    sh("echo fixed line")
+    sh("record stop")
+    transcript = (tmp_path / "drift.transcript").read_text()
+    assert transcript.startswith("opsh transcript 1\n$ !cat inventory.txt\n  web1\n  web2\n")
+
+    same = Shell(tmp_path)("replay drift.opsh --check drift.transcript")
+    assert same.ok and same.text == ""
+
+    data.write_text("web1\nweb3\n")
+    changed = Shell(tmp_path)("replay drift.opsh --check drift.transcript")
+    assert not changed.ok
+    assert "-web2" in changed.text and "+web3" in changed.text
+    assert "fixed line" not in changed.text  # unchanged statements are not shown
+
+
+def test_masks_hide_volatile_output(sh, tmp_path):
+    import time
+
+    sh("record start clock.opsh --transcript")
+    sh("!date +%H:%M:%S")
+    sh("record stop")
+    script = tmp_path / "clock.opsh"
+    script.write_text("# mask: \\d{2}:\\d{2}:\\d{2}\n" + script.read_text())
+    time.sleep(1.1)  # the clock has moved on
+    assert Shell(tmp_path)("replay clock.opsh --check clock.transcript").ok
+    script.write_text(script.read_text().replace("# mask:", "# no mask:"))
+    assert not Shell(tmp_path)("replay clock.opsh --check clock.transcript").ok
+
+
+def test_history_save_turns_a_range_into_a_script(sh, tmp_path):
+    store = sh.session.history
+    for line, code in (("echo a", 0), ("nosuch", 1), ("echo b", 0), ("echo c", 0)):
+        store.append(line, "local", code)
+    assert sh("history save 1-3 part.opsh").ok
+    lines = (tmp_path / "part.opsh").read_text().splitlines()
+    assert lines[1:] == ["echo a", "# failed: nosuch", "echo b"]
+    assert "outside the history" in sh("history save 3-9 x.opsh").err
+    assert "bad range" in sh("history save a-b x.opsh").err
