@@ -47,11 +47,12 @@ def targets(session: Session, expression: str, excludes: list[str] | None = None
 def specs_for(session: Session, labels: Iterable[str]) -> dict[str, HostSpec]:
     """A HostSpec per label (not for `local`)."""
     out = {}
+    entries = inventory(session)
     for label in labels:
         if label == "local":
             continue
         user, name = split_label(label)
-        out[label] = resolve(session, name, user)
+        out[label] = resolve(session, name, user, entries=entries)
     return out
 
 

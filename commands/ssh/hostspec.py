@@ -69,15 +69,23 @@ def inventory(session: Session) -> dict[str, HostEntry]:
     return entries
 
 
-def resolve(session: Session, name: str, user: str | None = None, port: int | None = None, depth: int = 0) -> HostSpec:
-    """The HostSpec for `name` (`user` and `port` given on the line win)."""
+def resolve(
+    session: Session,
+    name: str,
+    user: str | None = None,
+    port: int | None = None,
+    depth: int = 0,
+    entries: dict[str, HostEntry] | None = None,
+) -> HostSpec:
+    """The HostSpec for `name` (`user` and `port` given on the line win); `entries` is the
+    inventory when the caller resolves many names (read once)."""
     if not name or name.startswith("-"):
         raise UsageError(f"bad host name: {name!r}")
     if depth > 8:
         raise UsageError(f"ProxyJump chain through {name!r} is too long (a loop in the ssh config?)")
     state = ssh_state(session)
     config = state.config.get(config_path(session))
-    entry = inventory(session).get(name)
+    entry = (entries if entries is not None else inventory(session)).get(name)
     options: dict[str, Any] = dict(config.lookup(name))
     if entry is not None and entry.address and entry.address != name:
         by_address = config.lookup(entry.address)
@@ -85,7 +93,7 @@ def resolve(session: Session, name: str, user: str | None = None, port: int | No
         options["hostname"] = entry.address
     hostname = options.get("hostname") or name
     proxy_jump = _none_is_none(options.get("proxyjump"))
-    jumps = [_resolve_hop(session, hop, depth) for hop in proxy_jump.split(",")] if proxy_jump else []
+    jumps = [_resolve_hop(session, hop, depth, entries) for hop in proxy_jump.split(",")] if proxy_jump else []
     return HostSpec(
         name=name,
         hostname=hostname,
@@ -108,7 +116,7 @@ def resolve(session: Session, name: str, user: str | None = None, port: int | No
     )
 
 
-def _resolve_hop(session: Session, hop: str, depth: int) -> HostSpec:
+def _resolve_hop(session: Session, hop: str, depth: int, entries: dict[str, HostEntry] | None) -> HostSpec:
     """One ProxyJump hop: `[user@]host[:port]` or `ssh://[user@]host[:port]`."""
     hop = hop.strip().removeprefix("ssh://")
     user, at, rest = hop.rpartition("@")
@@ -119,7 +127,7 @@ def _resolve_hop(session: Session, hop: str, depth: int) -> HostSpec:
     elif rest.count(":") == 1:
         host, _, text = rest.partition(":")
         port = int(text) if text.isdigit() else None
-    return resolve(session, host, user if at else None, port, depth + 1)
+    return resolve(session, host, user if at else None, port, depth + 1, entries)
 
 
 def _identity_files(session: Session, options: dict[str, Any]) -> list[str]:

@@ -49,9 +49,11 @@ def system_known_hosts(session: Session) -> list[Path]:
 def load_config(path: Path) -> SSHConfig:
     """The parsed config at `path` (empty when it does not exist), Includes expanded."""
     text = "\n".join(_expanded_lines(path, path.parent, 0)) if path.exists() else ""
-    paramiko = import_paramiko(needs_invoke=bool(_MATCH_EXEC.search(text)))
+    import_paramiko(needs_invoke=bool(_MATCH_EXEC.search(text)))
+    from commands.ssh.fastconfig import FastSSHConfig
+
     try:
-        return paramiko.SSHConfig.from_text(text)
+        return FastSSHConfig.from_text(text)  # type: ignore[no-any-return]
     except Exception as exc:  # noqa: BLE001 - paramiko raises bare exceptions for bad lines
         raise OpshError(f"ssh config {path}: {exc}", "fix the line, or point OPSH_SSH_CONFIG elsewhere") from None
 

@@ -79,6 +79,8 @@ def test_ssh_config_include_wildcards_and_tokens(tmp_path):
     assert web["proxyjump"] == "bastion" and web["user"] == "fallback"
     assert web["identityfile"][0].endswith("/.ssh/web_web1")
     assert concrete_hosts(config) == ["bastion"]
+    web["user"] = "changed"  # lookups are remembered, but each caller gets its own copy
+    assert config.lookup("web1")["user"] == "fallback"
 
 
 def test_missing_ssh_config_is_empty(tmp_path):
