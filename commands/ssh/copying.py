@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from commands.ssh import context
 from commands.ssh.fanout import FanOut, HostResult
 from commands.ssh.prompting import QueuedPrompter
-from commands.ssh.state import LastRun, ssh_state
+from commands.ssh.state import ssh_state
 from commands.ssh.transfer import CopyPlan, Location, local_items, parse_location, pull_from_host, push_to_host
 from shell.errors import UsageError
 from shell.result import Result
@@ -84,9 +84,8 @@ def _transfer(
             for _ in fan.drain():
                 pass
     finally:
-        results = fan.ordered()
-        state.last = LastRun("copy", [r.host for r in results if r.ok], [r.host for r in results if not r.ok])
-    return _report(results, time.monotonic() - fan.started, args.verify, fan.interrupted)
+        state.last = fan.outcome("copy")
+    return _report(fan.ordered(), time.monotonic() - fan.started, args.verify, fan.interrupted)
 
 
 def _fanout(session: Session, args: Args) -> int:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from commands.ssh.prompting import Question, QueuedPrompter
+from commands.ssh.state import LastRun
 from shell.errors import describe
 
 
@@ -175,3 +176,9 @@ class FanOut:
 
     def ordered(self) -> list[HostResult]:
         return [self.results[h] for h in self.hosts if h in self.results]
+
+    def outcome(self, what: str) -> LastRun:
+        """For @ok / @failed: a host without a result (interrupted) counts as failed."""
+        ok = [h for h in self.hosts if h in self.results and self.results[h].ok]
+        done = set(ok)
+        return LastRun(what, ok, [h for h in self.hosts if h not in done])

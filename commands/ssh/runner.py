@@ -11,7 +11,7 @@ from commands.ssh.fanout import FanOut, HostResult, Line
 from commands.ssh.gather import grouped, prefixed, status_line, structured_rows, summary_rows
 from commands.ssh.hostrun import RunPlan, run_on_host
 from commands.ssh.prompting import QueuedPrompter
-from commands.ssh.state import LastRun, ssh_state
+from commands.ssh.state import ssh_state
 from shell.errors import UsageError
 from shell.result import Result, StyledLine
 from shell.spec import Args
@@ -61,8 +61,7 @@ def run(session: Session, args: Args) -> Result:
 
 
 def _record(session: Session, fan: FanOut, what: str) -> None:
-    results = fan.ordered()
-    ssh_state(session).last = LastRun(what, [r.host for r in results if r.ok], [r.host for r in results if not r.ok])
+    ssh_state(session).last = fan.outcome(what)
 
 
 def _streamed(session: Session, fan: FanOut) -> Iterator[StyledLine]:
