@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 import shlex
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,10 @@ from commands.ssh.state import ssh_state
 from shell.errors import ConnectError
 from shell.handles import ConnectRequest, Handle
 from shell.result import Result, StyledLine
+
+# After the line reported its status, how long its output may stay open (a job started with
+# `&` keeps it open): then the line is over and the job goes on without us.
+BACKGROUND_GRACE = 0.5
 
 if TYPE_CHECKING:
     from paramiko import Transport
@@ -145,18 +150,22 @@ class SshHandle(Handle):
             return RemoteCommand(self.ensure(session), wrapped, session.timeout)
 
     def _lines(self, command: RemoteCommand, outcome: dict[str, Any]) -> Iterator[StyledLine]:
+        reported_at: float | None = None
         try:
             while not command.done:
+                if reported_at is not None and time.monotonic() - reported_at > BACKGROUND_GRACE:
+                    break  # the line is done; a background job (`cmd &`) still holds its output open
                 for stream, text in command.read(0.1):
                     if stream == "out" and self.marker in text:
                         before, _, report = text.partition(self.marker)
                         outcome["report"] = report
+                        reported_at = time.monotonic()
                         if before:
                             yield before
                         continue
                     yield text if stream == "out" else [("warn", text)]
         finally:
-            if not command.done:
+            if not command.done and "report" not in outcome:
                 command.stop()
                 outcome["cancelled"] = True
             command.close()

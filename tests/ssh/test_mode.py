@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+
 import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
@@ -82,3 +86,14 @@ def test_remote_paths_complete_over_sftp(web01, remote_dir):
     assert found == ["alpha.txt", "alps/"]
     found = [c.text for c in completer.get_completions(Document("ls /tm"), CompleteEvent(completion_requested=True))]
     assert "/tmp/" in found
+
+
+def test_a_background_job_does_not_hold_the_prompt(web01, sshd_hosts):
+    started = time.monotonic()
+    out = web01("sleep 33.3 & echo started")
+    assert out.ok and out.text == "started\n"
+    assert time.monotonic() - started < 5
+    leftovers = sshd_hosts.user_processes("^sleep 33.3")
+    assert leftovers, "the job keeps running on the host"
+    for line in leftovers:
+        os.kill(int(line.split()[0]), signal.SIGTERM)
