@@ -64,8 +64,9 @@ def all_identity_files(specs: Iterable[HostSpec]) -> list[str]:
     return files
 
 
-def prepare_keys(session: Session, specs: Iterable[HostSpec], prompter: Prompter) -> None:
-    """Decrypt every key these hosts may use, asking passphrases now (main thread)."""
+def prepare_keys(session: Session, specs: Iterable[HostSpec]) -> None:
+    """Decrypt every key these hosts may use, asking passphrases now (main thread, directly)."""
+    prompter = Prompter(session)
     specs = list(specs)
     can_ask = not all(s.batch for s in specs)
 

@@ -58,7 +58,7 @@ def _transfer(
     prompter = QueuedPrompter(session, fan.events, fan.cancel)
     fan.prompter = prompter
     specs = context.specs_for(session, labels)
-    context.prepare_keys(session, specs.values(), prompter)
+    context.prepare_keys(session, specs.values())
     options = context.connect_options(session, prompter, args.timeout or session.timeout, args.accept_new, True)
     options.cancel = fan.cancel
     fan.on_cancel.append(options.cancel_all)

@@ -216,7 +216,7 @@ def connect_ssh(session: Session, request: ConnectRequest) -> SshHandle:
     spec = resolve(session, host, request.user, port)
     state = ssh_state(session)
     prompter = Prompter(session)
-    context.prepare_keys(session, [spec], prompter)
+    context.prepare_keys(session, [spec])
     options = context.connect_options(session, prompter, session.timeout, request.accept_new)
     if request.password is not None:
         state.passwords.setdefault((spec.user, spec.hostname, spec.port), request.password)

@@ -38,7 +38,7 @@ def run(session: Session, args: Args) -> Result:
     prompter = QueuedPrompter(session, fan.events, fan.cancel)
     fan.prompter = prompter
     specs = context.specs_for(session, labels)
-    context.prepare_keys(session, specs.values(), prompter)
+    context.prepare_keys(session, specs.values())
     timeout = args.timeout or session.timeout
     options = context.connect_options(session, prompter, timeout, args.accept_new, shared=True)
     options.cancel = fan.cancel

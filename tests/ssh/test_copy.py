@@ -96,3 +96,13 @@ def test_copy_errors_name_the_problem(sh, ssh_client, remote_dir, tmp_path):
     assert "no such file" in sh(f"copy nothing-here web01:{remote_dir}/").err
     assert [r["host"] for r in rows(sh(f"copy web01:{remote_dir}/missing.txt x --format json"))] == ["web01"]
     assert sh("hosts @failed --format json").json[0]["name"] == "web01"
+
+
+def test_copy_asks_a_password_once_from_its_workers(asking, client_files, sshd_hosts, remote_dir, tmp_path):
+    client_files(key=False)
+    (tmp_path / "small.txt").write_text("small\n")
+    sh = asking(sshd_hosts.password)
+    out = sh(f"copy small.txt web[01-02]:{remote_dir}/ -f 1")
+    assert out.ok, out.err
+    assert len(sh.io.asked) == 1 and "password" in sh.io.asked[0]
+    assert (remote_dir / "small.txt").read_text() == "small\n"

@@ -128,3 +128,11 @@ def test_unknown_host_keys_in_an_interactive_run_yes_to_all(asking, client_files
     assert [r["exit"] for r in rows] == [0, 0, 0, 0]
     assert len(sh.io.asked) == 1 and "SHA256:" in sh.io.asked[0]
     assert len(files.known_hosts.read_text().splitlines()) == 4
+
+
+def test_an_encrypted_key_is_unlocked_once_before_the_run_starts(asking, client_files, sshd_hosts):
+    client_files(identity=sshd_hosts.encrypted_key)
+    sh = asking(sshd_hosts.passphrase)
+    rows = records(sh, "run web[01-06] --format json -- echo ok")
+    assert [r["stdout"] for r in rows] == ["ok\n"] * 6
+    assert sh.io.asked == [f"passphrase for key {sshd_hosts.encrypted_key}: "]
