@@ -119,6 +119,8 @@ class SshHandle(Handle):
         while line.endswith("\\") and newline:
             more, newline, rest = rest.partition("\n")
             line = line[:-1] + more
+        if line.endswith("\\") and not line.endswith("\\\\"):
+            return None  # Enter after a trailing backslash continues the line
         return line, rest
 
     def wrap(self, line: str) -> str:

@@ -97,3 +97,11 @@ def test_a_background_job_does_not_hold_the_prompt(web01, sshd_hosts):
     assert leftovers, "the job keeps running on the host"
     for line in leftovers:
         os.kill(int(line.split()[0]), signal.SIGTERM)
+
+
+def test_lines_are_split_at_newlines_only(web01):
+    handle = web01.session.current_handle
+    assert handle.next_statement("echo a; echo b\nls") == ("echo a; echo b", "ls")
+    assert handle.next_statement("echo a \\") is None
+    assert handle.next_statement("echo a \\\nb\n") == ("echo a b", "")
+    assert web01("echo one; echo two").lines == ["one", "two"]
