@@ -254,7 +254,9 @@ def open_connection(
         raise UsageError(
             f"a handle named {handle_name!r} is already open", "close it first, or pick another name with `as NAME`"
         )
-    user = urllib.parse.unquote(parts.username or "") or os.environ.get("USER", "")
+    user = urllib.parse.unquote(parts.username or "")
+    where = f"{user}@" if user else ""
+    where += parts.netloc.rpartition("@")[2] or handle_name
     request = ConnectRequest(
         url=clean,
         name=handle_name,
@@ -264,7 +266,7 @@ def open_connection(
         tag=tag or (conf.tag if conf else None),
         options={k: v[-1] for k, v in urllib.parse.parse_qs(parts.query).items()},
         accept_new=accept_new,
-        ask_password=lambda: session.secret(f"password for {user}@{parts.hostname or handle_name}: "),
+        ask_password=lambda: session.secret(f"password for {scheme}://{where}: "),
     )
     handle = connector(session, request)
     handle.url = handle.url or (target if "://" not in target else clean)
