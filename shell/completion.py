@@ -99,7 +99,11 @@ def _param_candidates(session: Session, cmd: type[Command], words: list[str], pr
     if prefix.startswith("-") and "--" not in words:
         flags = [(f, p.help) for p in cmd.params if p.is_option for f in p.flags if f.startswith("--")]
         flags += [("--format", "table|vertical|json|csv|plain"), ("--yes", "confirm dangerous actions")]
-        return [(f, h) for f, h in flags if f.startswith(prefix) and f not in words]
+        found = [(f, h) for f, h in flags if f.startswith(prefix) and f not in words]
+        positional = _positional_at(cmd, words, options) if cmd.dash_args else None
+        if positional is not None:  # `kill -US` is a signal, `date -3` an adjustment
+            found += list(_for_param(session, cmd, positional, prefix))
+        return found
     param = _positional_at(cmd, words, options)
     if param is None:
         return []

@@ -1,0 +1,258 @@
+"""Signals: `signals` (what each one is and does by default) and `kill` (send one, carefully).
+
+Numbers come from the running platform (SIGUSR1 is 10 on Linux x86, 30 on macOS), the default
+actions and meanings from signal(7). `kill` asks before it signals pid 1, opsh itself or more
+than a few processes at once, and reports each pid's outcome instead of stopping at the first
+failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from shell import kinds
+from shell.errors import UsageError
+from shell.result import Result
+from shell.session import Session
+from shell.spec import Args, Command, Kind, Param, arg, command, opt
+
+CONFIRM_ABOVE = 3
+UNCATCHABLE = frozenset({"SIGKILL", "SIGSTOP"})
+
+# name: (default action, what it means), after signal(7).
+SIGNAL_FACTS: dict[str, tuple[str, str]] = {
+    "SIGHUP": ("terminate", "hangup of the terminal or controlling process; daemons reload config"),
+    "SIGINT": ("terminate", "interrupt from the keyboard (Ctrl-C)"),
+    "SIGQUIT": ("core dump", "quit from the keyboard (Ctrl-\\)"),
+    "SIGILL": ("core dump", "illegal instruction"),
+    "SIGTRAP": ("core dump", "trace or breakpoint trap"),
+    "SIGABRT": ("core dump", "abort(3) was called"),
+    "SIGBUS": ("core dump", "bus error: bad memory access"),
+    "SIGFPE": ("core dump", "arithmetic error (division by zero...)"),
+    "SIGKILL": ("terminate", "kill at once: cannot be caught, blocked or ignored"),
+    "SIGUSR1": ("terminate", "user-defined signal 1 (often: reopen logs, dump state)"),
+    "SIGSEGV": ("core dump", "invalid memory reference"),
+    "SIGUSR2": ("terminate", "user-defined signal 2"),
+    "SIGPIPE": ("terminate", "write to a pipe or socket nobody reads"),
+    "SIGALRM": ("terminate", "timer set by alarm(2) expired"),
+    "SIGTERM": ("terminate", "polite termination request: the process may clean up (kill's default)"),
+    "SIGSTKFLT": ("terminate", "coprocessor stack fault (unused)"),
+    "SIGCHLD": ("ignore", "a child process stopped or ended"),
+    "SIGCONT": ("continue", "continue if stopped"),
+    "SIGSTOP": ("stop", "stop (pause) the process: cannot be caught, blocked or ignored"),
+    "SIGTSTP": ("stop", "stop typed at the terminal (Ctrl-Z)"),
+    "SIGTTIN": ("stop", "background process read from the terminal"),
+    "SIGTTOU": ("stop", "background process wrote to the terminal"),
+    "SIGURG": ("ignore", "urgent data on a socket"),
+    "SIGXCPU": ("core dump", "CPU time limit exceeded"),
+    "SIGXFSZ": ("core dump", "file size limit exceeded"),
+    "SIGVTALRM": ("terminate", "virtual timer expired"),
+    "SIGPROF": ("terminate", "profiling timer expired"),
+    "SIGWINCH": ("ignore", "terminal window size changed"),
+    "SIGIO": ("terminate", "I/O is possible on a descriptor"),
+    "SIGPWR": ("terminate", "power failure"),
+    "SIGSYS": ("core dump", "bad system call"),
+    "SIGINFO": ("ignore", "status request from the keyboard (Ctrl-T)"),
+    "SIGEMT": ("core dump", "emulator trap"),
+}
+_RT = re.compile(r"^(?:SIG)?RT(MIN|MAX)([+-]\d+)?$")
+
+
+def _aliases() -> dict[int, list[str]]:
+    """Other names for the same number on this platform (SIGIOT for SIGABRT...)."""
+    out: dict[int, list[str]] = {}
+    for name, member in signal.Signals.__members__.items():
+        if name != member.name:
+            out.setdefault(int(member), []).append(name)
+    return out
+
+
+def signal_rows() -> list[list[Any]]:
+    aliases = _aliases()
+    rows = []
+    for sig in signal.Signals:
+        name = sig.name
+        if name in ("SIGRTMIN", "SIGRTMAX"):
+            action = "terminate"
+            about = f"real-time signals {name}{'+n' if name.endswith('MIN') else '-n'} "
+            about += f"({int(signal.SIGRTMIN)}-{int(signal.SIGRTMAX)} here), queued, for applications"
+        else:
+            action, about = SIGNAL_FACTS.get(name, ("?", signal.strsignal(sig) or ""))
+        rows.append([name, int(sig), action, name not in UNCATCHABLE, ", ".join(aliases.get(int(sig), [])), about])
+    return rows
+
+
+def signal_of(text: str) -> int:
+    """A signal number from `TERM`, `SIGTERM`, `-15`, `15`, `0`, `RTMIN+2`."""
+    word = text.strip().lstrip("-").upper()
+    if word == "0":
+        return 0
+    realtime = _RT.match(word)
+    if realtime and hasattr(signal, "SIGRTMIN"):
+        base = int(signal.SIGRTMIN if realtime.group(1) == "MIN" else signal.SIGRTMAX)
+        number = base + int(realtime.group(2) or 0)
+        if not int(signal.SIGRTMIN) <= number <= int(signal.SIGRTMAX):
+            raise UsageError(f"real-time signal out of range: {text!r}", f"{signal.SIGRTMIN}-{signal.SIGRTMAX} here")
+        return number
+    if word.isdigit() and int(word) in signal.valid_signals():
+        return int(word)
+    return int(kinds.parse_signal(word))
+
+
+def signal_name(number: int) -> str:
+    if number == 0:
+        return "signal 0 (check only)"
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        low = int(getattr(signal, "SIGRTMIN", 0))
+        return f"SIGRTMIN+{number - low}" if low and number > low else str(number)
+
+
+@command(
+    "signals",
+    area="signals",
+    summary="signals on this platform: name, number, default action, catchable, meaning",
+    params=(arg("pattern", Kind.TEXT, required=False, help="part of a name (usr, term) or a number"),),
+    examples=("signals", "signals usr", "signals 9", "signals --format json"),
+)
+def signals_cmd(session: Session, args: Args) -> Result:
+    rows = signal_rows()
+    if args.pattern:
+        needle = args.pattern.upper()
+        rows = [r for r in rows if (needle.isdigit() and int(needle) == r[1]) or needle in r[0] or needle in r[4]]
+    return Result.table(["signal", "number", "action", "catchable", "aliases", "meaning"], rows)
+
+
+def _command_of(pid: int) -> str | None:
+    base = Path("/proc") / str(pid)
+    try:
+        raw = (base / "cmdline").read_bytes()
+        if raw:
+            return " ".join(a.decode("utf-8", "replace") for a in raw.rstrip(b"\0").split(b"\0"))
+        stat = (base / "stat").read_text()
+        return f"[{stat[stat.find('(') + 1 : stat.rfind(')')]}]"
+    except OSError:
+        return None
+
+
+class KillCmd(Command):
+    name = "kill"
+    area = "signals"
+    summary = "send a signal (default TERM) to processes; asks first for pid 1, opsh itself, or many pids"
+    usage = "kill [-SIG | -s SIG] PID... | kill -l [SIG...]"
+    params = (
+        arg("words", Kind.TEXT, required=False, multiple=True, metavar="[-SIG] PID"),
+        opt("-s", "--signal", kind=Kind.SIGNAL, metavar="SIG", help="signal name or number (default TERM)"),
+        opt("-l", "--list", help="list signal names and numbers"),
+    )
+    examples = (
+        "kill 12345",
+        "kill -9 12345",
+        "kill -USR1 12345 12346",
+        "kill -s HUP 4242",
+        "kill -0 4242                 # is it alive? (sends nothing)",
+        "kill -l",
+    )
+    dash_args = True
+
+    def run(self, session: Session, args: Args) -> Result:
+        if args.list:
+            return _list_signals(args.words)
+        number, pids = _signal_and_pids(args.words, args.signal)
+        _confirm(session, number, pids)
+        rows = [[pid, signal_name(number), _command_of(pid), _send(pid, number)] for pid in pids]
+        failures = sum(1 for r in rows if r[3] not in ("sent", "alive"))
+        verb = "checked" if number == 0 else f"sent {signal_name(number)} to"
+        status = f"{verb} {len(rows) - failures} of {len(rows)} process{'es' if len(rows) != 1 else ''}"
+        return Result.table(["pid", "signal", "command", "result"], rows, status=status, failed=failures > 0)
+
+    def complete(self, session: Session, args: Args, param: Param, prefix: str) -> Iterable[Any] | None:
+        """`kill -<Tab>` offers signal names; a number offers pids with their command lines."""
+        if param.name == "words":
+            return _complete_signal(prefix) if prefix.startswith("-") else _complete_pid(prefix)
+        return None
+
+
+def _list_signals(words: list[str]) -> Result:
+    if words:
+        return Result.table(["number", "signal"], [[n, signal_name(n)] for n in map(signal_of, words)])
+    return Result.table(["number", "signal"], [[r[1], r[0]] for r in signal_rows()])
+
+
+def _signal_and_pids(words: list[str], option: str | None) -> tuple[int, list[int]]:
+    number = signal_of(option) if option else None
+    rest = list(words)
+    if rest and rest[0].startswith("-"):
+        if number is not None:
+            raise UsageError("kill: give the signal once (-SIG or -s SIG)")
+        number = signal_of(rest.pop(0))
+    if not rest:
+        raise UsageError("kill: which process?", "usage: kill [-SIG] PID...; `ps PATTERN` finds pids")
+    pids = []
+    for word in rest:
+        if word.startswith("-"):
+            raise UsageError(f"kill: {word}: process groups (negative pids) are refused", "signal the pids one by one")
+        if not word.isdigit():
+            raise UsageError(f"kill: not a pid: {word!r}", f"`ps {word}` finds its pids")
+        pid = int(word)
+        if pid == 0:
+            raise UsageError("kill: pid 0 means opsh's whole process group: refused")
+        if pid not in pids:
+            pids.append(pid)
+    return (signal.SIGTERM if number is None else number), pids
+
+
+def _confirm(session: Session, number: int, pids: list[int]) -> None:
+    """pid 1, opsh itself, or many pids at once: a slip here takes a machine or a session down."""
+    reasons = []
+    if 1 in pids:
+        reasons.append(f"pid 1 ({_short(_command_of(1) or 'init')})")
+    if os.getpid() in pids:
+        reasons.append(f"opsh itself (pid {os.getpid()})")
+    if len(pids) > CONFIRM_ABOVE:
+        shown = ", ".join(map(str, pids[:8])) + (", ..." if len(pids) > 8 else "")
+        reasons.append(f"{len(pids)} processes ({shown})")
+    if reasons:
+        session.confirm(f"Send {signal_name(number)} to {' and '.join(reasons)}?")
+
+
+def _short(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _send(pid: int, number: int) -> str:
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:
+        return "no such process"
+    except PermissionError:
+        return "permission denied"
+    return "alive" if number == 0 else "sent"
+
+
+def _complete_signal(prefix: str) -> Iterable[tuple[str, str]]:
+    word = prefix.lstrip("-").upper()
+    lead = "-" if prefix.startswith("-") else ""
+    out = []
+    for sig in signal.Signals:
+        short = sig.name[3:]
+        if short.startswith(word) or sig.name.startswith(word):
+            out.append((lead + short, f"{int(sig)} {SIGNAL_FACTS.get(sig.name, ('', ''))[0]}"))
+    return out
+
+
+def _complete_pid(prefix: str) -> Iterable[tuple[str, str]]:
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit() and e.startswith(prefix)]
+    except OSError:
+        return []
+    return [(e, (_command_of(int(e)) or "")[:60]) for e in sorted(entries, key=int)[:200]]
+
+
+COMMANDS = (signals_cmd, KillCmd)

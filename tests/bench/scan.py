@@ -1,0 +1,142 @@
+"""Full TCP connect scan of 127.0.0.1 (ports 1-65535): opsh vs `nmap -sT -p- -T4`.
+
+A few listeners are opened here first; every one of them must be found by every run. opsh is
+measured twice: the scan function in this process (the engine alone) and the installed
+`opsh -c 'scan 127.0.0.1 - --format csv'` (startup, parsing and rendering included). The
+memory figure is how far this process's peak RSS rose above its RSS during the first scan.
+CPU seconds are printed too: on a busy machine they say more than wall time.
+
+    tests/bench/run scan
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import resource
+import socket
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+from commands.scan import parse_hosts, parse_ports, run_scan
+from tests.bench.common import opsh_bin, report
+
+REPEAT = 5
+LISTENERS = 5
+TARGET_RATIO = 0.75
+TARGET_GROWTH_MB = 20
+
+
+def status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def memory_growth_mb() -> float:
+    """Peak RSS during one scan minus the RSS before it (VmHWM reset through clear_refs)."""
+    before = status_kb("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")
+    run_scan(parse_hosts("127.0.0.1"), parse_ports("-"))
+    return (status_kb("VmHWM") - before) / 1024
+
+
+def cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def in_process(expected: set[int]) -> tuple[list[float], float]:
+    samples = []
+    cpu_before = cpu_seconds(resource.RUSAGE_SELF)
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        outcome = run_scan(parse_hosts("127.0.0.1"), parse_ports("-"))
+        samples.append(time.perf_counter() - started)
+        missing = expected - set(outcome.tallies[0].open)
+        if missing or outcome.done != 65535:
+            raise SystemExit(f"opsh (in-process) missed listeners {sorted(missing)}")
+    return samples, (cpu_seconds(resource.RUSAGE_SELF) - cpu_before) / REPEAT
+
+
+def cli(expected: set[int]) -> tuple[list[float], set[int]]:
+    samples, found = [], set()
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        out = subprocess.run(
+            [opsh_bin(), "--no-history", "-c", "scan 127.0.0.1 - --format csv"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        samples.append(time.perf_counter() - started)
+        found = {int(r["port"]) for r in csv.DictReader(io.StringIO(out.stdout)) if r["state"] == "open"}
+        if expected - found:
+            raise SystemExit(f"opsh -c missed listeners {sorted(expected - found)}")
+    return samples, found
+
+
+def nmap(expected: set[int]) -> tuple[list[float], set[int], float]:
+    samples, found = [], set()
+    cpu_before = cpu_seconds(resource.RUSAGE_CHILDREN)
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        out = subprocess.run(
+            ["nmap", "-sT", "-p-", "-T4", "-n", "-oG", "-", "127.0.0.1"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        samples.append(time.perf_counter() - started)
+        found = {int(p) for p in re.findall(r"(\d+)/open/tcp", out.stdout)}
+        if expected - found:
+            raise SystemExit(f"nmap missed listeners {sorted(expected - found)}")
+    return samples, found, (cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_before) / REPEAT
+
+
+def main() -> None:
+    listeners = []
+    for _ in range(LISTENERS):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        listeners.append(sock)
+    expected = {s.getsockname()[1] for s in listeners}
+    try:
+        growth = memory_growth_mb()  # first, on a process that has not scanned yet
+        engine, engine_cpu = in_process(expected)
+        command, cli_found = cli(expected)
+        reference, nmap_found, nmap_cpu = nmap(expected)
+    finally:
+        for sock in listeners:
+            sock.close()
+    engine_s, command_s, nmap_s = (statistics.median(s) for s in (engine, command, reference))
+    report(
+        f"full connect scan of 127.0.0.1, 65,535 ports, {LISTENERS} listeners (median of {REPEAT})",
+        [
+            ("opsh scan (in-process)", engine_s, "s"),
+            ("opsh -c 'scan 127.0.0.1 -'", command_s, "s"),
+            ("nmap -sT -p- -T4", nmap_s, "s"),
+            ("opsh in-process rate", 65535 / engine_s, "ports/s"),
+            ("nmap rate", 65535 / nmap_s, "ports/s"),
+            ("opsh CPU (user+sys) per scan, in-process", engine_cpu, "s"),
+            ("nmap CPU (user+sys) per scan", nmap_cpu, "s"),
+            ("opsh memory growth during a scan", growth, "MB"),
+        ],
+        [
+            ("opsh in-process / nmap", engine_s / nmap_s, TARGET_RATIO),
+            ("opsh -c / nmap", command_s / nmap_s, TARGET_RATIO),
+            ("memory growth / 20 MB", growth / TARGET_GROWTH_MB, 1.0),
+        ],
+    )
+    print(f"  every listener found: yes ({len(expected)} of {len(expected)}, by opsh and nmap)")
+    if cli_found != nmap_found:
+        print(f"  note: other open ports differ (come and go): opsh {sorted(cli_found)} nmap {sorted(nmap_found)}")
+
+
+if __name__ == "__main__":
+    main()

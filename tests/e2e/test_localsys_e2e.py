@@ -1,0 +1,56 @@
+"""Local toolbox commands in a real terminal: Ctrl-C during a scan, kill's confirmation."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def sleepers() -> Iterator[list[subprocess.Popen[bytes]]]:
+    procs = [subprocess.Popen(["sleep", "60"]) for _ in range(4)]
+    yield procs
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def test_ctrl_c_stops_a_long_scan_and_shows_what_it_found(term):
+    # 200 loopback hosts x 55,537 ports is minutes of work; the listener's port comes first.
+    server = socket.socket()
+    server.bind(("127.3.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    try:
+        term.send(f"scan 127.3.0.1-200 {port},10000-65535\r")
+        term.expect(r"scan \[[#.]+\]", timeout=15)  # the progress bar is drawn
+        term.pause(0.5)
+        term.ctrl("c")
+        out = term.expect_prompt(timeout=15)
+    finally:
+        server.close()
+    assert re.search(rf"127\.3\.0\.1\s*\|\s*{port}\s*\|\s*open", out), out
+    assert "interrupted after" in out and "Traceback" not in out
+    assert "alive" in term.run("echo alive")
+
+
+def test_kill_of_many_processes_asks_in_the_terminal(term, sleepers):
+    pids = " ".join(str(p.pid) for p in sleepers)
+    term.send(f"kill {pids}\r")
+    term.expect(r"Send SIGTERM to 4 processes .*\[y/N\]")
+    term.send("n\r")
+    assert "not confirmed, nothing done" in term.expect_prompt()
+    assert all(p.poll() is None for p in sleepers)
+    term.send(f"kill {pids}\r")
+    term.expect(r"\[y/N\]")
+    term.send("y\r")
+    out = term.expect_prompt()
+    assert out.count("| sent ") == 4 or len(re.findall(r"\|\s*sent\s*\|", out)) == 4, out
+    assert [p.wait(timeout=5) for p in sleepers] == [-15] * 4

@@ -1,0 +1,264 @@
+"""`scan`: only ever 127.0.0.0/8 and ::1, against listeners these tests open themselves."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from commands.scan import (
+    LIST_LIMIT,
+    TOP_PORTS,
+    _result,
+    clean_banner,
+    parse_hosts,
+    parse_ports,
+    run_scan,
+)
+from shell.errors import UsageError
+
+# An address nothing binds to (servers of the test suite use 127.0.0.1 .. 127.0.0.21).
+QUIET_HOST = "127.77.0.1"
+
+
+def listener(host: str = "127.0.0.1", family: int = socket.AF_INET, backlog: int = 16) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.bind((host, 0))
+    sock.listen(backlog)
+    return sock
+
+
+def port_of(sock: socket.socket) -> int:
+    return sock.getsockname()[1]
+
+
+@pytest.fixture
+def listeners() -> Iterator[list[socket.socket]]:
+    socks = [listener() for _ in range(3)]
+    yield socks
+    for sock in socks:
+        sock.close()
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port bound but not listening: connections to it are refused, and nobody else gets it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    yield port_of(sock)
+    sock.close()
+
+
+@pytest.fixture
+def banner_server() -> Iterator[int]:
+    """Says an SSH-style greeting to each connection, as sshd does."""
+    server = listener()
+    stop = threading.Event()
+
+    def serve() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            conn.sendall(b"SSH-2.0-opsh_test_1.0\r\n")
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield port_of(server)
+    stop.set()
+    thread.join()
+    server.close()
+
+
+@pytest.fixture
+def full_backlog() -> Iterator[int]:
+    """A listener whose accept queue is full: the kernel drops new SYNs, so it looks filtered."""
+    server = listener(backlog=0)
+    port = port_of(server)
+    fillers = []
+    for _ in range(3):
+        client = socket.socket()
+        client.setblocking(False)
+        client.connect_ex(("127.0.0.1", port))
+        fillers.append(client)
+    time.sleep(0.2)
+    yield port
+    for client in fillers:
+        client.close()
+    server.close()
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_open_and_closed_ports(sh, listeners, closed_port):
+    ports = [port_of(s) for s in listeners]
+    rows = sh.json(f"scan 127.0.0.1 {','.join(map(str, ports))},{closed_port}")
+    assert [(r["host"], r["port"], r["state"]) for r in rows] == sorted(
+        [("127.0.0.1", p, "open") for p in ports] + [("127.0.0.1", closed_port, "closed")],
+        key=lambda r: r[1],
+    )
+
+
+def test_filtered_when_nothing_answers(sh, full_backlog):
+    started = time.monotonic()
+    rows = sh.json(f"scan 127.0.0.1 {full_backlog} --timeout 300ms")
+    assert rows == [{"host": "127.0.0.1", "port": full_backlog, "state": "filtered", "service": ""}]
+    assert time.monotonic() - started < 3
+
+
+def test_service_names(sh, closed_port):
+    rows = sh.json(f"scan {QUIET_HOST} ssh,http,mysql,redis")
+    assert [(r["port"], r["service"], r["state"]) for r in rows] == [
+        (22, "ssh", "closed"),
+        (80, "http", "closed"),
+        (3306, "mysql", "closed"),
+        (6379, "redis", "closed"),
+    ]
+
+
+def test_banner_is_read_from_services_that_speak_first(sh, banner_server, listeners):
+    silent = port_of(listeners[0])
+    rows = sh.json(f"scan 127.0.0.1 {banner_server},{silent} --banner --timeout 300ms")
+    by_port = {r["port"]: r for r in rows}
+    assert by_port[banner_server]["banner"] == "SSH-2.0-opsh_test_1.0"
+    assert by_port[silent]["state"] == "open" and by_port[silent]["banner"] == ""
+
+
+def test_ipv6_loopback(sh):
+    server = listener("::1", socket.AF_INET6)
+    port = port_of(server)
+    try:
+        rows = sh.json(f"scan [::1] {port}")
+    finally:
+        server.close()
+    assert [(r["host"], r["port"], r["state"]) for r in rows] == [("::1", port, "open")]
+
+
+def test_names_are_resolved_and_shown_as_given(sh, listeners):
+    rows = sh.json(f"scan localhost {port_of(listeners[0])}")
+    assert rows[0]["host"] == "localhost" and rows[0]["state"] == "open"
+
+
+def test_many_closed_ports_are_counted_not_listed(sh):
+    ports = f"{QUIET_HOST} 3000-3039"
+    assert sh.json(f"scan {ports}") == []
+    assert len(sh.json(f"scan {ports} --all")) == 40
+    few = sh.json(f"scan {QUIET_HOST} 3000-3009")
+    assert len(few) == 10 and {r["state"] for r in few} == {"closed"}
+    assert sh.json(f"scan {QUIET_HOST} 3000-3009 --open-only") == []
+
+
+def test_several_hosts_by_range_and_cidr(sh, listeners):
+    port = port_of(listeners[0])
+    rows = sh.json(f"scan 127.0.0.1-3 {port}")
+    assert [(r["host"], r["state"]) for r in rows] == [
+        ("127.0.0.1", "open"),
+        ("127.0.0.2", "closed"),
+        ("127.0.0.3", "closed"),
+    ]
+    cidr = sh.json(f"scan 127.0.0.0/30,127.0.0.1 {port} --open-only")
+    assert [(r["host"], r["state"]) for r in cidr] == [("127.0.0.1", "open")]
+
+
+def test_scans_with_csv_output(sh, listeners):
+    port = port_of(listeners[1])
+    out = sh(f"scan 127.0.0.1 {port} --format csv")
+    assert out.text.splitlines() == ["host,port,state,service", f"127.0.0.1,{port},open,"]
+
+
+def test_a_big_cidr_needs_force(sh):
+    out = sh("scan 127.0.0.0/21 22")
+    assert out.exit_code == 2
+    assert "2048 hosts is more than 1024 (add --force to scan them all)" in out.err
+    huge = sh("scan 127.0.0.0/8 22 --force")
+    assert huge.exit_code == 2 and "at most 65536" in huge.err
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("scan 127.0.0.1 70000", "bad port range '70000'"),
+        ("scan 127.0.0.1 100-20", "bad port range '100-20'"),
+        ("scan 127.0.0.1 gopherz", "unknown port or service 'gopherz'"),
+        ("scan 127.0.0.300 22", "cannot resolve '127.0.0.300'"),
+        ("scan 127.0.0.1-300 22", "bad address range '127.0.0.1-300'"),
+        ("scan 127.0.0.1/33 22", "bad network '127.0.0.1/33'"),
+        ("scan 127.0.0.1 22 --concurrency 0", "--concurrency must be at least 1"),
+        ("scan 127.0.0.1 22 --open-only --all", "not both"),
+        ("scan 127.0.0.1 22 --timeout soon", "bad duration: 'soon'"),
+    ],
+)
+def test_bad_input(sh, line, message):
+    out = sh(line)
+    assert not out.ok and message in out.err and "Traceback" not in out.err
+
+
+def test_port_lists():
+    assert parse_ports(None) == TOP_PORTS
+    assert parse_ports("-") == range(1, 65536) == parse_ports("all")
+    assert parse_ports("22,80,8000-8003,80") == [22, 80, 8000, 8001, 8002, 8003]
+    assert parse_ports("-3") == [1, 2, 3]
+    assert parse_ports("65534-") == [65534, 65535]
+    assert parse_ports("ssh,https") == [22, 443]
+
+
+def test_host_lists():
+    assert [t.address for t in parse_hosts("127.0.0.1,127.0.0.1,[::1]")] == ["127.0.0.1", "::1"]
+    assert len(parse_hosts("127.0.0.0/24")) == 256
+    assert len(parse_hosts("127.0.0.0/22", force=True)) == 1024
+    with pytest.raises(UsageError):
+        parse_hosts("127.0.0.0/22,127.0.0.1-9")
+    with pytest.raises(UsageError):
+        parse_hosts(" , ")
+
+
+def test_banner_cleanup():
+    assert clean_banner(b"220 mail.example.com ESMTP\r\nmore\r\n") == "220 mail.example.com ESMTP"
+    assert clean_banner(b"J\x00\x00\x00\n5.5.5-10.11.6-MariaDB\x00\x01\x02") == "5.5.5-10.11.6-MariaDB"
+    assert clean_banner(b"") == ""
+
+
+def test_interrupt_keeps_what_was_found_and_closes_every_socket(listeners):
+    """Ctrl-C arrives as KeyboardInterrupt in the loop: here from the progress callback."""
+    port = port_of(listeners[0])
+    seen = []
+
+    def advance(count: int) -> None:
+        seen.append(count)
+        if sum(seen) > 5000:
+            raise KeyboardInterrupt
+
+    before = open_fds()
+    outcome = run_scan(parse_hosts(QUIET_HOST), [port, *range(10000, 60000)], concurrency=512, advance=advance)
+    assert open_fds() == before
+    assert outcome.interrupted and 5000 < outcome.done < outcome.probes
+    result = _result(outcome, banner=False, open_only=False, list_all=False)
+    assert result.failed and result.status.startswith("interrupted after ")
+    open_quiet = run_scan(parse_hosts("127.0.0.1"), [port], concurrency=1)
+    assert list(open_quiet.tallies[0].open) == [port]
+
+
+def test_full_range_finds_every_listener_and_leaks_nothing(listeners):
+    before = open_fds()
+    outcome = run_scan(parse_hosts("127.0.0.1"), parse_ports("-"))
+    assert open_fds() == before
+    assert not outcome.interrupted and outcome.done == outcome.probes == 65535
+    assert {port_of(s) for s in listeners} <= set(outcome.tallies[0].open)
+    assert sum(outcome.tallies[0].counts.values()) == 65535
+    assert len(outcome.tallies[0].listed["closed"]) <= LIST_LIMIT + 1
+
+
+def test_banner_of_a_real_mariadb_and_redis(sh, mariadb, redis_server):
+    """MariaDB greets with a binary packet holding its version; Redis says nothing first."""
+    rows = {r["port"]: r for r in sh.json(f"scan 127.0.0.1 {mariadb.port},{redis_server.port} --banner -t 500ms")}
+    assert rows[mariadb.port]["state"] == "open" and "MariaDB" in rows[mariadb.port]["banner"]
+    assert rows[redis_server.port]["state"] == "open" and rows[redis_server.port]["banner"] == ""
