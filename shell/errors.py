@@ -166,10 +166,15 @@ def _describe_library_error(exc: BaseException) -> Described | None:
         return None
     if root == "pymysql" and len(exc.args) >= 2 and isinstance(exc.args[0], int):
         return Described(f"mysql {exc.args[0]}: {exc.args[1]}", None, 1, True)
+<<<<<<< HEAD
     if root == "pymongo":
         return _describe_mongo(exc)
     if root == "tarantool":
         return _describe_tarantool(exc)
+=======
+    if root == "paramiko":
+        return _describe_paramiko(exc)
+>>>>>>> ssh
     if root == "pymemcache":
         # pymemcache puts the server's bytes in its messages: show them as text, not b'...'.
         text = " ".join(a.decode("utf-8", "replace") if isinstance(a, bytes) else str(a) for a in exc.args)
@@ -179,6 +184,7 @@ def _describe_library_error(exc: BaseException) -> Described | None:
     return Described(f"{area}: {text}", None, 1, True)
 
 
+<<<<<<< HEAD
 def _describe_mongo(exc: BaseException) -> Described:
     """`mongodb 11000: E11000 duplicate key ...`: the server's code and message, not pymongo's dump."""
     details = getattr(exc, "details", None) or {}
@@ -204,3 +210,18 @@ def _describe_tarantool(exc: BaseException) -> Described:
     if len(args) >= 2 and isinstance(args[0], int):
         return Described(f"tarantool {args[0]}: {args[1]}", None, 1, True)
     return Described(f"tarantool: {args[0] if args else type(exc).__name__}", None, 1, True)
+=======
+def _describe_paramiko(exc: BaseException) -> Described:
+    name = type(exc).__name__
+    text = str(exc) or name
+    if name == "ChannelException":
+        detail = exc.args[1] if len(exc.args) > 1 else text
+        return Described(f"ssh: the server refused a channel ({detail})", "MaxSessions reached?", 1, True)
+    if "protocol banner" in text:
+        return Described("ssh: no SSH banner", "is it an SSH server? is it overloaded?", 1, True)
+    if name == "ProxyCommandFailure":
+        return Described(f"ssh: proxy command failed: {text}", None, 1, True)
+    if name == "SFTPError":
+        return Described(f"sftp: {text}", "is the sftp subsystem enabled on the server?", 1, True)
+    return Described(f"ssh: {text}", None, 1, True)
+>>>>>>> ssh

@@ -182,8 +182,13 @@ class Session:
                 self.current = None
 
     def close_all(self) -> None:
+        """Close every handle, then every area state that holds resources (`close()`)."""
         for name in list(self.handles):
             self.close_handle(name)
+        for state in list(self.areas.values()):
+            close = getattr(state, "close", None)
+            if callable(close):
+                close()
 
     def unique_handle_name(self, base: str) -> str:
         base = re.sub(r"[^A-Za-z0-9_.-]+", "_", base).strip("_") or "conn"
