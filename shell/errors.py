@@ -161,20 +161,18 @@ def _describe_library_error(exc: BaseException) -> Described | None:
     root = module.split(".")[0]
     area = _LIBRARY_PREFIXES.get(root)
     if area is None and isinstance(exc, EOFError):
-        area = "compression"
+        # gzip/bz2/lzma raise a bare EOFError on truncated data; anything else is a cut-off stream.
+        area = "compression" if "compress" in str(exc) or "end-of-stream" in str(exc) else "unexpected end of data"
     if area is None:
         return None
     if root == "pymysql" and len(exc.args) >= 2 and isinstance(exc.args[0], int):
         return Described(f"mysql {exc.args[0]}: {exc.args[1]}", None, 1, True)
-<<<<<<< HEAD
     if root == "pymongo":
         return _describe_mongo(exc)
     if root == "tarantool":
         return _describe_tarantool(exc)
-=======
     if root == "paramiko":
         return _describe_paramiko(exc)
->>>>>>> ssh
     if root == "pymemcache":
         # pymemcache puts the server's bytes in its messages: show them as text, not b'...'.
         text = " ".join(a.decode("utf-8", "replace") if isinstance(a, bytes) else str(a) for a in exc.args)
@@ -184,7 +182,6 @@ def _describe_library_error(exc: BaseException) -> Described | None:
     return Described(f"{area}: {text}", None, 1, True)
 
 
-<<<<<<< HEAD
 def _describe_mongo(exc: BaseException) -> Described:
     """`mongodb 11000: E11000 duplicate key ...`: the server's code and message, not pymongo's dump."""
     details = getattr(exc, "details", None) or {}
@@ -210,7 +207,8 @@ def _describe_tarantool(exc: BaseException) -> Described:
     if len(args) >= 2 and isinstance(args[0], int):
         return Described(f"tarantool {args[0]}: {args[1]}", None, 1, True)
     return Described(f"tarantool: {args[0] if args else type(exc).__name__}", None, 1, True)
-=======
+
+
 def _describe_paramiko(exc: BaseException) -> Described:
     name = type(exc).__name__
     text = str(exc) or name
@@ -224,4 +222,3 @@ def _describe_paramiko(exc: BaseException) -> Described:
     if name == "SFTPError":
         return Described(f"sftp: {text}", "is the sftp subsystem enabled on the server?", 1, True)
     return Described(f"ssh: {text}", None, 1, True)
->>>>>>> ssh
