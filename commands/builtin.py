@@ -46,6 +46,9 @@ def _overview(session: Session) -> str:
         lines.append(f"{area}:")
         lines += [f"  {c.name.ljust(width)}  {c.summary}" for c in cmds]
         lines.append("")
+    schemes = ", ".join(f"{s}://" for s in sorted(session.registry.connectors))
+    if schemes:
+        lines += ["modes (`connect URL [as NAME]`, then bare lines go to that backend):", f"  {schemes}", ""]
     lines += [
         "Everywhere: `!cmd` runs a local shell command; `${name}` expands a variable;",
         "`> file`, `>> file`, `| cmd` (or `\\> file`, `\\| cmd` in any mode) redirect output;",

@@ -305,10 +305,7 @@ class Engine:
             ext = os.path.splitext(redirect.target)[1].lower()
             if ext in _EXTENSION_FORMATS:
                 return _EXTENSION_FORMATS[ext]
-        chosen = str(self.session.settings.get("format"))
-        if chosen == "table" and result.format_hint:
-            return result.format_hint
-        return chosen
+        return effective_format(self.session, result.format_hint)
 
     def _sink_for(self, redirect: Redirect | None, result: Result) -> Sink:
         if redirect is not None:
@@ -366,6 +363,14 @@ class Engine:
         if self.usage_errors:
             return 2
         return 1 if self.failures else 0
+
+
+def effective_format(session: Session, hint: str | None) -> str:
+    """The `format` setting, or a result's preferred format while the setting is left at default."""
+    chosen = str(session.settings.get("format"))
+    if hint and not session.settings.is_explicit("format"):
+        return hint
+    return chosen
 
 
 def _backslash_word(text: str) -> str:

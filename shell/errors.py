@@ -161,7 +161,8 @@ def _describe_library_error(exc: BaseException) -> Described | None:
     root = module.split(".")[0]
     area = _LIBRARY_PREFIXES.get(root)
     if area is None and isinstance(exc, EOFError):
-        area = "compression"
+        # gzip/bz2/lzma raise a bare EOFError on truncated data; anything else is a cut-off stream.
+        area = "compression" if "compress" in str(exc) or "end-of-stream" in str(exc) else "unexpected end of data"
     if area is None:
         return None
     if root == "pymysql" and len(exc.args) >= 2 and isinstance(exc.args[0], int):
@@ -169,6 +170,12 @@ def _describe_library_error(exc: BaseException) -> Described | None:
         return Described(f"mysql {exc.args[0]}: {' '.join(str(exc.args[1]).split())}", None, 1, True)
     if root == "sqlite3" and getattr(exc, "sqlite_errorname", None):
         return Described(f"sqlite {exc.sqlite_errorname}: {' '.join(str(exc).split())}", None, 1, True)  # type: ignore[attr-defined]
+    if root == "pymongo":
+        return _describe_mongo(exc)
+    if root == "tarantool":
+        return _describe_tarantool(exc)
+    if root == "paramiko":
+        return _describe_paramiko(exc)
     if root == "pymemcache":
         # pymemcache puts the server's bytes in its messages: show them as text, not b'...'.
         text = " ".join(a.decode("utf-8", "replace") if isinstance(a, bytes) else str(a) for a in exc.args)
@@ -176,3 +183,45 @@ def _describe_library_error(exc: BaseException) -> Described | None:
         return Described(f"memcache: {text}", None, 1, True)
     text = str(exc) or type(exc).__name__
     return Described(f"{area}: {text}", None, 1, True)
+
+
+def _describe_mongo(exc: BaseException) -> Described:
+    """`mongodb 11000: E11000 duplicate key ...`: the server's code and message, not pymongo's dump."""
+    details = getattr(exc, "details", None) or {}
+    write_errors = details.get("writeErrors") if isinstance(details, dict) else None
+    if write_errors:
+        first = write_errors[0]
+        more = f" (and {len(write_errors) - 1} more)" if len(write_errors) > 1 else ""
+        return Described(f"mongodb {first.get('code')}: {first.get('errmsg')}{more}", None, 1, True)
+    code = getattr(exc, "code", None)
+    message = details.get("errmsg") if isinstance(details, dict) else None
+    message = message or str(exc).split(", full error:")[0]
+    hint = None
+    if code == 13:
+        hint = "the server wants a user: connect mongodb://USER@HOST:PORT/DB"
+    prefix = f"mongodb {code}" if code is not None else "mongodb"
+    return Described(f"{prefix}: {message}", hint, 1, True)
+
+
+def _describe_tarantool(exc: BaseException) -> Described:
+    """`tarantool 32: eval:1: boom`: the server's error code and text, not the args tuple."""
+    cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    args = cause.args
+    if len(args) >= 2 and isinstance(args[0], int):
+        return Described(f"tarantool {args[0]}: {args[1]}", None, 1, True)
+    return Described(f"tarantool: {args[0] if args else type(exc).__name__}", None, 1, True)
+
+
+def _describe_paramiko(exc: BaseException) -> Described:
+    name = type(exc).__name__
+    text = str(exc) or name
+    if name == "ChannelException":
+        detail = exc.args[1] if len(exc.args) > 1 else text
+        return Described(f"ssh: the server refused a channel ({detail})", "MaxSessions reached?", 1, True)
+    if "protocol banner" in text:
+        return Described("ssh: no SSH banner", "is it an SSH server? is it overloaded?", 1, True)
+    if name == "ProxyCommandFailure":
+        return Described(f"ssh: proxy command failed: {text}", None, 1, True)
+    if name == "SFTPError":
+        return Described(f"sftp: {text}", "is the sftp subsystem enabled on the server?", 1, True)
+    return Described(f"ssh: {text}", None, 1, True)

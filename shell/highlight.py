@@ -36,6 +36,15 @@ STYLE = Style.from_dict(
         "bottom-toolbar": "noreverse bg:#303030 #d0d0d0",
         "toolbar.ok": "ansigreen",
         "toolbar.fail": "ansired",
+        # Token classes of the modes' pygments lexers (SQL, JavaScript for mongo...), in the same
+        # palette: the default pygments style is off, so without these they would stay plain.
+        "pygments.keyword": "ansiblue bold",
+        "pygments.name.builtin": "ansigreen",
+        "pygments.literal.string": "ansiyellow",
+        "pygments.literal.number": "ansicyan",
+        "pygments.operator": "ansiblue",
+        "pygments.comment": "ansibrightblack italic",
+        "pygments.error": "ansired",
     }
 )
 

@@ -33,6 +33,8 @@ _RULES: tuple[re.Pattern[str], ...] = (
     re.compile(r"(\bmasterauth\s+)(\"[^\"]*\"|'[^']*'|\S+)", re.I),
     # set db_password VALUE, set API_TOKEN VALUE (opsh variables that look secret)
     re.compile(r"((?:^|[\s;\\])set\s+\w*(?:pass|secret|token|apikey|api_key)\w*\s+)(.+?)(?=\s*(?:;|$))", re.I | re.M),
+    # mongo documents: {pwd: 'x'}, {"pwd": "x"}, {password: 'x'} (createUser, updateUser)
+    re.compile(r"(\b(?:pwd|password)[\"']?\s*:\s*)(\"[^\"]*\"|'[^']*')", re.I),
     # key=value pairs in URLs and option strings: password=, pwd=, token=
     re.compile(r"(\b(?:password|passwd|pwd|token|secret|sshpass)=)([^&\s;]+)", re.I),
 )

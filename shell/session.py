@@ -46,6 +46,8 @@ class Settings:
     def __init__(self, specs: tuple[Setting, ...] | list[Setting]) -> None:
         self.specs = {s.name: s for s in specs}
         self.values: dict[str, Any] = {s.name: s.default for s in specs}
+        # Names set by the config file or `set` (a mode's format_hint yields to a chosen format).
+        self.explicit: set[str] = set()
 
     def names(self) -> list[str]:
         return list(self.specs)
@@ -62,10 +64,16 @@ class Settings:
             raw = str(raw)
         value = raw if isinstance(raw, bool) else _convert_setting(spec, str(raw))
         self.values[name] = value
+        self.explicit.add(name)
         return value
 
     def reset(self, name: str) -> None:
         self.values[name] = self.specs[name].default
+        self.explicit.discard(name)
+
+    def is_explicit(self, name: str) -> bool:
+        """Whether the user chose this value (config or `set`) rather than leaving the default."""
+        return name in self.explicit
 
     def display(self, name: str) -> str:
         value = self.values[name]
@@ -174,8 +182,13 @@ class Session:
                 self.current = None
 
     def close_all(self) -> None:
+        """Close every handle, then every area state that holds resources (`close()`)."""
         for name in list(self.handles):
             self.close_handle(name)
+        for state in list(self.areas.values()):
+            close = getattr(state, "close", None)
+            if callable(close):
+                close()
 
     def unique_handle_name(self, base: str) -> str:
         base = re.sub(r"[^A-Za-z0-9_.-]+", "_", base).strip("_") or "conn"

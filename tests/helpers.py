@@ -90,12 +90,16 @@ class Shell:
 
     def json(self, text: str) -> Any:
         """Run `text` with --format json semantics and parse the output."""
-        before = self.session.settings.get("format")
-        self.session.settings.set("format", "json")
+        settings = self.session.settings
+        before, chosen = settings.get("format"), settings.is_explicit("format")
+        settings.set("format", "json")
         try:
             outcome = self(text)
         finally:
-            self.session.settings.set("format", before)
+            if chosen:
+                settings.set("format", before)
+            else:
+                settings.reset("format")
         assert outcome.ok, outcome.err
         return outcome.json
 

@@ -1,0 +1,268 @@
+"""The MongoDB handle: a pymongo client plus the mongosh-style mode it gives the prompt.
+
+Lines are `show dbs`, `show collections`, `use DB`, `it`, or a method chain on `db`. Documents
+come back as Result documents that prefer JSON (relaxed Extended JSON, valid for jq) while the
+`format` setting is left at its default; `--format table` on the line or `set format table`
+flattens them into a table with mongosh's notation in the cells.
+
+Paging: at a terminal a find() shows `mongo_batch` documents (20, like mongosh) and `it` shows
+the next batch; `.toArray()`, scripts, `-c` and piped input get the whole result at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from commands.mongo import methods
+from commands.mongo.chain import Statement, parse_statement, split_statement
+from commands.mongo.display import shown
+from shell.errors import NotFound, UsageError
+from shell.handles import Handle
+from shell.result import Result, Size
+
+if TYPE_CHECKING:
+    from prompt_toolkit.completion import Completer
+    from prompt_toolkit.lexers import Lexer
+
+    from shell.session import Session
+
+_DB_NAME = re.compile(r'^[^/\\. "$*<>:|?]{1,63}$')
+NAMES_TTL = 10.0
+
+HELP = """\
+mongo mode (mongosh syntax; arguments are relaxed JSON, never evaluated):
+  show dbs | show collections | show users      use DB      it (next batch)      db
+  db.COLL.find({age: {$gt: 30}}, {name: 1}).sort({name: 1}).skip(10).limit(5)
+  db.COLL.findOne(filter)   .countDocuments(filter)   .estimatedDocumentCount()
+  db.COLL.insertOne(doc)    .insertMany([docs])       .distinct("field", filter)
+  db.COLL.updateOne(filter, {$set: {...}}, {upsert: true})   .updateMany(...)   .replaceOne(...)
+  db.COLL.deleteOne(filter) .deleteMany(filter)       .aggregate([{$match: {}}, {$group: {...}}])
+  db.COLL.createIndex({field: 1}, {unique: true})     .getIndexes()   .dropIndex("name")   .drop()
+  db.getCollection("name").find()     db.getCollectionNames()     db.stats()     db.dropDatabase()
+  db.runCommand({ping: 1})            db.adminCommand({listDatabases: 1})
+Values: ObjectId("..."), ISODate("..."), new Date(...), NumberLong(..), NumberInt(..),
+  NumberDecimal(".."), /regex/i, {"$oid": ...} and other Extended JSON wrappers.
+Statements end at a newline or `;`; an open bracket continues on the next line.
+Add `--format table|json|csv|...` at the end of a line; `--yes` confirms drop/deleteMany({}).
+`\\cmd` runs an opsh command, `\\q` or `exit` goes back to local."""
+
+
+@dataclass
+class Pending:
+    """The rest of the last cursor, for `it`: the cursor and the one document read ahead."""
+
+    cursor: Any
+    ahead: Any
+    shown: int
+
+
+class MongoHandle(Handle):
+    kind = "mongo"
+
+    def __init__(self, name: str, endpoint: str, client: Any, database: str, **kw: Any) -> None:
+        super().__init__(name, endpoint, **kw)
+        self.client = client
+        self.database = database
+        self.pending: Pending | None = None
+        self.active: Any = None  # the cursor being read, closed by cancel()
+        self._names: dict[str, tuple[float, list[str]]] = {}
+
+    # ------------------------------------------------------------ connection
+
+    def ping(self) -> None:
+        self.client.admin.command("ping")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.close()
+
+    def cancel(self) -> None:
+        """After Ctrl-C: close the cursor that was being read (kills it on the server)."""
+        for cursor in (self.active, self.pending.cursor if self.pending else None):
+            if cursor is not None:
+                with contextlib.suppress(Exception):
+                    cursor.close()
+        self.active = None
+        self.pending = None
+
+    # ------------------------------------------------------------ mode
+
+    def prompt_label(self) -> str:
+        return f"mongo:{self.name}/{self.database}"
+
+    def toolbar(self) -> str:
+        more = " | it: more" if self.pending else ""
+        return f"db {self.database}{more}"
+
+    def lexer(self) -> Lexer | None:
+        from prompt_toolkit.lexers import PygmentsLexer
+        from pygments.lexers.javascript import JavascriptLexer
+
+        return PygmentsLexer(JavascriptLexer)
+
+    def completer(self, session: Session) -> Completer | None:
+        from commands.mongo.complete import MongoCompleter
+
+        return MongoCompleter(self)
+
+    def next_statement(self, text: str) -> tuple[str, str] | None:
+        return split_statement(text)
+
+    def execute(self, session: Session, statement: str) -> Result:
+        if not statement.strip():
+            return Result.empty()
+        parsed = parse_statement(statement)
+        with _assume_yes(session, parsed.yes):
+            return self._run(session, parsed)
+
+    # ------------------------------------------------------------ statements
+
+    def _run(self, session: Session, st: Statement) -> Result:
+        if st.word:
+            return self._word(session, st)
+        call = st.method
+        if call is None:
+            if st.collection is None:
+                return Result.of_text(self.database)
+            return Result.of_text(f"{self.database}.{st.collection}")
+        db = self.client[self.database]
+        if st.collection is None:
+            method = methods.DATABASE_METHODS.get(call.name)
+            if method is None:
+                return self._unknown_db_method(call.name)
+            collection = None
+        else:
+            method = methods.COLLECTION_METHODS.get(call.name)
+            if method is None:
+                raise UsageError(
+                    f"unknown collection method .{call.name}()",
+                    f"known: {', '.join(methods.COLLECTION_METHODS)}",
+                )
+            collection = db[st.collection]
+        target = methods.Target(session, db, collection, self.readonly, st)
+        reply = method(target, call.args)
+        if reply.cursor is not None:
+            find_filter = ((call.args[0] if call.args else None) or {}) if call.name == "find" else None
+            reply = methods.apply_modifiers(reply.cursor, st.modifiers, find_filter)
+        elif st.modifiers:
+            raise UsageError(f".{st.modifiers[0].name}() cannot follow {call.name}(): it returns no cursor")
+        if reply.cursor is not None:
+            return self._first_batch(session, st, reply)
+        return self._value(session, st, reply.value, reply.status)
+
+    def _unknown_db_method(self, name: str) -> Result:
+        if name in methods.COLLECTION_METHODS:
+            raise UsageError(f"{name} is a collection method", f"write db.COLLECTION.{name}(...)")
+        raise UsageError(f"unknown database method db.{name}()", f"known: {', '.join(methods.DATABASE_METHODS)}")
+
+    def _word(self, session: Session, st: Statement) -> Result:
+        if st.word == "show":
+            return self._show(session, st)
+        if st.word == "use":
+            if not _DB_NAME.match(st.argument):
+                raise UsageError(f"bad database name: {st.argument!r}")
+            self.database = st.argument
+            self.pending = None
+            return Result.empty(status=f"switched to db {self.database}")
+        if st.word == "it":
+            return self._next_batch(session, st)
+        if st.word == "db":
+            return Result.of_text(self.database)
+        if st.word == "help":
+            return Result.of_text(HELP)
+        session.use("local")  # exit / quit: leave the mode, as leaving mongosh
+        return Result.empty(status="local mode")
+
+    def _show(self, session: Session, st: Statement) -> Result:
+        what = st.argument
+        if what in ("dbs", "databases"):
+            rows = [
+                [d["name"], Size(d.get("sizeOnDisk") or 0), d.get("empty", False)]
+                for d in sorted(self.client.list_databases(), key=lambda d: d["name"])
+            ]
+            return Result.table(["name", "size_on_disk", "empty"], rows, force_format=st.fmt)
+        if what in ("collections", "tables"):
+            names = sorted(self.client[self.database].list_collection_names())
+            self._names[self.database] = (time.monotonic(), names)
+            return Result.table(["collection"], [[n] for n in names], force_format=st.fmt)
+        if what == "users":
+            users = self.client[self.database].command("usersInfo").get("users", [])
+            return self._value(session, st, users, f"{len(users)} users")
+        raise UsageError(f"show {what}: unknown", "show dbs | show collections | show users")
+
+    # ------------------------------------------------------------ output
+
+    def _output_format(self, session: Session, st: Statement) -> str:
+        from shell.dispatch import effective_format
+
+        return st.fmt or effective_format(session, "json")
+
+    def _value(self, session: Session, st: Statement, value: Any, status: str = "") -> Result:
+        fmt = self._output_format(session, st)
+        return Result.doc(shown(value, fmt), status=status, format_hint="json", force_format=st.fmt)
+
+    def _first_batch(self, session: Session, st: Statement, reply: methods.Reply) -> Result:
+        self.pending = None
+        if reply.whole or not session.io.interactive:
+            return self._documents(session, st, self._read(reply.cursor, None), more=False, shown_before=0)
+        batch = int(session.settings.get("mongo_batch"))
+        docs = self._read(reply.cursor, batch + 1)
+        more = len(docs) > batch
+        if more:
+            self.pending = Pending(reply.cursor, docs[batch], batch)
+        return self._documents(session, st, docs[:batch], more, 0)
+
+    def _next_batch(self, session: Session, st: Statement) -> Result:
+        pending = self.pending
+        if pending is None:
+            raise NotFound("no cursor to iterate", "run a find() or aggregate() first")
+        self.pending = None
+        batch = int(session.settings.get("mongo_batch"))
+        docs = [pending.ahead, *self._read(pending.cursor, batch)]
+        more = len(docs) > batch
+        if more:
+            self.pending = Pending(pending.cursor, docs[batch], pending.shown + batch)
+        return self._documents(session, st, docs[:batch], more, pending.shown)
+
+    def _read(self, cursor: Any, limit: int | None) -> list[Any]:
+        self.active = cursor
+        try:
+            return list(cursor if limit is None else itertools.islice(cursor, limit))
+        finally:
+            self.active = None
+
+    def _documents(self, session: Session, st: Statement, docs: list[Any], more: bool, shown_before: int) -> Result:
+        count = len(docs)
+        noun = "document" if count == 1 else "documents"
+        status = f"{count} {noun}"
+        if shown_before:
+            status += f" ({shown_before + 1}-{shown_before + count})"
+        if more:
+            status += ': type "it" for more'
+        return self._value(session, st, docs, status)
+
+
+@contextlib.contextmanager
+def _assume_yes(session: Session, yes: bool) -> Iterator[None]:
+    before = session.io.assume_yes
+    session.io.assume_yes = before or yes
+    try:
+        yield
+    finally:
+        session.io.assume_yes = before
+
+
+def names_cache(handle: MongoHandle, key: str, fetch: Any) -> list[str]:
+    """Collection and database names for completion, refreshed at most every NAMES_TTL seconds."""
+    cached = handle._names.get(key)
+    if cached is not None and time.monotonic() - cached[0] < NAMES_TTL:
+        return cached[1]
+    names = sorted(fetch())
+    handle._names[key] = (time.monotonic(), names)
+    return names

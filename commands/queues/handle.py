@@ -1,0 +1,241 @@
+"""The queue mode: one handle, three backends, the study sheet's verbs on every one.
+
+    put TUBE DATA [--delay S] [--ttl S] [--pri N]     take TUBE [TIMEOUT]
+    ack ID (finish)    release ID (abort)    peek TUBE|ID    bury ID    kick TUBE [N]
+    delete ID          stats [TUBE]          tubes
+    call FUNC ARGS     select SPACE [KEY]    eval LUA        (tarantool)
+
+Task ids are what the server gives (Kestrel has none, so the handle numbers its takes). The
+handle remembers which tube each id it has seen belongs to, so `ack 7` is enough; `ack
+emails:7` names the tube when the handle has not seen the task (or two tubes share an id).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from commands.queues import verbs
+from commands.queues.backend import STATS_COLUMNS, Backend, Task, parse_data
+from commands.queues.waiting import wait_for
+from shell.errors import NotFound, ReadOnly, UsageError
+from shell.handles import Handle
+from shell.result import Result
+
+if TYPE_CHECKING:
+    from prompt_toolkit.completion import Completer
+    from prompt_toolkit.lexers import Lexer
+
+    from shell.session import Session
+
+TASK_HEADERS = ["tube", "id", "status", "data"]
+# Verbs refused on a read-only handle (call and eval may change anything).
+WRITE_VERBS = frozenset({"put", "take", "ack", "release", "bury", "kick", "delete", "call", "eval"})
+_HAS_ID = re.compile(r"^(?P<tube>.+):(?P<id>[^:]+)$")
+
+
+class CleanInterrupt(KeyboardInterrupt):
+    """Ctrl-C between two wait slices: the connection is in step, nothing to reset."""
+
+
+class QueueHandle(Handle):
+    def __init__(self, name: str, endpoint: str, backend: Backend, **kw: Any) -> None:
+        super().__init__(name, endpoint, **kw)
+        self.backend = backend
+        self.kind = backend.scheme
+        self.seen: dict[str, set[str]] = {}  # str(task id) -> tubes where this handle saw it
+        self.taken: dict[tuple[str, str], Task] = {}
+        self.known_tubes: set[str] = set()
+        self._clean_interrupt = False
+
+    # ------------------------------------------------------------ connection
+
+    def ping(self) -> None:
+        self.backend.ping()
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def cancel(self) -> None:
+        """After Ctrl-C: reconnect unless the interrupt came cleanly between wait slices."""
+        if self._clean_interrupt:
+            self._clean_interrupt = False
+            return
+        self.backend.reset()
+        if self.backend.scheme == "kestrel":
+            self.taken.clear()
+
+    # ------------------------------------------------------------ mode
+
+    def toolbar(self) -> str:
+        return f"{len(self.taken)} taken" if self.taken else ""
+
+    def lexer(self) -> Lexer | None:
+        from commands.queues.complete import QueueLexer
+
+        return QueueLexer()
+
+    def completer(self, session: Session) -> Completer | None:
+        from commands.queues.complete import QueueCompleter
+
+        return QueueCompleter(self)
+
+    def execute(self, session: Session, statement: str) -> Result:
+        line = verbs.parse_line(statement)
+        if line is None:
+            return Result.empty()
+        if self.readonly and line.verb.name in WRITE_VERBS:
+            raise ReadOnly(f"{line.verb.name} refused: this handle is read-only")
+        run = getattr(self, "_" + line.verb.name)
+        self._clean_interrupt = False
+        result: Result = run(session, line.args)
+        result.force_format = line.fmt
+        return result
+
+    # ------------------------------------------------------------ ids
+
+    def _remember(self, task: Task | None) -> Task | None:
+        if task is None:
+            return None
+        self.known_tubes.add(task.tube)
+        if task.id is not None:
+            self.seen.setdefault(str(task.id), set()).add(task.tube)
+            key = (task.tube, str(task.id))
+            if task.status == "taken":
+                self.taken[key] = task
+            else:
+                self.taken.pop(key, None)
+        return task
+
+    def resolve(self, text: str) -> tuple[str, Any]:
+        """(tube, backend id) for `7` (a task this handle has seen) or `emails:7`."""
+        tubes = self.seen.get(text)
+        if tubes and len(tubes) == 1:
+            return next(iter(tubes)), self.backend.parse_id(text)
+        match = _HAS_ID.match(text)
+        if match:
+            return match.group("tube"), self.backend.parse_id(match.group("id"))
+        if tubes:
+            names = ", ".join(f"{t}:{text}" for t in sorted(tubes))
+            raise UsageError(f"task id {text} is in several tubes", f"write one of {names}")
+        raise NotFound(f"unknown task id {text}", f"write TUBE:{text} for a task this session has not seen")
+
+    # ------------------------------------------------------------ verbs
+
+    def _task_result(self, task: Task | None, status: str, empty: str = "") -> Result:
+        self._remember(task)
+        if task is None:  # an empty table, so `--format json` still prints [] for scripts
+            return Result.table(TASK_HEADERS, [], status=empty)
+        return Result.table(TASK_HEADERS, [task.row()], status=status)
+
+    def _put(self, session: Session, args: Any) -> Result:
+        data = parse_data(args.data)
+        task = self.backend.put(args.tube, data, args.delay, args.ttl, args.pri)
+        label = f" {task.id}" if task.id is not None else ""
+        return self._task_result(task, f"put{label} into {args.tube}")
+
+    def _take(self, session: Session, args: Any) -> Result:
+        timeout = float(args.timeout or 0)
+        try:
+            task = wait_for(lambda wait: self.backend.take(args.tube, wait), timeout)
+        except KeyboardInterrupt:
+            self._clean_interrupt = True
+            raise CleanInterrupt from None
+        waited = f" (waited {timeout:g}s)" if timeout else ""
+        return self._task_result(
+            task, f"took {task.id} from {args.tube}" if task else "", f"{args.tube} is empty{waited}"
+        )
+
+    def _ack(self, session: Session, args: Any) -> Result:
+        tube, task_id = self.resolve(args.id)
+        return self._task_result(self.backend.ack(tube, task_id), f"acked {tube}:{task_id}")
+
+    def _release(self, session: Session, args: Any) -> Result:
+        tube, task_id = self.resolve(args.id)
+        task = self.backend.release(tube, task_id, args.delay)
+        return self._task_result(task, f"released {tube}:{task_id}")
+
+    def _peek(self, session: Session, args: Any) -> Result:
+        target = args.target
+        if target in self.seen or _HAS_ID.match(target):
+            tube, task_id = self.resolve(target)
+            task = self.backend.peek(tube, task_id)
+            if task is None:
+                raise NotFound(f"no task {task_id} in {tube}")
+            return self._task_result(task, "")
+        if target.isdigit() and target not in self.known_tubes:
+            raise NotFound(f"unknown task id {target}", f"write TUBE:{target}, or peek a tube by name")
+        return self._task_result(self.backend.peek_tube(target), "", f"{target} has no ready task")
+
+    def _bury(self, session: Session, args: Any) -> Result:
+        tube, task_id = self.resolve(args.id)
+        return self._task_result(self.backend.bury(tube, task_id), f"buried {tube}:{task_id}")
+
+    def _kick(self, session: Session, args: Any) -> Result:
+        if args.count < 1:
+            raise UsageError("kick: N must be at least 1")
+        kicked = self.backend.kick(args.tube, args.count)
+        return Result.mapping([("tube", args.tube), ("kicked", kicked)], status=f"kicked {kicked} in {args.tube}")
+
+    def _delete(self, session: Session, args: Any) -> Result:
+        tube, task_id = self.resolve(args.id)
+        return self._task_result(self.backend.delete(tube, task_id), f"deleted {tube}:{task_id}")
+
+    def _stats(self, session: Session, args: Any) -> Result:
+        if args.tube:
+            return Result.mapping(self.backend.tube_stats(args.tube))
+        rows = self.backend.stats()
+        self.known_tubes.update(row["tube"] for row in rows)
+        columns = [c for c in STATS_COLUMNS if any(c in row for row in rows)] or list(STATS_COLUMNS)
+        return Result.table(columns, [[row.get(c) for c in columns] for row in rows])
+
+    def _tubes(self, session: Session, args: Any) -> Result:
+        names = self.backend.tubes()
+        self.known_tubes.update(names)
+        return Result.table(["tube"], [[n] for n in names])
+
+    def _call(self, session: Session, args: Any) -> Result:
+        from commands.mongo.rjson import parse_words
+
+        values = self.backend.call(args.function, parse_words(args.args))
+        return Result.doc(values, format_hint="json")
+
+    def _select(self, session: Session, args: Any) -> Result:
+        from commands.mongo.rjson import parse_words
+
+        if args.limit < 1:
+            raise UsageError("select: --limit must be at least 1")
+        headers, rows = self.backend.select(args.space, parse_words(args.key), args.limit)
+        return Result.table(headers, rows)
+
+    def _eval(self, session: Session, args: Any) -> Result:
+        return Result.doc(self.backend.eval(str(args.lua)), format_hint="json")
+
+    def _help(self, session: Session, args: Any) -> Result:
+        from commands.builtin import command_help
+
+        if args.verb:
+            return Result.of_text(command_help(verbs.find_verb(args.verb)))
+        lines = [f"{self.kind} queue mode (`help VERB` for one verb; `\\q` or `exit` goes back to local):", ""]
+        width = max(len(v.usage_line()) for v in verbs.VERBS)
+        for verb in verbs.VERBS:
+            lines.append(f"  {verb.usage_line().ljust(width)}  {verb.summary}")
+        return Result.of_text("\n".join(lines))
+
+    def _exit(self, session: Session, args: Any) -> Result:
+        session.use("local")
+        return Result.empty(status="local mode")
+
+    # ------------------------------------------------------------ completion data
+
+    def tube_names(self) -> Iterable[str]:
+        return sorted(self.known_tubes)
+
+    def task_ids(self, taken_only: bool = False) -> list[str]:
+        """Ids to offer: `7` when only one tube has it, else `emails:7` for each."""
+        pairs = self.taken if taken_only else {(t, i) for i, tubes in self.seen.items() for t in tubes}
+        out = []
+        for tube, text in sorted(pairs):
+            out.append(text if len(self.seen.get(text, ())) <= 1 else f"{tube}:{text}")
+        return out

@@ -1,0 +1,337 @@
+"""Opening an authenticated SSH transport: socket (direct, ProxyJump or ProxyCommand), key
+exchange, host key check, then keys, the agent and finally a password.
+
+Everything slow or secret is decided outside: keys are decrypted beforehand (KeyRing), the
+known_hosts file is parsed once (KnownHosts), and questions go through a Prompter, so this
+code runs the same on the main thread and in the workers of a parallel run. Every wait is
+bounded by the connect deadline and gives up at once when the run is cancelled.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from commands.ssh.hostkeys import HostKeyChanged, HostKeyUnknown, fingerprint
+from commands.ssh.keys import read_public_blob
+from commands.ssh.prompting import CannotAsk, Prompter
+from shell.errors import AuthError, Cancelled, ConnectError
+
+if TYPE_CHECKING:
+    from paramiko import PKey, Transport
+
+    from commands.ssh.hostspec import HostSpec
+    from commands.ssh.state import SshState
+
+
+@dataclass
+class Passwords:
+    """Passwords for one command: remembered ones first, then typed (hidden) ones.
+
+    `shared` lets a run ask once per user and try that password on every host that wants one,
+    as `parallel-ssh -A` does; `attempts` is how often a single connection may re-ask.
+    """
+
+    state: SshState
+    prompter: Prompter
+    attempts: int = 3
+    shared: bool = False
+    typed: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def candidates(self, spec: HostSpec) -> Iterator[str]:
+        remembered = self.state.passwords.get((spec.user, spec.hostname, spec.port))
+        if remembered is not None:
+            yield remembered
+        if self.shared:
+            with self.lock:
+                if spec.user not in self.typed:
+                    self.typed[spec.user] = self._ask(spec)
+                password = self.typed[spec.user]
+            if password != remembered:
+                yield password
+            return
+        for _ in range(self.attempts):
+            yield self._ask(spec)
+
+    def _ask(self, spec: HostSpec) -> str:
+        if spec.batch:
+            raise CannotAsk("BatchMode is set for this host")
+        who = f"{spec.user}@{spec.hostname}"
+        suffix = " (used for every host of this run that asks)" if self.shared else ""
+        return self.prompter.secret(f"{who}'s password{suffix}: ")
+
+    def accepted(self, spec: HostSpec, password: str) -> None:
+        self.state.passwords[(spec.user, spec.hostname, spec.port)] = password
+
+
+@dataclass
+class ConnectOptions:
+    timeout: float
+    prompter: Prompter
+    passwords: Passwords
+    accept_new: bool = False
+    cancel: threading.Event = field(default_factory=threading.Event)
+    # Sockets and transports being opened, closed by cancel_all() on Ctrl-C.
+    pending: list[Any] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def track(self, thing: Any) -> None:
+        with self.lock:
+            self.pending.append(thing)
+
+    def cancel_all(self) -> None:
+        self.cancel.set()
+        with self.lock:
+            pending, self.pending = self.pending, []
+        for thing in pending:
+            try:
+                thing.close()
+            except Exception:  # noqa: BLE001,S110 - best effort on the way out
+                pass
+
+
+def open_transport(state: SshState, spec: HostSpec, options: ConnectOptions, depth: int = 0) -> Transport:
+    """A new, authenticated transport to `spec` (through its jump hosts)."""
+    import paramiko
+
+    if depth > 8:
+        raise ConnectError(f"{spec.name}: ProxyJump chain too long (a loop in the ssh config?)")
+    limit = min(options.timeout, spec.connect_timeout or options.timeout)
+    deadline = time.monotonic() + limit
+    sock = _socket(state, spec, options, deadline, depth)
+    transport = paramiko.Transport(sock)
+    options.track(transport)
+    try:
+        _handshake(transport, state, spec, options, deadline, limit)
+        authenticate(transport, state, spec, options)
+    except BaseException:
+        transport.close()
+        raise
+    _idle_quietly(sock)
+    return transport
+
+
+def _idle_quietly(sock: Any) -> None:
+    """paramiko's reader thread wakes every 0.1 s to check its state; a kept connection needs
+    that far less often (closing shuts the socket down, which wakes it at once anyway)."""
+    if isinstance(sock, socket.socket):
+        sock.settimeout(1.0)
+
+
+def _handshake(
+    transport: Transport, state: SshState, spec: HostSpec, options: ConnectOptions, deadline: float, limit: float
+) -> None:
+    # paramiko's own limits a little later than ours, so a silent host reads "timed out"
+    transport.banner_timeout = limit + 1
+    transport.handshake_timeout = limit + 1
+    transport.auth_timeout = limit + 1
+    known = state.known_hosts(spec.known_hosts, list(spec.system_known_hosts))
+    security = transport.get_security_options()
+    security.key_types = known.preferred_key_types(spec.known_as, security.key_types)
+    done = threading.Event()
+    transport.start_client(event=done)
+    if not _wait(done, deadline, options.cancel):
+        raise ConnectError(f"timed out: no SSH handshake within {limit:g}s")
+    if not transport.is_active():
+        error = transport.get_exception()
+        if error is None or isinstance(error, EOFError):
+            raise ConnectError("the server closed the connection during the handshake", "MaxStartups, or a firewall?")
+        raise error
+    verify_host_key(transport.get_remote_server_key(), known, spec, options)
+
+
+def _wait(event: threading.Event, deadline: float, cancel: threading.Event) -> bool:
+    while not event.is_set():
+        if cancel.is_set():
+            raise Cancelled("cancelled")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        event.wait(min(left, 0.1))
+    return True
+
+
+def _socket(state: SshState, spec: HostSpec, options: ConnectOptions, deadline: float, depth: int) -> Any:
+    import paramiko
+
+    if spec.proxy_command:
+        proxy = paramiko.ProxyCommand(spec.proxy_command)
+        options.track(proxy)
+        return proxy
+    if spec.proxy_jump:
+        return _jump_channel(state, spec, options, depth)
+    remaining = max(deadline - time.monotonic(), 0.05)
+    try:
+        sock = socket.create_connection((spec.hostname, spec.port), timeout=remaining)
+    except TimeoutError:
+        raise ConnectError(f"timed out connecting to {spec.hostname}:{spec.port} ({remaining:.3g}s)") from None
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    options.track(sock)
+    return sock
+
+
+def _jump_channel(state: SshState, spec: HostSpec, options: ConnectOptions, depth: int) -> Any:
+    """A direct-tcpip channel to `spec` through the last jump host (opened in turn)."""
+    hops: list[HostSpec] = list(spec.extra.get("jumps", ()))
+    if not hops:
+        raise ConnectError(f"{spec.name}: ProxyJump {spec.proxy_jump!r} names no usable host")
+    transport: Transport | None = None
+    for hop in hops:
+        if transport is None:
+            transport = state.pool.get(hop.pool_key, lambda h=hop: open_transport(state, h, options, depth + 1))
+        else:
+            channel = transport.open_channel("direct-tcpip", (hop.hostname, hop.port), ("127.0.0.1", 0))
+            transport = open_transport_over(state, hop, options, channel, depth + 1)
+    assert transport is not None
+    return transport.open_channel("direct-tcpip", (spec.hostname, spec.port), ("127.0.0.1", 0), timeout=options.timeout)
+
+
+def open_transport_over(state: SshState, spec: HostSpec, options: ConnectOptions, sock: Any, depth: int) -> Transport:
+    import paramiko
+
+    limit = min(options.timeout, spec.connect_timeout or options.timeout)
+    transport = paramiko.Transport(sock)
+    options.track(transport)
+    _handshake(transport, state, spec, options, time.monotonic() + limit, limit)
+    authenticate(transport, state, spec, options)
+    return transport
+
+
+# ---------------------------------------------------------------- host keys
+
+
+def verify_host_key(key: PKey, known: Any, spec: HostSpec, options: ConnectOptions) -> None:
+    verdict = known.check(spec.known_as, key)
+    if verdict.status == "known":
+        return
+    where = spec.known_as if spec.known_as == spec.name else f"{spec.name} ({spec.known_as})"
+    if verdict.status in ("changed", "revoked"):
+        what = "REVOKED" if verdict.status == "revoked" else "CHANGED"
+        raise HostKeyChanged(
+            f"HOST KEY {what} for {where}: the server sent {key.get_name()} {fingerprint(key)}"
+            + (f" but {known.path} has {verdict.expected}" if verdict.expected else "")
+            + "; someone may be intercepting this connection, or the host was reinstalled. Refused",
+            f"if the change is expected, remove the old key: ssh-keygen -R '{spec.known_as}' -f {known.path}",
+        )
+    if options.accept_new or spec.strict == "accept-new":
+        known.add(spec.known_as, key, hashed=spec.hash_known_hosts)
+        return
+    described = f"{key.get_name()} key {fingerprint(key)}"
+    if verdict.other_types:
+        described += f" (keys of other types are known: {', '.join(verdict.other_types)})"
+    refusal = HostKeyUnknown(
+        f"unknown host key for {where}: {described}",
+        "check the fingerprint, then connect interactively, or add --accept-new",
+    )
+    if spec.strict == "yes":
+        raise refusal
+    try:
+        trusted = options.prompter.trust(f"The authenticity of {where} is unknown: {described}. Trust it?")
+    except CannotAsk:
+        raise refusal from None
+    if not trusted:
+        raise HostKeyUnknown(f"host key for {where} not trusted: {fingerprint(key)}", "nothing was changed")
+    known.add(spec.known_as, key, hashed=spec.hash_known_hosts)
+
+
+# ---------------------------------------------------------------- authentication
+
+
+def authenticate(transport: Transport, state: SshState, spec: HostSpec, options: ConnectOptions) -> None:
+    """Keys from files, then the agent, then a password: the first that works."""
+    import paramiko
+
+    allowed: list[str] | None = None
+    tried: list[str] = []
+    notes: list[str] = []
+    if spec.pubkey_auth:
+        allowed = _try_keys(transport, state, spec, options, tried, notes)
+        if transport.is_authenticated():
+            return
+    if spec.password_auth and (allowed is None or {"password", "keyboard-interactive"} & set(allowed)):
+        tried.append("password")
+        try:
+            for password in options.passwords.candidates(spec):
+                _check_cancel(options)
+                try:
+                    transport.auth_password(spec.user, password)
+                except paramiko.BadAuthenticationType as exc:
+                    allowed = list(exc.allowed_types)
+                    break
+                except paramiko.AuthenticationException:
+                    continue
+                if transport.is_authenticated():
+                    options.passwords.accepted(spec, password)
+                    return
+        except CannotAsk as exc:
+            notes.append(f"no password: {exc.message}")
+    methods = ",".join(allowed) if allowed else ",".join(tried) or "none"
+    hint = "; ".join(notes) if notes else "check the user, the key (IdentityFile) or the password"
+    raise AuthError(f"permission denied ({methods}) for {spec.user}@{spec.hostname}", hint)
+
+
+def _try_keys(
+    transport: Transport, state: SshState, spec: HostSpec, options: ConnectOptions, tried: list[str], notes: list[str]
+) -> list[str] | None:
+    import paramiko
+
+    identities = state.keys.get(spec.identity_files)
+    for identity in identities:
+        if identity.key is None:
+            if not identity.in_agent and identity.note:
+                notes.append(f"key {identity.path}: {identity.note}")
+            continue
+        _check_cancel(options)
+        tried.append("publickey")
+        try:
+            transport.auth_publickey(spec.user, identity.key)
+        except paramiko.BadAuthenticationType as exc:
+            return list(exc.allowed_types)
+        except paramiko.AuthenticationException:
+            continue
+        if transport.is_authenticated():
+            return None
+    return _try_agent(transport, spec, options, identities, tried)
+
+
+def _try_agent(
+    transport: Transport, spec: HostSpec, options: ConnectOptions, identities: list[Any], tried: list[str]
+) -> list[str] | None:
+    import os
+
+    import paramiko
+
+    if not os.environ.get("SSH_AUTH_SOCK"):
+        return None
+    wanted = {read_public_blob(i.path)[0] for i in identities} if spec.identities_only else None
+    try:
+        agent = paramiko.Agent()  # one per connection: an agent socket is not shared between threads
+    except Exception:  # noqa: BLE001 - no usable agent
+        return None
+    try:
+        for key in agent.get_keys():
+            if wanted is not None and key.asbytes() not in wanted:
+                continue
+            _check_cancel(options)
+            tried.append("publickey")
+            try:
+                transport.auth_publickey(spec.user, key)
+            except paramiko.BadAuthenticationType as exc:
+                return list(exc.allowed_types)
+            except paramiko.AuthenticationException:
+                continue
+            if transport.is_authenticated():
+                return None
+    finally:
+        agent.close()
+    return None
+
+
+def _check_cancel(options: ConnectOptions) -> None:
+    if options.cancel.is_set():
+        raise Cancelled("cancelled")

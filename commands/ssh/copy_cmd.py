@@ -1,0 +1,56 @@
+"""`copy SRC... DST`: scp-style copies over SFTP, pushed to many hosts or pulled from them (the
+spec; the work is in copying.py and transfer.py, imported when the command runs)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from shell import kinds
+from shell.spec import Args, Command, Kind, Param, arg, opt
+
+if TYPE_CHECKING:
+    from shell.result import Result
+    from shell.session import Session
+
+
+class CopyCommand(Command):
+    name = "copy"
+    aliases = ("scp",)
+    area = "ssh"
+    summary = "copy files to or from hosts over SFTP (HOST:PATH, many hosts for a push), with progress"
+    usage = "copy [-r] [-p] [--verify] [-f FANOUT] [-t TIMEOUT] [-x EXCLUDE] [--accept-new] SRC... DST"
+    params = (
+        arg("paths", Kind.PATH, multiple=True, metavar="PATH", help="local paths or HOSTS:PATH"),
+        opt("-r", "--recursive", help="copy directories with their contents"),
+        opt("-p", "--preserve", help="keep modification times (modes are always kept)"),
+        opt("--verify", help="compare sha256 of every file after the transfer"),
+        opt("-f", "--fanout", kind=Kind.INT, help="hosts at a time (default: the fanout setting)"),
+        opt("-t", "--timeout", kind=Kind.DURATION, help="connect timeout (default: the timeout setting)"),
+        opt("-x", "--exclude", kind=Kind.TARGETS, multiple=True, help="leave these hosts out"),
+        opt("--accept-new", help="trust unknown host keys (changed keys stay refused)"),
+    )
+    examples = (
+        "copy app.tgz web[1-3]:/tmp/",
+        "copy web1:/etc/hosts ./",
+        "copy -r conf/ @web:/etc/myapp/ --verify",
+        "copy @web:/var/log/syslog logs/      # one folder per host",
+        "copy a.txt b.txt db1:backup/",
+    )
+
+    def run(self, session: Session, args: Args) -> Result:
+        from commands.ssh.copying import copy
+
+        return copy(session, args)
+
+    def complete(self, session: Session, args: Args, param: Param, prefix: str) -> Iterable[Any] | None:
+        if param.name != "paths" or ":" in prefix:
+            return []
+        from commands.ssh.hosts_ops import hosts_completer
+
+        local = kinds.path_candidates(session, prefix)
+        hosts = [(f"{name}:", meta) for name, meta in hosts_completer(session, prefix)]
+        return [*local, *hosts]
+
+
+copy_cmd = CopyCommand

@@ -1,0 +1,122 @@
+"""How `copy` works: sides and hosts decided here, then one SFTP transfer per host in parallel."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from commands.ssh import context
+from commands.ssh.fanout import FanOut, HostResult
+from commands.ssh.prompting import QueuedPrompter
+from commands.ssh.state import ssh_state
+from commands.ssh.transfer import CopyPlan, Location, local_items, parse_location, pull_from_host, push_to_host
+from shell.errors import UsageError
+from shell.result import Result
+from shell.spec import Args
+
+if TYPE_CHECKING:
+    from shell.session import Session
+
+
+def copy(session: Session, args: Args) -> Result:
+    if len(args.paths) < 2:
+        raise UsageError("copy needs a source and a destination", "e.g. copy app.tgz web[1-3]:/tmp/")
+    sources = [parse_location(p) for p in args.paths[:-1]]
+    dest = parse_location(args.paths[-1])
+    remote_sources = [s for s in sources if s.hosts is not None]
+    if dest.hosts is not None and remote_sources:
+        raise UsageError("copying from host to host is not supported", "copy to a local file first")
+    if dest.hosts is None and not remote_sources:
+        raise UsageError("both sides are local", "use cp, or write HOST:PATH on one side")
+    if dest.hosts is None and len(remote_sources) != len(sources):
+        raise UsageError("mix of local and remote sources", "copy from one side at a time")
+    if remote_sources and len({s.hosts for s in remote_sources}) > 1:
+        raise UsageError("all remote sources must name the same hosts")
+    hosts_expr = dest.hosts if dest.hosts is not None else remote_sources[0].hosts
+    assert hosts_expr is not None
+    labels = [h for h in context.targets(session, hosts_expr, args.exclude) if h != "local"]
+    if not labels:
+        raise UsageError(f"no hosts in {hosts_expr!r}")
+    push = dest.hosts is not None
+    items, roots = local_items([session.path(s.path) for s in sources], args.recursive) if push else ([], [])
+    return _transfer(session, args, labels, push, sources, dest, items, roots)
+
+
+def _transfer(
+    session: Session,
+    args: Args,
+    labels: list[str],
+    push: bool,
+    sources: list[Location],
+    dest: Location,
+    items: list[Any],
+    roots: list[Any],
+) -> Result:
+    state = ssh_state(session)
+    state.pool.expire(context.persist(session))
+    fan = FanOut(labels, lambda job: (push_to_host if push else pull_from_host)(plan, job), _fanout(session, args))
+    prompter = QueuedPrompter(session, fan.events, fan.cancel)
+    fan.prompter = prompter
+    specs = context.specs_for(session, labels)
+    context.prepare_keys(session, specs.values())
+    options = context.connect_options(session, prompter, args.timeout or session.timeout, args.accept_new, True)
+    options.cancel = fan.cancel
+    fan.on_cancel.append(options.cancel_all)
+    plan = CopyPlan(
+        direction="push" if push else "pull",
+        sources=[s.path for s in sources],
+        items=items,
+        roots=roots,
+        dest=dest.path if push else str(session.path(dest.path)) + ("/" if dest.path.endswith("/") else ""),
+        recursive=args.recursive,
+        preserve=args.preserve,
+        verify=args.verify,
+        state=state,
+        options=options,
+        specs=specs,
+        many_hosts=not push and len(labels) > 1,
+    )
+    total = sum(i.size for i in items if not i.is_dir) * len(labels) if push else None
+    fan.start()
+    try:
+        with session.progress(total, "copy") as bar:
+            plan.progress = bar
+            for _ in fan.drain():
+                pass
+    finally:
+        state.last = fan.outcome("copy")
+    return _report(fan.ordered(), time.monotonic() - fan.started, args.verify, fan.interrupted)
+
+
+def _fanout(session: Session, args: Args) -> int:
+    return int(args.fanout or session.settings.get("fanout"))
+
+
+def _report(results: list[HostResult], seconds: float, verify: bool, interrupted: bool) -> Result:
+    rows = [
+        [
+            r.host,
+            r.detail.get("files", 0),
+            r.detail.get("bytes", 0),
+            round(r.seconds, 3),
+            ("yes" if r.detail.get("verified") else "no") if verify else "",
+            r.error or "",
+        ]
+        for r in results
+    ]
+    ok = sum(1 for r in results if r.ok)
+    total = sum(r.detail.get("bytes", 0) for r in results)
+    status = f"{ok} of {len(results)} host{'s' if len(results) != 1 else ''} ok, {_size(total)} in {seconds:.2f}s"
+    if interrupted:
+        status = "interrupted: " + status
+    return Result.table(
+        ["host", "files", "bytes", "seconds", "verified", "error"], rows, status=status, failed=ok != len(results)
+    )
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"

@@ -1,0 +1,184 @@
+"""Work on many hosts at once: a bounded set of worker threads and one event queue.
+
+Workers connect, run and report through the queue (output lines, questions, results); the
+main thread drains it in slices of a tenth of a second, answers questions (passwords, host
+keys) itself, and turns Ctrl-C into a cancellation: running commands get a signal, pending
+connections are closed, hosts not started are marked cancelled, and what finished is kept.
+Worker threads are daemons, so a host that hangs past every timeout never holds up the exit.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from commands.ssh.prompting import Question, QueuedPrompter
+from commands.ssh.state import LastRun
+from shell.errors import describe
+
+
+@dataclass
+class HostResult:
+    host: str
+    exit: int | None = None
+    error: str | None = None
+    seconds: float = 0.0
+    output: list[tuple[str, str]] = field(default_factory=list)  # (stream, line), when kept
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.exit == 0
+
+    @property
+    def stdout(self) -> str:
+        return "".join(line + "\n" for stream, line in self.output if stream == "out")
+
+    @property
+    def stderr(self) -> str:
+        return "".join(line + "\n" for stream, line in self.output if stream == "err")
+
+
+@dataclass
+class Line:
+    host: str
+    stream: str  # "out" | "err"
+    text: str
+
+
+class Job:
+    """What a worker gets: the host, a way to report lines, and the run's cancel flag."""
+
+    def __init__(self, host: str, run: FanOut) -> None:
+        self.host = host
+        self.run = run
+        self.started = time.monotonic()
+        self.bytes = 0  # transferred so far (copy)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.run.cancel.is_set()
+
+    def emit(self, stream: str, text: str) -> None:
+        self.run.events.put(Line(self.host, stream, text))
+
+    def running(self, thing: Any) -> None:
+        """Register something to signal on Ctrl-C (a RemoteCommand or LocalCommand)."""
+        with self.run.lock:
+            self.run.active[self.host] = thing
+
+    def finished(self) -> None:
+        with self.run.lock:
+            self.run.active.pop(self.host, None)
+
+
+Work = Callable[[Job], HostResult]
+
+
+class FanOut:
+    def __init__(self, hosts: list[str], work: Work, fanout: int, prompter: QueuedPrompter | None = None) -> None:
+        self.hosts = hosts
+        self.work = work
+        self.fanout = max(1, min(fanout, len(hosts) or 1))
+        self.events: queue.Queue[object] = queue.Queue()
+        self.cancel = threading.Event()
+        self.lock = threading.Lock()
+        self.active: dict[str, Any] = {}
+        self.results: dict[str, HostResult] = {}
+        self.todo: queue.Queue[str] = queue.Queue()
+        self.prompter = prompter
+        self.interrupted = False
+        self.on_cancel: list[Callable[[], None]] = []
+        self.started = time.monotonic()
+
+    def start(self) -> None:
+        for host in self.hosts:
+            self.todo.put(host)
+        for n in range(self.fanout):
+            threading.Thread(target=self._worker, name=f"opsh-fanout-{n}", daemon=True).start()
+
+    def _worker(self) -> None:
+        while True:
+            try:
+                host = self.todo.get_nowait()
+            except queue.Empty:
+                return
+            job = Job(host, self)
+            if self.cancel.is_set():
+                result = HostResult(host, error="cancelled")
+            else:
+                try:
+                    result = self.work(job)
+                except Exception as exc:  # noqa: BLE001 - one host's failure never stops the others
+                    result = HostResult(host, error=describe(exc).message)
+                finally:
+                    job.finished()
+                result.seconds = result.seconds or time.monotonic() - job.started
+            self.events.put(result)
+
+    def drain(self) -> Iterator[Line | HostResult]:
+        """Main thread: lines and results as they come, until every host has a result."""
+        pending = len(self.hosts)
+        try:
+            while pending:
+                try:
+                    event = self.events.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if isinstance(event, Question):
+                    assert self.prompter is not None
+                    self.prompter.answer(event)
+                    continue
+                if isinstance(event, HostResult):
+                    pending -= 1
+                    self.results.setdefault(event.host, event)
+                yield event  # type: ignore[misc]
+        except KeyboardInterrupt:
+            self.interrupted = True
+            self.stop()
+            yield from self._cancelled()
+        finally:
+            if pending and not self.interrupted:
+                self.stop()
+
+    def stop(self) -> None:
+        """Cancel: workers give up, running commands get TERM now (KILL follows in the worker)."""
+        self.cancel.set()
+        with self.lock:
+            active = list(self.active.values())
+        for thing in active:
+            try:
+                thing.signal("TERM")
+            except Exception:  # noqa: BLE001,S110 - best effort
+                pass
+        for callback in self.on_cancel:
+            callback()
+
+    def _cancelled(self) -> Iterator[HostResult]:
+        """Results of hosts that were running or waiting when Ctrl-C came."""
+        now = time.monotonic()
+        while True:
+            try:
+                event = self.events.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(event, HostResult):
+                self.results.setdefault(event.host, event)
+        for host in self.hosts:
+            if host not in self.results:
+                result = HostResult(host, error="cancelled", seconds=now - self.started)
+                self.results[host] = result
+                yield result
+
+    def ordered(self) -> list[HostResult]:
+        return [self.results[h] for h in self.hosts if h in self.results]
+
+    def outcome(self, what: str) -> LastRun:
+        """For @ok / @failed: a host without a result (interrupted) counts as failed."""
+        ok = [h for h in self.hosts if h in self.results and self.results[h].ok]
+        done = set(ok)
+        return LastRun(what, ok, [h for h in self.hosts if h not in done])

@@ -1,0 +1,92 @@
+"""One host's share of `run`: get a connection, run the command, stream its lines, obey the
+command timeout and the run's cancellation."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from commands.ssh.conn import ConnectOptions, open_transport
+from commands.ssh.fanout import HostResult, Job
+from commands.ssh.localexec import LocalCommand
+from commands.ssh.remote import RemoteCommand
+from shell.errors import describe
+
+if TYPE_CHECKING:
+    from paramiko import Transport
+
+    from commands.ssh.hostspec import HostSpec
+    from commands.ssh.state import SshState
+
+
+@dataclass
+class RunPlan:
+    command: str
+    specs: dict[str, HostSpec]  # by target label; "local" has none
+    state: SshState
+    options: ConnectOptions
+    timeout: float
+    keep_output: bool
+    stream: bool
+    cwd: Path
+
+
+def transport_for(plan: Any, spec: HostSpec) -> Transport:
+    return plan.state.pool.get(spec.pool_key, lambda: open_transport(plan.state, spec, plan.options))
+
+
+def run_on_host(plan: RunPlan, job: Job) -> HostResult:
+    result = HostResult(job.host)
+    started = time.monotonic()
+    try:
+        if job.host == "local":
+            command: Any = LocalCommand(plan.command, plan.cwd)
+        else:
+            command = _start_remote(plan, plan.specs[job.host])
+    except Exception as exc:  # noqa: BLE001 - reported for this host only
+        result.error = describe(exc).message
+        result.seconds = time.monotonic() - started
+        return result
+    job.running(command)
+    _follow(plan, job, command, result)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _start_remote(plan: RunPlan, spec: HostSpec) -> RemoteCommand:
+    """Open the channel; a pooled connection that died meanwhile is replaced once."""
+    reused = plan.state.pool.peek(spec.pool_key) is not None
+    transport = transport_for(plan, spec)
+    try:
+        return RemoteCommand(transport, plan.command, plan.timeout)
+    except Exception:
+        if not reused:
+            raise
+        plan.state.pool.drop(spec.pool_key)  # e.g. the server closed an idle pooled connection
+        return RemoteCommand(transport_for(plan, spec), plan.command, plan.timeout)
+
+
+def _follow(plan: RunPlan, job: Job, command: Any, result: HostResult) -> None:
+    deadline = command.started + plan.timeout
+    try:
+        while not command.done:
+            if job.cancelled:
+                command.stop()
+                result.error = "cancelled"
+                return
+            if time.monotonic() >= deadline:
+                command.stop()
+                result.error = f"timed out after {plan.timeout:g}s (stopped)"
+                return
+            for stream, text in command.read(min(0.1, max(deadline - time.monotonic(), 0.0))):
+                if plan.stream:
+                    job.emit(stream, text)
+                if plan.keep_output:
+                    result.output.append((stream, text))
+        result.exit = command.exit_status
+        if result.exit is None:
+            result.error = "killed by a signal"
+    finally:
+        command.close()

@@ -1,0 +1,239 @@
+"""What the `hosts` subcommands do, plus host/target completion and `connect NAME`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from commands.ssh import context
+from commands.ssh.hostspec import inventory, resolve
+from commands.ssh.inventory import (
+    HostEntry,
+    check_name,
+    parse_server_list,
+    read_hosts_file,
+    server_list_names,
+    write_hosts_file,
+)
+from commands.ssh.nodeset import expand, fold, natural_key
+from commands.ssh.sshconf import concrete_hosts, config_path
+from commands.ssh.state import ssh_state
+from commands.ssh.targets import split_label
+from shell.errors import NotFound, UsageError, describe
+from shell.result import Result
+from shell.spec import Args
+
+if TYPE_CHECKING:
+    from shell.session import Session
+
+HEADERS = ["name", "address", "port", "user", "groups", "source"]
+
+
+def list_groups(session: Session) -> Result:
+    rows = []
+    for name in sorted(context.groups(session)):
+        try:
+            hosts = context.targets(session, f"@{name}")
+            rows.append([name, fold(hosts), len(hosts)])
+        except Exception as exc:  # noqa: BLE001 - a broken group is shown, not fatal
+            rows.append([name, f"error: {describe(exc).message}", None])
+    return Result.table(["group", "hosts", "count"], rows)
+
+
+def show_host(session: Session, label: str) -> Result:
+    user, name = split_label(label)
+    spec = resolve(session, name, user)
+    state = ssh_state(session)
+    known = state.known_hosts(spec.known_hosts, list(spec.system_known_hosts)).entries_for(spec.known_as)
+    pairs: list[tuple[str, Any]] = [
+        ("name", spec.name),
+        ("hostname", spec.hostname),
+        ("port", spec.port),
+        ("user", spec.user),
+        ("identity files", ", ".join(spec.identity_files) or "none (agent or password)"),
+        ("proxy jump", spec.proxy_jump or ""),
+        ("proxy command", spec.proxy_command or ""),
+        ("known_hosts", str(spec.known_hosts)),
+        ("known as", spec.known_as),
+        ("host keys on file", ", ".join(sorted({e.key_type for e in known})) or "none"),
+        ("strict host key checking", spec.strict),
+        ("password in memory", "yes" if (spec.user, spec.hostname, spec.port) in state.passwords else "no"),
+        ("pooled connection", "open" if state.pool.peek(spec.pool_key) else "none"),
+    ]
+    return Result.mapping(pairs)
+
+
+# ---------------------------------------------------------------- implementations
+
+
+def list_hosts(session: Session, expression: str | None) -> Result:
+    if expression:
+        labels = context.targets(session, expression)
+        rows = []
+        for label, spec in context.specs_for(session, labels).items():
+            rows.append([label, spec.hostname, spec.port, spec.user, "", _source(session, spec.name)])
+        if "local" in labels:
+            rows.append(["local", "", None, "", "", "this machine"])
+        return Result.table(HEADERS, rows)
+    rows = [
+        [e.name, e.address or "", e.port, e.user or "", ",".join(e.groups), e.source]
+        for e in sorted(inventory(session).values(), key=lambda e: natural_key(e.name))
+    ]
+    seen = {row[0] for row in rows}
+    config = ssh_state(session).config.get(config_path(session))
+    for alias in concrete_hosts(config):
+        if alias in seen:
+            continue
+        found = config.lookup(alias)
+        port = found.get("port")
+        rows.append(
+            [alias, found.get("hostname", alias), int(port) if port else None, found.get("user", ""), "", "ssh config"]
+        )
+    return Result.table(HEADERS, rows, status=f"{len(rows)} host{'s' if len(rows) != 1 else ''}")
+
+
+def _source(session: Session, name: str) -> str:
+    entry = inventory(session).get(name)
+    if entry is not None:
+        return entry.source
+    config = ssh_state(session).config.get(config_path(session))
+    return "ssh config" if name in concrete_hosts(config) else "name"
+
+
+def add_hosts(session: Session, args: Args) -> Result:
+    names = expand(args.name)
+    for name in names:
+        check_name(name)
+    addresses: list[str | None] = [None] * len(names)
+    if args.address:
+        given = expand(args.address)
+        if len(given) == 1:
+            addresses = given * len(names) if len(names) == 1 else []
+            if not addresses:
+                raise UsageError(f"{len(names)} names but one address", "give a matching range, e.g. 10.0.0.[11-13]")
+        elif len(given) != len(names):
+            raise UsageError(f"{len(names)} names but {len(given)} addresses")
+        else:
+            addresses = list(given)
+    if args.port is not None and not 0 < args.port < 65536:
+        raise UsageError(f"bad port: {args.port}")
+    for group in args.group:
+        check_name(group, "group name")
+    path = session.config.paths.hosts_file
+    entries = read_hosts_file(path)
+    added, updated = 0, 0
+    for name, address in zip(names, addresses, strict=True):
+        entry = entries.get(name)
+        if entry is None:
+            entries[name] = HostEntry(name, address, args.port, args.user, list(args.group))
+            added += 1
+            continue
+        updated += 1
+        entry.address = address or entry.address
+        entry.port = args.port or entry.port
+        entry.user = args.user or entry.user
+        entry.groups += [g for g in args.group if g not in entry.groups]
+    write_hosts_file(path, entries)
+    return Result.empty(status=f"{added} added, {updated} updated in {path}")
+
+
+def remove_hosts(session: Session, expressions: list[str]) -> Result:
+    path = session.config.paths.hosts_file
+    entries = read_hosts_file(path)
+    names = [name for expr in expressions for name in expand(expr)]
+    missing = [n for n in names if n not in entries]
+    if missing:
+        raise NotFound(f"not in the hosts file: {fold(missing)}", "`hosts` lists them")
+    for name in names:
+        del entries[name]
+    write_hosts_file(path, entries)
+    return Result.empty(status=f"removed {fold(names)}")
+
+
+def load_server_list(session: Session, args: Args) -> Result:
+    path = session.path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise NotFound(f"cannot read {args.file}: {exc.strerror}") from None
+    lines = parse_server_list(text, args.file)
+    if not lines:
+        raise UsageError(f"{args.file}: no hosts in it", "one per line: host port user password")
+    group = args.group or path.stem.replace(" ", "_")
+    check_name(group, "group name")
+    state = ssh_state(session)
+    names = server_list_names(lines)
+    for name, line in zip(names, lines, strict=True):
+        state.loaded[name] = HostEntry(name, line.host, line.port, line.user, [group], f"loaded from {path.name}")
+        if line.password is not None:
+            state.passwords[(line.user or _default_user(session, name), line.host, line.port)] = line.password
+    state.loaded_groups[group] = names
+    if args.save:
+        file_entries = read_hosts_file(session.config.paths.hosts_file)
+        for name, line in zip(names, lines, strict=True):
+            file_entries[name] = HostEntry(name, line.host, line.port, line.user, [group])
+        write_hosts_file(session.config.paths.hosts_file, file_entries)
+    with_password = sum(1 for line in lines if line.password is not None)
+    rows = [
+        [n, line.host, line.port, line.user or "", "in memory" if line.password else ""]
+        for n, line in zip(names, lines, strict=True)
+    ]
+    table = Result.table(
+        ["name", "address", "port", "user", "password"],
+        rows,
+        status=f"{len(lines)} hosts loaded as @{group}" + (" and saved to the hosts file" if args.save else ""),
+    )
+    if not with_password:
+        return table
+    warning = [
+        (
+            "warn",
+            f"warning: {args.file} holds {with_password} plain-text password{'s' if with_password != 1 else ''}; "
+            "opsh keeps them in memory for this session only (never on disk). "
+            "Prefer SSH keys or an agent, or let opsh prompt.",
+        )
+    ]
+    return Result.of_stream([warning], then=lambda: table)
+
+
+def _default_user(session: Session, name: str) -> str:
+    return resolve(session, name).user
+
+
+def hosts_completer(session: Session, prefix: str) -> list[tuple[str, str]]:
+    names: dict[str, str] = {}
+    for entry in inventory(session).values():
+        names.setdefault(entry.name, entry.address or "host")
+    try:
+        config = ssh_state(session).config.get(config_path(session))
+        for alias in concrete_hosts(config):
+            names.setdefault(alias, "ssh config")
+    except Exception:  # noqa: BLE001,S110 - a broken ssh config must not break completion
+        pass
+    return [(n, meta) for n, meta in sorted(names.items(), key=lambda kv: natural_key(kv[0])) if n.startswith(prefix)]
+
+
+def targets_completer(session: Session, prefix: str) -> list[tuple[str, str]]:
+    """Completes the last item of a comma list: `web1,@w` -> `web1,@web`."""
+    cut = max(prefix.rfind(","), prefix.rfind("!"))
+    head, word = prefix[: cut + 1], prefix[cut + 1 :]
+    out: list[tuple[str, str]] = []
+    if word.startswith("@") or not word:
+        specials = [("@all", "every inventory host"), ("@failed", "failed last run"), ("@ok", "ok last run")]
+        groups = [(f"@{g}", "group") for g in sorted(context.groups(session))]
+        out += [(head + c, meta) for c, meta in [*groups, *specials] if c.startswith(word or "@")]
+    if not word.startswith("@"):
+        if "local".startswith(word):
+            out.append((head + "local", "this machine"))
+        out += [(head + c, meta) for c, meta in hosts_completer(session, word)]
+    return out
+
+
+def resolve_connect_name(session: Session, name: str) -> str | None:
+    """`connect web1`: inventory names and ssh config aliases open an SSH handle."""
+    if name in inventory(session):
+        return f"ssh://{name}"
+    try:
+        config = ssh_state(session).config.get(config_path(session))
+    except Exception:  # noqa: BLE001 - a broken ssh config: not our name then
+        return None
+    return f"ssh://{name}" if name in concrete_hosts(config) else None

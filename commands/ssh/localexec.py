@@ -1,0 +1,72 @@
+"""The `local` target: the command runs on this machine, read the same way as a remote one."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from commands.ssh.remote import LineSplitter
+
+
+class LocalCommand:
+    def __init__(self, command: str, cwd: Path) -> None:
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            command,
+            shell=True,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group: signals reach its children too
+        )
+        self.selector = selectors.DefaultSelector()
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        self.selector.register(self.proc.stdout, selectors.EVENT_READ, ("out", LineSplitter()))
+        self.selector.register(self.proc.stderr, selectors.EVENT_READ, ("err", LineSplitter()))
+        self.done = False
+        self.exit_status: int | None = None
+
+    def read(self, wait: float = 0.1) -> list[tuple[str, str]]:
+        lines: list[tuple[str, str]] = []
+        for key, _ in self.selector.select(wait):
+            stream, splitter = key.data
+            data = os.read(key.fd, 65536)
+            if data:
+                lines += [(stream, line) for line in splitter.feed(data)]
+                continue
+            lines += [(stream, line) for line in splitter.flush()]
+            self.selector.unregister(key.fileobj)
+            key.fileobj.close()  # type: ignore[union-attr]
+        if not self.selector.get_map():
+            code = self.proc.wait()
+            self.exit_status = code if code >= 0 else None
+            self.done = True
+            self.selector.close()
+        return lines
+
+    def signal(self, name: str = "TERM") -> None:
+        try:
+            os.killpg(self.proc.pid, getattr(signal, f"SIG{name}"))
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def stop(self, grace: float = 0.5) -> None:
+        self.signal("TERM")
+        try:
+            self.proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            self.signal("KILL")
+            self.proc.wait()
+        self.close()
+
+    def close(self) -> None:
+        for key in list(self.selector.get_map().values()) if not self.done else []:
+            key.fileobj.close()  # type: ignore[union-attr]
+        if not self.done:
+            self.selector.close()
+            self.done = True

@@ -1,0 +1,87 @@
+"""Open SSH connections kept between commands, as OpenSSH's ControlPersist does.
+
+A second `run` on the same hosts, a `copy` after a `run`, or the next line in SSH mode reuses
+the authenticated transport instead of paying for a new login (the server's share of a login
+is far larger than the client's). A transport that died is dropped and reopened; one idle
+longer than the `ssh_persist` setting is closed at the next use of the pool.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from paramiko import Transport
+
+
+class ConnectionPool:
+    def __init__(self) -> None:
+        self.transports: dict[Hashable, Transport] = {}
+        self.used: dict[Hashable, float] = {}
+        self.locks: dict[Hashable, threading.Lock] = {}
+        self.lock = threading.Lock()
+
+    def get(self, key: Hashable, opener: Callable[[], Transport], keep: bool = True) -> Transport:
+        """A live transport for `key`; opens one (once, even with many threads asking)."""
+        with self.lock:
+            key_lock = self.locks.setdefault(key, threading.Lock())
+        with key_lock:
+            transport = self.transports.get(key)
+            if transport is not None and transport.is_active():
+                self.used[key] = time.monotonic()
+                return transport
+            if transport is not None:
+                self.drop(key)
+            transport = opener()
+            if keep:
+                with self.lock:
+                    self.transports[key] = transport
+                    self.used[key] = time.monotonic()
+            return transport
+
+    def peek(self, key: Hashable) -> Transport | None:
+        transport = self.transports.get(key)
+        return transport if transport is not None and transport.is_active() else None
+
+    def drop(self, key: Hashable) -> None:
+        with self.lock:
+            transport = self.transports.pop(key, None)
+            self.used.pop(key, None)
+        if transport is not None:
+            close_transports([transport])
+
+    def expire(self, idle: float) -> None:
+        """Close transports unused for `idle` seconds (0: close them all)."""
+        now = time.monotonic()
+        with self.lock:
+            old = [k for k, t in self.used.items() if now - t >= idle]
+            doomed = [self.transports.pop(k) for k in old if k in self.transports]
+            for k in old:
+                self.used.pop(k, None)
+        close_transports(doomed)
+
+    def close_all(self) -> None:
+        self.expire(0)
+
+    def __len__(self) -> int:
+        return len(self.transports)
+
+
+def close_transports(transports: list[Transport]) -> None:
+    """Close many at once: shut the sockets first so no transport thread waits on a read."""
+    for transport in transports:
+        sock = getattr(transport, "sock", None)
+        try:
+            if isinstance(sock, socket.socket):
+                sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    for transport in transports:
+        try:
+            transport.close()
+        except Exception:  # noqa: BLE001,S110 - closing must never fail a command
+            pass

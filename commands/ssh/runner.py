@@ -1,0 +1,116 @@
+"""How `run` works: targets and keys on the main thread, then the fan-out, then the report."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from commands.ssh import context
+from commands.ssh.fanout import FanOut, HostResult, Line
+from commands.ssh.gather import grouped, prefixed, status_line, structured_rows, summary_rows
+from commands.ssh.hostrun import RunPlan, run_on_host
+from commands.ssh.prompting import QueuedPrompter
+from commands.ssh.state import ssh_state
+from shell.errors import UsageError
+from shell.result import Result, StyledLine
+from shell.spec import Args
+
+if TYPE_CHECKING:
+    from shell.session import Session
+
+STRUCTURED = ("json", "csv", "vertical")  # formats that get one record per host
+
+
+def run(session: Session, args: Args) -> Result:
+    """`run`: see run_cmd for the spec; everything is decided here, then workers start."""
+    command_text = " ".join(args.command).strip()
+    if not command_text:
+        raise UsageError("run: no command given", "write `run TARGETS -- COMMAND`")
+    labels = context.targets(session, args.targets, args.exclude)
+    if not labels:
+        raise UsageError(f"no hosts left in {args.targets!r}", "check the expression and -x")
+    fmt = args.format or session.settings.get("format")
+    structured = fmt in STRUCTURED
+    state = ssh_state(session)
+    state.pool.expire(context.persist(session))
+    fan: FanOut = FanOut(labels, lambda job: run_on_host(plan, job), args.fanout or session.settings.get("fanout"))
+    prompter = QueuedPrompter(session, fan.events, fan.cancel)
+    fan.prompter = prompter
+    specs = context.specs_for(session, labels)
+    context.prepare_keys(session, specs.values())
+    timeout = args.timeout or session.timeout
+    options = context.connect_options(session, prompter, timeout, args.accept_new, shared=True)
+    options.cancel = fan.cancel
+    fan.on_cancel.append(options.cancel_all)
+    plan = RunPlan(
+        command=command_text,
+        specs=specs,
+        state=state,
+        options=options,
+        timeout=timeout,
+        keep_output=structured or args.group,
+        stream=not (structured or args.group),
+        cwd=session.cwd,
+    )
+    fan.start()
+    if structured:
+        return _structured(session, fan, fmt if args.format else None)
+    lines = _gathered(session, fan) if args.group else _streamed(session, fan)
+    return Result.of_stream(lines, then=lambda: _summary(session, fan))
+
+
+def _record(session: Session, fan: FanOut, what: str) -> None:
+    ssh_state(session).last = fan.outcome(what)
+
+
+def _streamed(session: Session, fan: FanOut) -> Iterator[StyledLine]:
+    width = max(len(h) for h in fan.hosts)
+    try:
+        for event in fan.drain():
+            if isinstance(event, Line):
+                yield prefixed(event.host, width, event.stream, event.text)
+            elif isinstance(event, HostResult) and event.error:
+                yield [("host", event.host.ljust(width)), ("dim", " | "), ("error", event.error)]
+    finally:
+        _record(session, fan, "run")
+
+
+def _gathered(session: Session, fan: FanOut) -> Iterator[StyledLine]:
+    try:
+        with session.progress(len(fan.hosts), "run") as bar:
+            for event in fan.drain():
+                if isinstance(event, HostResult):
+                    bar.advance(1, event.host)
+    finally:
+        _record(session, fan, "run")
+    yield from grouped(fan.ordered())
+
+
+def _summary(session: Session, fan: FanOut) -> Result:
+    results = fan.ordered()
+    seconds = time.monotonic() - fan.started
+    return Result.table(
+        ["host", "exit", "seconds", "error"],
+        summary_rows(results),
+        status=status_line(results, seconds, fan.interrupted),
+        failed=not all(r.ok for r in results),
+    )
+
+
+def _structured(session: Session, fan: FanOut, force: str | None) -> Result:
+    try:
+        with session.progress(len(fan.hosts), "run") as bar:
+            for event in fan.drain():
+                if isinstance(event, HostResult):
+                    bar.advance(1, event.host)
+    finally:
+        _record(session, fan, "run")
+    results = fan.ordered()
+    return Result.table(
+        ["host", "exit", "seconds", "error", "stdout", "stderr"],
+        structured_rows(results),
+        status=status_line(results, time.monotonic() - fan.started, fan.interrupted),
+        failed=not all(r.ok for r in results),
+        force_format=force,
+    )

@@ -1,0 +1,350 @@
+"""One host's share of `copy`: SFTP push or pull of files and directory trees.
+
+Files are streamed in 32 KiB chunks through pipelined SFTP writes (or prefetched reads),
+hashed on the way, so `--verify` only has to ask the server for its own sha256 (one
+`sha256sum` per batch of files; reading the file back over SFTP when the server has no
+sha256sum). Each chunk advances the shared progress bar and checks for Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from commands.ssh.fanout import HostResult, Job
+from commands.ssh.hostrun import transport_for
+from commands.ssh.remote import RemoteCommand
+from shell.errors import BackendError, Cancelled, UsageError, describe
+
+if TYPE_CHECKING:
+    from commands.ssh.conn import ConnectOptions
+    from commands.ssh.hostspec import HostSpec
+    from commands.ssh.state import SshState
+    from shell.progress import Progress
+
+CHUNK = 32768
+VERIFY_BATCH = 100
+
+
+@dataclass
+class Location:
+    """`host:path` (hosts may be a target expression) or a local path."""
+
+    hosts: str | None
+    path: str
+
+
+def parse_location(text: str) -> Location:
+    """scp's rule: a colon before any slash makes it remote (`./a:b` is local)."""
+    depth = 0
+    for index, ch in enumerate(text):
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        elif ch == "/" and depth == 0:
+            break
+        elif ch == ":" and depth == 0:
+            if index == 0:
+                break
+            return Location(text[:index], text[index + 1 :])
+    return Location(None, text)
+
+
+@dataclass
+class LocalItem:
+    """A file or directory to push, with its path relative to the copy's root."""
+
+    path: Path
+    relative: str
+    is_dir: bool
+    size: int = 0
+    mode: int = 0o644
+    mtime: float = 0.0
+
+
+@dataclass
+class CopyPlan:
+    direction: str  # "push" | "pull"
+    sources: list[str]  # remote paths (pull)
+    items: list[LocalItem]  # push: what to send
+    roots: list[LocalItem]  # push: the sources themselves
+    dest: str
+    recursive: bool
+    preserve: bool
+    verify: bool
+    state: SshState
+    options: ConnectOptions
+    specs: dict[str, HostSpec]
+    progress: Progress | None = None
+    many_hosts: bool = False
+    local_hashes: dict[str, str] = field(default_factory=dict)
+
+
+def local_items(paths: list[Path], recursive: bool) -> tuple[list[LocalItem], list[LocalItem]]:
+    """(every file and directory to send, the sources) for a push; read once, before fan-out."""
+    items: list[LocalItem] = []
+    roots: list[LocalItem] = []
+    for path in paths:
+        try:
+            info = path.stat()
+        except OSError as exc:
+            raise UsageError(f"{path}: {describe(exc).message}") from None
+        root = _item(path, path.name, info)
+        roots.append(root)
+        if not root.is_dir:
+            items.append(root)
+            continue
+        if not recursive:
+            raise UsageError(f"{path} is a directory", "add -r to copy it with its contents")
+        items.append(root)
+        for folder, dirs, files in os.walk(path):
+            dirs.sort()
+            base = Path(folder)
+            for name in [*dirs, *sorted(files)]:
+                child = base / name
+                child_info = child.stat()
+                relative = posixpath.join(path.name, child.relative_to(path).as_posix())
+                items.append(_item(child, relative, child_info))
+    return items, roots
+
+
+def _item(path: Path, relative: str, info: os.stat_result) -> LocalItem:
+    return LocalItem(path, relative, stat.S_ISDIR(info.st_mode), info.st_size, info.st_mode & 0o7777, info.st_mtime)
+
+
+def remote_path(text: str) -> str:
+    """`~/x` and `x` are relative to the login directory (where SFTP starts); `` is that dir."""
+    if text in ("", "~", "~/"):
+        return "."
+    return text[2:] if text.startswith("~/") else text
+
+
+# ---------------------------------------------------------------- push
+
+
+def push_to_host(plan: CopyPlan, job: Job) -> HostResult:
+    result = HostResult(job.host)
+    spec = plan.specs[job.host]
+    sftp = transport_for(plan, spec).open_sftp_client()
+    try:
+        targets = _push_targets(sftp, plan)
+        sent: list[tuple[str, str]] = []  # (remote path, local sha256)
+        for item, target in targets:
+            _check(job)
+            if item.is_dir:
+                _remote_mkdir(sftp, target, item.mode)
+                continue
+            digest = _send(sftp, item, target, plan, job)
+            sent.append((target, digest))
+            result.detail["bytes"] = result.detail.get("bytes", 0) + item.size
+        result.detail["files"] = len(sent)
+        if plan.verify:
+            _verify(plan, spec, sftp, sent, job)
+            result.detail["verified"] = True
+        result.exit = 0
+    except Cancelled:
+        result.error = "cancelled"
+    except Exception as exc:  # noqa: BLE001 - reported for this host
+        result.error = describe(exc).message
+    finally:
+        sftp.close()
+    return result
+
+
+def _push_targets(sftp: Any, plan: CopyPlan) -> list[tuple[LocalItem, str]]:
+    dest = remote_path(plan.dest)
+    dest_is_dir = _remote_isdir(sftp, dest)
+    several = len(plan.roots) > 1
+    if several and not dest_is_dir:
+        if not plan.dest.endswith("/"):
+            raise UsageError(f"{plan.dest}: not a directory (several sources)", "end it with / to create it")
+        _remote_mkdir(sftp, dest, 0o755)
+        dest_is_dir = True
+    out: list[tuple[LocalItem, str]] = []
+    for item in plan.items:
+        root, _, rest = item.relative.partition("/")
+        if dest_is_dir:
+            target = posixpath.join(dest, item.relative)
+        elif plan.dest.endswith("/"):
+            _remote_mkdir(sftp, dest, 0o755)
+            dest_is_dir = True
+            target = posixpath.join(dest, item.relative)
+        else:
+            target = posixpath.join(dest, rest) if rest else dest  # the copy takes the name `dest`
+        out.append((item, target))
+    return out
+
+
+def _send(sftp: Any, item: LocalItem, target: str, plan: CopyPlan, job: Job) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(item.path, "rb") as source, sftp.file(target, "wb") as remote:
+            remote.set_pipelined(True)
+            while chunk := source.read(CHUNK):
+                _check(job)
+                remote.write(chunk)
+                digest.update(chunk)
+                if plan.progress is not None:
+                    plan.progress.advance(len(chunk))
+        sftp.chmod(target, item.mode & 0o777)
+        if plan.preserve:
+            sftp.utime(target, (item.mtime, item.mtime))
+    except OSError as exc:
+        raise BackendError(f"{target}: {describe(exc).message}") from None
+    return digest.hexdigest()
+
+
+def _remote_isdir(sftp: Any, path: str) -> bool:
+    try:
+        return stat.S_ISDIR(sftp.stat(path).st_mode or 0)
+    except OSError:
+        return False
+
+
+def _remote_mkdir(sftp: Any, path: str, mode: int) -> None:
+    if _remote_isdir(sftp, path):
+        return
+    try:
+        sftp.mkdir(path, mode & 0o777)
+    except OSError as exc:
+        raise BackendError(f"cannot create {path}: {describe(exc).message}") from None
+
+
+# ---------------------------------------------------------------- pull
+
+
+def pull_from_host(plan: CopyPlan, job: Job) -> HostResult:
+    result = HostResult(job.host)
+    spec = plan.specs[job.host]
+    sftp = transport_for(plan, spec).open_sftp_client()
+    try:
+        dest = Path(plan.dest)
+        if plan.many_hosts:
+            dest = dest / job.host.rpartition("@")[2]
+            dest.mkdir(parents=True, exist_ok=True)
+        received: list[tuple[str, str]] = []
+        for source in plan.sources:
+            received += _pull_one(sftp, remote_path(source), dest, plan, job, len(plan.sources) > 1 or plan.many_hosts)
+        result.detail["files"] = len(received)
+        result.detail["bytes"] = job.bytes
+        if plan.verify:
+            _verify(plan, spec, sftp, received, job)
+            result.detail["verified"] = True
+        result.exit = 0
+    except Cancelled:
+        result.error = "cancelled"
+    except Exception as exc:  # noqa: BLE001 - reported for this host
+        result.error = describe(exc).message
+    finally:
+        sftp.close()
+    return result
+
+
+def _pull_one(sftp: Any, source: str, dest: Path, plan: CopyPlan, job: Job, into_dir: bool) -> list[tuple[str, str]]:
+    try:
+        info = sftp.stat(source)
+    except OSError as exc:
+        raise BackendError(f"{job.host}:{source}: {describe(exc).message}") from None
+    name = posixpath.basename(source.rstrip("/")) or "home"
+    is_dir = stat.S_ISDIR(info.st_mode or 0)
+    if is_dir and not plan.recursive:
+        raise UsageError(f"{source} is a directory", "add -r to copy it with its contents")
+    if into_dir or dest.is_dir() or plan.dest.endswith("/"):
+        dest.mkdir(parents=True, exist_ok=True)
+        target = dest / name
+    else:
+        target = dest
+    if not is_dir:
+        return [(source, _receive(sftp, source, target, info, plan, job))]
+    return _pull_tree(sftp, source, target, info, plan, job)
+
+
+def _pull_tree(sftp: Any, source: str, target: Path, info: Any, plan: CopyPlan, job: Job) -> list[tuple[str, str]]:
+    target.mkdir(parents=True, exist_ok=True)
+    target.chmod((info.st_mode or 0o755) & 0o777 | 0o700)
+    received: list[tuple[str, str]] = []
+    for entry in sorted(sftp.listdir_attr(source), key=lambda e: e.filename):
+        _check(job)
+        child = posixpath.join(source, entry.filename)
+        mode = entry.st_mode or 0
+        if stat.S_ISDIR(mode):
+            received += _pull_tree(sftp, child, target / entry.filename, entry, plan, job)
+        elif stat.S_ISREG(mode):
+            received.append((child, _receive(sftp, child, target / entry.filename, entry, plan, job)))
+    return received
+
+
+def _receive(sftp: Any, source: str, target: Path, info: Any, plan: CopyPlan, job: Job) -> str:
+    digest = hashlib.sha256()
+    try:
+        with sftp.open(source, "rb") as remote, open(target, "wb") as out:
+            remote.prefetch(info.st_size, 64)
+            while chunk := remote.read(CHUNK):
+                _check(job)
+                out.write(chunk)
+                digest.update(chunk)
+                job.bytes += len(chunk)
+                if plan.progress is not None:
+                    plan.progress.advance(len(chunk))
+    except OSError as exc:
+        raise BackendError(f"{source}: {describe(exc).message}") from None
+    target.chmod((info.st_mode or 0o644) & 0o777)
+    if plan.preserve and info.st_mtime:
+        os.utime(target, (info.st_atime or info.st_mtime, info.st_mtime))
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- verification
+
+
+def _verify(plan: CopyPlan, spec: HostSpec, sftp: Any, files: list[tuple[str, str]], job: Job) -> None:
+    """The server's sha256 of each file must equal the one computed during the transfer."""
+    remote = _remote_sums(plan, spec, [path for path, _ in files], job)
+    for path, expected in files:
+        actual = remote.get(path)
+        if actual is None:
+            actual = _read_back_sum(sftp, path, job)
+        if actual != expected:
+            raise BackendError(f"checksum mismatch for {path}: sent {expected[:12]}..., host has {actual[:12]}...")
+
+
+def _remote_sums(plan: CopyPlan, spec: HostSpec, paths: list[str], job: Job) -> dict[str, str]:
+    import shlex
+
+    sums: dict[str, str] = {}
+    for start in range(0, len(paths), VERIFY_BATCH):
+        batch = paths[start : start + VERIFY_BATCH]
+        command = RemoteCommand(transport_for(plan, spec), "sha256sum -- " + " ".join(map(shlex.quote, batch)))
+        lines: list[str] = []
+        try:
+            while not command.done:
+                _check(job)
+                lines += [text for stream, text in command.read(0.1) if stream == "out"]
+        finally:
+            command.close()
+        if command.exit_status != 0:
+            return sums  # no sha256sum there (or a file vanished): read back instead
+        for line, path in zip(lines, batch, strict=False):
+            sums[path] = line.split()[0].lstrip("\\")
+    return sums
+
+
+def _read_back_sum(sftp: Any, path: str, job: Job) -> str:
+    digest = hashlib.sha256()
+    with sftp.open(path, "rb") as remote:
+        remote.prefetch(None, 64)
+        while chunk := remote.read(CHUNK):
+            _check(job)
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check(job: Job) -> None:
+    if job.cancelled:
+        raise Cancelled("cancelled")

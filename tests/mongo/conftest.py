@@ -1,0 +1,55 @@
+"""A fresh database per test on the session's MongoDB-wire server, and shells connected to it."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import Shell
+from tests.servers.mongo import MongoServer
+
+
+@dataclass
+class MongoDb:
+    """A database name of its own, its URL, and a pymongo handle on it for checks."""
+
+    name: str
+    url: str
+    db: Any
+
+
+@pytest.fixture
+def mongo_db(mongo_server: MongoServer) -> Iterator[MongoDb]:
+    name = "t_" + secrets.token_hex(5)
+    client = mongo_server.client()
+    yield MongoDb(name, f"mongodb://{mongo_server.host}:{mongo_server.port}/{name}", client[name])
+    client.drop_database(name)
+    client.close()
+
+
+@pytest.fixture
+def connect(tmp_path: Path, mongo_db: MongoDb) -> Iterator[Callable[..., Shell]]:
+    """connect(answers=..., yes=...) -> a Shell already in mongo mode on the test database."""
+    shells: list[Shell] = []
+
+    def make(**kw: Any) -> Shell:
+        shell = Shell(tmp_path / f"s{len(shells)}", **kw)
+        out = shell(f"connect {mongo_db.url} as m")
+        assert out.ok, out.err
+        shells.append(shell)
+        return shell
+
+    yield make
+    for shell in shells:
+        shell.close()
+
+
+@pytest.fixture
+def mongo(connect: Callable[..., Shell]) -> Shell:
+    """A script-like session (not interactive): whole results, dangerous lines need --yes."""
+    return connect()

@@ -1,0 +1,138 @@
+"""`run` against twenty real sshd hosts: streaming, timeouts, grouping, @failed, JSON."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from commands.ssh.state import ssh_state
+from tests.servers.base import wait_until
+from tests.ssh.conftest import DOWN_ADDRESS
+
+# Every "host" is this machine; the server address in $SSH_CONNECTION tells them apart.
+ON_WEB04 = 'case " $SSH_CONNECTION " in *" 127.0.0.5 "*) {} ;; esac'
+
+
+def records(sh, line: str) -> list[dict]:
+    """Per-host records of a `run --format json` line (which fails when a host failed)."""
+    return sh(line).json
+
+
+@pytest.fixture
+def odd_hosts(client_files, hanging_server):
+    """web01..web20, plus `down` (nothing listens) and `hang` (accepts, never speaks)."""
+    return client_files(
+        extra=f"Host down\n    HostName {DOWN_ADDRESS}\n\n"
+        f"Host hang\n    HostName {hanging_server.address}\n    Port {hanging_server.port}\n"
+    )
+
+
+def test_twenty_hosts_with_one_down_and_one_hanging(sh, odd_hosts):
+    started = time.monotonic()
+    out = sh("run web[01-18],down,hang --timeout 2 -- uptime")
+    elapsed = time.monotonic() - started
+    assert not out.ok  # two hosts failed, the others still ran
+    streamed = [line for line in out.lines if " | " in line and "load average" in line]
+    assert len(streamed) == 18
+    assert any(line.startswith("web01 | ") for line in streamed)
+    assert any(line.startswith("down  | connection refused") for line in out.lines)
+    assert any(line.startswith("hang  | ") and "timed out" in line for line in out.lines)
+    assert elapsed < 8, f"hosts were not handled in parallel ({elapsed:.1f}s)"
+    table = [line for line in out.lines if line.startswith("| web") or line.startswith("| down")]
+    assert len(table) == 19
+
+
+def test_json_gives_one_record_per_host(sh, odd_hosts):
+    rows = records(sh, "run web[01-03],down --format json -- 'echo out-$((1+1)); echo err >&2; exit 5'")
+    assert [r["host"] for r in rows] == ["web01", "web02", "web03", "down"]
+    assert rows[0] == {"host": "web01", "exit": 5, "seconds": rows[0]["seconds"], "error": None,
+                       "stdout": "out-2\n", "stderr": "err\n"}  # fmt: skip
+    assert rows[3]["exit"] is None and rows[3]["error"] == "connection refused"
+
+
+def test_command_past_the_timeout_is_stopped_on_the_server(sh, ssh_client, sshd_hosts):
+    out = records(sh, "run web[01-06] --timeout 2 --format json -- '" + ON_WEB04.format("sleep 61.5") + "; echo done'")
+    by_host = {r["host"]: r for r in out}
+    assert by_host["web04"]["error"] == "timed out after 2s (stopped)"
+    assert all(by_host[h]["stdout"] == "done\n" for h in ("web01", "web02", "web03", "web05", "web06"))
+    wait_until(lambda: not sshd_hosts.user_processes("sleep 61.5"), 10, "the remote sleep to be killed")
+
+
+def test_group_merges_identical_output(sh, ssh_client):
+    out = sh("run web[01-20] --group -- '" + ON_WEB04.format("echo odd; exit 2") + "; echo same'")
+    assert not out.ok
+    assert "web[01-03,05-20] (19)" in out.lines
+    assert "web04 (1)  exit 2" in out.lines
+    first = out.lines.index("web[01-03,05-20] (19)")
+    assert out.lines[first + 2] == "same"
+
+
+def test_failed_and_ok_follow_the_last_run(sh, ssh_client):
+    sh("run web[01-08] -- '" + ON_WEB04.format("exit 1") + "'")
+    assert [r["name"] for r in sh.json("hosts @failed")] == ["web04"]
+    assert len(sh.json("hosts @ok")) == 7
+    rows = sh.json("run @failed --format json -- echo retry")
+    assert [(r["host"], r["stdout"]) for r in rows] == [("web04", "retry\n")]
+
+
+def test_targets_with_exclusions_users_and_local(sh, ssh_client, sshd_hosts, tmp_path):
+    (tmp_path / "marker").write_text("")
+    targets = f"web[01-04],local,{sshd_hosts.user}@web05 -x web02 --exclude web03"
+    rows = records(sh, f"run {targets} --format json -- ls marker")
+    assert [r["host"] for r in rows] == ["web01", "web04", "local", f"{sshd_hosts.user}@web05"]
+    assert [r["exit"] for r in rows] == [2, 2, 0, 2]  # `marker` exists only here
+
+
+def test_unknown_host_key_fails_only_that_host(sh, client_files, sshd_hosts):
+    files = client_files(known=[a for a in sshd_hosts.addresses[:3] if a != sshd_hosts.addresses[1]])
+    rows = records(sh, "run web[01-03] --format json -- true")
+    assert [r["exit"] for r in rows] == [0, None, 0]
+    assert rows[1]["error"].startswith("unknown host key for web02")
+    rows = sh.json("run web[01-03] --accept-new --format json -- true")
+    assert [r["exit"] for r in rows] == [0, 0, 0]
+    assert f"[{sshd_hosts.addresses[1]}]:{sshd_hosts.port}" in files.known_hosts.read_text()
+
+
+def test_interactive_run_asks_one_password_for_all_hosts(asking, client_files, sshd_hosts):
+    client_files(key=False)
+    sh = asking(sshd_hosts.password)
+    rows = sh.json("run web[01-05] --format json -- whoami")
+    assert [r["stdout"] for r in rows] == [f"{sshd_hosts.user}\n"] * 5
+    assert len(sh.io.asked) == 1 and "every host of this run" in sh.io.asked[0]
+
+
+def test_connections_are_reused_by_the_next_run(sh, ssh_client):
+    sh("run web[01-03] -- true")
+    pool = ssh_state(sh.session).pool
+    before = dict(pool.transports)
+    assert len(before) == 3
+    assert sh("run web[01-03] -- true").ok
+    assert pool.transports == before
+    sh("set ssh_persist 0")
+    assert sh("run web[01-03] -- true").ok
+    sh("run web01 -- true")  # expiry happens when the pool is next used
+    assert len(pool) == 1
+
+
+def test_run_needs_a_command_and_hosts(sh, ssh_client):
+    assert sh("run web01").exit_code == 2
+    assert "no hosts left" in sh("run web01 -x web01 -- true").err
+    assert "unknown group" in sh("run @nope -- true").err
+
+
+def test_unknown_host_keys_in_an_interactive_run_yes_to_all(asking, client_files, sshd_hosts):
+    files = client_files(known=[])
+    sh = asking("a")
+    rows = records(sh, "run web[01-04] --format json -- true")
+    assert [r["exit"] for r in rows] == [0, 0, 0, 0]
+    assert len(sh.io.asked) == 1 and "SHA256:" in sh.io.asked[0]
+    assert len(files.known_hosts.read_text().splitlines()) == 4
+
+
+def test_an_encrypted_key_is_unlocked_once_before_the_run_starts(asking, client_files, sshd_hosts):
+    client_files(identity=sshd_hosts.encrypted_key)
+    sh = asking(sshd_hosts.passphrase)
+    rows = records(sh, "run web[01-06] --format json -- echo ok")
+    assert [r["stdout"] for r in rows] == ["ok\n"] * 6
+    assert sh.io.asked == [f"passphrase for key {sshd_hosts.encrypted_key}: "]
