@@ -271,30 +271,52 @@ class Engine:
     # ------------------------------------------------------------ output
 
     def emit(self, result: Result, fmt: str | None, redirect: Redirect | None, captured: list[str]) -> bool:
-        """Render `result` (and what follows it) where the line asked; True unless it failed."""
+        """Render `result` (and what follows it) where the line asked; True unless it failed.
+
+        A file or pipe is opened once for the whole chain (a summary after a stream lands in the
+        same file); the terminal gets a sink per result so each can decide on paging.
+        """
+        shared = self._sink_for(redirect, result) if redirect is not None else None
         ok = True
         current: Result | None = result
-        while current is not None:
-            chosen = self._format_for(current, fmt, redirect)
-            started = time.monotonic()
-            sink = self._sink_for(redirect, current)
-            tee = TeeSink(sink) if self.capture else None
-            try:
-                count = render(current, chosen, tee or sink)
-            except OutputClosed:
-                count = 0
-            finally:
-                _close_quietly(current)
+        try:
+            while current is not None:
+                ok = self._emit_one(current, fmt, redirect, shared, captured) and ok
+                current = current.then() if current.then else None
+        except OutputClosed:
+            pass
+        finally:
+            if shared is not None:
+                try:
+                    shared.close()
+                except OutputClosed:
+                    pass
+        return ok
+
+    def _emit_one(
+        self, result: Result, fmt: str | None, redirect: Redirect | None, shared: Sink | None, captured: list[str]
+    ) -> bool:
+        chosen = self._format_for(result, fmt, redirect)
+        started = time.monotonic()
+        sink = shared or self._sink_for(None, result)
+        tee = TeeSink(sink) if self.capture else None
+        try:
+            count = render(result, chosen, tee or sink)
+        except OutputClosed:
+            if shared is not None:
+                raise
+            count = 0
+        finally:
+            _close_quietly(result)
+            if shared is None:
                 try:
                     sink.close()
                 except OutputClosed:
                     pass
-            if tee is not None:
-                captured.append(tee.copy.getvalue())
-            ok = ok and not current.failed
-            self._finish_status(current, count, time.monotonic() - started, redirect)
-            current = current.then() if current.then else None
-        return ok
+        if tee is not None:
+            captured.append(tee.copy.getvalue())
+        self._finish_status(result, count, time.monotonic() - started, redirect)
+        return not result.failed
 
     def _format_for(self, result: Result, fmt: str | None, redirect: Redirect | None) -> str:
         if fmt:

@@ -279,3 +279,23 @@ def test_fuzz_any_line_is_a_result_or_a_clean_error(tmp_path):
         assert "Traceback" not in outcome.err
 
     check()
+
+
+def test_a_result_chain_goes_whole_into_one_redirect(sh, tmp_path):
+    from shell.result import Result
+    from shell.spec import command
+
+    @command("twoparts", summary="a stream then a summary")
+    def twoparts(session, args):
+        return Result.of_stream(iter(["line one", "line two"]), then=lambda: Result.table(["total"], [[2]]))
+
+    sh.session.registry.add(twoparts)
+    try:
+        sh("twoparts > both.txt")
+        text = (tmp_path / "both.txt").read_text()
+        assert text.startswith("line one\nline two\n") and "total" in text
+        sh("twoparts | wc -l > count.txt")
+        assert (tmp_path / "count.txt").read_text().strip() == "7"
+    finally:
+        del sh.session.registry.commands["twoparts"]
+        sh.session.registry.primary.remove(twoparts)
