@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Ctrl-C must cancel the running command even when opsh was started by a program that
+    # ignores SIGINT (a background job of a non-interactive shell): Python then leaves it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     options = build_parser().parse_args(argv)
     try:
         return _run(options)

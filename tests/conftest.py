@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pkgutil
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,11 @@ import pytest
 
 import tests.servers
 from tests.helpers import Shell
+
+# In-process tests of Ctrl-C send SIGINT to this process. If the suite was started by something
+# that ignores SIGINT (a background job of a non-interactive shell, some CI runners), Python
+# leaves it ignored and no KeyboardInterrupt would ever arrive: restore the usual handler.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 pytest_plugins = [
     f"tests.servers.{info.name}" for info in pkgutil.iter_modules(tests.servers.__path__) if info.name != "base"
