@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from shell.errors import NotFound, UsageError
 from shell.handles import ConnectRequest, Handle
-from shell.render import cell
 from shell.result import Result
 
 if TYPE_CHECKING:
@@ -118,6 +117,8 @@ class MemcacheHandle(Handle):
 
 def value_text(data: bytes) -> str:
     """Text when the bytes are UTF-8, else 0x-hex (the shell's rule for binary cells)."""
+    from shell.render import cell
+
     return cell(data)
 
 

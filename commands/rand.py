@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import secrets
 import string
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -210,6 +209,8 @@ class RandomUuid(Command):
     examples = ("random uuid", "random uuid --count 5", "random uuid -n 3 --format json")
 
     def run(self, session: Session, args: Args) -> Result:
+        import uuid  # imported on use: it pulls in platform, which costs startup time
+
         return _values(lambda: str(uuid.uuid4()), _count(args))
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
-from history import record
-from history.script import Options, Report, ScriptReplay
-from history.store import Entry
 from shell.errors import OpshError, UsageError
 from shell.result import Result
 from shell.session import Session
 from shell.spec import Args, Command, Kind, arg, opt
+
+if TYPE_CHECKING:  # the replay machinery is imported when a script runs, not at startup
+    from history.script import Options, Report
+    from history.store import Entry
 
 _RANGE = re.compile(r"^(\d+)(?:-(\d+))?$")
 
@@ -96,6 +98,8 @@ class RecordStart(Command):
     examples = ("record start session.opsh", "record start drift.opsh --transcript")
 
     def run(self, session: Session, args: Args) -> Result:
+        from history import record
+
         recorder = record.start(session, session.path(args.file), args.transcript)
         extra = f" (transcript: {recorder.transcript_path.name})" if recorder.transcript_path else ""
         return Result.empty(status=f"recording to {args.file}{extra}")
@@ -106,6 +110,8 @@ class RecordStop(Command):
     summary = "stop recording"
 
     def run(self, session: Session, args: Args) -> Result:
+        from history import record
+
         recorder = record.stop(session)
         return Result.empty(status=f"recorded {recorder.statements} statements to {recorder.path}")
 
@@ -149,6 +155,8 @@ class ReplayCommand(Command):
             if not eq:
                 raise UsageError(f"--var {pair!r}: expected NAME=VALUE")
             session.set_variable(name, value)
+        from history.script import Options, ScriptReplay
+
         check = session.path(args.check) if args.check else None
         options = Options(args.keep_going, args.dry_run, args.step, check)
         if args.step and not session.io.interactive:

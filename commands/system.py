@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import os
-import platform
 import re
 import socket
 import sys
@@ -97,6 +96,8 @@ def boot_time() -> float:
 
 
 def cpu_model() -> str:
+    import platform  # imported on use: it costs startup time
+
     try:
         for line in (PROC / "cpuinfo").read_text().splitlines():
             if line.lower().startswith(("model name", "hardware", "cpu model")):
@@ -166,6 +167,8 @@ def disk_usage(include_all: bool = False) -> list[DiskUsage]:
 
 
 def _os_name() -> str:
+    import platform  # imported on use: it costs startup time
+
     try:
         return platform.freedesktop_os_release().get("PRETTY_NAME", "")
     except OSError:
@@ -181,6 +184,8 @@ def _safe(read: Any, default: Any = "unknown") -> Any:
 
 def overview() -> dict[str, Any]:
     """Byte counts are `Size`s: read as 1.5G on screen, exact in json."""
+    import platform  # imported on use: it costs startup time
+
     uname = platform.uname()
     doc: dict[str, Any] = {
         "hostname": socket.gethostname(),

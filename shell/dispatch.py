@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import time
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,7 +32,6 @@ from shell.lineparse import (
 )
 from shell.output import FileSink, OutputClosed, PipeSink, Sink, StreamSink, TerminalSink
 from shell.redact import redact, redact_url
-from shell.render import render
 from shell.result import Result
 from shell.session import Session
 
@@ -300,6 +298,8 @@ class Engine:
         started = time.monotonic()
         sink = shared or self._sink_for(None, result)
         tee = TeeSink(sink) if self.capture else None
+        from shell.render import render  # json, csv, decimal: not needed before the first output
+
         try:
             count = render(result, chosen, tee or sink)
         except OutputClosed:
@@ -374,6 +374,8 @@ class Engine:
         if self.location:
             line = f"error: {self.location}: {line[len('error: ') :]}"
         if self.session.debug:
+            import traceback
+
             self.err.write("".join(traceback.format_exception(exc)))
         color = self._color(self.err)
         self.out.flush()

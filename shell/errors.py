@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno
 import re
-import socket
+import sys
 from dataclasses import dataclass
 
 from shell.redact import redact
@@ -116,9 +116,10 @@ _OS_MESSAGES = {
 
 
 def _describe_os_error(exc: BaseException) -> Described | None:
-    if isinstance(exc, (socket.timeout, TimeoutError)) and not getattr(exc, "errno", None):
+    if isinstance(exc, TimeoutError) and not getattr(exc, "errno", None):
         return Described("timed out", None, 1, True)
-    if isinstance(exc, socket.gaierror):
+    socket = sys.modules.get("socket")  # a gaierror can only exist once socket is imported
+    if socket is not None and isinstance(exc, socket.gaierror):
         return Described(f"cannot resolve host name ({exc.strerror})", None, 1, True)
     if isinstance(exc, UnicodeDecodeError):
         return Described("not text: the data is not valid UTF-8", "is it a binary file?", 1, True)

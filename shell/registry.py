@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -50,40 +51,93 @@ AREA_ORDER = (
 
 
 class Registry:
-    """Commands by name and alias, plus connectors, resolvers, completers and settings."""
+    """Commands by name and alias, plus connectors, resolvers, completers and settings.
 
-    def __init__(self, modules: Iterable[ModuleType]) -> None:
-        self.commands: dict[str, type[Command]] = {}
-        self.primary: list[type[Command]] = []
-        self.connectors: dict[str, Connector] = {}
-        self.resolvers: list[Resolver] = []
-        self.completers: dict[Kind, KindCompleter] = {}
-        self.settings: list[Setting] = []
-        for module in modules:
-            self._collect(module)
+    The modules are imported on first use, not when the registry is made: the REPL draws its
+    first prompt and then loads them in the background (`preload()`), so importing a hundred
+    command specs never delays the prompt. Every accessor waits for the load to finish.
+    """
+
+    def __init__(self, modules: Iterable[ModuleType] | Callable[[], Iterable[ModuleType]]) -> None:
+        self._source = modules
+        self._lock = threading.Lock()
+        self._loaded = False
+        self._commands: dict[str, type[Command]] = {}
+        self._primary: list[type[Command]] = []
+        self._connectors: dict[str, Connector] = {}
+        self._resolvers: list[Resolver] = []
+        self._completers: dict[Kind, KindCompleter] = {}
+        self._settings: list[Setting] = []
 
     @classmethod
     def discover(cls) -> Registry:
-        """Import every module of the commands package (they import drivers lazily)."""
-        import commands
+        """Every module of the commands package (imported on first use; drivers even later)."""
 
-        names = sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
-        return cls(importlib.import_module(f"commands.{name}") for name in names)
+        def modules() -> Iterable[ModuleType]:
+            import commands
+
+            names = sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
+            return [importlib.import_module(f"commands.{name}") for name in names]
+
+        return cls(modules)
+
+    def load(self) -> Registry:
+        if self._loaded:
+            return self
+        with self._lock:
+            if not self._loaded:
+                source = self._source() if callable(self._source) else self._source
+                for module in source:
+                    self._collect(module)
+                self._loaded = True
+        return self
+
+    def preload(self) -> None:
+        """Load in a daemon thread (the REPL calls this once its prompt is on the screen)."""
+        threading.Thread(target=self.load, name="opsh-registry", daemon=True).start()
+
+    @property
+    def commands(self) -> dict[str, type[Command]]:
+        return self.load()._commands
+
+    @property
+    def primary(self) -> list[type[Command]]:
+        return self.load()._primary
+
+    @property
+    def connectors(self) -> dict[str, Connector]:
+        return self.load()._connectors
+
+    @property
+    def resolvers(self) -> list[Resolver]:
+        return self.load()._resolvers
+
+    @property
+    def completers(self) -> dict[Kind, KindCompleter]:
+        return self.load()._completers
+
+    @property
+    def settings(self) -> list[Setting]:
+        return self.load()._settings
 
     def _collect(self, module: ModuleType) -> None:
         for cmd in getattr(module, "COMMANDS", ()):
-            self.add(cmd)
-        self.connectors.update(getattr(module, "CONNECTORS", {}))
-        self.resolvers.extend(getattr(module, "RESOLVERS", ()))
-        self.completers.update(getattr(module, "COMPLETERS", {}))
-        self.settings.extend(getattr(module, "SETTINGS", ()))
+            self._add(cmd)
+        self._connectors.update(getattr(module, "CONNECTORS", {}))
+        self._resolvers.extend(getattr(module, "RESOLVERS", ()))
+        self._completers.update(getattr(module, "COMPLETERS", {}))
+        self._settings.extend(getattr(module, "SETTINGS", ()))
 
     def add(self, cmd: type[Command]) -> None:
+        self.load()
+        self._add(cmd)
+
+    def _add(self, cmd: type[Command]) -> None:
         for name in cmd.all_names():
-            if name in self.commands and self.commands[name] is not cmd:
+            if name in self._commands and self._commands[name] is not cmd:
                 raise RuntimeError(f"command name {name!r} defined twice")
-            self.commands[name] = cmd
-        self.primary.append(cmd)
+            self._commands[name] = cmd
+        self._primary.append(cmd)
 
     def get(self, name: str) -> type[Command]:
         cmd = self.commands.get(name)

@@ -107,10 +107,23 @@ def build_prompt(engine: Engine) -> PromptSession[str]:
     )
 
 
+def _load_commands_after_first_draw(prompt: PromptSession[str], session: Session) -> None:
+    """The prompt shows before the command modules are imported; they load right after."""
+    started = []
+
+    def once(_app: object) -> None:
+        if not started:
+            started.append(True)
+            session.registry.preload()
+
+    prompt.app.after_render += once
+
+
 def run_repl(engine: Engine) -> int:
     """Read, run, repeat until `exit` or Ctrl-D; Ctrl-C at the prompt clears the line."""
     session = engine.session
     prompt = build_prompt(engine)
+    _load_commands_after_first_draw(prompt, session)
     while session.exit_code is None:
         try:
             text = prompt.prompt()

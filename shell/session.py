@@ -41,25 +41,60 @@ CORE_SETTINGS = (
 
 
 class Settings:
-    """Typed settings with defaults; values come from the config file, then `set`."""
+    """Typed settings with defaults; values come from the config file, then `set`.
 
-    def __init__(self, specs: tuple[Setting, ...] | list[Setting]) -> None:
-        self.specs = {s.name: s for s in specs}
+    The core settings exist at once; those that command modules add (`more`) are merged in
+    the first time a name outside the core is asked for, so the registry can load after the
+    first prompt. Config values for not-yet-known names wait until then.
+    """
+
+    def __init__(
+        self,
+        specs: tuple[Setting, ...] | list[Setting],
+        more: Callable[[], list[Setting]] | None = None,
+        configured: dict[str, Any] | None = None,
+    ) -> None:
+        self._specs = {s.name: s for s in specs}
         self.values: dict[str, Any] = {s.name: s.default for s in specs}
         # Names set by the config file or `set` (a mode's format_hint yields to a chosen format).
         self.explicit: set[str] = set()
+        self._more = more
+        self._configured = dict(configured or {})
+        for name in [n for n in self._configured if n in self._specs]:
+            self._apply_configured(name)
+
+    def _apply_configured(self, name: str) -> None:
+        value = self._configured.pop(name)
+        self.set(name, value if isinstance(value, bool) else str(value))
+
+    def _extend(self) -> None:
+        if self._more is None:
+            return
+        more, self._more = self._more, None
+        for spec in more():
+            self._specs.setdefault(spec.name, spec)
+            self.values.setdefault(spec.name, spec.default)
+        for name in [n for n in self._configured if n in self._specs]:
+            self._apply_configured(name)
+
+    @property
+    def specs(self) -> dict[str, Setting]:
+        self._extend()
+        return self._specs
 
     def names(self) -> list[str]:
         return list(self.specs)
 
     def __contains__(self, name: str) -> bool:
-        return name in self.specs
+        return name in self._specs or name in self.specs
 
     def get(self, name: str) -> Any:
+        if name not in self.values:
+            self._extend()
         return self.values[name]
 
     def set(self, name: str, raw: Any) -> Any:
-        spec = self.specs[name]
+        spec = self._specs.get(name) or self.specs[name]
         if isinstance(raw, bool) and spec.kind is not Kind.BOOL:
             raw = str(raw)
         value = raw if isinstance(raw, bool) else _convert_setting(spec, str(raw))
@@ -68,7 +103,7 @@ class Settings:
         return value
 
     def reset(self, name: str) -> None:
-        self.values[name] = self.specs[name].default
+        self.values[name] = (self._specs.get(name) or self.specs[name]).default
         self.explicit.discard(name)
 
     def is_explicit(self, name: str) -> bool:
@@ -76,7 +111,7 @@ class Settings:
         return name in self.explicit
 
     def display(self, name: str) -> str:
-        value = self.values[name]
+        value = self.get(name)
         if isinstance(value, bool):
             return "on" if value else "off"
         return str(value)
@@ -117,10 +152,7 @@ class Session:
         self.io = io
         self.debug = debug
         self.history = history
-        self.settings = Settings([*CORE_SETTINGS, *registry.settings])
-        for name, value in config.settings.items():
-            if name in self.settings:
-                self.settings.set(name, value if isinstance(value, bool) else str(value))
+        self.settings = Settings(CORE_SETTINGS, lambda: registry.settings, config.settings)
         self.variables: dict[str, str] = {}
         self.handles: dict[str, Handle] = {}
         self.current: str | None = None
