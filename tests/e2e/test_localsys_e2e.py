@@ -6,8 +6,11 @@ import re
 import socket
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+from commands.scan import DEFAULT_CONCURRENCY, worker_count
 
 pytestmark = pytest.mark.e2e
 
@@ -22,8 +25,14 @@ def sleepers() -> Iterator[list[subprocess.Popen[bytes]]]:
         proc.wait()
 
 
+def children_of(pid: int) -> set[int]:
+    return {int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()}
+
+
 def test_ctrl_c_stops_a_long_scan_and_shows_what_it_found(term):
     # 200 loopback hosts x 55,537 ports is minutes of work; the listener's port comes first.
+    # The scan is shared by worker processes (one per CPU); Ctrl-C reaches them all, as the
+    # terminal signals the whole foreground process group, and none of them outlives the scan.
     server = socket.socket()
     server.bind(("127.3.0.1", 0))
     server.listen()
@@ -31,6 +40,7 @@ def test_ctrl_c_stops_a_long_scan_and_shows_what_it_found(term):
     try:
         term.send(f"scan 127.3.0.1-200 {port},10000-65535\r")
         term.expect(r"scan \[[#.]+\]", timeout=15)  # the progress bar is drawn
+        workers = children_of(term.child.pid)
         term.pause(0.5)
         term.ctrl("c")
         out = term.expect_prompt(timeout=15)
@@ -38,6 +48,8 @@ def test_ctrl_c_stops_a_long_scan_and_shows_what_it_found(term):
         server.close()
     assert re.search(rf"127\.3\.0\.1\s*\|\s*{port}\s*\|\s*open", out), out
     assert "interrupted after" in out and "Traceback" not in out
+    assert len(workers) == worker_count(200 * 55537, DEFAULT_CONCURRENCY) - 1
+    assert children_of(term.child.pid) == set() and not any(Path(f"/proc/{pid}").exists() for pid in workers)
     assert "alive" in term.run("echo alive")
 
 

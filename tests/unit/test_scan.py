@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from commands.scan import (
     LIST_LIMIT,
+    MAX_WORKERS,
+    SPLIT_ABOVE,
     TOP_PORTS,
+    ScanOutcome,
     _result,
     clean_banner,
     parse_hosts,
     parse_ports,
     run_scan,
+    worker_count,
 )
 from shell.errors import UsageError
 
@@ -228,7 +234,8 @@ def test_banner_cleanup():
 
 
 def test_interrupt_keeps_what_was_found_and_closes_every_socket(listeners):
-    """Ctrl-C arrives as KeyboardInterrupt in the loop: here from the progress callback."""
+    """Ctrl-C arrives as KeyboardInterrupt in the loop: here from the progress callback. One
+    process (split scans have their own test below)."""
     port = port_of(listeners[0])
     seen = []
 
@@ -238,7 +245,8 @@ def test_interrupt_keeps_what_was_found_and_closes_every_socket(listeners):
             raise KeyboardInterrupt
 
     before = open_fds()
-    outcome = run_scan(parse_hosts(QUIET_HOST), [port, *range(10000, 60000)], concurrency=512, advance=advance)
+    ports = [port, *range(10000, 60000)]
+    outcome = run_scan(parse_hosts(QUIET_HOST), ports, workers=1, concurrency=512, advance=advance)
     assert open_fds() == before
     assert outcome.interrupted and 5000 < outcome.done < outcome.probes
     result = _result(outcome, banner=False, open_only=False, list_all=False)
@@ -262,3 +270,106 @@ def test_banner_of_a_real_mariadb_and_redis(sh, mariadb, redis_server):
     rows = {r["port"]: r for r in sh.json(f"scan 127.0.0.1 {mariadb.port},{redis_server.port} --banner -t 500ms")}
     assert rows[mariadb.port]["state"] == "open" and "MariaDB" in rows[mariadb.port]["banner"]
     assert rows[redis_server.port]["state"] == "open" and rows[redis_server.port]["banner"] == ""
+
+
+# ---------------------------------------------------------------- scans shared by processes
+
+
+def children() -> set[int]:
+    """This process's child processes (running or zombie), from /proc."""
+    found: set[int] = set()
+    for task in os.listdir("/proc/self/task"):
+        found.update(int(pid) for pid in Path(f"/proc/self/task/{task}/children").read_text().split())
+    return found
+
+
+def by_host(outcome: ScanOutcome) -> list[tuple[dict[int, str], dict[str, int], list[int], list[int]]]:
+    return [(t.open, dict(t.counts), sorted(t.listed["closed"]), sorted(t.listed["filtered"])) for t in outcome.tallies]
+
+
+def test_large_scans_use_several_processes_small_ones_one():
+    assert worker_count(SPLIT_ABOVE, 1024) == 1
+    assert worker_count(65535, 1024) == min(len(os.sched_getaffinity(0)), MAX_WORKERS)
+    assert worker_count(65535, 1) == 1
+    assert run_scan(parse_hosts(QUIET_HOST), range(1, 1025)).workers == 1
+
+
+def test_a_split_full_range_scan_finds_every_listener(listeners):
+    before_fds, before_children = open_fds(), children()
+    progress = []
+    outcome = run_scan(parse_hosts("127.0.0.1"), parse_ports("-"), workers=2, advance=progress.append)
+    assert outcome.workers == 2 and not outcome.interrupted
+    assert outcome.done == outcome.probes == sum(progress) == 65535
+    assert {port_of(s) for s in listeners} <= set(outcome.tallies[0].open)
+    assert sum(outcome.tallies[0].counts.values()) == 65535
+    assert open_fds() == before_fds and children() == before_children
+
+
+def test_a_split_scan_equals_a_single_process_scan(listeners):
+    """Several hosts, every port listed (--all): the merged tallies are exactly the same. Ports
+    1-32767 and our listeners only: others' test servers come and go in the ephemeral range."""
+    hosts = parse_hosts(f"127.0.0.1,{QUIET_HOST},127.77.0.2")
+    ports = [*range(1, 32768), *(port_of(s) for s in listeners)]
+    alone = run_scan(hosts, ports, workers=1, keep_all=True)
+    shared = run_scan(hosts, ports, workers=3, keep_all=True)
+    assert (alone.workers, shared.workers) == (1, 3)
+    assert by_host(shared) == by_host(alone)
+    assert {port_of(s) for s in listeners} <= set(shared.tallies[0].open)
+    assert shared.done == shared.probes == 3 * len(ports)
+    table, alone_table = (_result(o, banner=False, open_only=False, list_all=False) for o in (shared, alone))
+    assert list(table.rows) == list(alone_table.rows)
+    assert table.status.split(";")[0] == alone_table.status.split(";")[0]  # "N open, 98,3xx closed ..."
+
+
+def test_a_split_scan_reads_banners_and_tells_filtered_from_closed(banner_server, listeners, full_backlog, closed_port):
+    ports = [banner_server, port_of(listeners[0]), full_backlog, closed_port]
+    started = time.monotonic()
+    outcome = run_scan(parse_hosts("127.0.0.1"), ports, workers=4, banner=True, timeout=0.3)
+    assert time.monotonic() - started < 3
+    tally = outcome.tallies[0]
+    assert outcome.workers == 4
+    assert tally.open == {banner_server: "SSH-2.0-opsh_test_1.0", port_of(listeners[0]): ""}
+    assert (tally.listed["filtered"], tally.listed["closed"]) == ([full_backlog], [closed_port])
+
+
+def test_a_split_scan_of_ipv6_loopback():
+    server = listener("::1", socket.AF_INET6)
+    port = port_of(server)
+    try:
+        outcome = run_scan(parse_hosts("[::1]"), [port, *range(20000, 30000)], workers=2)
+    finally:
+        server.close()
+    assert outcome.workers == 2 and port in outcome.tallies[0].open
+    assert outcome.done == 10001
+
+
+def test_ctrl_c_during_a_split_scan_keeps_every_worker_findings_and_leaves_no_process(listeners):
+    """SIGINT reaches the parent only (as os.kill does); it passes it on to its worker, which
+    sends what it found. The listener ports come first: probe 0 is the parent's, probe 1 the
+    worker's, so finding both shows the worker's partial results came back."""
+    mine, theirs = port_of(listeners[0]), port_of(listeners[1])
+    rest = [p for p in range(1, 65536) if p not in (mine, theirs)]
+    hosts = parse_hosts("127.0.0.1,127.77.0.1-7")  # 8 x 65,535 probes: several seconds of work
+    before_fds, before_children = open_fds(), children()
+    workers: set[int] = set()
+    seen: list[int] = []
+    interrupted_at: list[float] = []
+
+    def advance(count: int) -> None:
+        seen.append(count)
+        workers.update(children() - before_children)
+        if sum(seen) > 20000 and not interrupted_at:
+            interrupted_at.append(time.monotonic())
+            os.kill(os.getpid(), signal.SIGINT)
+
+    outcome = run_scan(hosts, [mine, theirs, *rest], workers=2, keep_all=True, advance=advance)
+    assert time.monotonic() - interrupted_at[0] < 2
+    assert outcome.interrupted and outcome.workers == 2 and 20000 < outcome.done < outcome.probes
+    assert {mine, theirs} <= set(outcome.tallies[0].open)
+    assert {p % 2 for p in outcome.tallies[0].listed["closed"]} == {0, 1}  # odd ports: parent, even: worker
+    result = _result(outcome, banner=False, open_only=False, list_all=False)
+    assert result.failed and result.status.startswith(f"interrupted after {outcome.done:,} of 524,280 probes")
+    assert len(workers) == 1 and children() == before_children and open_fds() == before_fds
+    for pid in workers:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reaped: not a zombie, not a child any more
