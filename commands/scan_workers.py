@@ -151,6 +151,7 @@ class SplitScan:
             os.close(write_fd)
             raise _CannotFork from None
         if pid == 0:
+            os.close(read_fd)  # else a dead parent would go unnoticed: the pipe would keep a reader
             self._worker_main(share, write_fd, mask)
         os.close(write_fd)
         os.set_blocking(read_fd, False)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -277,10 +279,7 @@ def test_banner_of_a_real_mariadb_and_redis(sh, mariadb, redis_server):
 
 def children() -> set[int]:
     """This process's child processes (running or zombie), from /proc."""
-    found: set[int] = set()
-    for task in os.listdir("/proc/self/task"):
-        found.update(int(pid) for pid in Path(f"/proc/self/task/{task}/children").read_text().split())
-    return found
+    return children_of(os.getpid())
 
 
 def by_host(outcome: ScanOutcome) -> list[tuple[dict[int, str], dict[str, int], list[int], list[int]]]:
@@ -373,3 +372,37 @@ def test_ctrl_c_during_a_split_scan_keeps_every_worker_findings_and_leaves_no_pr
     for pid in workers:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # reaped: not a zombie, not a child any more
+
+
+def test_a_worker_whose_parent_dies_stops_by_itself():
+    """If the shell is killed outright (SIGKILL: no cleanup at all), its scan workers notice
+    their pipe has no reader any more and exit instead of scanning on for nobody."""
+    code = "from commands.scan import *; run_scan(parse_hosts('127.78.0.1-40'), parse_ports('-'), workers=2)"
+    shell = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2])
+    try:
+        deadline = time.monotonic() + 10
+        while not (workers := children_of(shell.pid)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        shell.kill()
+        shell.wait()
+    assert len(workers) == 1
+    deadline = time.monotonic() + 3
+    while any(running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not any(running(pid) for pid in workers)
+
+
+def children_of(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(child) for child in (task / "children").read_text().split())
+    return found
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan is reaped by init, in its own time)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
