@@ -198,6 +198,12 @@ class Engine:
     def _run(self, statement: str, handle: Handle | None, captured: list[str]) -> bool:
         if handle is None:
             return self._run_local(statement, captured)
+        if statement.strip().rstrip(";").strip().lower() in ("exit", "quit"):
+            # Like leaving mycli or mongosh: back to opsh's local mode, the handle stays open.
+            self.session.use("local")
+            self.session.last.status = f"left {handle.name} (still open: `use {handle.name}` goes back)"
+            self._status(self.session.last.status)
+            return True
         expanded = expand_text(statement, self.session.lookup)
         body, redirect = split_backslash_redirect(expanded)
         result = handle.execute(self.session, body)

@@ -77,7 +77,8 @@ class Param:
 
 def opt(*flags: str, kind: Kind = Kind.BOOL, name: str = "", **kw: Any) -> Param:
     """Shorthand for an option: opt("-n", "--lines", kind=Kind.INT, default=10)."""
-    dest = name or flags[-1].lstrip("-").replace("-", "_")
+    long = [f for f in flags if f.startswith("--")]
+    dest = name or (long[0] if long else flags[-1]).lstrip("-").replace("-", "_")
     if kind is Kind.BOOL and "default" not in kw:
         kw["default"] = False
     return Param(dest, kind, flags=tuple(flags), required=False, **kw)

@@ -299,3 +299,10 @@ def test_a_result_chain_goes_whole_into_one_redirect(sh, tmp_path):
     finally:
         del sh.session.registry.commands["twoparts"]
         sh.session.registry.primary.remove(twoparts)
+
+
+def test_exit_in_a_mode_goes_back_to_local_and_keeps_the_handle(sh):
+    store = open_store(sh, "st")
+    out = sh("exit")
+    assert out.ok and sh.session.current is None and sh.session.exit_code is None
+    assert "st" in sh.session.handles and store.lines == []
