@@ -374,9 +374,24 @@ def styled(line: StyledLine, color: bool) -> str:
 
 
 def _render_stream(lines: Iterable[StyledLine], sink: Sink) -> int:
+    """Write lines as they come. Ctrl-C is how a person ends a stream (`tail -f`, `run`): if it
+    lands while a line is being written rather than inside the producer, it is passed into the
+    producer, so the producer's own handling (stop following, report what finished) runs."""
+    iterator = iter(lines)
+    throw = getattr(iterator, "throw", None)
     count = 0
-    for line in lines:
-        sink.write(styled(line, sink.color) + "\n")
-        sink.flush()
-        count += 1
-    return count
+    interrupted = False
+    while True:
+        try:
+            line = throw(KeyboardInterrupt) if interrupted and throw else next(iterator)
+        except StopIteration:
+            return count
+        interrupted = False
+        try:
+            sink.write(styled(line, sink.color) + "\n")
+            sink.flush()
+            count += 1
+        except KeyboardInterrupt:
+            if throw is None:
+                raise
+            interrupted = True

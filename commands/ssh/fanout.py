@@ -117,6 +117,9 @@ class FanOut:
                     result = HostResult(host, error=describe(exc).message)
                 finally:
                     job.finished()
+                if self.cancel.is_set() and not result.ok:
+                    # It was still running when Ctrl-C came and ended because we stopped it.
+                    result.error = "cancelled"
                 result.seconds = result.seconds or time.monotonic() - job.started
             self.events.put(result)
 

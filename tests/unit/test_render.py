@@ -100,3 +100,42 @@ def test_text_and_stream():
     assert show(Result.of_text("hello"), "json") == '"hello"\n'
     stream = Result.of_stream(iter(["a", [("host", "web1: "), ("", "up")]]))
     assert show(stream, "table") == "a\nweb1: up\n"
+
+
+def test_ctrl_c_while_a_stream_line_is_written_reaches_the_producer():
+    """The producer's own Ctrl-C handling runs (it may stop cleanly and say what it did)."""
+    seen = []
+
+    def producer():
+        try:
+            yield "first"
+            yield "second"
+            yield "never"
+        except KeyboardInterrupt:
+            seen.append("producer saw ctrl-c")
+            yield "stopped"
+
+    class InterruptOnce(StreamSink):
+        def write(self, text):
+            if text == "second\n" and not seen:
+                raise KeyboardInterrupt
+            super().write(text)
+
+    buffer = io.StringIO()
+    render(Result.of_stream(producer()), "table", InterruptOnce(buffer))
+    assert buffer.getvalue() == "first\nstopped\n" and seen == ["producer saw ctrl-c"]
+
+
+def test_ctrl_c_in_a_producer_that_does_not_handle_it_propagates():
+    def producer():
+        yield "a"
+        yield "b"
+
+    class Interrupt(StreamSink):
+        def write(self, text):
+            raise KeyboardInterrupt
+
+    import pytest
+
+    with pytest.raises(KeyboardInterrupt):
+        render(Result.of_stream(producer()), "table", Interrupt(io.StringIO()))
