@@ -81,7 +81,7 @@ class LocalLexer(Lexer):
         if comment is not None:
             for i in range(comment, len(line)):
                 styles[i] = "class:comment"
-        return _group(line, styles)
+        return group_styles(line, styles)
 
     def _style(self, text: str, op: bool, quoted: bool, first: bool) -> str:
         if op:
@@ -113,7 +113,8 @@ def _comment_start(line: str, tokens: list) -> int | None:
     return last + index if index >= 0 else None
 
 
-def _group(line: str, styles: list[str]) -> StyleAndTextTuples:
+def group_styles(line: str, styles: list[str]) -> StyleAndTextTuples:
+    """One style per character -> prompt_toolkit fragments (runs of the same style joined)."""
     out: StyleAndTextTuples = []
     for ch, style in zip(line, styles, strict=True):
         if out and out[-1][0] == style:

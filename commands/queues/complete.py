@@ -87,10 +87,6 @@ def _lex_line(line: str) -> StyleAndTextTuples:
             continue
         for i in range(tok.start, min(tok.end, len(line))):
             styles[i] = style
-    out: StyleAndTextTuples = []
-    for ch, style in zip(line, styles, strict=True):
-        if out and out[-1][0] == style:
-            out[-1] = (style, out[-1][1] + ch)
-        else:
-            out.append((style, ch))
-    return out
+    from shell.highlight import group_styles
+
+    return group_styles(line, styles)
