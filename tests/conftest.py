@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import pkgutil
 import signal
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,6 +41,35 @@ def sh(tmp_path: Path) -> Iterator[Shell]:
     shell = Shell(tmp_path)
     yield shell
     shell.close()
+
+
+@pytest.fixture
+def connected_shells(tmp_path: Path) -> Iterator[Callable[..., Shell]]:
+    """connected_shells(url, name, **shell_kw) -> a Shell (own directory) already in that
+    handle's mode; every shell made is closed at the end of the test."""
+    shells: list[Shell] = []
+
+    def make(url: str, name: str, **kw: Any) -> Shell:
+        shell = Shell(tmp_path / f"s{len(shells)}", **kw)
+        out = shell(f"connect {url} as {name}")
+        assert out.ok, out.err
+        shells.append(shell)
+        return shell
+
+    yield make
+    for shell in shells:
+        shell.close()
+
+
+@pytest.fixture
+def sleepers() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Four `sleep 60` processes of the test's own, to send signals to."""
+    procs = [subprocess.Popen(["sleep", "60"]) for _ in range(4)]
+    yield procs
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
 
 
 def strict() -> bool:

@@ -278,7 +278,6 @@ def authenticate(transport: Transport, state: SshState, spec: HostSpec, options:
 def _try_keys(
     transport: Transport, state: SshState, spec: HostSpec, options: ConnectOptions, tried: list[str], notes: list[str]
 ) -> list[str] | None:
-    import paramiko
 
     identities = state.keys.get(spec.identity_files)
     for identity in identities:
@@ -286,17 +285,28 @@ def _try_keys(
             if not identity.in_agent and identity.note:
                 notes.append(f"key {identity.path}: {identity.note}")
             continue
-        _check_cancel(options)
-        tried.append("publickey")
-        try:
-            transport.auth_publickey(spec.user, identity.key)
-        except paramiko.BadAuthenticationType as exc:
-            return list(exc.allowed_types)
-        except paramiko.AuthenticationException:
-            continue
-        if transport.is_authenticated():
-            return None
+        outcome = _offer_key(transport, spec, identity.key, options, tried)
+        if outcome is not False:
+            return outcome
     return _try_agent(transport, spec, options, identities, tried)
+
+
+def _offer_key(
+    transport: Transport, spec: HostSpec, key: Any, options: ConnectOptions, tried: list[str]
+) -> list[str] | None | bool:
+    """None: logged in; False: this key was refused, try the next; a list: the server only
+    takes these methods (keys are pointless)."""
+    import paramiko
+
+    _check_cancel(options)
+    tried.append("publickey")
+    try:
+        transport.auth_publickey(spec.user, key)
+    except paramiko.BadAuthenticationType as exc:
+        return list(exc.allowed_types)
+    except paramiko.AuthenticationException:
+        return False
+    return None if transport.is_authenticated() else False
 
 
 def _try_agent(
@@ -317,16 +327,9 @@ def _try_agent(
         for key in agent.get_keys():
             if wanted is not None and key.asbytes() not in wanted:
                 continue
-            _check_cancel(options)
-            tried.append("publickey")
-            try:
-                transport.auth_publickey(spec.user, key)
-            except paramiko.BadAuthenticationType as exc:
-                return list(exc.allowed_types)
-            except paramiko.AuthenticationException:
-                continue
-            if transport.is_authenticated():
-                return None
+            outcome = _offer_key(transport, spec, key, options, tried)
+            if outcome is not False:
+                return outcome
     finally:
         agent.close()
     return None

@@ -77,6 +77,12 @@ def _streamed(session: Session, fan: FanOut) -> Iterator[StyledLine]:
 
 
 def _gathered(session: Session, fan: FanOut) -> Iterator[StyledLine]:
+    _wait_with_progress(session, fan)
+    yield from grouped(fan.ordered())
+
+
+def _wait_with_progress(session: Session, fan: FanOut) -> None:
+    """Gathered and structured output: nothing to show until every host is done, so a bar."""
     try:
         with session.progress(len(fan.hosts), "run") as bar:
             for event in fan.drain():
@@ -84,7 +90,6 @@ def _gathered(session: Session, fan: FanOut) -> Iterator[StyledLine]:
                     bar.advance(1, event.host)
     finally:
         _record(session, fan, "run")
-    yield from grouped(fan.ordered())
 
 
 def _summary(session: Session, fan: FanOut) -> Result:
@@ -99,13 +104,7 @@ def _summary(session: Session, fan: FanOut) -> Result:
 
 
 def _structured(session: Session, fan: FanOut, force: str | None) -> Result:
-    try:
-        with session.progress(len(fan.hosts), "run") as bar:
-            for event in fan.drain():
-                if isinstance(event, HostResult):
-                    bar.advance(1, event.host)
-    finally:
-        _record(session, fan, "run")
+    _wait_with_progress(session, fan)
     results = fan.ordered()
     return Result.table(
         ["host", "exit", "seconds", "error", "stdout", "stderr"],

@@ -12,6 +12,7 @@ import hashlib
 import os
 import posixpath
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -129,23 +130,35 @@ def remote_path(text: str) -> str:
 
 
 def push_to_host(plan: CopyPlan, job: Job) -> HostResult:
+    return _on_host(plan, job, _push)
+
+
+def _push(plan: CopyPlan, job: Job, sftp: Any, result: HostResult) -> list[tuple[str, str]]:
+    """(remote path, local sha256) of every file sent."""
+    sent: list[tuple[str, str]] = []
+    for item, target in _push_targets(sftp, plan):
+        _check(job)
+        if item.is_dir:
+            _remote_mkdir(sftp, target, item.mode)
+            continue
+        digest = _send(sftp, item, target, plan, job)
+        sent.append((target, digest))
+        result.detail["bytes"] = result.detail.get("bytes", 0) + item.size
+    return sent
+
+
+def _on_host(
+    plan: CopyPlan, job: Job, transfer: Callable[[CopyPlan, Job, Any, HostResult], list[tuple[str, str]]]
+) -> HostResult:
+    """One host's copy over its own SFTP channel: a failure becomes this host's error."""
     result = HostResult(job.host)
     spec = plan.specs[job.host]
     sftp = transport_for(plan, spec).open_sftp_client()
     try:
-        targets = _push_targets(sftp, plan)
-        sent: list[tuple[str, str]] = []  # (remote path, local sha256)
-        for item, target in targets:
-            _check(job)
-            if item.is_dir:
-                _remote_mkdir(sftp, target, item.mode)
-                continue
-            digest = _send(sftp, item, target, plan, job)
-            sent.append((target, digest))
-            result.detail["bytes"] = result.detail.get("bytes", 0) + item.size
-        result.detail["files"] = len(sent)
+        done = transfer(plan, job, sftp, result)
+        result.detail["files"] = len(done)
         if plan.verify:
-            _verify(plan, spec, sftp, sent, job)
+            _verify(plan, spec, sftp, done, job)
             result.detail["verified"] = True
         result.exit = 0
     except Cancelled:
@@ -220,30 +233,20 @@ def _remote_mkdir(sftp: Any, path: str, mode: int) -> None:
 
 
 def pull_from_host(plan: CopyPlan, job: Job) -> HostResult:
-    result = HostResult(job.host)
-    spec = plan.specs[job.host]
-    sftp = transport_for(plan, spec).open_sftp_client()
-    try:
-        dest = Path(plan.dest)
-        if plan.many_hosts:
-            dest = dest / job.host.rpartition("@")[2]
-            dest.mkdir(parents=True, exist_ok=True)
-        received: list[tuple[str, str]] = []
-        for source in plan.sources:
-            received += _pull_one(sftp, remote_path(source), dest, plan, job, len(plan.sources) > 1 or plan.many_hosts)
-        result.detail["files"] = len(received)
-        result.detail["bytes"] = job.bytes
-        if plan.verify:
-            _verify(plan, spec, sftp, received, job)
-            result.detail["verified"] = True
-        result.exit = 0
-    except Cancelled:
-        result.error = "cancelled"
-    except Exception as exc:  # noqa: BLE001 - reported for this host
-        result.error = describe(exc).message
-    finally:
-        sftp.close()
-    return result
+    return _on_host(plan, job, _pull)
+
+
+def _pull(plan: CopyPlan, job: Job, sftp: Any, result: HostResult) -> list[tuple[str, str]]:
+    """(local path, remote file's sha256) of every file received."""
+    dest = Path(plan.dest)
+    if plan.many_hosts:
+        dest = dest / job.host.rpartition("@")[2]
+        dest.mkdir(parents=True, exist_ok=True)
+    received: list[tuple[str, str]] = []
+    for source in plan.sources:
+        received += _pull_one(sftp, remote_path(source), dest, plan, job, len(plan.sources) > 1 or plan.many_hosts)
+    result.detail["bytes"] = job.bytes
+    return received
 
 
 def _pull_one(sftp: Any, source: str, dest: Path, plan: CopyPlan, job: Job, into_dir: bool) -> list[tuple[str, str]]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import socket
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,16 +11,6 @@ import pytest
 from commands.scan import DEFAULT_CONCURRENCY, worker_count
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def sleepers() -> Iterator[list[subprocess.Popen[bytes]]]:
-    procs = [subprocess.Popen(["sleep", "60"]) for _ in range(4)]
-    yield procs
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
 
 
 def children_of(pid: int) -> set[int]:

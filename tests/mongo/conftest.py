@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,20 +32,9 @@ def mongo_db(mongo_server: MongoServer) -> Iterator[MongoDb]:
 
 
 @pytest.fixture
-def connect(tmp_path: Path, mongo_db: MongoDb) -> Iterator[Callable[..., Shell]]:
+def connect(connected_shells: Callable[..., Shell], mongo_db: MongoDb) -> Callable[..., Shell]:
     """connect(answers=..., yes=...) -> a Shell already in mongo mode on the test database."""
-    shells: list[Shell] = []
-
-    def make(**kw: Any) -> Shell:
-        shell = Shell(tmp_path / f"s{len(shells)}", **kw)
-        out = shell(f"connect {mongo_db.url} as m")
-        assert out.ok, out.err
-        shells.append(shell)
-        return shell
-
-    yield make
-    for shell in shells:
-        shell.close()
+    return lambda **kw: connected_shells(mongo_db.url, "m", **kw)
 
 
 @pytest.fixture

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,21 +53,14 @@ def kestrel_setup(kestrel_server: KestrelEmulator) -> QueueSetup:  # noqa: F811 
 
 
 @pytest.fixture
-def open_queue(tmp_path: Path) -> Iterator[Callable[..., Shell]]:
+def open_queue(connected_shells: Callable[..., Shell]) -> Callable[..., Shell]:
     """open_queue(setup, name="q", **shell_kw) -> a Shell in that queue's mode."""
-    shells: list[Shell] = []
 
     def make(setup: QueueSetup, name: str = "q", **kw: Any) -> Shell:
         answers = [setup.password] if setup.password else []
-        shell = Shell(tmp_path / f"s{len(shells)}", answers=kw.pop("answers", answers), **kw)
-        out = shell(f"connect {setup.url} as {name}")
-        assert out.ok, out.err
-        shells.append(shell)
-        return shell
+        return connected_shells(setup.url, name, answers=kw.pop("answers", answers), **kw)
 
-    yield make
-    for shell in shells:
-        shell.close()
+    return make
 
 
 @pytest.fixture(params=BACKENDS)

@@ -51,16 +51,6 @@ def recorder(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
     proc.wait()
 
 
-@pytest.fixture
-def sleepers() -> Iterator[list[subprocess.Popen[bytes]]]:
-    procs = [subprocess.Popen(["sleep", "60"]) for _ in range(4)]
-    yield procs
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-
-
 def received(log: Path) -> list[str]:
     return log.read_text().split()[1:]
 
