@@ -23,17 +23,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from commands.files import Target, expand_paths, file_type, is_inside, plural, timestamp
-from shell.errors import NotFound, OpshError, UsageError
-from shell.result import Result, Size
-from shell.session import Session
-from shell.spec import Args, Command, Kind, arg, opt
+from opsh.commands.files import Target, expand_paths, file_type, is_inside, plural, timestamp
+from opsh.shell.errors import NotFound, OpshError, UsageError
+from opsh.shell.result import Result, Size
+from opsh.shell.session import Session
+from opsh.shell.spec import Args, Command, Kind, arg, opt
 
 if TYPE_CHECKING:
     import tarfile
     import zipfile
 
-    from shell.progress import Progress
+    from opsh.shell.progress import Progress
 
 AREA = "archive"
 CHUNK = 1024 * 1024

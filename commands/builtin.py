@@ -7,11 +7,11 @@ import time
 import urllib.parse
 from typing import Any
 
-from shell.errors import NotFound, OpshError, UsageError
-from shell.handles import ConnectRequest, Handle, split_url
-from shell.result import Result
-from shell.session import Session
-from shell.spec import Args, Command, Kind, arg, command, opt
+from opsh.shell.errors import NotFound, OpshError, UsageError
+from opsh.shell.handles import ConnectRequest, Handle, split_url
+from opsh.shell.result import Result
+from opsh.shell.session import Session
+from opsh.shell.spec import Args, Command, Kind, arg, command, opt
 
 # ---------------------------------------------------------------- help
 
@@ -361,7 +361,7 @@ def _probe(handle: Handle, session: Session) -> list[Any]:
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # noqa: BLE001 - a dead handle is a state to show, not a failure
-        from shell.errors import describe
+        from opsh.shell.errors import describe
 
         return [f"down: {describe(exc).message}{_mark(session, handle.name)}", None]
     latency = round((time.perf_counter() - started) * 1000, 2)

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from shell import kinds
-from shell.errors import NotFound, OpshError, UsageError
-from shell.result import Result, Size, StyledLine
-from shell.session import Session
-from shell.spec import Args, Kind, arg, command, opt
+from opsh.shell import kinds
+from opsh.shell.errors import NotFound, OpshError, UsageError
+from opsh.shell.result import Result, Size, StyledLine
+from opsh.shell.session import Session
+from opsh.shell.spec import Args, Kind, arg, command, opt
 
 AREA = "files"
 _MAGIC = re.compile(r"[*?[]")

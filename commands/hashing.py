@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from commands.files import expand_paths, plural
-from shell import kinds
-from shell.errors import NotFound, OpshError, UsageError
-from shell.result import Result
-from shell.session import Session
-from shell.spec import Args, Command, Kind, Param, arg, opt
+from opsh.commands.files import expand_paths, plural
+from opsh.shell import kinds
+from opsh.shell.errors import NotFound, OpshError, UsageError
+from opsh.shell.result import Result
+from opsh.shell.session import Session
+from opsh.shell.spec import Args, Command, Kind, Param, arg, opt
 
 if TYPE_CHECKING:
-    from shell.progress import Progress
+    from opsh.shell.progress import Progress
 
 CHUNK = 1024 * 1024
 DEFAULT = "sha256"

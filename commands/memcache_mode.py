@@ -16,16 +16,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shell.errors import NotFound, UsageError
-from shell.handles import ConnectRequest, Handle
-from shell.result import Result
+from opsh.shell.errors import NotFound, UsageError
+from opsh.shell.handles import ConnectRequest, Handle
+from opsh.shell.result import Result
 
 if TYPE_CHECKING:
     from prompt_toolkit.completion import CompleteEvent, Completer
     from prompt_toolkit.document import Document
     from prompt_toolkit.lexers import Lexer
 
-    from shell.session import Session
+    from opsh.shell.session import Session
 
 DEFAULT_PORT = 11211
 KEY_MEMORY = 10_000  # key names remembered for completion
@@ -84,7 +84,7 @@ class MemcacheHandle(Handle):
         return _VerbCompleter(self)
 
     def execute(self, session: Session, statement: str) -> Result:
-        from commands.redis_mode.words import split_args
+        from opsh.commands.redis_mode.words import split_args
 
         words = split_args(statement.strip())
         if not words:
@@ -97,7 +97,7 @@ class MemcacheHandle(Handle):
         if not verb.least <= len(args) <= verb.most:
             raise UsageError(f"usage: {name} {verb.usage}")
         if self.readonly and name in _WRITES:
-            from shell.errors import ReadOnly
+            from opsh.shell.errors import ReadOnly
 
             raise ReadOnly(f"{name} writes, and {self.name} is read-only")
         return verb.run(self, session, args)
@@ -117,7 +117,7 @@ class MemcacheHandle(Handle):
 
 def value_text(data: bytes) -> str:
     """Text when the bytes are UTF-8, else 0x-hex (the shell's rule for binary cells)."""
-    from shell.render import cell
+    from opsh.shell.render import cell
 
     return cell(data)
 
@@ -333,8 +333,8 @@ class _VerbCompleter:
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Any]:
         from prompt_toolkit.completion import Completion
 
-        from commands.redis_mode.complete import current_statement
-        from commands.redis_mode.words import split_partial
+        from opsh.commands.redis_mode.complete import current_statement
+        from opsh.commands.redis_mode.words import split_partial
 
         words, prefix, typed = split_partial(current_statement(document.text_before_cursor))
         if not words:

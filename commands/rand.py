@@ -13,10 +13,10 @@ import string
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from shell.errors import UsageError
-from shell.result import Result
-from shell.session import Session
-from shell.spec import Args, Command, Kind, Param, arg, opt
+from opsh.shell.errors import UsageError
+from opsh.shell.result import Result
+from opsh.shell.session import Session
+from opsh.shell.spec import Args, Command, Kind, Param, arg, opt
 
 MAX_COUNT = 100_000
 MAX_LENGTH = 4096

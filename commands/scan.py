@@ -25,10 +25,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from shell.errors import OpshError, UsageError
-from shell.result import Result
-from shell.session import Session
-from shell.spec import Args, Kind, arg, command, opt
+from opsh.shell.errors import OpshError, UsageError
+from opsh.shell.result import Result
+from opsh.shell.session import Session
+from opsh.shell.spec import Args, Kind, arg, command, opt
 
 MAX_HOSTS = 1024  # above this, --force is needed
 HARD_MAX_HOSTS = 65536  # a /16, even with --force
@@ -580,7 +580,7 @@ def run_scan(targets: list[Target], ports: Sequence[int], workers: int | None = 
     wanted = worker_count(probes, options["concurrency"]) if workers is None else workers
     count = min(wanted, options["concurrency"], probes)
     if count > 1 and can_fork():
-        from commands.scan_workers import SplitScan
+        from opsh.commands.scan_workers import SplitScan
 
         return SplitScan(targets, ports, count, **options).run()
     return Scanner(targets, ports, **options).run()

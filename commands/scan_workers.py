@@ -31,8 +31,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from commands.scan import LIST_LIMIT, TICK, HostTally, Scanner, ScanOutcome, Target
-from shell.errors import OpshError
+from opsh.commands.scan import LIST_LIMIT, TICK, HostTally, Scanner, ScanOutcome, Target
+from opsh.shell.errors import OpshError
 
 PROGRESS = ord("P")
 RESULT = ord("R")

@@ -6,14 +6,13 @@ import datetime as dt
 import re
 from typing import TYPE_CHECKING
 
-from shell.errors import OpshError, UsageError
-from shell.result import Result
-from shell.session import Session
-from shell.spec import Args, Command, Kind, arg, opt
+from opsh.shell.errors import OpshError, UsageError
+from opsh.shell.result import Result
+from opsh.shell.session import Session
+from opsh.shell.spec import Args, Command, Kind, arg, opt
 
 if TYPE_CHECKING:  # the replay machinery is imported when a script runs, not at startup
-    from history.script import Options, Report
-    from history.store import Entry
+    from opsh.history.store import Entry
 
 _RANGE = re.compile(r"^(\d+)(?:-(\d+))?$")
 
@@ -98,7 +97,7 @@ class RecordStart(Command):
     examples = ("record start session.opsh", "record start drift.opsh --transcript")
 
     def run(self, session: Session, args: Args) -> Result:
-        from history import record
+        from opsh.history import record
 
         recorder = record.start(session, session.path(args.file), args.transcript)
         extra = f" (transcript: {recorder.transcript_path.name})" if recorder.transcript_path else ""
@@ -110,7 +109,7 @@ class RecordStop(Command):
     summary = "stop recording"
 
     def run(self, session: Session, args: Args) -> Result:
-        from history import record
+        from opsh.history import record
 
         recorder = record.stop(session)
         return Result.empty(status=f"recorded {recorder.statements} statements to {recorder.path}")
@@ -155,7 +154,7 @@ class ReplayCommand(Command):
             if not eq:
                 raise UsageError(f"--var {pair!r}: expected NAME=VALUE")
             session.set_variable(name, value)
-        from history.script import Options, ScriptReplay
+        from opsh.history.script import Options, ScriptReplay, replay_result
 
         check = session.path(args.check) if args.check else None
         options = Options(args.keep_going, args.dry_run, args.step, check)
@@ -163,21 +162,6 @@ class ReplayCommand(Command):
             raise UsageError("--step needs a terminal to ask on")
         report = ScriptReplay(session.engine, options).run(session.path(args.file))
         return replay_result(report, options, args.file)
-
-
-def replay_result(report: Report, options: Options, name: str) -> Result:
-    if options.dry_run:
-        return Result.of_text("\n".join(report.dry_lines), failed=not report.ok)
-    if options.check:
-        if not report.diffs:
-            return Result.empty(status=f"no changes in {report.statements} statements")
-        lines = [[("error" if d.startswith("-") else "ok" if d.startswith("+") else "", d)] for d in report.diffs]
-        return Result.of_stream(
-            lines, status=f"{report.changed} of {report.statements} statements changed", failed=True
-        )
-    if report.stopped_at:
-        return Result.empty(status=f"stopped at {report.stopped_at}", failed=True)
-    return Result.empty(status=f"replayed {name}", failed=not report.ok)
 
 
 COMMANDS = (History, Record, ReplayCommand)

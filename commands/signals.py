@@ -15,11 +15,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from shell import kinds
-from shell.errors import UsageError
-from shell.result import Result
-from shell.session import Session
-from shell.spec import Args, Command, Kind, Param, arg, command, opt
+from opsh.shell import kinds
+from opsh.shell.errors import UsageError
+from opsh.shell.result import Result
+from opsh.shell.session import Session
+from opsh.shell.spec import Args, Command, Kind, Param, arg, command, opt
 
 CONFIRM_ABOVE = 3
 UNCATCHABLE = frozenset({"SIGKILL", "SIGSTOP"})

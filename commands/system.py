@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shell.errors import OpshError, UsageError
-from shell.redact import MASK, redact
-from shell.result import Result, Size
-from shell.session import Session
-from shell.spec import Args, Command, Kind, Param, arg, command, opt
+from opsh.shell.errors import OpshError, UsageError
+from opsh.shell.redact import MASK, redact
+from opsh.shell.result import Result, Size
+from opsh.shell.session import Session
+from opsh.shell.spec import Args, Command, Kind, Param, arg, command, opt
 
 PROC = Path("/proc")
 # Filesystems that hold no user data; `sys disks --all` shows them anyway.
@@ -368,7 +368,7 @@ def _which(session: Session, name: str, every: bool) -> list[list[Any]]:
     rows: list[list[Any]] = []
     cmd = session.registry.find(name)
     if cmd is not None and not cmd.hidden:
-        rows.append([name, "opsh command", f"{cmd.__module__} ({cmd.name})"])
+        rows.append([name, "opsh command", f"{cmd.__module__.removeprefix('opsh.')} ({cmd.name})"])
     if "/" in name:
         path = session.path(name)
         if path.is_file() and os.access(path, os.X_OK):

@@ -15,10 +15,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from shell.errors import UsageError
-from shell.result import Result
-from shell.session import Session
-from shell.spec import Args, Command, Kind, Param, arg, command, opt
+from opsh.shell.errors import UsageError
+from opsh.shell.result import Result
+from opsh.shell.session import Session
+from opsh.shell.spec import Args, Command, Kind, Param, arg, command, opt
 
 ACCEPTED = (
     "accepted: 2012-03-28 06:53:40, 2012-03-28T06:53:40+02:00, 2012/03/28 06:53, 20120328, 20120328_0653,"

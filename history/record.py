@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from history import transcript
-from shell.errors import OpshError
+from opsh.history import transcript
+from opsh.shell.errors import OpshError
 
 if TYPE_CHECKING:
-    from shell.dispatch import StatementRecord
-    from shell.session import Session
+    from opsh.shell.dispatch import StatementRecord
+    from opsh.shell.session import Session
 
 # Statements about recording itself are not part of the recording.
 _SKIPPED = ("record", "\\record", "history", "\\history")

@@ -17,10 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from history import transcript
-from shell.dispatch import Engine, StatementRecord
-from shell.errors import NotFound, OpshError, UsageError
-from shell.lineparse import expand_text, tokenize
+from opsh.history import transcript
+from opsh.shell.dispatch import Engine, StatementRecord
+from opsh.shell.errors import NotFound, OpshError, UsageError
+from opsh.shell.lineparse import expand_text, tokenize
+from opsh.shell.result import Result
 
 MAX_INCLUDE_DEPTH = 16
 _MASK = re.compile(r"^\s*#\s*mask:\s*(.+?)\s*$")
@@ -273,3 +274,19 @@ def _norm(source: str) -> str:
 def run_file(engine: Engine, path: Path, keep_going: bool = False) -> bool:
     """`opsh FILE`: replay a script, stopping at the first failure unless `keep_going`."""
     return ScriptReplay(engine, Options(keep_going=keep_going)).run(path).ok
+
+
+def replay_result(report: Report, options: Options, name: str) -> Result:
+    """The Result that `replay` and `opsh FILE` end with: the dry run, the diffs or a status."""
+    if options.dry_run:
+        return Result.of_text("\n".join(report.dry_lines), failed=not report.ok)
+    if options.check:
+        if not report.diffs:
+            return Result.empty(status=f"no changes in {report.statements} statements")
+        lines = [[("error" if d.startswith("-") else "ok" if d.startswith("+") else "", d)] for d in report.diffs]
+        return Result.of_stream(
+            lines, status=f"{report.changed} of {report.statements} statements changed", failed=True
+        )
+    if report.stopped_at:
+        return Result.empty(status=f"stopped at {report.stopped_at}", failed=True)
+    return Result.empty(status=f"replayed {name}", failed=not report.ok)

@@ -13,8 +13,14 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from shell.redact import redact
+from opsh.shell.redact import redact
+
+if TYPE_CHECKING:
+    from prompt_toolkit.history import History
+
+    from opsh.shell.session import LineHistory
 
 MAX_ENTRIES = 10_000
 
@@ -69,7 +75,7 @@ class HistoryStore:
         tmp.replace(self.path)
 
 
-def prompt_history(store: HistoryStore | None) -> object:
+def prompt_history(store: LineHistory | None) -> History:
     """A prompt_toolkit History over the store (imported lazily with prompt_toolkit)."""
     from prompt_toolkit.history import History
 

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from shell.errors import OpshError
+from opsh.shell.errors import OpshError
 
 HEADER = "opsh transcript 1"
 

@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shell import __version__
+from opsh.shell import __version__
 
 if TYPE_CHECKING:
-    from shell.dispatch import Engine
+    from opsh.shell.dispatch import Engine
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,14 +62,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(options: argparse.Namespace) -> int:
-    from history.store import HistoryStore
-    from shell.config import Config, Paths
-    from shell.dispatch import Engine
-    from shell.errors import OpshError, describe
-    from shell.interact import BatchInteraction, TerminalInteraction
-    from shell.registry import Registry
-    from shell.session import Session
+    from opsh.history.store import HistoryStore
+    from opsh.shell.config import Config, Paths
+    from opsh.shell.dispatch import Engine
+    from opsh.shell.errors import OpshError, describe
+    from opsh.shell.interact import BatchInteraction, TerminalInteraction
+    from opsh import commands
+    from opsh.shell.registry import Registry
+    from opsh.shell.session import Session
 
+    if options.debug:
+        from opsh.shell.errors import enable_debug_log
+
+        enable_debug_log()
     interactive = options.commands is None and options.script is None and sys.stdin.isatty()
     io = (
         TerminalInteraction(options.yes)
@@ -80,7 +85,7 @@ def _run(options: argparse.Namespace) -> int:
     try:
         config = Config.load(paths, options.config)
         store = None if options.no_history else HistoryStore(paths.history_file)
-        session = Session(Registry.discover(), config, io, debug=options.debug, history=store)
+        session = Session(Registry(commands.modules), config, io, debug=options.debug, history=store)
         for pair in options.var:
             name, eq, value = pair.partition("=")
             if not eq:
@@ -113,16 +118,16 @@ def _dispatch(engine: Engine, options: argparse.Namespace, interactive: bool) ->
                 break
         engine.finish()
         return engine.exit_status()
-    from shell.repl import run_repl
+    from opsh.history.store import prompt_history
+    from opsh.shell.repl import run_repl
 
-    run_repl(engine)
+    run_repl(engine, prompt_history(engine.session.history))
     return 0
 
 
 def _replay(engine: Engine, options: argparse.Namespace) -> int:
     """`opsh FILE`: the same replay as the `replay` command, with the options given to opsh."""
-    from commands.scripts import replay_result
-    from history.script import Options, ScriptReplay
+    from opsh.history.script import Options, ScriptReplay, replay_result
 
     check = engine.session.path(options.check) if options.check else None
     replay_options = Options(options.keep_going, options.dry_run, options.step, check)

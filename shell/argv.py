@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from shell import kinds
-from shell.errors import UsageError
-from shell.lineparse import Token
-from shell.spec import Args, Command, Kind, Param
+from opsh.shell import kinds
+from opsh.shell.errors import UsageError
+from opsh.shell.lineparse import Token
+from opsh.shell.spec import Args, Command, Kind, Param
 
 FORMATS = ("table", "vertical", "json", "csv", "plain")
 _NEGATIVE_NUMBER = re.compile(r"^-\d+(\.\d+)?$")

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
-from shell import kinds
-from shell.argv import FORMATS
-from shell.lineparse import Token, tokenize
-from shell.spec import Args, Command, Kind, Param
+from opsh.shell import kinds
+from opsh.shell.argv import FORMATS
+from opsh.shell.lineparse import Token, tokenize
+from opsh.shell.spec import Args, Command, Kind, Param
 
 if TYPE_CHECKING:
-    from shell.handles import Handle
-    from shell.session import Session
+    from opsh.shell.handles import Handle
+    from opsh.shell.session import Session
 
 
 class ShellCompleter(Completer):

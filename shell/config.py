@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shell.errors import OpshError
+from opsh.shell.errors import OpshError
 
 
 @dataclass(frozen=True)

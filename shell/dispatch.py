@@ -19,10 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TextIO
 
-from shell import argv
-from shell.errors import Cancelled, UsageError, describe
-from shell.handles import Handle
-from shell.lineparse import (
+from opsh.shell import argv
+from opsh.shell.errors import Cancelled, UsageError, describe
+from opsh.shell.handles import Handle
+from opsh.shell.lineparse import (
     Redirect,
     expand_text,
     extract_redirect,
@@ -30,10 +30,10 @@ from shell.lineparse import (
     split_first,
     tokenize,
 )
-from shell.output import FileSink, OutputClosed, PipeSink, Sink, StreamSink, TerminalSink
-from shell.redact import redact, redact_url
-from shell.result import Result
-from shell.session import Session
+from opsh.shell.output import FileSink, OutputClosed, PipeSink, Sink, StreamSink, TerminalSink
+from opsh.shell.redact import redact, redact_url
+from opsh.shell.result import Result
+from opsh.shell.session import Session
 
 _EXTENSION_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".tsv": "plain"}
 
@@ -304,7 +304,7 @@ class Engine:
         started = time.monotonic()
         sink = shared or self._sink_for(None, result)
         tee = TeeSink(sink) if self.capture else None
-        from shell.render import render  # json, csv, decimal: not needed before the first output
+        from opsh.shell.render import render  # json, csv, decimal: not needed before the first output
 
         try:
             count = render(result, chosen, tee or sink)

@@ -13,7 +13,7 @@ import re
 import sys
 from dataclasses import dataclass
 
-from shell.redact import redact
+from opsh.shell.redact import redact
 
 
 class OpshError(Exception):
@@ -61,6 +61,31 @@ class Cancelled(OpshError):
 
 class ReadOnly(OpshError):
     """A write was refused because the handle is tagged readonly."""
+
+
+def swallowed(what: str) -> None:
+    """Call inside an `except` block that deliberately goes on: with `--debug` the exception
+    is logged (logger `opsh`, to stderr) instead of vanishing; otherwise nothing is shown.
+
+    Cleanup paths (closing a socket that is already gone, a pager that quit) must not turn
+    into errors for the user, but a developer chasing a bug needs to see them.
+    """
+    import logging
+
+    logging.getLogger("opsh").debug("ignored while %s", what, exc_info=True)
+
+
+def enable_debug_log() -> None:
+    """`--debug`: swallowed exceptions and opsh's own debug lines go to stderr (other
+    libraries' loggers keep their level, so paramiko's chatter stays out)."""
+    import logging
+
+    logger = logging.getLogger("opsh")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("debug: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
 
 
 @dataclass(frozen=True)

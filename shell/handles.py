@@ -14,15 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from shell.errors import OpshError
-from shell.redact import redact_url
+from opsh.shell.errors import OpshError
+from opsh.shell.redact import redact_url
 
 if TYPE_CHECKING:
     from prompt_toolkit.completion import Completer
     from prompt_toolkit.lexers import Lexer
 
-    from shell.result import Result
-    from shell.session import Session
+    from opsh.shell.result import Result
+    from opsh.shell.session import Session
 
 
 @dataclass

@@ -14,11 +14,11 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.lexers import Lexer
 from prompt_toolkit.styles import Style
 
-from shell.completion import mode_line
-from shell.lineparse import tokenize
+from opsh.shell.completion import mode_line
+from opsh.shell.lineparse import tokenize
 
 if TYPE_CHECKING:
-    from shell.session import Session
+    from opsh.shell.session import Session
 
 STYLE = Style.from_dict(
     {

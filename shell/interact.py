@@ -12,7 +12,7 @@ import sys
 from collections import deque
 from collections.abc import Iterable
 
-from shell.errors import Cancelled, OpshError
+from opsh.shell.errors import Cancelled, OpshError
 
 
 class Interaction:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from shell.errors import UsageError
+from opsh.shell.errors import UsageError
 
 OPERATORS = (">>", ">", "|", ";")
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -1,6 +1,6 @@
 """Collecting what the modules in commands/ offer, once per session.
 
-Each module in commands/ may define, at module level and immutable:
+Each command module (the entry passes them in) may define, at module level and immutable:
 - `COMMANDS`: command classes (the shell's verbs),
 - `CONNECTORS`: {url scheme: function(session, ConnectRequest) -> Handle},
 - `RESOLVERS`: functions(session, name) -> url or None, for `connect NAME`,
@@ -11,19 +11,17 @@ The registry is built from them and lives on the Session; nothing is registered 
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import threading
 from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from shell.errors import NotFound
-from shell.spec import Command, Kind, Setting
+from opsh.shell.errors import NotFound
+from opsh.shell.spec import Command, Kind, Setting
 
 if TYPE_CHECKING:
-    from shell.handles import ConnectRequest, Handle
-    from shell.session import Session
+    from opsh.shell.handles import ConnectRequest, Handle
+    from opsh.shell.session import Session
 
 Connector = Callable[["Session", "ConnectRequest"], "Handle"]
 Resolver = Callable[["Session", str], "str | None"]
@@ -68,18 +66,6 @@ class Registry:
         self._resolvers: list[Resolver] = []
         self._completers: dict[Kind, KindCompleter] = {}
         self._settings: list[Setting] = []
-
-    @classmethod
-    def discover(cls) -> Registry:
-        """Every module of the commands package (imported on first use; drivers even later)."""
-
-        def modules() -> Iterable[ModuleType]:
-            import commands
-
-            names = sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
-            return [importlib.import_module(f"commands.{name}") for name in names]
-
-        return cls(modules)
 
     def load(self) -> Registry:
         if self._loaded:

@@ -16,8 +16,8 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from shell.output import Sink
-from shell.result import Result, Size, StyledLine
+from opsh.shell.output import Sink
+from opsh.shell.result import Result, Size, StyledLine
 
 NULL = "<null>"
 TABULATE_MAX_ROWS = 500

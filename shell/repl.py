@@ -14,13 +14,13 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import StyleAndTextTuples
+from prompt_toolkit.history import History
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
-from history.store import prompt_history
-from shell.completion import ShellCompleter
-from shell.dispatch import Engine
-from shell.highlight import STYLE, ModeLexer
-from shell.session import Session
+from opsh.shell.completion import ShellCompleter
+from opsh.shell.dispatch import Engine
+from opsh.shell.highlight import STYLE, ModeLexer
+from opsh.shell.session import Session
 
 
 def prompt_message(session: Session) -> StyleAndTextTuples:
@@ -87,7 +87,7 @@ def key_bindings(engine: Engine) -> KeyBindings:
     return bindings
 
 
-def build_prompt(engine: Engine) -> PromptSession[str]:
+def build_prompt(engine: Engine, history: History | None = None) -> PromptSession[str]:
     session = engine.session
     return PromptSession(
         message=lambda: prompt_message(session),
@@ -97,7 +97,7 @@ def build_prompt(engine: Engine) -> PromptSession[str]:
         lexer=ModeLexer(session),
         style=STYLE,
         include_default_pygments_style=False,
-        history=prompt_history(session.history),  # type: ignore[arg-type]
+        history=history,
         auto_suggest=AutoSuggestFromHistory(),
         bottom_toolbar=lambda: toolbar(session),
         multiline=True,
@@ -119,10 +119,12 @@ def _load_commands_after_first_draw(prompt: PromptSession[str], session: Session
     prompt.app.after_render += once
 
 
-def run_repl(engine: Engine) -> int:
-    """Read, run, repeat until `exit` or Ctrl-D; Ctrl-C at the prompt clears the line."""
+def run_repl(engine: Engine, history: History | None = None) -> int:
+    """Read, run, repeat until `exit` or Ctrl-D; Ctrl-C at the prompt clears the line.
+
+    `history` feeds up-arrow and Ctrl-R (the entry passes one over the persistent store)."""
     session = engine.session
-    prompt = build_prompt(engine)
+    prompt = build_prompt(engine, history)
     _load_commands_after_first_draw(prompt, session)
     while session.exit_code is None:
         try:

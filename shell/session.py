@@ -10,22 +10,21 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from shell import kinds
-from shell.config import Config
-from shell.errors import ConfirmationRequired, NotFound, UsageError
-from shell.interact import Interaction
-from shell.progress import Progress
-from shell.spec import Kind, Setting
+from opsh.shell import kinds
+from opsh.shell.config import Config
+from opsh.shell.errors import ConfirmationRequired, NotFound, UsageError
+from opsh.shell.interact import Interaction
+from opsh.shell.progress import Progress
+from opsh.shell.spec import Kind, Setting
 
 if TYPE_CHECKING:
-    from history.store import HistoryStore
-    from shell.handles import Handle
-    from shell.registry import Registry
+    from opsh.shell.handles import Handle
+    from opsh.shell.registry import Registry
 
 T = TypeVar("T")
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -118,7 +117,7 @@ class Settings:
 
 
 def _convert_setting(spec: Setting, raw: str) -> Any:
-    from shell.spec import Param
+    from opsh.shell.spec import Param
 
     value = kinds.convert(Param(spec.name, spec.kind, choices=spec.choices), raw)
     if spec.kind is Kind.INT and value < 1:
@@ -137,6 +136,22 @@ class LastRun:
     exit_code: int = 0
 
 
+class HistoryEntry(Protocol):
+    time: float
+    mode: str
+    line: str
+    exit: int
+
+
+class LineHistory(Protocol):
+    """The persistent line history as the shell sees it (history/store.py implements it; the
+    entry wires it in, so the core never imports history/)."""
+
+    def append(self, line: str, mode: str, exit_code: int) -> object: ...
+
+    def entries(self) -> Sequence[HistoryEntry]: ...
+
+
 class Session:
     def __init__(
         self,
@@ -145,7 +160,7 @@ class Session:
         io: Interaction,
         *,
         debug: bool = False,
-        history: HistoryStore | None = None,
+        history: LineHistory | None = None,
     ) -> None:
         self.registry = registry
         self.config = config

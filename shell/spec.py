@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from shell.result import Result
-    from shell.session import Session
+    from opsh.shell.result import Result
+    from opsh.shell.session import Session
 
 
 class Kind(enum.Enum):

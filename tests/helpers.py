@@ -20,17 +20,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shell.config import Config, Paths
-from shell.dispatch import Engine
-from shell.interact import Interaction, ScriptedInteraction
-from shell.registry import Registry
-from shell.session import Session
+from opsh import commands
+from opsh.shell.config import Config, Paths
+from opsh.shell.dispatch import Engine
+from opsh.shell.interact import Interaction, ScriptedInteraction
+from opsh.shell.registry import Registry
+from opsh.shell.session import Session
 
 
 @functools.cache
 def registry() -> Registry:
     """Discovered once per test process: building it is pure and the same every time."""
-    return Registry.discover()
+    return Registry(commands.modules)
 
 
 @dataclass
@@ -67,7 +68,7 @@ class Shell:
             (home / "config.toml").write_text(config)
         paths = Paths(home, home)
         self.io: Interaction = ScriptedInteraction(answers or (), yes) if answers is not None else Interaction(yes)
-        from history.store import HistoryStore
+        from opsh.history.store import HistoryStore
 
         store = HistoryStore(paths.history_file) if history else None
         self.session = Session(registry(), Config.load(paths), self.io, history=store)

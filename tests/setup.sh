@@ -42,7 +42,7 @@ install_python_env() {
     fi
     log "installing opsh and test dependencies into .venv"
     .venv/bin/pip install -q -e '.[test]' 2>&1 | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
-    .venv/bin/python -c "import shell, pytest, pexpect, hypothesis" \
+    .venv/bin/python -c "import opsh.shell, pytest, pexpect, hypothesis" \
         || { log "the .venv install failed"; return 1; }
 }
 

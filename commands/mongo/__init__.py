@@ -11,13 +11,13 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from shell.errors import AuthError, ConnectError, UsageError
-from shell.spec import Kind, Setting
+from opsh.shell.errors import AuthError, ConnectError, UsageError
+from opsh.shell.spec import Kind, Setting
 
 if TYPE_CHECKING:
-    from commands.mongo.handle import MongoHandle
-    from shell.handles import ConnectRequest
-    from shell.session import Session
+    from opsh.commands.mongo.handle import MongoHandle
+    from opsh.shell.handles import ConnectRequest
+    from opsh.shell.session import Session
 
 DEFAULT_PORT = 27017
 URL_EXAMPLE = "e.g. mongodb://user@host:27017/db?authSource=admin"
@@ -28,7 +28,7 @@ def connect(session: Session, request: ConnectRequest) -> MongoHandle:
     import pymongo
     from pymongo import errors
 
-    from commands.mongo.handle import MongoHandle
+    from opsh.commands.mongo.handle import MongoHandle
 
     database = request.path.split("/", 1)[0] or "test"
     timeout_ms = int(session.timeout * 1000)

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
-from commands.mongo import methods
-from commands.mongo.handle import names_cache
+from opsh.commands.mongo import methods
+from opsh.commands.mongo.handle import names_cache
 
 if TYPE_CHECKING:
-    from commands.mongo.handle import MongoHandle
+    from opsh.commands.mongo.handle import MongoHandle
 
 WORDS = {
     "show": "show dbs | collections | users",
@@ -100,7 +100,7 @@ def _starting(words: Iterable[str], prefix: str, meta: str) -> list[tuple[str, s
 
 def _current_statement(text: str) -> str:
     """The statement the cursor is in: after the last top-level `;` or newline."""
-    from commands.mongo.chain import split_statement
+    from opsh.commands.mongo.chain import split_statement
 
     rest = text
     while True:

@@ -14,7 +14,7 @@ import json
 import uuid
 from typing import Any
 
-from commands.mongo.rjson import json_options
+from opsh.commands.mongo.rjson import json_options
 
 JSON_FORMATS = ("json", "plain")
 

@@ -19,18 +19,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from commands.mongo import methods
-from commands.mongo.chain import Statement, parse_statement, split_statement
-from commands.mongo.display import shown
-from shell.errors import NotFound, UsageError
-from shell.handles import Handle
-from shell.result import Result, Size
+from opsh.commands.mongo import methods
+from opsh.commands.mongo.chain import Statement, parse_statement, split_statement
+from opsh.commands.mongo.display import shown
+from opsh.shell.errors import NotFound, UsageError
+from opsh.shell.handles import Handle
+from opsh.shell.result import Result, Size
 
 if TYPE_CHECKING:
     from prompt_toolkit.completion import Completer
     from prompt_toolkit.lexers import Lexer
 
-    from shell.session import Session
+    from opsh.shell.session import Session
 
 _DB_NAME = re.compile(r'^[^/\\. "$*<>:|?]{1,63}$')
 NAMES_TTL = 10.0
@@ -107,7 +107,7 @@ class MongoHandle(Handle):
         return PygmentsLexer(JavascriptLexer)
 
     def completer(self, session: Session) -> Completer | None:
-        from commands.mongo.complete import MongoCompleter
+        from opsh.commands.mongo.complete import MongoCompleter
 
         return MongoCompleter(self)
 
@@ -199,7 +199,7 @@ class MongoHandle(Handle):
     # ------------------------------------------------------------ output
 
     def _output_format(self, session: Session, st: Statement) -> str:
-        from shell.dispatch import effective_format
+        from opsh.shell.dispatch import effective_format
 
         return st.fmt or effective_format(session, "json")
 

@@ -11,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shell.errors import ReadOnly, UsageError
+from opsh.shell.errors import ReadOnly, UsageError
 
 if TYPE_CHECKING:
-    from commands.mongo.chain import Call, Statement
-    from shell.session import Session
+    from opsh.commands.mongo.chain import Call, Statement
+    from opsh.shell.session import Session
 
 
 @dataclass

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from shell.errors import UsageError
+from opsh.shell.errors import UsageError
 
 _NUMBER = re.compile(r"[+-]?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
 _IDENT_START = re.compile(r"[A-Za-z_$]")

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from shell.errors import AuthError, ConnectError
+from opsh.shell.errors import AuthError, ConnectError
 
 if TYPE_CHECKING:
-    from commands.queues.handle import QueueHandle
-    from shell.handles import ConnectRequest
-    from shell.session import Session
+    from opsh.commands.queues.handle import QueueHandle
+    from opsh.shell.handles import ConnectRequest
+    from opsh.shell.session import Session
 
 
 def connect_tarantool(session: Session, request: ConnectRequest) -> QueueHandle:
-    from commands.queues.handle import QueueHandle
-    from commands.queues.tnt_backend import DEFAULT_PORT, TarantoolQueue
+    from opsh.commands.queues.handle import QueueHandle
+    from opsh.commands.queues.tnt_backend import DEFAULT_PORT, TarantoolQueue
 
     port = request.port(DEFAULT_PORT)
     user = request.user
@@ -52,8 +52,8 @@ def connect_redisq(session: Session, request: ConnectRequest) -> QueueHandle:
     """Connect without a password first; ask for one only when Redis says it needs it."""
     import redis
 
-    from commands.queues.handle import QueueHandle
-    from commands.queues.redis_backend import DEFAULT_PORT, RedisQueue
+    from opsh.commands.queues.handle import QueueHandle
+    from opsh.commands.queues.redis_backend import DEFAULT_PORT, RedisQueue
 
     port = request.port(DEFAULT_PORT)
     db = request.path or "0"
@@ -97,8 +97,8 @@ def _redis_client(request: ConnectRequest, port: int, db: int, password: str | N
 
 
 def connect_kestrel(session: Session, request: ConnectRequest) -> QueueHandle:
-    from commands.queues.handle import QueueHandle
-    from commands.queues.kestrel_backend import DEFAULT_PORT, KestrelQueue
+    from opsh.commands.queues.handle import QueueHandle
+    from opsh.commands.queues.kestrel_backend import DEFAULT_PORT, KestrelQueue
 
     port = request.port(DEFAULT_PORT)
     backend = KestrelQueue(request.host, port, session.timeout)

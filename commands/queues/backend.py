@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from shell.errors import UsageError
+from opsh.shell.errors import UsageError
 
 STATUS_WORDS = {"r": "ready", "t": "taken", "-": "done", "!": "buried", "~": "delayed"}
 STATS_COLUMNS = ("tube", "ready", "taken", "delayed", "buried", "done", "total")
@@ -107,7 +107,7 @@ def parse_data(text: str) -> Any:
     """Relaxed JSON when the whole text parses as a value ({a: 1}, [1, 2], 42), else the text.
 
     One quoted word ('42', "a b") is always a string."""
-    from commands.mongo.rjson import RJsonError, parse_value
+    from opsh.commands.mongo.rjson import RJsonError, parse_value
 
     if getattr(text, "quoted", False):
         return str(text)

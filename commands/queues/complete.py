@@ -10,11 +10,11 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.lexers import Lexer
 
-from commands.queues import verbs
-from shell.lineparse import tokenize
+from opsh.commands.queues import verbs
+from opsh.shell.lineparse import tokenize
 
 if TYPE_CHECKING:
-    from commands.queues.handle import QueueHandle
+    from opsh.commands.queues.handle import QueueHandle
 
 # ack/release complete only the ids taken by this handle; other verbs every id seen.
 _TAKEN_VERBS = {"ack", "finish", "release", "abort"}
@@ -87,6 +87,6 @@ def _lex_line(line: str) -> StyleAndTextTuples:
             continue
         for i in range(tok.start, min(tok.end, len(line))):
             styles[i] = style
-    from shell.highlight import group_styles
+    from opsh.shell.highlight import group_styles
 
     return group_styles(line, styles)

@@ -16,18 +16,18 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from commands.queues import verbs
-from commands.queues.backend import STATS_COLUMNS, Backend, Task, parse_data
-from commands.queues.waiting import wait_for
-from shell.errors import NotFound, ReadOnly, UsageError
-from shell.handles import Handle
-from shell.result import Result
+from opsh.commands.queues import verbs
+from opsh.commands.queues.backend import STATS_COLUMNS, Backend, Task, parse_data
+from opsh.commands.queues.waiting import wait_for
+from opsh.shell.errors import NotFound, ReadOnly, UsageError
+from opsh.shell.handles import Handle
+from opsh.shell.result import Result
 
 if TYPE_CHECKING:
     from prompt_toolkit.completion import Completer
     from prompt_toolkit.lexers import Lexer
 
-    from shell.session import Session
+    from opsh.shell.session import Session
 
 TASK_HEADERS = ["tube", "id", "status", "data"]
 # Verbs refused on a read-only handle (call and eval may change anything).
@@ -72,12 +72,12 @@ class QueueHandle(Handle):
         return f"{len(self.taken)} taken" if self.taken else ""
 
     def lexer(self) -> Lexer | None:
-        from commands.queues.complete import QueueLexer
+        from opsh.commands.queues.complete import QueueLexer
 
         return QueueLexer()
 
     def completer(self, session: Session) -> Completer | None:
-        from commands.queues.complete import QueueCompleter
+        from opsh.commands.queues.complete import QueueCompleter
 
         return QueueCompleter(self)
 
@@ -196,13 +196,13 @@ class QueueHandle(Handle):
         return Result.table(["tube"], [[n] for n in names])
 
     def _call(self, session: Session, args: Any) -> Result:
-        from commands.mongo.rjson import parse_words
+        from opsh.commands.mongo.rjson import parse_words
 
         values = self.backend.call(args.function, parse_words(args.args))
         return Result.doc(values, format_hint="json")
 
     def _select(self, session: Session, args: Any) -> Result:
-        from commands.mongo.rjson import parse_words
+        from opsh.commands.mongo.rjson import parse_words
 
         if args.limit < 1:
             raise UsageError("select: --limit must be at least 1")
@@ -213,7 +213,7 @@ class QueueHandle(Handle):
         return Result.doc(self.backend.eval(str(args.lua)), format_hint="json")
 
     def _help(self, session: Session, args: Any) -> Result:
-        from commands.builtin import command_help
+        from opsh.commands.builtin import command_help
 
         if args.verb:
             return Result.of_text(command_help(verbs.find_verb(args.verb)))

@@ -19,8 +19,8 @@ import itertools
 import socket
 from typing import Any
 
-from commands.queues.backend import Backend, Task, as_bytes, from_bytes
-from shell.errors import BackendError, ConnectError, NotFound, UsageError
+from opsh.commands.queues.backend import Backend, Task, as_bytes, from_bytes
+from opsh.shell.errors import BackendError, ConnectError, NotFound, UsageError
 
 DEFAULT_PORT = 22133
 # Per-queue stat names, longest first so "total_items" wins over "items" when splitting.

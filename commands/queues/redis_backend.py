@@ -19,8 +19,8 @@ import json
 import time
 from typing import Any
 
-from commands.queues.backend import Backend, Task
-from shell.errors import NotFound, UsageError
+from opsh.commands.queues.backend import Backend, Task
+from opsh.shell.errors import NotFound, UsageError
 
 DEFAULT_PORT = 6379
 PREFIX = "q:"

@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from commands.queues.backend import STATUS_WORDS, Backend, Task
-from commands.queues.waiting import SLICE
-from shell.errors import NotFound, UsageError
+from opsh.commands.queues.backend import STATUS_WORDS, Backend, Task
+from opsh.commands.queues.waiting import SLICE
+from opsh.shell.errors import NotFound, UsageError
 
 DEFAULT_PORT = 3301
 _FIRST_READY = """

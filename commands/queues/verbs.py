@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shell import kinds
-from shell.argv import FORMATS
-from shell.errors import UsageError
-from shell.lineparse import Token, tokenize
-from shell.spec import Args, Command, Kind, Param, arg, opt
+from opsh.shell import kinds
+from opsh.shell.argv import FORMATS
+from opsh.shell.errors import UsageError
+from opsh.shell.lineparse import Token, tokenize
+from opsh.shell.spec import Args, Command, Kind, Param, arg, opt
 
 
 def _verb(name: str, summary: str, params: tuple[Param, ...] = (), **kw: object) -> type[Command]:

@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from shell.errors import NotFound, UsageError
-from shell.handles import ConnectRequest, Handle
-from shell.result import Result
-from shell.session import Session
-from shell.spec import Args, Command, Kind, Param, Setting, arg, opt
+from opsh.shell.errors import NotFound, UsageError
+from opsh.shell.handles import ConnectRequest, Handle
+from opsh.shell.result import Result
+from opsh.shell.session import Session
+from opsh.shell.spec import Args, Command, Kind, Param, Setting, arg, opt
 
 if TYPE_CHECKING:
     # The driver (redis-py) loads on the first connect, not at startup.
-    from commands.redis_mode.handle import RedisHandle
+    from opsh.commands.redis_mode.handle import RedisHandle
 
 _ON = opt("--on", kind=Kind.HANDLE, help="the Redis handle (default: the current or only one)")
 
@@ -48,7 +48,7 @@ class RedisPeek(Command):
     examples = ("redis peek user:42", "redis peek queue:jobs 20 --on cache")
 
     def run(self, session: Session, args: Args) -> Result:
-        from commands.redis_mode.peek import peek
+        from opsh.commands.redis_mode.peek import peek
 
         handle = redis_handle(session, args.on)
         handle.timeout = session.timeout
@@ -69,7 +69,7 @@ class RedisPipe(Command):
     examples = ("redis pipe load.txt", "redis pipe dump.resp --on cache")
 
     def run(self, session: Session, args: Args) -> Result:
-        from commands.redis_mode.pipe import pipe
+        from opsh.commands.redis_mode.pipe import pipe
 
         handle = redis_handle(session, args.on)
         handle.timeout = session.timeout
@@ -89,7 +89,7 @@ class RedisCommand(Command):
 
 
 def connect(session: Session, request: ConnectRequest) -> Handle:
-    from commands.redis_mode.handle import connect_redis
+    from opsh.commands.redis_mode.handle import connect_redis
 
     return connect_redis(session, request)
 

@@ -16,15 +16,15 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.lexers import Lexer
 
-from commands.redis_mode.docs import CONTAINERS, CommandDoc
-from commands.redis_mode.replies import quote
-from commands.redis_mode.words import split_partial
-from shell import kinds
-from shell.handles import split_unquoted
+from opsh.commands.redis_mode.docs import CONTAINERS, CommandDoc
+from opsh.commands.redis_mode.replies import quote
+from opsh.commands.redis_mode.words import split_partial
+from opsh.shell import kinds
+from opsh.shell.handles import split_unquoted
 
 if TYPE_CHECKING:
-    from commands.redis_mode.handle import RedisHandle
-    from shell.session import Session
+    from opsh.commands.redis_mode.handle import RedisHandle
+    from opsh.shell.session import Session
 
 MODE_WORDS = {
     "peek": "KEY [N]  (opsh) type, TTL, memory, encoding, length, first N elements",

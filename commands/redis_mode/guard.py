@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from commands.redis_mode.handle import RedisHandle
-    from shell.session import Session
+    from opsh.commands.redis_mode.handle import RedisHandle
+    from opsh.shell.session import Session
 
 DEL_LIMIT = 10  # DEL/UNLINK of more keys than this asks first
 KEYS_LIMIT = 10_000  # KEYS on a database with more keys than this asks first

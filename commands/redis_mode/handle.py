@@ -15,21 +15,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from commands.redis_mode import guard
-from commands.redis_mode.docs import CONTAINERS, Catalog, builtin_catalog, catalog_from_docs
-from commands.redis_mode.replies import cli_text, parse_info, reply_result
-from commands.redis_mode.resp import ReplyError, Verbatim
-from commands.redis_mode.words import split_args
-from shell.errors import AuthError, BackendError, ConnectError, OpshError, ReadOnly, UsageError
-from shell.handles import ConnectRequest, Handle
-from shell.result import Result
+from opsh.commands.redis_mode import guard
+from opsh.commands.redis_mode.docs import CONTAINERS, Catalog, builtin_catalog, catalog_from_docs
+from opsh.commands.redis_mode.replies import cli_text, parse_info, reply_result
+from opsh.commands.redis_mode.resp import ReplyError, Verbatim
+from opsh.commands.redis_mode.words import split_args
+from opsh.shell.errors import AuthError, BackendError, ConnectError, OpshError, ReadOnly, UsageError
+from opsh.shell.handles import ConnectRequest, Handle
+from opsh.shell.result import Result
 
 if TYPE_CHECKING:
     from prompt_toolkit.completion import Completer
     from prompt_toolkit.lexers import Lexer
     from redis.connection import AbstractConnection
 
-    from shell.session import Session
+    from opsh.shell.session import Session
 
 DEFAULT_PORT = 6379
 SCAN_LIMIT = 5000  # keys the background SCAN collects for completion, per database
@@ -234,12 +234,12 @@ class RedisHandle(Handle):
     # ------------------------------------------------------------ the mode
 
     def lexer(self) -> Lexer | None:
-        from commands.redis_mode.complete import RedisLexer
+        from opsh.commands.redis_mode.complete import RedisLexer
 
         return RedisLexer(self)
 
     def completer(self, session: Session) -> Completer | None:
-        from commands.redis_mode.complete import RedisCompleter
+        from opsh.commands.redis_mode.complete import RedisCompleter
 
         return RedisCompleter(self, session)
 
@@ -256,15 +256,15 @@ class RedisHandle(Handle):
             return Result.empty()
         verb = words[0].lower().lstrip("\\")
         if verb == "peek":
-            from commands.redis_mode.peek import peek
+            from opsh.commands.redis_mode.peek import peek
 
             return peek(self, session, words[1:])
         if verb == "pipe":
-            from commands.redis_mode.pipe import pipe
+            from opsh.commands.redis_mode.pipe import pipe
 
             return pipe(self, session, words[1:])
         if verb == "help" and not words[0].startswith("\\"):
-            from commands.redis_mode.modehelp import mode_help
+            from opsh.commands.redis_mode.modehelp import mode_help
 
             return mode_help(self, words[1:])
         return self.run_command(session, words)
@@ -470,7 +470,7 @@ def connect_redis(session: Session, request: ConnectRequest) -> RedisHandle:
     from redis.connection import Connection, SSLConnection
     from redis.retry import Retry
 
-    from commands.redis_mode.resp import TypedParser
+    from opsh.commands.redis_mode.resp import TypedParser
 
     options = dict(request.options)
     params: dict[str, Any] = {

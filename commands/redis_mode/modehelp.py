@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from commands.redis_mode.complete import MODE_WORDS
-from shell.errors import NotFound
-from shell.result import Result
+from opsh.commands.redis_mode.complete import MODE_WORDS
+from opsh.shell.errors import NotFound
+from opsh.shell.result import Result
 
 if TYPE_CHECKING:
-    from commands.redis_mode.handle import RedisHandle
+    from opsh.commands.redis_mode.handle import RedisHandle
 
 _INTRO = """\
 Redis mode: type Redis commands as you would in redis-cli (SET k v, HGETALL h, SCAN 0 MATCH a*).

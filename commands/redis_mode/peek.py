@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from commands.redis_mode.replies import sections, to_json
-from commands.redis_mode.resp import ReplyError
-from shell.errors import NotFound, UsageError
-from shell.result import Result
+from opsh.commands.redis_mode.replies import sections, to_json
+from opsh.commands.redis_mode.resp import ReplyError
+from opsh.shell.errors import NotFound, UsageError
+from opsh.shell.result import Result
 
 if TYPE_CHECKING:
-    from commands.redis_mode.handle import RedisHandle
-    from shell.session import Session
+    from opsh.commands.redis_mode.handle import RedisHandle
+    from opsh.shell.session import Session
 
 DEFAULT_SAMPLE = 10
 STRING_SAMPLE_BYTES = 256

@@ -13,17 +13,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from commands.redis_mode import guard
-from commands.redis_mode.replies import sections
-from commands.redis_mode.resp import ReplyError
-from commands.redis_mode.words import split_args
-from shell.errors import OpshError, UsageError
-from shell.redact import redact
-from shell.result import Result
+from opsh.commands.redis_mode import guard
+from opsh.commands.redis_mode.replies import sections
+from opsh.commands.redis_mode.resp import ReplyError
+from opsh.commands.redis_mode.words import split_args
+from opsh.shell.errors import OpshError, UsageError
+from opsh.shell.redact import redact
+from opsh.shell.result import Result
 
 if TYPE_CHECKING:
-    from commands.redis_mode.handle import RedisHandle
-    from shell.session import Session
+    from opsh.commands.redis_mode.handle import RedisHandle
+    from opsh.shell.session import Session
 
 BATCH = 1000
 SHOWN_ERRORS = 50

@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from commands.redis_mode.resp import BigNumber, Double, Push, ReplyError, RSet, Status, Verbatim
-from shell.render import STYLES, cell
-from shell.result import Result
+from opsh.commands.redis_mode.resp import BigNumber, Double, Push, ReplyError, RSet, Status, Verbatim
+from opsh.shell.render import STYLES, cell
+from opsh.shell.result import Result
 
 RESET = "\x1b[0m"
 
@@ -231,8 +231,8 @@ def sections(document: Any, parts: Any, status: str = "", failed: bool = False) 
             return None
         import io
 
-        from shell.output import StreamSink
-        from shell.render import render
+        from opsh.shell.output import StreamSink
+        from opsh.shell.render import render
 
         buffer = io.StringIO()
         inner = StreamSink(buffer, color=sink.color)

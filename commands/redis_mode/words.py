@@ -7,7 +7,7 @@ as that exact byte (the connection encodes with `surrogateescape`).
 
 from __future__ import annotations
 
-from shell.errors import UsageError
+from opsh.shell.errors import UsageError
 
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "a": "\a"}
 _HEX = "0123456789abcdefABCDEF"

@@ -9,24 +9,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shell.errors import NotFound, UsageError
-from shell.result import Result
-from shell.spec import Args, Kind, arg, command, opt
+from opsh.shell.errors import NotFound, UsageError
+from opsh.shell.result import Result
+from opsh.shell.spec import Args, Kind, arg, command, opt
 
 if TYPE_CHECKING:
-    from commands.sql.handle import SqlHandle
-    from shell.handles import ConnectRequest, Handle
-    from shell.session import Session
+    from opsh.commands.sql.handle import SqlHandle
+    from opsh.shell.handles import ConnectRequest, Handle
+    from opsh.shell.session import Session
 
 
 def _open_mysql(session: Session, request: ConnectRequest) -> Handle:
-    from commands.sql.mysql_handle import open_mysql
+    from opsh.commands.sql.mysql_handle import open_mysql
 
     return open_mysql(session, request)
 
 
 def _open_sqlite(session: Session, request: ConnectRequest) -> Handle:
-    from commands.sql.sqlite_handle import open_sqlite
+    from opsh.commands.sql.sqlite_handle import open_sqlite
 
     return open_sqlite(session, request)
 
@@ -62,7 +62,7 @@ def sql_cmd(session: Session, args: Args) -> Result:
 
 
 def _sql_handle(session: Session, name: str | None) -> SqlHandle:
-    from commands.sql.handle import SqlHandle
+    from opsh.commands.sql.handle import SqlHandle
 
     if name:
         handle = session.handle(name)

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
-from commands.sql import schema as words_of
-from commands.sql.schema import Schema
-from commands.sql.splitter import Dialect, Tok, split_statement, words
+from opsh.commands.sql import schema as words_of
+from opsh.commands.sql.schema import Schema
+from opsh.commands.sql.splitter import Dialect, Tok, split_statement, words
 
 if TYPE_CHECKING:
-    from commands.sql.handle import SqlHandle
+    from opsh.commands.sql.handle import SqlHandle
 
 TABLE_WORDS = frozenset({"from", "join", "update", "into", "table", "truncate", "straight_join"})
 COLUMN_WORDS = frozenset(

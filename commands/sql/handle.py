@@ -13,20 +13,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from commands.sql.runner import ResultSet, Run
-from commands.sql.safety import Statement, classify
-from commands.sql.schema import Schema, SchemaCache
-from commands.sql.splitter import MYSQL, Dialect, split_statement, words
-from shell.errors import ReadOnly, UsageError
-from shell.handles import Handle
-from shell.lineparse import split_backslash_redirect
-from shell.result import Result
+from opsh.commands.sql.runner import ResultSet, Run
+from opsh.commands.sql.safety import Statement, classify
+from opsh.commands.sql.schema import Schema, SchemaCache
+from opsh.commands.sql.splitter import MYSQL, Dialect, split_statement, words
+from opsh.shell.errors import ReadOnly, UsageError
+from opsh.shell.handles import Handle
+from opsh.shell.lineparse import split_backslash_redirect
+from opsh.shell.result import Result
 
 if TYPE_CHECKING:
     from prompt_toolkit.completion import Completer
     from prompt_toolkit.lexers import Lexer
 
-    from shell.session import Session
+    from opsh.shell.session import Session
 
 VERTICAL = "\\G"
 META_WORDS = ("\\d", "\\dt", "\\l", "\\u", "\\timing", "\\?")
@@ -126,14 +126,14 @@ class SqlHandle(Handle):
 
     def lexer(self) -> Lexer | None:
         if self._lexer is None:
-            from commands.sql.highlighting import SqlLexer
+            from opsh.commands.sql.highlighting import SqlLexer
 
             self._lexer = SqlLexer(self.dialect.name)
         return self._lexer
 
     def completer(self, session: Session) -> Completer | None:
         if self._completer is None:
-            from commands.sql.completer import SqlCompleter
+            from opsh.commands.sql.completer import SqlCompleter
 
             self._completer = SqlCompleter(self)
         return self._completer

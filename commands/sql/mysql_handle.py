@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from commands.sql.handle import SqlHandle, describe_result
-from commands.sql.runner import ResultSet, Run
-from commands.sql.safety import Statement
-from commands.sql.schema import Schema
-from commands.sql.splitter import MYSQL
-from shell.errors import AuthError, ConnectError, NotFound, UsageError
-from shell.handles import ConnectRequest
-from shell.result import Result
-from shell.session import Session
+from opsh.commands.sql.handle import SqlHandle, describe_result
+from opsh.commands.sql.runner import ResultSet, Run
+from opsh.commands.sql.safety import Statement
+from opsh.commands.sql.schema import Schema
+from opsh.commands.sql.splitter import MYSQL
+from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError
+from opsh.shell.handles import ConnectRequest
+from opsh.shell.result import Result
+from opsh.shell.session import Session
 
 DEFAULT_PORT = 3306
 # Errors that mean the connection is gone rather than the statement being wrong.

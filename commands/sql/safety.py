@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from commands.sql.splitter import Dialect, Tok, words
+from opsh.commands.sql.splitter import Dialect, Tok, words
 
 READ_VERBS = frozenset(
     {"select", "show", "describe", "desc", "explain", "values", "table", "help", "do", "check", "checksum"}

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
-from shell.errors import describe
+from opsh.shell.errors import describe
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from commands.sql.handle import SqlHandle, describe_result
-from commands.sql.runner import Run
-from commands.sql.schema import Schema
-from commands.sql.splitter import SQLITE
-from shell.errors import NotFound, UsageError
-from shell.handles import ConnectRequest
-from shell.result import Result
-from shell.session import Session
+from opsh.commands.sql.handle import SqlHandle, describe_result
+from opsh.commands.sql.runner import Run
+from opsh.commands.sql.schema import Schema
+from opsh.commands.sql.splitter import SQLITE
+from opsh.shell.errors import NotFound, UsageError
+from opsh.shell.handles import ConnectRequest
+from opsh.shell.result import Result
+from opsh.shell.session import Session
 
 BUSY_TIMEOUT = 5.0
 SCHEMA_SQL = (

@@ -12,12 +12,12 @@ entry.py are imported at startup; paramiko only when a connection is made.
 
 from __future__ import annotations
 
-from commands.ssh.copy_cmd import copy_cmd
-from commands.ssh.entry import complete_hosts, complete_targets, connect_ssh, resolve_connect_name
-from commands.ssh.hosts_cmd import HostsCommand
-from commands.ssh.run_cmd import run_cmd
-from commands.ssh.settings import SETTINGS
-from shell.spec import Kind
+from opsh.commands.ssh.copy_cmd import copy_cmd
+from opsh.commands.ssh.entry import complete_hosts, complete_targets, connect_ssh, resolve_connect_name
+from opsh.commands.ssh.hosts_cmd import HostsCommand
+from opsh.commands.ssh.run_cmd import run_cmd
+from opsh.commands.ssh.settings import SETTINGS
+from opsh.shell.spec import Kind
 
 COMMANDS = (HostsCommand, run_cmd, copy_cmd)
 CONNECTORS = {"ssh": connect_ssh}

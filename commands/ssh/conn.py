@@ -16,16 +16,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from commands.ssh.hostkeys import HostKeyChanged, HostKeyUnknown, fingerprint
-from commands.ssh.keys import read_public_blob
-from commands.ssh.prompting import CannotAsk, Prompter
-from shell.errors import AuthError, Cancelled, ConnectError
+from opsh.commands.ssh.hostkeys import HostKeyChanged, HostKeyUnknown, fingerprint
+from opsh.commands.ssh.keys import read_public_blob
+from opsh.commands.ssh.prompting import CannotAsk, Prompter
+from opsh.shell.errors import AuthError, Cancelled, ConnectError
 
 if TYPE_CHECKING:
     from paramiko import PKey, Transport
 
-    from commands.ssh.hostspec import HostSpec
-    from commands.ssh.state import SshState
+    from opsh.commands.ssh.hostspec import HostSpec
+    from opsh.commands.ssh.state import SshState
 
 
 @dataclass

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from commands.ssh.conn import ConnectOptions, Passwords
-from commands.ssh.hostspec import HostSpec, inventory, resolve
-from commands.ssh.prompting import CannotAsk, Prompter
-from commands.ssh.state import ssh_state
-from commands.ssh.targets import TargetContext, parse, split_label
+from opsh.commands.ssh.conn import ConnectOptions, Passwords
+from opsh.commands.ssh.hostspec import HostSpec, inventory, resolve
+from opsh.commands.ssh.prompting import CannotAsk, Prompter
+from opsh.commands.ssh.state import ssh_state
+from opsh.commands.ssh.targets import TargetContext, parse, split_label
 
 if TYPE_CHECKING:
-    from shell.session import Session
+    from opsh.shell.session import Session
 
 
 def groups(session: Session) -> dict[str, list[str]]:

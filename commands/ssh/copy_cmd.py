@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from shell import kinds
-from shell.spec import Args, Command, Kind, Param, arg, opt
+from opsh.shell import kinds
+from opsh.shell.spec import Args, Command, Kind, Param, arg, opt
 
 if TYPE_CHECKING:
-    from shell.result import Result
-    from shell.session import Session
+    from opsh.shell.result import Result
+    from opsh.shell.session import Session
 
 
 class CopyCommand(Command):
@@ -39,14 +39,14 @@ class CopyCommand(Command):
     )
 
     def run(self, session: Session, args: Args) -> Result:
-        from commands.ssh.copying import copy
+        from opsh.commands.ssh.copying import copy
 
         return copy(session, args)
 
     def complete(self, session: Session, args: Args, param: Param, prefix: str) -> Iterable[Any] | None:
         if param.name != "paths" or ":" in prefix:
             return []
-        from commands.ssh.hosts_ops import hosts_completer
+        from opsh.commands.ssh.hosts_ops import hosts_completer
 
         local = kinds.path_candidates(session, prefix)
         hosts = [(f"{name}:", meta) for name, meta in hosts_completer(session, prefix)]

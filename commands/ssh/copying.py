@@ -5,17 +5,17 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from commands.ssh import context
-from commands.ssh.fanout import FanOut, HostResult
-from commands.ssh.prompting import QueuedPrompter
-from commands.ssh.state import ssh_state
-from commands.ssh.transfer import CopyPlan, Location, local_items, parse_location, pull_from_host, push_to_host
-from shell.errors import UsageError
-from shell.result import Result
-from shell.spec import Args
+from opsh.commands.ssh import context
+from opsh.commands.ssh.fanout import FanOut, HostResult
+from opsh.commands.ssh.prompting import QueuedPrompter
+from opsh.commands.ssh.state import ssh_state
+from opsh.commands.ssh.transfer import CopyPlan, Location, local_items, parse_location, pull_from_host, push_to_host
+from opsh.shell.errors import UsageError
+from opsh.shell.result import Result
+from opsh.shell.spec import Args
 
 if TYPE_CHECKING:
-    from shell.session import Session
+    from opsh.shell.session import Session
 
 
 def copy(session: Session, args: Args) -> Result:

@@ -6,30 +6,30 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from commands.ssh.mode import SshHandle
-    from shell.handles import ConnectRequest
-    from shell.session import Session
+    from opsh.commands.ssh.mode import SshHandle
+    from opsh.shell.handles import ConnectRequest
+    from opsh.shell.session import Session
 
 
 def connect_ssh(session: Session, request: ConnectRequest) -> SshHandle:
-    from commands.ssh.mode import connect_ssh as connect
+    from opsh.commands.ssh.mode import connect_ssh as connect
 
     return connect(session, request)
 
 
 def resolve_connect_name(session: Session, name: str) -> str | None:
-    from commands.ssh.hosts_ops import resolve_connect_name as resolve
+    from opsh.commands.ssh.hosts_ops import resolve_connect_name as resolve
 
     return resolve(session, name)
 
 
 def complete_hosts(session: Session, prefix: str) -> list[tuple[str, str]]:
-    from commands.ssh.hosts_ops import hosts_completer
+    from opsh.commands.ssh.hosts_ops import hosts_completer
 
     return hosts_completer(session, prefix)
 
 
 def complete_targets(session: Session, prefix: str) -> list[tuple[str, str]]:
-    from commands.ssh.hosts_ops import targets_completer
+    from opsh.commands.ssh.hosts_ops import targets_completer
 
     return targets_completer(session, prefix)

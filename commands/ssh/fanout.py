@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from commands.ssh.prompting import Question, QueuedPrompter
-from commands.ssh.state import LastRun
-from shell.errors import describe
+from opsh.commands.ssh.prompting import Question, QueuedPrompter
+from opsh.commands.ssh.state import LastRun
+from opsh.shell.errors import describe
 
 
 @dataclass

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from commands.ssh.fanout import HostResult
-from commands.ssh.nodeset import fold
-from shell.result import StyledLine
+from opsh.commands.ssh.fanout import HostResult
+from opsh.commands.ssh.nodeset import fold
+from opsh.shell.result import StyledLine
 
 RULE = "-" * 16
 

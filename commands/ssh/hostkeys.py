@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shell.errors import ConnectError
+from opsh.shell.errors import ConnectError
 
 if TYPE_CHECKING:
     from paramiko import PKey

@@ -8,17 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from commands.ssh.conn import ConnectOptions, open_transport
-from commands.ssh.fanout import HostResult, Job
-from commands.ssh.localexec import LocalCommand
-from commands.ssh.remote import RemoteCommand
-from shell.errors import describe
+from opsh.commands.ssh.conn import ConnectOptions, open_transport
+from opsh.commands.ssh.fanout import HostResult, Job
+from opsh.commands.ssh.localexec import LocalCommand
+from opsh.commands.ssh.remote import RemoteCommand
+from opsh.shell.errors import describe
 
 if TYPE_CHECKING:
     from paramiko import Transport
 
-    from commands.ssh.hostspec import HostSpec
-    from commands.ssh.state import SshState
+    from opsh.commands.ssh.hostspec import HostSpec
+    from opsh.commands.ssh.state import SshState
 
 
 @dataclass

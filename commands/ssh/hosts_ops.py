@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from commands.ssh import context
-from commands.ssh.hostspec import inventory, resolve
-from commands.ssh.inventory import (
+from opsh.commands.ssh import context
+from opsh.commands.ssh.hostspec import inventory, resolve
+from opsh.commands.ssh.inventory import (
     HostEntry,
     check_name,
     parse_server_list,
@@ -14,16 +14,16 @@ from commands.ssh.inventory import (
     server_list_names,
     write_hosts_file,
 )
-from commands.ssh.nodeset import expand, fold, natural_key
-from commands.ssh.sshconf import concrete_hosts, config_path
-from commands.ssh.state import ssh_state
-from commands.ssh.targets import split_label
-from shell.errors import NotFound, UsageError, describe
-from shell.result import Result
-from shell.spec import Args
+from opsh.commands.ssh.nodeset import expand, fold, natural_key
+from opsh.commands.ssh.sshconf import concrete_hosts, config_path
+from opsh.commands.ssh.state import ssh_state
+from opsh.commands.ssh.targets import split_label
+from opsh.shell.errors import NotFound, UsageError, describe
+from opsh.shell.result import Result
+from opsh.shell.spec import Args
 
 if TYPE_CHECKING:
-    from shell.session import Session
+    from opsh.shell.session import Session
 
 HEADERS = ["name", "address", "port", "user", "groups", "source"]
 

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from commands.ssh.hostkeys import known_name
-from commands.ssh.inventory import HostEntry, read_hosts_file
-from commands.ssh.sshconf import config_path, known_hosts_path, system_known_hosts
-from commands.ssh.state import ssh_state
-from shell.errors import UsageError
+from opsh.commands.ssh.hostkeys import known_name
+from opsh.commands.ssh.inventory import HostEntry, read_hosts_file
+from opsh.commands.ssh.sshconf import config_path, known_hosts_path, system_known_hosts
+from opsh.commands.ssh.state import ssh_state
+from opsh.shell.errors import UsageError
 
 if TYPE_CHECKING:
-    from shell.session import Session
+    from opsh.shell.session import Session
 
 DEFAULT_KEYS = ("id_ed25519", "id_ecdsa", "id_rsa")
 

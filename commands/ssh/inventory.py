@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shell.errors import OpshError, UsageError
+from opsh.shell.errors import OpshError, UsageError
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _NAME = re.compile(r"^[A-Za-z0-9_.:-]+$")

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from commands.ssh.remote import LineSplitter
+from opsh.commands.ssh.remote import LineSplitter
 
 
 class LocalCommand:

@@ -16,15 +16,15 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from commands.ssh import context
-from commands.ssh.conn import ConnectOptions, open_transport
-from commands.ssh.hostspec import HostSpec, resolve
-from commands.ssh.prompting import Prompter
-from commands.ssh.remote import RemoteCommand
-from commands.ssh.state import ssh_state
-from shell.errors import ConnectError
-from shell.handles import ConnectRequest, Handle
-from shell.result import Result, StyledLine
+from opsh.commands.ssh import context
+from opsh.commands.ssh.conn import ConnectOptions, open_transport
+from opsh.commands.ssh.hostspec import HostSpec, resolve
+from opsh.commands.ssh.prompting import Prompter
+from opsh.commands.ssh.remote import RemoteCommand
+from opsh.commands.ssh.state import ssh_state
+from opsh.shell.errors import ConnectError
+from opsh.shell.handles import ConnectRequest, Handle
+from opsh.shell.result import Result, StyledLine
 
 # After the line reported its status, how long its output may stay open (a job started with
 # `&` keeps it open): then the line is over and the job goes on without us.
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from prompt_toolkit.completion import Completer
     from prompt_toolkit.lexers import Lexer
 
-    from shell.session import Session
+    from opsh.shell.session import Session
 
 
 class SshHandle(Handle):
@@ -108,7 +108,7 @@ class SshHandle(Handle):
         return PygmentsLexer(BashLexer)
 
     def completer(self, session: Session) -> Completer | None:
-        from commands.ssh.remotecomplete import RemotePathCompleter
+        from opsh.commands.ssh.remotecomplete import RemotePathCompleter
 
         return RemotePathCompleter(self)
 

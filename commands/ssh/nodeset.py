@@ -11,7 +11,7 @@ import itertools
 import re
 from collections.abc import Iterable
 
-from shell.errors import UsageError
+from opsh.shell.errors import UsageError
 
 MAX_HOSTS = 100_000  # an expansion larger than this is a typo, not a fleet
 _BRACKET = re.compile(r"\[([^\[\]]*)\]")

@@ -13,10 +13,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from shell.errors import Cancelled, OpshError
+from opsh.shell.errors import Cancelled, OpshError
 
 if TYPE_CHECKING:
-    from shell.session import Session
+    from opsh.shell.session import Session
 
 
 class CannotAsk(OpshError):

@@ -11,7 +11,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
 if TYPE_CHECKING:
-    from commands.ssh.mode import SshHandle
+    from opsh.commands.ssh.mode import SshHandle
 
 MAX_ENTRIES = 2000
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shell.argv import FORMATS
-from shell.spec import Args, Kind, arg, command, opt
+from opsh.shell.argv import FORMATS
+from opsh.shell.spec import Args, Kind, arg, command, opt
 
 if TYPE_CHECKING:
-    from shell.result import Result
-    from shell.session import Session
+    from opsh.shell.result import Result
+    from opsh.shell.session import Session
 
 
 @command(
@@ -37,6 +37,6 @@ if TYPE_CHECKING:
     ),
 )
 def run_cmd(session: Session, args: Args) -> Result:
-    from commands.ssh.runner import run
+    from opsh.commands.ssh.runner import run
 
     return run(session, args)

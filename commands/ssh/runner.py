@@ -6,18 +6,18 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from commands.ssh import context
-from commands.ssh.fanout import FanOut, HostResult, Line
-from commands.ssh.gather import grouped, prefixed, status_line, structured_rows, summary_rows
-from commands.ssh.hostrun import RunPlan, run_on_host
-from commands.ssh.prompting import QueuedPrompter
-from commands.ssh.state import ssh_state
-from shell.errors import UsageError
-from shell.result import Result, StyledLine
-from shell.spec import Args
+from opsh.commands.ssh import context
+from opsh.commands.ssh.fanout import FanOut, HostResult, Line
+from opsh.commands.ssh.gather import grouped, prefixed, status_line, structured_rows, summary_rows
+from opsh.commands.ssh.hostrun import RunPlan, run_on_host
+from opsh.commands.ssh.prompting import QueuedPrompter
+from opsh.commands.ssh.state import ssh_state
+from opsh.shell.errors import UsageError
+from opsh.shell.result import Result, StyledLine
+from opsh.shell.spec import Args
 
 if TYPE_CHECKING:
-    from shell.session import Session
+    from opsh.shell.session import Session
 
 STRUCTURED = ("json", "csv", "vertical")  # formats that get one record per host
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shell.spec import Kind, Setting
+from opsh.shell.spec import Kind, Setting
 
 SETTINGS = (
     Setting("ssh_config", Kind.PATH, "~/.ssh/config", "ssh client config read for hosts (env OPSH_SSH_CONFIG wins)"),

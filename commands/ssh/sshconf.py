@@ -19,12 +19,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from shell.errors import OpshError
+from opsh.shell.errors import OpshError
 
 if TYPE_CHECKING:
     from paramiko import SSHConfig
 
-    from shell.session import Session
+    from opsh.shell.session import Session
 
 _INCLUDE = re.compile(r"^\s*include(?:\s*=\s*|\s+)(.+?)\s*$", re.I)
 _MATCH_EXEC = re.compile(r"^\s*match\b.*\bexec\b", re.I | re.M)
@@ -50,7 +50,7 @@ def load_config(path: Path) -> SSHConfig:
     """The parsed config at `path` (empty when it does not exist), Includes expanded."""
     text = "\n".join(_expanded_lines(path, path.parent, 0)) if path.exists() else ""
     import_paramiko(needs_invoke=bool(_MATCH_EXEC.search(text)))
-    from commands.ssh.fastconfig import FastSSHConfig
+    from opsh.commands.ssh.fastconfig import FastSSHConfig
 
     try:
         return FastSSHConfig.from_text(text)  # type: ignore[no-any-return]

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from commands.ssh.hostkeys import KnownHosts
-from commands.ssh.inventory import HostEntry
-from commands.ssh.keys import KeyRing
-from commands.ssh.pool import ConnectionPool
-from commands.ssh.sshconf import ConfigCache
+from opsh.commands.ssh.hostkeys import KnownHosts
+from opsh.commands.ssh.inventory import HostEntry
+from opsh.commands.ssh.keys import KeyRing
+from opsh.commands.ssh.pool import ConnectionPool
+from opsh.commands.ssh.sshconf import ConfigCache
 
 if TYPE_CHECKING:
-    from shell.session import Session
+    from opsh.shell.session import Session
 
 
 @dataclass

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from commands.ssh.nodeset import expand, split_top
-from shell.errors import NotFound, UsageError
+from opsh.commands.ssh.nodeset import expand, split_top
+from opsh.shell.errors import NotFound, UsageError
 
 SPECIAL = ("all", "failed", "ok")
 

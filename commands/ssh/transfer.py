@@ -17,16 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from commands.ssh.fanout import HostResult, Job
-from commands.ssh.hostrun import transport_for
-from commands.ssh.remote import RemoteCommand
-from shell.errors import BackendError, Cancelled, UsageError, describe
+from opsh.commands.ssh.fanout import HostResult, Job
+from opsh.commands.ssh.hostrun import transport_for
+from opsh.commands.ssh.remote import RemoteCommand
+from opsh.shell.errors import BackendError, Cancelled, UsageError, describe
 
 if TYPE_CHECKING:
-    from commands.ssh.conn import ConnectOptions
-    from commands.ssh.hostspec import HostSpec
-    from commands.ssh.state import SshState
-    from shell.progress import Progress
+    from opsh.commands.ssh.conn import ConnectOptions
+    from opsh.commands.ssh.hostspec import HostSpec
+    from opsh.commands.ssh.state import SshState
+    from opsh.shell.progress import Progress
 
 CHUNK = 32768
 VERIFY_BATCH = 100

@@ -111,7 +111,7 @@ def main() -> None:
 
 def in_process(expression: str, work: Path, repeat: int) -> tuple[float, float]:
     """(fresh logins, reused connections) for the runner inside one opsh session."""
-    from commands.ssh.state import ssh_state
+    from opsh.commands.ssh.state import ssh_state
     from tests.helpers import Shell
 
     shell = Shell(work / "inproc", history=False)

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from commands.hashing import file_digest
+from opsh.commands.hashing import file_digest
 from tests.bench.common import opsh_bin, report
 
 SIZE_MB = 1024

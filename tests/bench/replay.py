@@ -39,7 +39,7 @@ def wall(argv: list[str], env: dict[str, str], cwd: Path) -> float:
 def in_process(script: Path) -> float:
     import io
 
-    from history.script import Options, ScriptReplay
+    from opsh.history.script import Options, ScriptReplay
     from tests.helpers import Shell
 
     shell = Shell(script.parent, history=False)

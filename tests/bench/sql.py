@@ -80,7 +80,7 @@ def median_of(runs: int, argv: list[str], out: Path, env: dict[str, str]) -> tup
 
 def in_process(db: MariaDB, password_url: str, out: Path) -> float:
     """The statement alone, through the Engine, with the connection already open."""
-    from shell.dispatch import Engine
+    from opsh.shell.dispatch import Engine
     from tests.helpers import Shell
 
     shell = Shell(out.parent / "inproc")

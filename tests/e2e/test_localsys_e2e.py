@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from commands.scan import DEFAULT_CONCURRENCY, worker_count
+from opsh.commands.scan import DEFAULT_CONCURRENCY, worker_count
 
 pytestmark = pytest.mark.e2e
 

@@ -133,11 +133,11 @@ def test_version_and_help(tmp_path):
     assert "examples" in opsh(tmp_path, "--help").stdout
 
 
-def test_python_dash_m_shell(tmp_path):
+def test_python_dash_m_opsh(tmp_path):
     import sys
 
     out = subprocess.run(
-        [sys.executable, "-m", "shell", "-c", "echo via-module"],
+        [sys.executable, "-m", "opsh", "-c", "echo via-module"],
         capture_output=True,
         text=True,
         env=clean_env(tmp_path),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
-from shell.completion import ShellCompleter
-from shell.highlight import STYLE, ModeLexer
+from opsh.shell.completion import ShellCompleter
+from opsh.shell.highlight import STYLE, ModeLexer
 
 
 def complete(sh, text: str) -> list[str]:

@@ -173,7 +173,7 @@ def test_completion_offers_verbs_tubes_and_taken_ids(tq):
     from prompt_toolkit.completion import CompleteEvent
     from prompt_toolkit.document import Document
 
-    from shell.completion import ShellCompleter
+    from opsh.shell.completion import ShellCompleter
 
     sh, tube = tq
     sh("tubes")

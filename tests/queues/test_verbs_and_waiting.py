@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from commands.queues.backend import parse_data
-from commands.queues.verbs import parse_line
-from commands.queues.waiting import wait_for
-from shell.errors import UsageError
+from opsh.commands.queues.backend import parse_data
+from opsh.commands.queues.verbs import parse_line
+from opsh.commands.queues.waiting import wait_for
+from opsh.shell.errors import UsageError
 
 
 def test_put_keeps_the_data_as_typed_and_takes_options_anywhere():

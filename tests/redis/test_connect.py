@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from shell.redact import redact
+from opsh.shell.redact import redact
 from tests.helpers import Shell
 from tests.redis.conftest import connected
 from tests.servers.redis import start_redis

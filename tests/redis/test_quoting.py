@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from commands.redis_mode.words import split_args, split_partial
-from shell.errors import UsageError
+from opsh.commands.redis_mode.words import split_args, split_partial
+from opsh.shell.errors import UsageError
 
 
 @pytest.mark.parametrize(

@@ -78,8 +78,8 @@ def test_step_asks_before_each_line(tmp_path):
 def test_dangerous_lines_need_yes(sh, tmp_path):
     write(tmp_path / "s.opsh", "danger\n")
 
-    from shell.result import Result
-    from shell.spec import command
+    from opsh.shell.result import Result
+    from opsh.shell.spec import command
 
     @command("danger", summary="asks first")
     def danger(session, args):
@@ -112,7 +112,7 @@ def test_multi_line_statements_in_a_mode_report_their_first_line(sh, tmp_path):
     class Failing(LineStore):
         def execute(self, session, statement):  # noqa: ANN001
             if "bad" in statement:
-                from shell.errors import BackendError
+                from opsh.shell.errors import BackendError
 
                 raise BackendError("syntax error")
             return super().execute(session, statement)

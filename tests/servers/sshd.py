@@ -7,7 +7,7 @@
 
 One sshd listens on at most 16 addresses, so 20 hosts are two daemons and 100 are seven. The
 daemons run in the foreground as our children (stopped by PID), with throwaway ed25519 host
-keys, a test user (`opshtest`, made with useradd + chpasswd when missing: the tests run as
+keys, a test user (`opshtest`, or $OPSH_TEST_SSH_USER; made with useradd + chpasswd when missing: the tests run as
 root), a client ed25519 key, an encrypted one, and authorized keys in a directory the user can
 read. `sshd_hosts` is the session-wide pytest fixture (20 hosts).
 """
@@ -29,7 +29,9 @@ import pytest
 
 from tests.servers.base import ServerProcess, free_port, port_open, require_binary, wait_until
 
-TEST_USER = "opshtest"
+# One user per checkout is possible (OPSH_TEST_SSH_USER): two suites running at once on one
+# machine then never see each other's remote processes.
+TEST_USER = os.environ.get("OPSH_TEST_SSH_USER", "opshtest")
 # Known to the tests (password login is one of the things tested); the daemons listen on
 # loopback only and let no other user in.
 TEST_PASSWORD = "opsh-Test-pw-7c2e91"

@@ -18,7 +18,7 @@ import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
-from shell.completion import ShellCompleter
+from opsh.shell.completion import ShellCompleter
 from tests.helpers import Shell
 from tests.servers.mariadb import MariaDB
 

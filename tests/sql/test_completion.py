@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from commands.sql.schema import Schema
+from opsh.commands.sql.schema import Schema
 from tests.sql.conftest import complete, wait_for_schema
 
 SCHEMA = (

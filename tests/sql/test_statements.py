@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from prompt_toolkit.document import Document
 
-from commands.sql.highlighting import SqlLexer
-from commands.sql.safety import classify
-from commands.sql.splitter import MYSQL, SQLITE, split_statement
+from opsh.commands.sql.highlighting import SqlLexer
+from opsh.commands.sql.safety import classify
+from opsh.commands.sql.splitter import MYSQL, SQLITE, split_statement
 
 
 @pytest.mark.parametrize(

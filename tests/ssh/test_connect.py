@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from commands.ssh.state import ssh_state
+from opsh.commands.ssh.state import ssh_state
 from tests.servers.base import wait_until
 from tests.servers.sshd import start_sshd
 

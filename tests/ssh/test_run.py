@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from commands.ssh.state import ssh_state
+from opsh.commands.ssh.state import ssh_state
 from tests.servers.base import wait_until
 from tests.ssh.conftest import DOWN_ADDRESS
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from shell.argv import parse
-from shell.errors import UsageError
-from shell.lineparse import tokenize
-from shell.result import Result
-from shell.spec import Command, Kind, arg, command, opt
+from opsh.shell.argv import parse
+from opsh.shell.errors import UsageError
+from opsh.shell.lineparse import tokenize
+from opsh.shell.result import Result
+from opsh.shell.spec import Command, Kind, arg, command, opt
 
 
 @command(

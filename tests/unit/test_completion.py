@@ -5,7 +5,7 @@ from __future__ import annotations
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
-from shell.completion import ShellCompleter
+from opsh.shell.completion import ShellCompleter
 
 
 def complete(sh, text: str) -> list[str]:

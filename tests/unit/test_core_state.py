@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from history.store import HistoryStore
-from shell.config import Config, Paths
-from shell.errors import OpshError, describe
-from shell.redact import redact
+from opsh.history.store import HistoryStore
+from opsh.shell.config import Config, Paths
+from opsh.shell.errors import OpshError, describe
+from opsh.shell.redact import redact
 from tests.helpers import Shell
 
 

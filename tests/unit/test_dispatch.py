@@ -7,8 +7,8 @@ backend; the backends themselves are tested against their real servers.
 
 from __future__ import annotations
 
-from shell.handles import ConnectRequest, Handle
-from shell.result import Result
+from opsh.shell.handles import ConnectRequest, Handle
+from opsh.shell.result import Result
 from tests.helpers import Shell
 
 
@@ -211,7 +211,7 @@ def test_url_password_is_split_off(tmp_path):
 
 
 def test_confirmation_refused_in_scripts_without_yes(sh):
-    from shell.errors import ConfirmationRequired
+    from opsh.shell.errors import ConfirmationRequired
 
     try:
         sh.session.confirm("drop everything?")
@@ -282,8 +282,8 @@ def test_fuzz_any_line_is_a_result_or_a_clean_error(tmp_path):
 
 
 def test_a_result_chain_goes_whole_into_one_redirect(sh, tmp_path):
-    from shell.result import Result
-    from shell.spec import command
+    from opsh.shell.result import Result
+    from opsh.shell.spec import command
 
     @command("twoparts", summary="a stream then a summary")
     def twoparts(session, args):

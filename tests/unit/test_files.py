@@ -14,10 +14,10 @@ import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
-from shell import argv
-from shell.completion import ShellCompleter
-from shell.lineparse import tokenize
-from shell.result import Result
+from opsh.shell import argv
+from opsh.shell.completion import ShellCompleter
+from opsh.shell.lineparse import tokenize
+from opsh.shell.result import Result
 from tests.helpers import Shell
 
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shell.errors import OpshError, UsageError
-from shell.lineparse import (
+from opsh.shell.errors import OpshError, UsageError
+from opsh.shell.lineparse import (
     Redirect,
     expand_text,
     extract_redirect,

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from commands.rand import PASSWORD_SYMBOLS
-from shell.completion import local_candidates
+from opsh.commands.rand import PASSWORD_SYMBOLS
+from opsh.shell.completion import local_candidates
 
 
 def values(sh, line):

@@ -8,9 +8,9 @@ import decimal
 import io
 import json
 
-from shell.output import StreamSink
-from shell.render import NULL, flatten_documents, render
-from shell.result import Result
+from opsh.shell.output import StreamSink
+from opsh.shell.render import NULL, flatten_documents, render
+from opsh.shell.result import Result
 
 HEADERS = ["id", "name", "price"]
 ROWS = [[1, "apple", decimal.Decimal("1.50")], [2, None, decimal.Decimal("10.25")], [10, "kiwi fruit", None]]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from commands.scan import (
+from opsh.commands.scan import (
     LIST_LIMIT,
     MAX_WORKERS,
     SPLIT_ABOVE,
@@ -27,7 +27,7 @@ from commands.scan import (
     run_scan,
     worker_count,
 )
-from shell.errors import UsageError
+from opsh.shell.errors import UsageError
 
 # An address nothing binds to (servers of the test suite use 127.0.0.1 .. 127.0.0.21).
 QUIET_HOST = "127.77.0.1"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from shell.completion import local_candidates
+from opsh.shell.completion import local_candidates
 from tests.helpers import Shell
 
 RECORDER = """

@@ -11,17 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from commands.ssh.hostkeys import KnownHosts, fingerprint, known_name
-from commands.ssh.inventory import (
+from opsh.commands.ssh.hostkeys import KnownHosts, fingerprint, known_name
+from opsh.commands.ssh.inventory import (
     HostEntry,
     parse_server_list,
     read_hosts_file,
     server_list_names,
     write_hosts_file,
 )
-from commands.ssh.keys import read_public_blob
-from commands.ssh.sshconf import concrete_hosts, load_config
-from shell.errors import UsageError
+from opsh.commands.ssh.keys import read_public_blob
+from opsh.commands.ssh.sshconf import concrete_hosts, load_config
+from opsh.shell.errors import UsageError
 
 SERVERLIST = """\
 # the study sheet's serverlist.conf

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from commands.ssh.nodeset import expand, fold, natural_key, split_top
-from shell.errors import UsageError
+from opsh.commands.ssh.nodeset import expand, fold, natural_key, split_top
+from opsh.shell.errors import UsageError
 
 
 def test_plain_name_is_itself():

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from commands.ssh.fanout import HostResult
-from commands.ssh.gather import grouped, status_line
-from commands.ssh.remote import LineSplitter
-from commands.ssh.transfer import Location, parse_location, remote_path
-from shell.render import styled
+from opsh.commands.ssh.fanout import HostResult
+from opsh.commands.ssh.gather import grouped, status_line
+from opsh.commands.ssh.remote import LineSplitter
+from opsh.commands.ssh.transfer import Location, parse_location, remote_path
+from opsh.shell.render import styled
 
 
 def test_lines_split_across_chunks_and_bad_utf8():
@@ -48,7 +48,7 @@ def test_grouped_output_merges_identical_hosts():
 def test_paramiko_errors_read_as_one_line():
     import paramiko
 
-    from shell.errors import describe
+    from opsh.shell.errors import describe
 
     refused = describe(paramiko.ChannelException(1, "Administratively prohibited"))
     assert (

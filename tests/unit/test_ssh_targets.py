@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from commands.ssh.targets import TargetContext, parse, split_label
-from shell.errors import NotFound, UsageError
+from opsh.commands.ssh.targets import TargetContext, parse, split_label
+from opsh.shell.errors import NotFound, UsageError
 
 GROUPS = {
     "web": ["web[01-04]"],

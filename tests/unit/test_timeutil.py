@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shell.completion import local_candidates
+from opsh.shell.completion import local_candidates
 
 SEED_EPOCH = 1332917620  # 2012-03-28 06:53:40 UTC, the study sheet's example
 
