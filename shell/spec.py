@@ -114,9 +114,18 @@ class Command:
     dash_args: ClassVar[bool] = False
     # Hidden commands are dispatched but not listed in help or completion.
     hidden: ClassVar[bool] = False
+    # "module:function" doing the work, `function(session, args) -> Result`: imported only when
+    # the command runs, so a spec module stays cheap to import (startup loads every spec).
+    implementation: ClassVar[str] = ""
 
     def run(self, session: Session, args: Args) -> Result:
-        raise NotImplementedError
+        if not self.implementation:
+            raise NotImplementedError(f"{self.name}: no run() and no implementation")
+        import importlib
+
+        module, _, function = self.implementation.partition(":")
+        work: RunFunc = getattr(importlib.import_module(module), function)
+        return work(session, args)
 
     def complete(self, session: Session, args: Args, param: Param, prefix: str) -> Iterable[str] | None:
         """Command-specific candidates for `param`; None falls back to the kind's completer."""

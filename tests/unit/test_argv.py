@@ -148,3 +148,23 @@ def test_usage_line_is_generated_from_the_spec():
     with pytest.raises(UsageError) as info:
         bind(Archive, "create")
     assert "usage: archive create OUT PATHS..." in (info.value.hint or "")
+
+
+def test_a_spec_can_name_its_implementation_and_it_is_imported_when_run(sh):
+    from opsh.shell.result import Result
+    from opsh.shell.spec import Command, arg
+
+    class Upper(Command):
+        name = "upper-test"
+        params = (arg("word"),)
+        implementation = "tests.unit.test_argv:_upper"
+
+    sh.session.registry.add(Upper)
+    assert sh("upper-test abc").text == "ABC\n"
+    assert isinstance(_upper(sh.session, {"word": "x"}), Result)
+
+
+def _upper(session, args):
+    from opsh.shell.result import Result
+
+    return Result.of_text(args["word"].upper())
