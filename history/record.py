@@ -32,7 +32,6 @@ class Recorder:
     transcript_path: Path | None = None
     transcript_file: IO[str] | None = None
     statements: int = 0
-    previous_capture: bool = False
     skipped_secrets: int = field(default=0)
 
     def __call__(self, record: StatementRecord) -> None:
@@ -81,8 +80,7 @@ def start(session: Session, path: Path, with_transcript: bool) -> Recorder:
         recorder.transcript_path = transcript_path_for(path)
         recorder.transcript_file = open(recorder.transcript_path, "w", encoding="utf-8")  # noqa: SIM115
         recorder.transcript_file.write(transcript.HEADER + "\n")
-        recorder.previous_capture = session.engine.capture
-        session.engine.capture = True
+        session.engine.capture_for(recorder)
     session.areas["recorder"] = recorder
     session.observers.append(recorder)
     return recorder
@@ -93,8 +91,7 @@ def stop(session: Session) -> Recorder:
     if recorder is None:
         raise OpshError("not recording", "record start FILE")
     session.observers.remove(recorder)
-    if recorder.transcript_file is not None:
-        session.engine.capture = recorder.previous_capture
+    session.engine.release_capture(recorder)
     recorder.close()
     return recorder
 

@@ -109,12 +109,12 @@ class ScriptReplay:
 
     def run(self, path: Path) -> Report:
         engine = self.engine
-        saved = (engine.pending, engine.location, engine.capture, engine.out, engine.err)
+        saved = (engine.pending, engine.location, engine.out, engine.err)
         previous_mode = self.session.current
         self.session.current = None  # scripts start in the local mode
         engine.pending = ""
         if self.options.check:
-            engine.capture = True
+            engine.capture_for(self)
             engine.out, engine.err = io.StringIO(), io.StringIO()
             self.session.observers.append(self._observe)
         try:
@@ -124,7 +124,8 @@ class ScriptReplay:
         finally:
             if self.options.check:
                 self.session.observers.remove(self._observe)
-            engine.pending, engine.location, engine.capture, engine.out, engine.err = saved
+            engine.release_capture(self)
+            engine.pending, engine.location, engine.out, engine.err = saved
             if self.session.current is None and previous_mode in self.session.handles:
                 self.session.current = previous_mode
         if self.options.check:

@@ -87,7 +87,11 @@ class Engine:
         self.failures = 0
         self.usage_errors = 0
         self.capture = False
+        self._capture_owners: set[int] = set()
         self.location: str | None = None  # "file.opsh:12" while a script runs
+        # Exceptions that were not expected (bugs): reported like any error, and kept so the
+        # in-process test helper can fail loudly instead of passing on a printed error line.
+        self.internal_errors: list[BaseException] = []
         session.engine = self  # replay and include feed lines through the session's engine
 
     # ------------------------------------------------------------ input
@@ -372,8 +376,20 @@ class Engine:
         self.err.write(f"\x1b[2m{text}\x1b[0m\n" if color else f"{text}\n")
         self.err.flush()
 
+    def capture_for(self, owner: object) -> None:
+        """Keep a plain copy of every statement's output (for StatementRecord.output) while any
+        owner (a transcript recording, a replay --check) wants it."""
+        self._capture_owners.add(id(owner))
+        self.capture = True
+
+    def release_capture(self, owner: object) -> None:
+        self._capture_owners.discard(id(owner))
+        self.capture = bool(self._capture_owners)
+
     def report(self, exc: BaseException) -> str:
         described = describe(exc)
+        if not described.expected:
+            self.internal_errors.append(exc)
         if isinstance(exc, UsageError):
             self.usage_errors += 1
         line = described.line()

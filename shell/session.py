@@ -23,6 +23,7 @@ from opsh.shell.progress import Progress
 from opsh.shell.spec import Kind, Setting
 
 if TYPE_CHECKING:
+    from opsh.shell.dispatch import Engine
     from opsh.shell.handles import Handle
     from opsh.shell.registry import Registry
 
@@ -178,7 +179,7 @@ class Session:
         # Called after each statement with a StatementRecord (recording, transcripts).
         self.observers: list[Callable[[Any], None]] = []
         # The Engine feeding this session (set by the Engine): `replay` runs scripts through it.
-        self.engine: Any = None
+        self.engine: Engine = None  # type: ignore[assignment]  # set by Engine.__init__ at once
         # Set by `exit`: the front end stops reading input and exits with this status.
         self.exit_code: int | None = None
 

@@ -1,8 +1,8 @@
 """Running opsh in-process, as a user would type, and reading what it printed.
 
     sh = Shell(tmp_path)
-    out = sh("echo hello")
-    assert out.ok and out.text == "hello\\n"
+    assert sh.ok("echo hello").text == "hello\\n"
+    sh.fails("cat nosuchfile", "no such file")
     rows = sh.json("ls --format json")
 
 Every line goes through the real Engine (parsing, dispatch, rendering); only stdout and
@@ -32,6 +32,10 @@ from opsh.shell.session import Session
 def registry() -> Registry:
     """Discovered once per test process: building it is pure and the same every time."""
     return Registry(commands.modules)
+
+
+class InternalError(AssertionError):
+    """A command raised something that is not an OpshError: a bug in opsh."""
 
 
 @dataclass
@@ -78,16 +82,38 @@ class Shell:
         self.engine = Engine(self.session, self.out, self.err)
 
     def __call__(self, text: str) -> Outcome:
+        """Run `text` as typed. An internal error (a bug, not a failure opsh expects) raises
+        InternalError here, so no test can pass on an `internal error: ...` line."""
         start_out, start_err = self.out.tell(), self.err.tell()
         failures = self.engine.failures
         ok = self.engine.feed(text + "\n")
         ok = self.engine.finish() and ok
-        return Outcome(
+        outcome = Outcome(
             self.out.getvalue()[start_out:],
             self.err.getvalue()[start_err:],
             ok and self.engine.failures == failures,
             self.session.last.exit_code,
         )
+        if self.engine.internal_errors:
+            first, *_ = self.engine.internal_errors
+            self.engine.internal_errors.clear()
+            raise InternalError(f"{text!r} hit an internal error:\n{outcome.err}") from first
+        return outcome
+
+    def ok(self, text: str) -> Outcome:
+        """Run `text` and assert it succeeded (the error output is the failure message)."""
+        outcome = self(text)
+        assert outcome.ok, f"{text!r} failed:\n{outcome.err}"
+        return outcome
+
+    def fails(self, text: str, match: str = "", exit_code: int | None = None) -> Outcome:
+        """Run `text` and assert it failed with an error line containing `match`."""
+        outcome = self(text)
+        assert not outcome.ok, f"{text!r} succeeded, expected a failure; output:\n{outcome.text}"
+        assert match in outcome.err, f"{text!r}: expected {match!r} in the error, got:\n{outcome.err}"
+        if exit_code is not None:
+            assert outcome.exit_code == exit_code, f"{text!r}: exit {outcome.exit_code}, expected {exit_code}"
+        return outcome
 
     def json(self, text: str) -> Any:
         """Run `text` with --format json semantics and parse the output."""

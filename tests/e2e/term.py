@@ -51,14 +51,25 @@ class Term:
 
     def _expect(self, pattern: str | type[pexpect.EOF], timeout: float | None, exact: bool) -> str:
         """Wait for `pattern`, answering cursor-position queries on the way; returns the text before it."""
-        seen = []
+        seen: list[str] = []
         target = re.escape(pattern) if exact and isinstance(pattern, str) else pattern
+        wait = timeout or self.child.timeout
         while True:
-            index = self.child.expect([re.escape(CURSOR_QUERY), target], timeout=timeout or self.child.timeout)
+            try:
+                index = self.child.expect([re.escape(CURSOR_QUERY), target], timeout=wait)
+            except (pexpect.TIMEOUT, pexpect.EOF) as exc:
+                raise AssertionError(self._missed(pattern, seen, exc, wait)) from None
             seen.append(self.child.before)
             if index == 1:
                 return "".join(seen)
             self.child.send("\x1b[1;1R")
+
+    def _missed(self, pattern: object, seen: list[str], exc: Exception, wait: float) -> str:
+        """Expected vs actual, readable: what was awaited and the screen text that came instead."""
+        got = plain("".join(seen) + str(self.child.before or ""))
+        why = "timed out after %.1fs" % wait if isinstance(exc, pexpect.TIMEOUT) else "opsh exited"
+        wanted = {PROMPT_START: "a prompt", PROMPT_END: "Enter to be taken"}.get(str(pattern), repr(pattern))
+        return f"{why} waiting for {wanted}\n--- opsh printed (escapes removed) ---\n{got[-3000:]}\n---"
 
     def expect_prompt(self, timeout: float | None = None) -> str:
         """Wait for a prompt; returns what was printed before it (escapes removed)."""

@@ -176,7 +176,7 @@ def test_semicolons_chain_verbs(msh, mc):
 def test_read_only_handle(tmp_path, memcached_server, mc):
     mc.set("k", b"v")
     shell = Shell(tmp_path)
-    shell(f"connect {memcached_server.url} --readonly")
+    shell.ok(f"connect {memcached_server.url} --readonly")
     out = shell("set k other")
     assert not out.ok and "read-only" in out.err and mc.get("k") == b"v"
     assert shell("get k").text == "v\n"
@@ -184,7 +184,7 @@ def test_read_only_handle(tmp_path, memcached_server, mc):
 
 
 def test_completion_of_verbs_and_keys_seen(msh):
-    msh("set session:1 x")
+    msh.ok("set session:1 x")
 
     def words(text: str) -> list[tuple[str, str]]:
         found = ShellCompleter(msh.session).get_completions(Document(text), CompleteEvent(completion_requested=True))

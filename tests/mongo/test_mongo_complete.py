@@ -21,7 +21,7 @@ def test_statement_words(mongo):
 
 
 def test_collections_and_database_methods_after_db(mongo):
-    mongo("db.users.insertOne({a: 1}); db.orders.insertOne({a: 1})")
+    mongo.ok("db.users.insertOne({a: 1}); db.orders.insertOne({a: 1})")
     assert complete(mongo, "db.u") == ["users"]
     found = complete(mongo, "db.")
     assert {"users", "orders", "getCollectionNames", "dropDatabase"} <= set(found)
@@ -42,7 +42,7 @@ def test_operators_inside_arguments(mongo):
 
 
 def test_use_completes_database_names(mongo, mongo_db):
-    mongo("db.x.insertOne({a: 1})")
+    mongo.ok("db.x.insertOne({a: 1})")
     assert mongo_db.name in complete(mongo, "use t_")
 
 

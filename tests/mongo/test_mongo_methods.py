@@ -47,7 +47,7 @@ def test_insert_many_and_find_with_filter_sort_and_projection(mongo):
 
 
 def test_find_skip_limit_and_options_document(mongo):
-    mongo(PEOPLE)
+    mongo.ok(PEOPLE)
     names = [d["name"] for d in mongo.json("db.people.find({}, {name: 1}).sort({name: 1}).skip(1).limit(2)")]
     assert names == ["bob", "cid"]
     docs = mongo.json("db.people.find({city: 'Oslo'}, {_id: 0, name: 1}, {sort: {name: -1}, limit: 1})")
@@ -55,20 +55,20 @@ def test_find_skip_limit_and_options_document(mongo):
 
 
 def test_find_by_regex_and_array_membership(mongo):
-    mongo(PEOPLE)
+    mongo.ok(PEOPLE)
     assert [d["name"] for d in mongo.json("db.people.find({name: /^[ab]/}).sort({name: 1})")] == ["ann", "bob"]
     assert {d["name"] for d in mongo.json("db.people.find({tags: 'ops'})")} == {"ann", "dee"}
     assert mongo.json("db.people.find({tags: {$size: 0}}, {_id: 0, name: 1})") == [{"name": "cid"}]
 
 
 def test_find_one_and_no_match_is_null(mongo):
-    mongo(PEOPLE)
+    mongo.ok(PEOPLE)
     assert mongo.json("db.people.findOne({name: 'bob'}, {_id: 0, city: 1})") == {"city": "Rome"}
     assert mongo.json("db.people.findOne({name: 'nobody'})") is None
 
 
 def test_printed_ids_can_be_pasted_back_into_a_query(mongo):
-    mongo(PEOPLE)
+    mongo.ok(PEOPLE)
     ann = mongo.json("db.people.findOne({name: 'ann'})")
     pasted = mongo.json(f'db.people.findOne({{_id: {{"$oid": "{ann["_id"]["$oid"]}"}}}}, {{name: 1, _id: 0}})')
     assert pasted == {"name": "ann"}
@@ -77,7 +77,7 @@ def test_printed_ids_can_be_pasted_back_into_a_query(mongo):
 
 
 def test_update_one_with_operators(mongo, mongo_db):
-    mongo(PEOPLE)
+    mongo.ok(PEOPLE)
     result = mongo.json(
         "db.people.updateOne({name: 'ann'}, {$set: {city: 'Bergen'}, $inc: {age: 1}, $push: {tags: 'x'}})"
     )
@@ -87,7 +87,7 @@ def test_update_one_with_operators(mongo, mongo_db):
 
 
 def test_update_many_and_upsert(mongo, mongo_db):
-    mongo(PEOPLE)
+    mongo.ok(PEOPLE)
     many = mongo.json("db.people.updateMany({city: 'Oslo'}, {$set: {nordic: true}})")
     assert many["modifiedCount"] == 2
     upsert = mongo.json("db.people.updateOne({name: 'eve'}, {$set: {age: 29}}, {upsert: true})")
@@ -97,7 +97,7 @@ def test_update_many_and_upsert(mongo, mongo_db):
 
 
 def test_update_with_array_filters_and_a_pipeline(mongo, mongo_db):
-    mongo("db.s.insertOne({_id: 1, scores: [50, 90, 95], a: 2})")
+    mongo.ok("db.s.insertOne({_id: 1, scores: [50, 90, 95], a: 2})")
     mongo.json("db.s.updateOne({_id: 1}, {$set: {'scores.$[hi]': 100}}, {arrayFilters: [{hi: {$gte: 90}}]})")
     assert mongo_db.db.s.find_one({"_id": 1})["scores"] == [50, 100, 100]
 
@@ -112,7 +112,7 @@ def test_update_without_operators_is_refused(mongo):
 
 
 def test_replace_one(mongo, mongo_db):
-    mongo(PEOPLE)
+    mongo.ok(PEOPLE)
     result = mongo.json("db.people.replaceOne({name: 'bob'}, {name: 'bob', retired: true})")
     assert result["modifiedCount"] == 1
     bob = mongo_db.db.people.find_one({"name": "bob"}, {"_id": 0})
@@ -122,14 +122,14 @@ def test_replace_one(mongo, mongo_db):
 
 
 def test_delete_one_and_delete_many(mongo, mongo_db):
-    mongo(PEOPLE)
+    mongo.ok(PEOPLE)
     assert mongo.json("db.people.deleteOne({city: 'Oslo'})")["deletedCount"] == 1
     assert mongo.json("db.people.deleteMany({age: {$lt: 40}})")["deletedCount"] == 2
     assert mongo_db.db.people.count_documents({}) == 1
 
 
 def test_counts(mongo):
-    mongo(PEOPLE)
+    mongo.ok(PEOPLE)
     assert mongo.json("db.people.countDocuments({city: 'Oslo'})") == 2
     assert mongo.json("db.people.countDocuments()") == 4
     assert mongo.json("db.people.estimatedDocumentCount()") == 4
@@ -137,13 +137,13 @@ def test_counts(mongo):
 
 
 def test_distinct_with_and_without_filter(mongo):
-    mongo(PEOPLE)
+    mongo.ok(PEOPLE)
     assert sorted(mongo.json("db.people.distinct('city')")) == ["Lima", "Oslo", "Rome"]
     assert mongo.json("db.people.distinct('name', {city: 'Lima'})") == ["dee"]
 
 
 def test_aggregate_group_sort_and_unwind(mongo):
-    mongo(PEOPLE)
+    mongo.ok(PEOPLE)
     groups = mongo.json(
         "db.people.aggregate([{$match: {age: {$gte: 30}}},"
         " {$group: {_id: '$city', n: {$sum: 1}, oldest: {$max: '$age'}}}, {$sort: {_id: 1}}])"
@@ -156,8 +156,8 @@ def test_aggregate_group_sort_and_unwind(mongo):
 
 
 def test_aggregate_lookup_across_collections(mongo):
-    mongo("db.orders.insertMany([{who: 'ann', total: 10}, {who: 'ann', total: 5}, {who: 'bob', total: 1}])")
-    mongo(PEOPLE)
+    mongo.ok("db.orders.insertMany([{who: 'ann', total: 10}, {who: 'ann', total: 5}, {who: 'bob', total: 1}])")
+    mongo.ok(PEOPLE)
     joined = mongo.json(
         "db.people.aggregate([{$match: {name: 'ann'}},"
         " {$lookup: {from: 'orders', localField: 'name', foreignField: 'who', as: 'orders'}},"
@@ -167,7 +167,7 @@ def test_aggregate_lookup_across_collections(mongo):
 
 
 def test_indexes_and_a_unique_violation_is_one_line(mongo):
-    mongo(PEOPLE)
+    mongo.ok(PEOPLE)
     assert mongo.json("db.people.createIndex({name: 1}, {unique: true})") == "name_1"
     names = [i["name"] for i in mongo.json("db.people.getIndexes()")]
     assert names == ["_id_", "name_1"]
@@ -182,13 +182,13 @@ def test_indexes_and_a_unique_violation_is_one_line(mongo):
 
 
 def test_compound_index_by_keys(mongo):
-    mongo(PEOPLE)
+    mongo.ok(PEOPLE)
     assert mongo.json("db.people.createIndex({city: 1, age: -1})") == "city_1_age_-1"
     assert mongo("db.people.dropIndex({city: 1, age: -1})").ok
 
 
 def test_explain_shows_the_plan(mongo):
-    mongo(PEOPLE)
+    mongo.ok(PEOPLE)
     plan = mongo.json("db.people.find({age: 31}).explain()")
     assert "queryPlanner" in plan
 
@@ -201,7 +201,7 @@ def test_get_collection_and_dotted_names(mongo, mongo_db):
 
 
 def test_database_methods(mongo, mongo_db):
-    mongo("db.a.insertOne({x: 1})")
+    mongo.ok("db.a.insertOne({x: 1})")
     assert mongo.json("db.getName()") == mongo_db.name
     assert mongo.json("db.getCollectionNames()") == ["a"]
     assert mongo.json("db.runCommand({ping: 1})")["ok"] == 1

@@ -24,7 +24,7 @@ def test_connect_names_the_database_in_the_prompt(mongo, mongo_db):
 
 
 def test_show_collections_and_dbs(mongo, mongo_db):
-    mongo("db.b.insertOne({x: 1}); db.a.insertOne({x: 1})")
+    mongo.ok("db.b.insertOne({x: 1}); db.a.insertOne({x: 1})")
     assert mongo.json("show collections") == [{"collection": "a"}, {"collection": "b"}]
     assert mongo_db.name in [d["name"] for d in mongo.json("show dbs")]
     assert mongo("show tables").lines[-2:] == ["| b            |", "+--------------+"]
@@ -41,7 +41,7 @@ def test_use_switches_database_and_prompt(mongo, mongo_server):
     assert out.ok
     assert mongo.session.current_handle.prompt_label() == f"mongo:m/{other}"
     assert mongo("db").text == f"{other}\n"
-    mongo("db.c.insertOne({x: 1})")
+    mongo.ok("db.c.insertOne({x: 1})")
     client = mongo_server.client()
     try:
         assert client[other].c.count_documents({}) == 1
@@ -52,13 +52,13 @@ def test_use_switches_database_and_prompt(mongo, mongo_server):
 
 
 def test_scripts_get_the_whole_result(mongo):
-    mongo(FIFTY)
+    mongo.ok(FIFTY)
     assert numbers(mongo("db.many.find().sort({n: 1})")) == list(range(45))
 
 
 def test_terminal_pages_by_20_and_it_shows_more(connect):
     sh = connect(answers=[])
-    sh(FIFTY)
+    sh.ok(FIFTY)
     first = sh("db.many.find({}, {_id: 0}).sort({n: 1})")
     assert numbers(first) == list(range(20))
     assert sh.session.last.status == '20 documents: type "it" for more'
@@ -72,7 +72,7 @@ def test_terminal_pages_by_20_and_it_shows_more(connect):
 
 def test_batch_size_setting_and_to_array(connect):
     sh = connect(answers=[])
-    sh(FIFTY)
+    sh.ok(FIFTY)
     assert sh("\\set mongo_batch 10").ok
     assert numbers(sh("db.many.find().sort({n: 1})")) == list(range(10))
     assert numbers(sh("db.many.find().sort({n: 1}).toArray()")) == list(range(45))
@@ -80,7 +80,7 @@ def test_batch_size_setting_and_to_array(connect):
 
 
 def test_documents_prefer_json_until_a_format_is_chosen(mongo):
-    mongo("db.f.insertOne({_id: ObjectId('6b0855beeb1aa56c0356ca2a'), at: ISODate('2024-05-01T10:00:00Z'), n: 1})")
+    mongo.ok("db.f.insertOne({_id: ObjectId('6b0855beeb1aa56c0356ca2a'), at: ISODate('2024-05-01T10:00:00Z'), n: 1})")
     default = mongo("db.f.find()")
     assert json.loads(default.text) == [
         {"_id": {"$oid": "6b0855beeb1aa56c0356ca2a"}, "at": {"$date": "2024-05-01T10:00:00Z"}, "n": 1}
@@ -104,13 +104,13 @@ def test_documents_prefer_json_until_a_format_is_chosen(mongo):
 
 
 def test_nested_documents_flatten_into_dotted_columns(mongo):
-    mongo("db.n.insertOne({_id: 1, addr: {city: 'Oslo', zip: '0150'}, tags: ['a']})")
+    mongo.ok("db.n.insertOne({_id: 1, addr: {city: 'Oslo', zip: '0150'}, tags: ['a']})")
     out = mongo("db.n.find() --format csv")
     assert out.lines == ["_id,addr.city,addr.zip,tags", '1,Oslo,0150,"[""a""]"']
 
 
 def test_output_to_a_file_uses_the_extension(mongo, tmp_path):
-    mongo("db.x.insertMany([{a: 1}, {a: 2}])")
+    mongo.ok("db.x.insertMany([{a: 1}, {a: 2}])")
     assert mongo("db.x.find({}, {_id: 0}) \\> out.json").ok
     assert json.loads((tmp_path / "s0" / "out.json").read_text()) == [{"a": 1}, {"a": 2}]
 
@@ -118,7 +118,7 @@ def test_output_to_a_file_uses_the_extension(mongo, tmp_path):
 class TestConfirmations:
     def test_drop_asks_and_a_no_keeps_the_collection(self, connect, mongo_db):
         sh = connect(answers=["n"])
-        sh("db.keep.insertOne({x: 1})")
+        sh.ok("db.keep.insertOne({x: 1})")
         out = sh("db.keep.drop()")
         assert not out.ok and out.err == "error: not confirmed, nothing done\n"
         assert sh.io.asked == [f"Drop collection {mongo_db.name}.keep?"]
@@ -126,12 +126,12 @@ class TestConfirmations:
 
     def test_drop_confirmed(self, connect, mongo_db):
         sh = connect(answers=["y"])
-        sh("db.gone.insertOne({x: 1})")
+        sh.ok("db.gone.insertOne({x: 1})")
         assert sh.json("db.gone.drop()") is True
         assert "gone" not in mongo_db.db.list_collection_names()
 
     def test_scripts_need_yes(self, mongo, mongo_db):
-        mongo("db.gone.insertOne({x: 1})")
+        mongo.ok("db.gone.insertOne({x: 1})")
         out = mongo("db.gone.drop()")
         assert not out.ok
         assert (
@@ -143,12 +143,12 @@ class TestConfirmations:
 
     def test_opsh_yes_confirms_everything(self, connect, mongo_db):
         sh = connect(yes=True)
-        sh("db.gone.insertOne({x: 1})")
+        sh.ok("db.gone.insertOne({x: 1})")
         assert sh("db.gone.drop()").ok
 
     def test_delete_many_of_everything_asks_with_the_count(self, connect, mongo_db):
         sh = connect(answers=["n", "y"])
-        sh("db.d.insertMany([{a: 1}, {a: 2}, {a: 3}])")
+        sh.ok("db.d.insertMany([{a: 1}, {a: 2}, {a: 3}])")
         assert sh.json("db.d.deleteMany({a: 1})")["deletedCount"] == 1  # a filter: no question
         assert not sh("db.d.deleteMany({})").ok
         assert sh.json("db.d.deleteMany({})")["deletedCount"] == 2
@@ -156,13 +156,13 @@ class TestConfirmations:
 
     def test_update_many_of_everything_asks(self, connect, mongo_db):
         sh = connect(answers=["y"])
-        sh("db.u.insertMany([{a: 1}, {a: 2}])")
+        sh.ok("db.u.insertMany([{a: 1}, {a: 2}])")
         assert sh.json("db.u.updateMany({}, {$set: {seen: true}})")["modifiedCount"] == 2
         assert sh.io.asked == [f"Update all 2 documents of {mongo_db.name}.u?"]
 
     def test_drop_database_asks(self, connect, mongo_db, mongo_server):
         sh = connect(answers=["y"])
-        sh("db.a.insertOne({x: 1})")
+        sh.ok("db.a.insertOne({x: 1})")
         assert sh("db.dropDatabase()").ok
         assert sh.io.asked == [f"Drop database {mongo_db.name} and every collection in it?"]
         client = mongo_server.client()
@@ -188,7 +188,7 @@ class TestConnecting:
         from tests.servers.base import free_port
 
         sh = Shell(tmp_path)
-        sh("set timeout 1")
+        sh.ok("set timeout 1")
         out = sh(f"connect mongodb://127.0.0.1:{free_port()}/x")
         assert not out.ok
         assert out.err.startswith("error: cannot reach mongodb at 127.0.0.1:")

@@ -44,8 +44,8 @@ def test_tasks_come_out_first_in_first_out(queue):
 
 def test_release_puts_the_task_back_first_in_line(queue):
     sh, tube = queue
-    sh(f"put {tube} first")
-    sh(f"put {tube} second")
+    sh.ok(f"put {tube} first")
+    sh.ok(f"put {tube} second")
     task = take(sh, tube)
     assert task["data"] == "first"
     released = sh.json(f"release {task['id']}")
@@ -56,7 +56,7 @@ def test_release_puts_the_task_back_first_in_line(queue):
 
 def test_finish_and_abort_are_aliases(queue):
     sh, tube = queue
-    sh(f"put {tube} job")
+    sh.ok(f"put {tube} job")
     task = take(sh, tube)
     assert sh(f"abort {task['id']}").ok
     task = take(sh, tube)
@@ -66,7 +66,7 @@ def test_finish_and_abort_are_aliases(queue):
 
 def test_peek_shows_the_next_task_without_taking_it(queue):
     sh, tube = queue
-    sh(f"put {tube} look")
+    sh.ok(f"put {tube} look")
     assert sh.json(f"peek {tube}")[0]["data"] == "look"
     assert sh.json(f"peek {tube}")[0]["data"] == "look"
     assert take(sh, tube)["data"] == "look"
@@ -105,8 +105,8 @@ def test_a_blocking_take_wakes_when_a_task_arrives(queue, backend, open_queue):
 
 def test_stats_per_tube_and_for_one_tube(queue):
     sh, tube = queue
-    sh(f"put {tube} a")
-    sh(f"put {tube} b")
+    sh.ok(f"put {tube} a")
+    sh.ok(f"put {tube} b")
     take(sh, tube)
     rows = {row["tube"]: row for row in sh.json("stats")}
     assert (rows[tube]["ready"], rows[tube]["taken"]) == (1, 1)
@@ -117,10 +117,10 @@ def test_stats_per_tube_and_for_one_tube(queue):
 
 def test_quoted_data_stays_text_and_json_stays_json(queue, backend):
     sh, tube = queue
-    sh(f"put {tube} '42'")
-    sh(f"put {tube} [1, 2, {{a: true}}]")
+    sh.ok(f"put {tube} '42'")
+    sh.ok(f"put {tube} [1, 2, {{a: true}}]")
     first, second = take(sh, tube), None
-    sh(f"ack {first['id']}")
+    sh.ok(f"ack {first['id']}")
     second = take(sh, tube)
     assert first["data"] == "42"
     if backend.backend == "kestrel":  # bytes on the wire: JSON text
@@ -162,7 +162,7 @@ def test_readonly_handle_only_looks(backend, tmp_path):
 @pytest.mark.parametrize("fmt", ["json", "csv"])
 def test_results_take_any_format(queue, fmt):
     sh, tube = queue
-    sh(f"put {tube} hello")
+    sh.ok(f"put {tube} hello")
     out = sh(f"peek {tube} --format {fmt}")
     assert out.ok
     if fmt == "csv":

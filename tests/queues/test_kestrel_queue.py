@@ -22,18 +22,18 @@ def server_stats(kestrel, tube: str) -> dict[str, str]:
 
 def test_take_opens_ack_closes(kq, kestrel_server):
     sh, tube = kq
-    sh(f"put {tube} job")
+    sh.ok(f"put {tube} job")
     task = sh.json(f"take {tube}")[0]
     assert server_stats(kestrel_server, tube)["open_transactions"] == "1"
-    sh(f"ack {task['id']}")
+    sh.ok(f"ack {task['id']}")
     assert server_stats(kestrel_server, tube)["open_transactions"] == "0"
     assert server_stats(kestrel_server, tube)["items"] == "0"
 
 
 def test_one_open_item_per_tube(kq):
     sh, tube = kq
-    sh(f"put {tube} a")
-    sh(f"put {tube} b")
+    sh.ok(f"put {tube} a")
+    sh.ok(f"put {tube} b")
     task = sh.json(f"take {tube}")[0]
     out = sh(f"take {tube}")
     assert not out.ok
@@ -45,7 +45,7 @@ def test_one_open_item_per_tube(kq):
 
 def test_a_lost_connection_gives_its_open_item_back(kq, kestrel_setup, open_queue):
     sh, tube = kq
-    sh(f"put {tube} precious")
+    sh.ok(f"put {tube} precious")
     assert sh.json(f"take {tube}")[0]["data"] == "precious"
     assert sh("\\close kq").ok
     other = open_queue(kestrel_setup, name="other")
@@ -54,15 +54,15 @@ def test_a_lost_connection_gives_its_open_item_back(kq, kestrel_setup, open_queu
 
 def test_ttl_becomes_the_item_expiry(kq):
     sh, tube = kq
-    sh(f"put {tube} brief --ttl 1")
-    sh(f"put {tube} lasting")
+    sh.ok(f"put {tube} brief --ttl 1")
+    sh.ok(f"put {tube} lasting")
     time.sleep(1.2)
     assert sh.json(f"take {tube}")[0]["data"] == "lasting"
 
 
 def test_what_kestrel_cannot_do_says_so(kq):
     sh, tube = kq
-    sh(f"put {tube} a")
+    sh.ok(f"put {tube} a")
     task = sh.json(f"take {tube}")[0]
     expected = {
         f"bury {task['id']}": "error: kestrel queues have no bury",
@@ -79,7 +79,7 @@ def test_what_kestrel_cannot_do_says_so(kq):
 
 def test_stats_of_one_queue_are_kestrels_own(kq):
     sh, tube = kq
-    sh(f"put {tube} abc")
+    sh.ok(f"put {tube} abc")
     figures = {r["field"]: r["value"] for r in sh.json(f"stats {tube}")}
     assert (figures["items"], figures["bytes"], figures["total_items"]) == (1, 3, 1)
     out = sh("stats nosuchqueue")
@@ -94,7 +94,7 @@ def test_queue_names_kestrel_refuses(kq):
 
 def test_binary_safe_payloads_keep_their_length(kq):
     sh, tube = kq
-    sh(f"put {tube} 'line one\r\nEND\r\nline three'")
+    sh.ok(f"put {tube} 'line one\r\nEND\r\nline three'")
     assert sh.json(f"take {tube}")[0]["data"] == "line one\r\nEND\r\nline three"
 
 

@@ -17,19 +17,19 @@ def rq(redisq_setup, open_queue):
 
 def test_jobs_are_json_with_an_id_in_plain_lists(rq, redis_server):
     sh, tube = rq
-    sh(f"put {tube} {{n: 1}}")
+    sh.ok(f"put {tube} {{n: 1}}")
     r = redis_server.client()
     job = json.loads(r.lindex(f"q:{tube}", 0))
     assert (job["id"], job["data"]) == (1, {"n": 1})
     task = sh.json(f"take {tube}")[0]
     assert r.llen(f"q:{tube}") == 0 and r.llen(f"q:{tube}:processing") == 1
-    sh(f"ack {task['id']}")
+    sh.ok(f"ack {task['id']}")
     assert r.llen(f"q:{tube}:processing") == 0
 
 
 def test_a_job_taken_by_a_lost_worker_waits_in_processing(rq, redisq_setup, open_queue):
     sh, tube = rq
-    sh(f"put {tube} important")
+    sh.ok(f"put {tube} important")
     task = sh.json(f"take {tube}")[0]
     assert sh("\\close rq").ok
     other = open_queue(redisq_setup, name="other")
@@ -50,7 +50,7 @@ def test_delay_uses_a_sorted_set_until_due(rq, redis_server):
 
 def test_release_with_delay(rq):
     sh, tube = rq
-    sh(f"put {tube} retry")
+    sh.ok(f"put {tube} retry")
     task = sh.json(f"take {tube}")[0]
     assert sh.json(f"release {task['id']} --delay 0.4")[0]["status"] == "delayed"
     assert sh.json(f"take {tube}") == []
@@ -60,8 +60,8 @@ def test_release_with_delay(rq):
 
 def test_ttl_drops_a_job_nobody_took(rq):
     sh, tube = rq
-    sh(f"put {tube} brief --ttl 0.2")
-    sh(f"put {tube} lasting")
+    sh.ok(f"put {tube} brief --ttl 0.2")
+    sh.ok(f"put {tube} lasting")
     time.sleep(0.4)
     assert sh.json(f"take {tube}")[0]["data"] == "lasting"
 
@@ -69,7 +69,7 @@ def test_ttl_drops_a_job_nobody_took(rq):
 def test_bury_kick_and_delete(rq, redis_server):
     sh, tube = rq
     for word in ("a", "b"):
-        sh(f"put {tube} {word}")
+        sh.ok(f"put {tube} {word}")
     task = sh.json(f"take {tube}")[0]
     assert sh.json(f"bury {task['id']}")[0]["status"] == "buried"
     assert redis_server.client().llen(f"q:{tube}:buried") == 1
@@ -82,7 +82,7 @@ def test_bury_kick_and_delete(rq, redis_server):
 
 def test_ack_of_a_job_that_is_not_taken(rq):
     sh, tube = rq
-    sh(f"put {tube} a")
+    sh.ok(f"put {tube} a")
     out = sh(f"ack {tube}:1")
     assert not out.ok and out.err == "error: ack: task 1 is ready, not taken\n"
 
@@ -95,7 +95,7 @@ def test_priorities_are_refused_plainly(rq):
 
 def test_stats_of_one_tube(rq):
     sh, tube = rq
-    sh(f"put {tube} a")
+    sh.ok(f"put {tube} a")
     figures = {r["field"]: r["value"] for r in sh.json(f"stats {tube}")}
     assert (figures["ready"], figures["taken"], figures["total"], figures["last_id"]) == (1, 0, 1, 1)
     assert figures["oldest_ready_age_s"] >= 0

@@ -56,7 +56,7 @@ def test_ids_are_the_servers_task_ids(tq):
 def test_bury_and_kick(tq):
     sh, tube = tq
     for word in ("a", "b", "c"):
-        sh(f"put {tube} {word}")
+        sh.ok(f"put {tube} {word}")
     task = rows(sh, f"take {tube}")[0]
     assert rows(sh, f"bury {task['id']}")[0]["status"] == "buried"
     assert rows(sh, "bury 1")[0]["status"] == "buried"  # a ready task can be buried too
@@ -69,7 +69,7 @@ def test_bury_and_kick(tq):
 
 def test_delete_removes_a_task_in_any_state(tq):
     sh, tube = tq
-    sh(f"put {tube} a")
+    sh.ok(f"put {tube} a")
     assert rows(sh, "delete 0")[0]["status"] == "done"
     out = sh(f"peek {tube}:0")
     assert not out.ok and out.err == "error: tarantool queue: Task 0 not found\n"
@@ -77,7 +77,7 @@ def test_delete_removes_a_task_in_any_state(tq):
 
 def test_ack_of_a_task_not_taken(tq):
     sh, tube = tq
-    sh(f"put {tube} a")
+    sh.ok(f"put {tube} a")
     out = sh("ack 0")
     assert not out.ok and out.err == "error: tarantool queue: Task was not taken\n"
 
@@ -96,21 +96,21 @@ def test_delay_and_release_with_delay(tq):
 
 def test_priority_orders_the_tasks(tq):
     sh, tube = tq
-    sh(f"put {tube} low --pri 5")
-    sh(f"put {tube} high --pri 0")
+    sh.ok(f"put {tube} low --pri 5")
+    sh.ok(f"put {tube} high --pri 0")
     assert rows(sh, f"take {tube}")[0]["data"] == "high"
 
 
 def test_ttl_drops_a_task_nobody_took(tq):
     sh, tube = tq
-    sh(f"put {tube} brief --ttl 0.3")
+    sh.ok(f"put {tube} brief --ttl 0.3")
     time.sleep(0.5)
     assert rows(sh, f"take {tube}") == []
 
 
 def test_tasks_taken_by_a_lost_session_go_back(tq, tarantool_setup, open_queue):
     sh, tube = tq
-    sh(f"put {tube} work")
+    sh.ok(f"put {tube} work")
     assert rows(sh, f"take {tube}")[0]["status"] == "taken"
     assert sh("\\close tq").ok
     other = open_queue(tarantool_setup, name="other")
@@ -120,8 +120,8 @@ def test_tasks_taken_by_a_lost_session_go_back(tq, tarantool_setup, open_queue):
 def test_ids_shared_by_two_tubes_need_the_tube(tq, tarantool_setup):
     sh, tube = tq
     other = tarantool_setup.new_tube()
-    sh(f"put {tube} a")
-    sh(f"put {other} b")
+    sh.ok(f"put {tube} a")
+    sh.ok(f"put {other} b")
     out = sh("peek 0")
     assert not out.ok
     first, second = sorted([tube, other])
@@ -139,7 +139,7 @@ def test_unknown_tube(tq):
 
 def test_stats_of_one_tube_has_tasks_and_calls(tq):
     sh, tube = tq
-    sh(f"put {tube} a")
+    sh.ok(f"put {tube} a")
     figures = dict((r["field"], r["value"]) for r in rows(sh, f"stats {tube}"))
     assert figures["tasks.ready"] == 1 and figures["tasks.total"] == 1
     assert figures["calls.put"] == 1
@@ -150,7 +150,7 @@ def test_call_select_and_eval(tq):
     assert sh.json("eval return 1 + 1, 'two'") == [2, "two"]
     assert sh.json("eval return #box.space.kv:select()") == [2]  # Lua's length operator, not a comment
     assert sh.json("call box.info")[0]["version"].startswith("2.")
-    sh(f"put {tube} x")
+    sh.ok(f"put {tube} x")
     stats = sh.json(f"call queue.statistics {tube}")
     assert stats[0]["tasks"]["ready"] == 1
     assert sh.json("select kv") == [{"key": "alpha", "value": 1}, {"key": "beta", "value": {"nested": True}}]
@@ -176,10 +176,10 @@ def test_completion_offers_verbs_tubes_and_taken_ids(tq):
     from opsh.shell.completion import ShellCompleter
 
     sh, tube = tq
-    sh("tubes")
-    sh(f"put {tube} a")
-    sh(f"put {tube} b")
-    sh(f"take {tube}")
+    sh.ok("tubes")
+    sh.ok(f"put {tube} a")
+    sh.ok(f"put {tube} b")
+    sh.ok(f"take {tube}")
 
     def complete(text: str) -> list[str]:
         return [c.text for c in ShellCompleter(sh.session).get_completions(Document(text), CompleteEvent())]

@@ -60,13 +60,13 @@ def test_option_words_after_the_required_arguments(rsh):
 
 def test_keys_seen_in_replies_complete_in_key_positions(rsh):
     wait_for_docs(rsh)
-    rsh("SET user:1 ann")
-    rsh("SET user:2 bob")
+    rsh.ok("SET user:1 ann")
+    rsh.ok("SET user:2 bob")
     assert words(rsh, "GET user:") == ["user:1", "user:2"]
     assert words(rsh, "DEL user:1 user:") == ["user:1", "user:2"]
     assert words(rsh, "EXPIRE us") == ["user:1", "user:2"]
     assert "user:1" not in words(rsh, "SET k ")  # the value position is not a key
-    rsh("DEL user:1")
+    rsh.ok("DEL user:1")
     assert words(rsh, "GET user:") == ["user:2"]
 
 
@@ -81,19 +81,19 @@ def test_keys_that_existed_before_connecting_are_found_by_the_background_scan(tm
 
 def test_select_rescans_the_new_database(rsh, redis_server):
     redis_server.client(db=4).set("in-four", "x")
-    rsh("SELECT 4")
+    rsh.ok("SELECT 4")
     handle = rsh.session.handles["r"]
     wait_until(lambda: handle.keys.matching(4, "in-") == ["in-four"], 10, "SCAN of db 4")
     assert words(rsh, "GET in-") == ["in-four"]
 
 
 def test_keys_with_spaces_are_offered_quoted(rsh, client):
-    rsh('SET "my key" 1')
+    rsh.ok('SET "my key" 1')
     assert words(rsh, "GET my") == ['"my key"']
 
 
 def test_mode_words_complete_too(rsh, tmp_path):
-    rsh("SET cart:9 x")
+    rsh.ok("SET cart:9 x")
     assert "peek" in words(rsh, "pe")
     assert words(rsh, "peek car") == ["cart:9"]
     (tmp_path / "load.txt").write_text("PING\n")
@@ -102,7 +102,7 @@ def test_mode_words_complete_too(rsh, tmp_path):
 
 def test_only_the_command_after_the_last_semicolon_is_completed(rsh):
     wait_for_docs(rsh)
-    rsh("SET after:1 x")
+    rsh.ok("SET after:1 x")
     assert words(rsh, "PING; GET aft") == ["after:1"]
     assert "HGETALL" in words(rsh, 'SET a "x;y"; HGETA')
 

@@ -94,7 +94,7 @@ def test_changing_the_password_asks_and_the_question_does_not_show_it(tmp_path, 
 def test_set_confirm_off_skips_the_questions(tmp_path, redis_server, client):
     client.set("a", 1)
     shell = Shell(tmp_path)
-    shell("set confirm off")
-    shell(f"connect {redis_server.url}")
+    shell.ok("set confirm off")
+    shell.ok(f"connect {redis_server.url}")
     assert shell("FLUSHDB").ok and client.dbsize() == 0
     shell.close()

@@ -19,7 +19,7 @@ def test_the_prompt_shows_the_handle_and_database_and_follows_select(rsh, client
     assert prompt(rsh) == "redis:r/0"
     assert rsh("SELECT 3").text == "OK\n"
     assert prompt(rsh) == "redis:r/3"
-    rsh("SET only-in-3 yes")
+    rsh.ok("SET only-in-3 yes")
     assert client.exists("only-in-3") == 0
     assert rsh.session.handles["r"].describe()["kind"] == "redis"
 
@@ -27,13 +27,13 @@ def test_the_prompt_shows_the_handle_and_database_and_follows_select(rsh, client
 def test_the_database_comes_from_the_url(tmp_path, redis_server, client):
     shell = connected(tmp_path, redis_server.url[:-2] + "/5")
     assert prompt(shell) == "redis:r/5"
-    shell("SET k v")
+    shell.ok("SET k v")
     assert redis_server.client(db=5).get("k") == "v"
     shell.close()
 
 
 def test_after_the_server_drops_the_connection_the_next_command_reconnects(rsh, client, redis_server):
-    rsh("SELECT 2")
+    rsh.ok("SELECT 2")
     for info in client.client_list():
         if info["name"] == "opsh":
             client.client_kill_filter(_id=info["id"])
@@ -130,7 +130,7 @@ def test_tls_with_the_servers_ca(tmp_path, tls_redis):
     shell = Shell(tmp_path)
     assert shell(f"connect {tls_redis.url}?ca={tls_redis.ca} as secure").ok
     assert shell("PING").text.strip() == "PONG"
-    shell("\\q")
+    shell.ok("\\q")
     out = shell(f"connect {tls_redis.url} as unverified")
     assert not out.ok and "certificate verify failed" in out.err
     out = shell(f"connect redis://127.0.0.1:{tls_redis.port}/0 as plain")
@@ -139,7 +139,7 @@ def test_tls_with_the_servers_ca(tmp_path, tls_redis):
 
 
 def test_status_lists_the_redis_handle(rsh):
-    rsh("\\q")
+    rsh.ok("\\q")
     rows = rsh.json("status")
     redis_row = next(r for r in rows if r["name"] == "r")
     assert redis_row["kind"] == "redis" and redis_row["state"] == "open, db 0"

@@ -61,7 +61,7 @@ def test_peek_usage_errors(rsh, line):
 
 def test_peek_from_local_mode_on_a_named_handle(rsh, client):
     client.set("k", "v")
-    rsh("\\q")
+    rsh.ok("\\q")
     data = rsh.json("redis peek k --on r")
     assert data["type"] == "string"
     out = rsh("redis peek k --on nope")

@@ -12,11 +12,11 @@ from tests.redis.conftest import connected
 
 def report_of(shell: Shell, line: str) -> dict:
     """The JSON report of a pipe, also when some commands failed (the line then fails)."""
-    shell("\\set format json")
+    shell.ok("\\set format json")
     try:
         out = shell(line)
     finally:
-        shell("\\set format table")
+        shell.ok("\\set format table")
     report = json.loads(out.text)
     assert out.ok == (report["errors"] == 0)
     return report
@@ -115,12 +115,12 @@ def test_missing_file_and_usage(rsh):
 
 def test_pipe_from_local_mode(rsh, client, tmp_path):
     (tmp_path / "one.txt").write_text("SET from-local 1\n")
-    rsh("\\q")
+    rsh.ok("\\q")
     assert rsh.json("redis pipe one.txt")["commands"] == 1
     assert client.get("from-local") == "1"
 
 
 def test_the_connection_is_usable_after_a_pipe(rsh, tmp_path):
     (tmp_path / "p.txt").write_text("PING\n" * 3000)
-    rsh("pipe p.txt")
+    rsh.ok("pipe p.txt")
     assert rsh("PING").text == "PONG\n"

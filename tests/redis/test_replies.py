@@ -16,7 +16,7 @@ def test_simple_string_bulk_string_integer_and_nil(rsh):
 
 
 def test_an_error_reply_is_one_error_line_and_a_failure(rsh):
-    rsh("SET word hello")
+    rsh.ok("SET word hello")
     out = rsh("LPUSH word x")
     assert not out.ok and out.exit_code == 1
     assert out.text == ""
@@ -76,7 +76,7 @@ def test_binary_and_control_bytes_are_escaped_readable_text_is_kept(rsh, client)
 def test_json_format_gives_the_structure(rsh, client):
     client.hset("user:1", mapping={"name": "ann"})
     client.rpush("letters", "a", "b")
-    rsh("\\set format json")
+    rsh.ok("\\set format json")
     assert json.loads(rsh("HGETALL user:1").text) == {"name": "ann"}
     assert json.loads(rsh("LRANGE letters 0 -1").text) == ["a", "b"]
     assert json.loads(rsh("GET missing").text) is None
@@ -88,14 +88,14 @@ def test_json_format_gives_the_structure(rsh, client):
 
 def test_csv_of_a_hash(rsh, client):
     client.hset("user:1", mapping={"name": "ann"})
-    rsh("\\set format csv")
+    rsh.ok("\\set format csv")
     assert rsh("HGETALL user:1").text == "field,value\nname,ann\n"
 
 
 def test_piped_or_redirected_output_is_raw(rsh, client, tmp_path):
     client.rpush("letters", "a", "b")
     client.set("n", 7)
-    rsh("\\set raw auto")  # the default: raw whenever the output is not a terminal
+    rsh.ok("\\set raw auto")  # the default: raw whenever the output is not a terminal
     assert rsh("LRANGE letters 0 -1").text == "a\nb\n"
     assert rsh("GET n").text == "7\n"
     assert rsh("GET missing").text == "\n"
@@ -106,7 +106,7 @@ def test_piped_or_redirected_output_is_raw(rsh, client, tmp_path):
 
 def test_plain_format_is_raw_even_on_a_terminal(rsh, client):
     client.rpush("letters", "a", "b")
-    rsh("\\set format plain")
+    rsh.ok("\\set format plain")
     assert rsh("LRANGE letters 0 -1").text == "a\nb\n"
 
 

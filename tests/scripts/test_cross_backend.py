@@ -11,8 +11,8 @@ def test_recorded_session_replays_across_backends(tmp_path, redis_server: RedisS
     redis = redis_server.client()
     redis.delete("deploy:version", "deploy:hosts")
     sh = Shell(tmp_path)
-    sh("set release 4.2")
-    sh("record start session.opsh --transcript")
+    sh.ok("set release 4.2")
+    sh.ok("record start session.opsh --transcript")
     steps = [
         "echo release ${release}",
         "connect sqlite:///inventory.db as inv",
@@ -29,7 +29,7 @@ def test_recorded_session_replays_across_backends(tmp_path, redis_server: RedisS
     ]
     outputs = [sh(step) for step in steps]
     assert all(o.ok for o in outputs), [(s, o.err) for s, o in zip(steps, outputs, strict=True) if not o.ok]
-    sh("record stop")
+    sh.ok("record stop")
     sh.close()
     script = (tmp_path / "session.opsh").read_text()
     assert "connect sqlite:///inventory.db as inv" in script and "SET deploy:version ${release}" in script

@@ -7,10 +7,10 @@ from tests.helpers import Shell
 
 def test_recording_replays_to_the_same_results(sh, tmp_path):
     (tmp_path / "data.txt").write_text("alpha\n")
-    sh("record start session.opsh")
+    sh.ok("record start session.opsh")
     first = [sh("set name demo").text, sh("echo hello ${name}").text, sh("!cat data.txt").text]
-    sh("nosuch command")
-    sh("record stop")
+    sh.fails("nosuch command", "unknown command")
+    sh.ok("record stop")
     script = (tmp_path / "session.opsh").read_text()
     assert "set name demo\necho hello ${name}\n!cat data.txt\n# failed: nosuch command\n" in script
     again = Shell(tmp_path)
@@ -19,9 +19,9 @@ def test_recording_replays_to_the_same_results(sh, tmp_path):
 
 
 def test_chained_line_is_recorded_one_statement_per_line(sh, tmp_path):
-    sh("record start s.opsh")
-    sh("echo a; echo b")
-    sh("record stop")
+    sh.ok("record start s.opsh")
+    sh.ok("echo a; echo b")
+    sh.ok("record stop")
     assert (tmp_path / "s.opsh").read_text().splitlines()[1:] == ["echo a", "echo b"]
 
 
@@ -30,12 +30,12 @@ def test_mode_switches_are_recorded(sh, tmp_path):
 
     sh.session.registry.connectors["fake"] = lambda s, r: LineStore(r.name)
     try:
-        sh("record start m.opsh")
-        sh("connect fake://app:hunter2@db/x as st")
-        sh("put one;")
-        sh("\\q")
-        sh("echo back")
-        sh("record stop")
+        sh.ok("record start m.opsh")
+        sh.ok("connect fake://app:hunter2@db/x as st")
+        sh.ok("put one;")
+        sh.ok("\\q")
+        sh.ok("echo back")
+        sh.ok("record stop")
     finally:
         del sh.session.registry.connectors["fake"]
     lines = (tmp_path / "m.opsh").read_text().splitlines()[1:]
@@ -47,10 +47,10 @@ def test_recording_started_inside_a_mode_reopens_it(sh, tmp_path):
 
     sh.session.registry.connectors["fake"] = lambda s, r: LineStore(r.name)
     try:
-        sh("connect fake://db/x as st")
-        sh("\\record start m.opsh")
-        sh("put one;")
-        sh("\\record stop")
+        sh.ok("connect fake://db/x as st")
+        sh.ok("\\record start m.opsh")
+        sh.ok("put one;")
+        sh.ok("\\record stop")
     finally:
         del sh.session.registry.connectors["fake"]
     assert (tmp_path / "m.opsh").read_text().splitlines()[1:] == [
@@ -61,10 +61,10 @@ def test_recording_started_inside_a_mode_reopens_it(sh, tmp_path):
 
 
 def test_secrets_never_reach_the_recording(sh, tmp_path):
-    sh("record start s.opsh")
-    sh("set api_token abc123secret")
-    sh("echo --password=hunter2")
-    sh("record stop")
+    sh.ok("record start s.opsh")
+    sh.ok("set api_token abc123secret")
+    sh.fails("echo --password=hunter2", "unknown option")
+    sh.ok("record stop")
     text = (tmp_path / "s.opsh").read_text()
     assert "abc123secret" not in text and "hunter2" not in text
     assert "# secret removed" in text
@@ -73,10 +73,10 @@ def test_secrets_never_reach_the_recording(sh, tmp_path):
 def test_transcript_check_passes_then_reports_drift(sh, tmp_path):
     data = tmp_path / "inventory.txt"
     data.write_text("web1\nweb2\n")
-    sh("record start drift.opsh --transcript")
-    sh("!cat inventory.txt")
-    sh("echo fixed line")
-    sh("record stop")
+    sh.ok("record start drift.opsh --transcript")
+    sh.ok("!cat inventory.txt")
+    sh.ok("echo fixed line")
+    sh.ok("record stop")
     transcript = (tmp_path / "drift.transcript").read_text()
     assert transcript.startswith("opsh transcript 1\n$ !cat inventory.txt\n  web1\n  web2\n")
 
@@ -93,9 +93,9 @@ def test_transcript_check_passes_then_reports_drift(sh, tmp_path):
 def test_masks_hide_volatile_output(sh, tmp_path):
     import time
 
-    sh("record start clock.opsh --transcript")
-    sh("!date +%H:%M:%S")
-    sh("record stop")
+    sh.ok("record start clock.opsh --transcript")
+    sh.ok("!date +%H:%M:%S")
+    sh.ok("record stop")
     script = tmp_path / "clock.opsh"
     script.write_text("# mask: \\d{2}:\\d{2}:\\d{2}\n" + script.read_text())
     time.sleep(1.1)  # the clock has moved on

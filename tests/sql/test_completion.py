@@ -15,7 +15,7 @@ SCHEMA = (
 
 
 def test_tables_after_from_join_update_into(my):
-    my(SCHEMA)
+    my.ok(SCHEMA)
     wait_for_schema(my)
     assert complete(my, "SELECT * FROM us") == ["users"]
     assert complete(my, "SELECT * FROM users u JOIN or")[:2] == ["order items".join("``"), "orders"]
@@ -25,7 +25,7 @@ def test_tables_after_from_join_update_into(my):
 
 
 def test_columns_of_the_tables_in_the_statement(my):
-    my(SCHEMA)
+    my.ok(SCHEMA)
     wait_for_schema(my)
     assert complete(my, "SELECT na")[:2] == ["name", "name_const"]  # before FROM: every table's columns
     assert complete(my, "SELECT | FROM orders")[:4] == ["id", "user_id", "total", "placed"]  # FROM after the cursor
@@ -39,7 +39,7 @@ def test_columns_of_the_tables_in_the_statement(my):
 
 
 def test_keywords_functions_and_databases(my, database):
-    my(SCHEMA)
+    my.ok(SCHEMA)
     wait_for_schema(my)
     assert complete(my, "SEL") == ["SELECT"]
     assert complete(my, "sel") == ["select"]
@@ -50,7 +50,7 @@ def test_keywords_functions_and_databases(my, database):
 
 
 def test_meta_commands_complete_tables_and_shell_commands(my):
-    my(SCHEMA)
+    my.ok(SCHEMA)
     wait_for_schema(my)
     assert complete(my, "\\d or") == ["`order items`", "orders"]
     assert "status" in complete(my, "\\sta")  # a backslash line is an opsh command
@@ -59,13 +59,13 @@ def test_meta_commands_complete_tables_and_shell_commands(my):
 def test_schema_refreshes_after_ddl_and_use(my, mariadb, database):
     wait_for_schema(my)
     assert complete(my, "SELECT * FROM ne") == []
-    my("CREATE TABLE newer (fresh INT);")
+    my.ok("CREATE TABLE newer (fresh INT);")
     wait_for_schema(my)
     assert complete(my, "SELECT * FROM ne") == ["newer"]
     assert complete(my, "SELECT fr")[0] == "fresh"
     mariadb.root_sql(f"CREATE DATABASE IF NOT EXISTS {database}_c; CREATE TABLE {database}_c.elsewhere (x INT)")
     try:
-        my(f"use {database}_c;")
+        my.ok(f"use {database}_c;")
         wait_for_schema(my)
         assert complete(my, "SELECT * FROM el") == ["elsewhere"]
     finally:
@@ -73,7 +73,7 @@ def test_schema_refreshes_after_ddl_and_use(my, mariadb, database):
 
 
 def test_completion_uses_what_is_loaded_while_a_refresh_is_slow(lite):
-    lite("CREATE TABLE first (a INTEGER);")
+    lite.ok("CREATE TABLE first (a INTEGER);")
     wait_for_schema(lite)
     handle = lite.session.current_handle
     release = threading.Event()
@@ -91,7 +91,7 @@ def test_completion_uses_what_is_loaded_while_a_refresh_is_slow(lite):
 
 
 def test_sqlite_completion_and_quoting(lite):
-    lite('CREATE TABLE "odd name" (x INTEGER, "two words" TEXT); CREATE TABLE plain (y INTEGER);')
+    lite.ok('CREATE TABLE "odd name" (x INTEGER, "two words" TEXT); CREATE TABLE plain (y INTEGER);')
     wait_for_schema(lite)
     assert complete(lite, "SELECT * FROM od") == ['"odd name"']
     assert complete(lite, 'SELECT tw| FROM "odd name"') == ['"two words"']

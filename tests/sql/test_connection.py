@@ -94,7 +94,7 @@ def test_connecting_without_a_database_then_use(tmp_path, mariadb, database):
 
 
 def test_a_connection_the_server_closed_is_replaced_before_the_next_statement(my, mariadb):
-    my("CREATE TABLE t (n INT);")
+    my.ok("CREATE TABLE t (n INT);")
     kill_connection(mariadb, my)
     assert my("INSERT INTO t VALUES (1);").ok  # nothing had been sent: even a write is safe to run
     assert my.session.last.status.startswith("reconnected (the server had closed the connection); Query OK, 1 row")
@@ -109,7 +109,7 @@ def test_a_read_cut_off_midway_is_run_again(my, mariadb):
 
 
 def test_a_write_cut_off_midway_is_never_run_again(my, mariadb):
-    my("CREATE TABLE t (n INT); INSERT INTO t VALUES (1);")
+    my.ok("CREATE TABLE t (n INT); INSERT INTO t VALUES (1);")
     kill_connection(mariadb, my, after=0.5)
     out = my("UPDATE t SET n = n + 1 WHERE SLEEP(1.5) = 0;")
     assert out.err.startswith("error: connection lost during UPDATE (")
@@ -120,7 +120,7 @@ def test_a_write_cut_off_midway_is_never_run_again(my, mariadb):
 
 
 def test_a_lost_transaction_is_reported_and_the_statement_not_run(my, mariadb):
-    my("CREATE TABLE t (n INT); BEGIN; INSERT INTO t VALUES (1);")
+    my.ok("CREATE TABLE t (n INT); BEGIN; INSERT INTO t VALUES (1);")
     kill_connection(mariadb, my)
     out = my("INSERT INTO t VALUES (2);")
     assert out.err.startswith("error: the server had closed the connection and rolled back the open transaction")
@@ -138,7 +138,7 @@ def test_status_shows_a_dead_connection(my, mariadb):
 
 
 def test_ctrl_c_kills_the_query_and_keeps_connection_and_transaction(my, mariadb):
-    my("CREATE TABLE t (n INT); BEGIN; INSERT INTO t VALUES (1);")
+    my.ok("CREATE TABLE t (n INT); BEGIN; INSERT INTO t VALUES (1);")
     started = time.monotonic()
     interrupt_after(0.5)
     out = my("SELECT SLEEP(30);")
@@ -148,7 +148,7 @@ def test_ctrl_c_kills_the_query_and_keeps_connection_and_transaction(my, mariadb
     handle = my.session.current_handle
     assert handle.in_transaction()  # the same connection: its transaction is still open
     assert my.json("SELECT COUNT(*) AS n FROM t;") == [{"n": 1}]
-    my("ROLLBACK;")
+    my.ok("ROLLBACK;")
 
 
 def test_ctrl_c_while_a_huge_result_streams_stops_it(my, mariadb, tmp_path):

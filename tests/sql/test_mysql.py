@@ -35,7 +35,7 @@ def test_create_insert_select_round_trip_with_nulls(my):
 
 
 def test_table_output_shows_null_distinctly_from_the_string_null(my):
-    my("CREATE TABLE t (v VARCHAR(10)); INSERT INTO t VALUES (NULL), ('NULL');")
+    my.ok("CREATE TABLE t (v VARCHAR(10)); INSERT INTO t VALUES (NULL), ('NULL');")
     lines = my("SELECT v FROM t;").lines
     assert lines[3] == "| <null> |" and lines[4] == "| NULL   |"
 
@@ -62,7 +62,7 @@ def test_semicolons_in_strings_comments_and_backticks_do_not_split(my):
 
 
 def test_backslash_G_shows_one_field_per_line(my):
-    my(USERS)
+    my.ok(USERS)
     out = my("SELECT id, name, email FROM users WHERE id = 1\\G")
     assert out.lines == [
         "*************************** 1. row ***************************",
@@ -73,13 +73,13 @@ def test_backslash_G_shows_one_field_per_line(my):
 
 
 def test_backslash_G_then_a_file_redirect(my, tmp_path):
-    my(USERS)
-    my("SELECT name FROM users ORDER BY id \\> names.txt\\G")
+    my.ok(USERS)
+    my.ok("SELECT name FROM users ORDER BY id \\> names.txt\\G")
     assert (tmp_path / "names.txt").read_text().splitlines()[1] == "name: ann"
 
 
 def test_d_lists_tables_and_describes_columns_keys_and_indexes(my):
-    my(USERS + " CREATE VIEW named AS SELECT name FROM users;")
+    my.ok(USERS + " CREATE VIEW named AS SELECT name FROM users;")
     tables = my.json("\\d")
     assert [(t["table"], t["type"]) for t in tables] == [("named", "view"), ("users", "table")]
     columns = {c["column"]: c for c in my.json("\\d users")}
@@ -97,7 +97,7 @@ def test_d_of_a_missing_table_is_one_line(my):
 
 
 def test_foreign_keys_show_what_they_reference(my):
-    my(USERS + " CREATE TABLE orders (id INT PRIMARY KEY, user_id INT, FOREIGN KEY (user_id) REFERENCES users (id));")
+    my.ok(USERS + " CREATE TABLE orders (id INT PRIMARY KEY, user_id INT, FOREIGN KEY (user_id) REFERENCES users (id));")
     columns = {c["column"]: c for c in my.json("\\d orders")}
     assert columns["user_id"]["references"] == "users(id)"
 
@@ -110,7 +110,7 @@ def test_use_switches_database_and_l_lists_databases(my, mariadb, database):
         assert out.ok and my.session.last.status == f"database changed to {database}_b"
         assert my.session.current_handle.prompt_label() == f"mysql:db/{database}_b"
         assert my.json("SELECT DATABASE() AS db;") == [{"db": f"{database}_b"}]
-        my(f"\\u {database}")
+        my.ok(f"\\u {database}")
         assert my.json("SELECT DATABASE() AS db;") == [{"db": database}]
     finally:
         mariadb.root_sql(f"DROP DATABASE IF EXISTS {database}_b")
@@ -131,58 +131,58 @@ def test_sql_errors_are_one_line_with_code_even_for_multi_line_statements(my, da
 
 
 def test_timing_toggles_the_time_in_the_status_line(my):
-    my("SELECT 1;")
+    my.ok("SELECT 1;")
     assert my.session.last.status.startswith("1 row in ") and my.session.last.status.endswith("s")
-    my("\\timing")
+    my.ok("\\timing")
     assert my.session.last.status == "timing off"
-    my("SELECT 1;")
+    my.ok("SELECT 1;")
     assert my.session.last.status == "1 row"
-    my("\\timing on")
-    my("DO 1;")
+    my.ok("\\timing on")
+    my.ok("DO 1;")
     assert my.session.last.status.startswith("Query OK, 0 rows affected in ")
 
 
 def test_transactions_commit_and_rollback_with_the_state_in_the_toolbar(my, mariadb, database):
-    my("CREATE TABLE t (n INT);")
+    my.ok("CREATE TABLE t (n INT);")
     handle = my.session.current_handle
     assert handle.toolbar().startswith("autocommit")
-    my("begin; INSERT INTO t VALUES (1);")
+    my.ok("begin; INSERT INTO t VALUES (1);")
     assert handle.toolbar().startswith("in transaction") and handle.state() == "open, in transaction"
     assert mariadb.root_sql(f"SELECT COUNT(*) FROM {database}.t").strip() == "0"  # not visible outside yet
-    my("rollback;")
+    my.ok("rollback;")
     assert my.json("SELECT COUNT(*) AS n FROM t;") == [{"n": 0}]
-    my("START TRANSACTION; INSERT INTO t VALUES (2); commit;")
+    my.ok("START TRANSACTION; INSERT INTO t VALUES (2); commit;")
     assert mariadb.root_sql(f"SELECT n FROM {database}.t").strip() == "2"
-    my("SET autocommit = 0;")
+    my.ok("SET autocommit = 0;")
     assert handle.toolbar().startswith("autocommit off")
 
 
 def test_results_go_to_files_in_any_format_and_to_pipes(my, tmp_path):
-    my(USERS)
-    my("SELECT id, name, email FROM users ORDER BY id \\> users.csv;")
+    my.ok(USERS)
+    my.ok("SELECT id, name, email FROM users ORDER BY id \\> users.csv;")
     assert list(csv.reader(io.StringIO((tmp_path / "users.csv").read_text()))) == [
         ["id", "name", "email"],
         ["1", "ann", "ann@example.com"],
         ["2", "bob", ""],
     ]
     assert my.session.last.status.startswith("2 rows in ") and my.session.last.status.endswith("written to users.csv")
-    my(f"SELECT name FROM users ORDER BY id \\| tr a-z A-Z > {tmp_path}/upper.txt;")
+    my.ok(f"SELECT name FROM users ORDER BY id \\| tr a-z A-Z > {tmp_path}/upper.txt;")
     assert "ANN" in (tmp_path / "upper.txt").read_text()
 
 
 def test_backslash_lines_are_opsh_commands_and_q_goes_back_to_local(my):
     assert my("\\echo from opsh").text == "from opsh\n"
-    my("\\q")
+    my.ok("\\q")
     assert my.session.current is None
     assert my("echo local again").text == "local again\n"
 
 
 def test_the_sql_command_runs_a_statement_from_local_mode(my, tmp_path):
-    my(USERS)
-    my("\\q")
+    my.ok(USERS)
+    my.ok("\\q")
     rows = my.json("sql --on db \"SELECT name FROM users WHERE name LIKE 'a%'\"")
     assert rows == [{"name": "ann"}]
-    my("sql SELECT COUNT(*) AS n FROM users > count.csv")
+    my.ok("sql SELECT COUNT(*) AS n FROM users > count.csv")
     assert (tmp_path / "count.csv").read_text() == "n\n2\n"
     assert my("sql").err.startswith("error: sql: missing")
 

@@ -55,7 +55,7 @@ def test_ddl_dml_and_select_with_nulls(lite):
 
 
 def test_multi_line_input_and_vertical_output(lite):
-    lite(USERS)
+    lite.ok(USERS)
     lite.engine.feed("SELECT name,\n")
     lite.engine.feed("       email\n")
     lite.engine.feed("FROM users WHERE id = 2\\G\n")
@@ -63,7 +63,7 @@ def test_multi_line_input_and_vertical_output(lite):
 
 
 def test_d_lists_tables_and_views_and_describes_keys_indexes_references(lite):
-    lite(USERS + " CREATE TABLE teams (id INTEGER PRIMARY KEY); CREATE VIEW names AS SELECT name FROM users;")
+    lite.ok(USERS + " CREATE TABLE teams (id INTEGER PRIMARY KEY); CREATE VIEW names AS SELECT name FROM users;")
     assert lite.json("\\d") == [
         {"table": "names", "type": "view"},
         {"table": "teams", "type": "table"},
@@ -78,26 +78,26 @@ def test_d_lists_tables_and_views_and_describes_keys_indexes_references(lite):
 
 
 def test_constraint_errors_name_the_sqlite_code(lite):
-    lite(USERS)
+    lite.ok(USERS)
     out = lite("INSERT INTO users (name, email) VALUES ('eve', 'ann@example.com');")
     assert out.err == "error: sqlite SQLITE_CONSTRAINT_UNIQUE: UNIQUE constraint failed: users.email\n"
     assert lite("SELEC 1;").err == 'error: sqlite SQLITE_ERROR: near "SELEC": syntax error\n'
 
 
 def test_transactions_and_the_toolbar(lite, tmp_path):
-    lite("CREATE TABLE t (n INTEGER);")
+    lite.ok("CREATE TABLE t (n INTEGER);")
     handle = lite.session.current_handle
     assert handle.toolbar().startswith("autocommit")
-    lite("BEGIN; INSERT INTO t VALUES (1);")
+    lite.ok("BEGIN; INSERT INTO t VALUES (1);")
     assert handle.toolbar().startswith("in transaction")
     assert sqlite3.connect(tmp_path / "app.db").execute("SELECT COUNT(*) FROM t").fetchone() == (0,)
-    lite("ROLLBACK; BEGIN; INSERT INTO t VALUES (2); COMMIT;")
+    lite.ok("ROLLBACK; BEGIN; INSERT INTO t VALUES (2); COMMIT;")
     assert sqlite3.connect(tmp_path / "app.db").execute("SELECT n FROM t").fetchall() == [(2,)]
     assert handle.toolbar().startswith("autocommit")
 
 
 def test_l_lists_attached_databases_and_use_is_explained(lite, tmp_path):
-    lite(f"ATTACH '{tmp_path / 'other.db'}' AS other;")
+    lite.ok(f"ATTACH '{tmp_path / 'other.db'}' AS other;")
     assert [d["database"] for d in lite.json("\\l")] == ["main", "other"]
     out = lite("use other;")
     assert out.err.startswith("error: an SQLite handle is one database file (connect sqlite:///other.db, or ATTACH")

@@ -26,7 +26,7 @@ def test_add_list_show_and_remove(sh, ssh_client, sshd_hosts):
 def test_groups_from_config_and_hosts_file(tmp_path, ssh_client):
     sh = Shell(tmp_path, config='[groups]\nfront = "web[01-02]"\nall_web = "@front,web03"\n')
     try:
-        sh("hosts add db1 --group back")
+        sh.ok("hosts add db1 --group back")
         groups = {r["group"]: r for r in sh.json("hosts groups")}
         assert groups["front"]["hosts"] == "web[01-02]"
         assert groups["all_web"]["hosts"] == "web[01-03]" and groups["all_web"]["count"] == 3
@@ -59,14 +59,14 @@ def test_server_list_passwords_stay_in_memory(sh, client_files, sshd_hosts, tmp_
 
 
 def test_connect_by_inventory_name(sh, ssh_client, sshd_hosts):
-    sh(f"hosts add box {sshd_hosts.addresses[7]}")
+    sh.ok(f"hosts add box {sshd_hosts.addresses[7]}")
     assert sh("connect box").ok
     assert sh("echo $SSH_CONNECTION").text.split()[2] == sshd_hosts.addresses[7]
     assert "unknown connection" in sh("\\connect not-a-host").err
 
 
 def test_completion_of_hosts_and_targets(sh, ssh_client):
-    sh("hosts add db1 --group back")
+    sh.ok("hosts add db1 --group back")
     assert [c for c, _ in hosts_completer(sh.session, "web0")][:3] == ["web01", "web02", "web03"]
     found = [c for c, _ in targets_completer(sh.session, "web01,@")]
     assert "web01,@back" in found and "web01,@failed" in found

@@ -31,19 +31,19 @@ def test_exit_status_and_stderr(web01):
 def test_remote_directory_persists_across_lines(web01, remote_dir):
     assert web01(f"cd {remote_dir}").ok
     assert web01("pwd").text == f"{remote_dir}\n"
-    web01("mkdir -p sub/deeper && cd sub/deeper")
+    web01.ok("mkdir -p sub/deeper && cd sub/deeper")
     assert web01("pwd").text == f"{remote_dir}/sub/deeper\n"
     assert web01.session.current_handle.prompt_label().endswith(f"{remote_dir}/sub/deeper")
-    web01("cd ..; exit 4")  # a line that exits early keeps the previous directory
+    web01.fails("cd ..; exit 4")  # a line that exits early keeps the previous directory
     assert web01("pwd").text == f"{remote_dir}/sub/deeper\n"
-    web01("cd; cd -")  # `cd -` has no memory across lines, but must not break anything
+    web01.ok("cd; cd -")  # `cd -` has no memory across lines, but must not break anything
     assert web01("cd ~ && pwd").text.startswith("/home/")
     assert web01.session.current_handle.prompt_label() == "ssh:web01:~"
 
 
 def test_a_vanished_directory_falls_back_with_a_warning(web01, remote_dir, sshd_hosts):
-    web01(f"mkdir {remote_dir}/tmpdir; cd {remote_dir}/tmpdir")
-    web01(f"rmdir {remote_dir}/tmpdir")
+    web01.ok(f"mkdir {remote_dir}/tmpdir; cd {remote_dir}/tmpdir")
+    web01.ok(f"rmdir {remote_dir}/tmpdir")
     out = web01("pwd")
     assert f"opsh: {remote_dir}/tmpdir is gone, running in /home/" in out.text
     assert f"/home/{sshd_hosts.user}" in out.lines and len(out.lines) == 2
@@ -80,7 +80,7 @@ def test_shell_commands_still_work_inside_the_mode(web01):
 def test_remote_paths_complete_over_sftp(web01, remote_dir):
     (remote_dir / "alpha.txt").write_text("x")
     (remote_dir / "alps").mkdir()
-    web01(f"cd {remote_dir}")
+    web01.ok(f"cd {remote_dir}")
     completer = web01.session.current_handle.completer(web01.session)
     found = [c.text for c in completer.get_completions(Document("cat al"), CompleteEvent(completion_requested=True))]
     assert found == ["alpha.txt", "alps/"]

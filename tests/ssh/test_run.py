@@ -69,7 +69,7 @@ def test_group_merges_identical_output(sh, ssh_client):
 
 
 def test_failed_and_ok_follow_the_last_run(sh, ssh_client):
-    sh("run web[01-08] -- '" + ON_WEB04.format("exit 1") + "'")
+    sh.fails("run web[01-08] -- '" + ON_WEB04.format("exit 1") + "'")
     assert [r["name"] for r in sh.json("hosts @failed")] == ["web04"]
     assert len(sh.json("hosts @ok")) == 7
     rows = sh.json("run @failed --format json -- echo retry")
@@ -103,15 +103,15 @@ def test_interactive_run_asks_one_password_for_all_hosts(asking, client_files, s
 
 
 def test_connections_are_reused_by_the_next_run(sh, ssh_client):
-    sh("run web[01-03] -- true")
+    sh.ok("run web[01-03] -- true")
     pool = ssh_state(sh.session).pool
     before = dict(pool.transports)
     assert len(before) == 3
     assert sh("run web[01-03] -- true").ok
     assert pool.transports == before
-    sh("set ssh_persist 0")
+    sh.ok("set ssh_persist 0")
     assert sh("run web[01-03] -- true").ok
-    sh("run web01 -- true")  # expiry happens when the pool is next used
+    sh.ok("run web01 -- true")  # expiry happens when the pool is next used
     assert len(pool) == 1
 
 

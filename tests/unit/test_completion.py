@@ -36,7 +36,7 @@ def test_generic_format_values(sh):
 
 def test_setting_names_and_bool_values(sh):
     assert "pager" in complete(sh, "set pa")
-    sh("set project x")
+    sh.ok("set project x")
     assert "project" in complete(sh, "set pro")
 
 
@@ -56,7 +56,7 @@ def test_handles_complete_for_use(sh):
     from tests.unit.test_dispatch import open_store
 
     open_store(sh, "orders")
-    sh("\\use local")
+    sh.ok("\\use local")
     assert set(complete(sh, "use ")) >= {"local", "orders"}
 
 

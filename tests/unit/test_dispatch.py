@@ -7,9 +7,11 @@ backend; the backends themselves are tested against their real servers.
 
 from __future__ import annotations
 
+import pytest
+
 from opsh.shell.handles import ConnectRequest, Handle
 from opsh.shell.result import Result
-from tests.helpers import Shell
+from tests.helpers import InternalError, Shell
 
 
 class LineStore(Handle):
@@ -67,36 +69,36 @@ def test_a_failure_does_not_stop_a_chain_and_sets_exit_status(sh):
 
 
 def test_usage_error_gives_exit_status_2(sh):
-    sh("sleep")
+    sh.fails("sleep", exit_code=2)
     assert sh.engine.exit_status() == 2
 
 
 def test_variables_expand_on_any_line(sh):
-    sh("set who world")
+    sh.ok("set who world")
     assert sh("echo hello ${who}").text == "hello world\n"
     out = sh("echo ${nobody}")
     assert "undefined variable" in out.err and not out.ok
 
 
 def test_redirect_to_file_and_append(sh, tmp_path):
-    sh("echo first > out.txt")
-    sh("echo second >> out.txt")
+    sh.ok("echo first > out.txt")
+    sh.ok("echo second >> out.txt")
     assert (tmp_path / "out.txt").read_text() == "first\nsecond\n"
 
 
 def test_redirect_picks_format_from_extension(sh, tmp_path):
-    sh("set > settings.csv")
+    sh.ok("set > settings.csv")
     assert (tmp_path / "settings.csv").read_text().startswith("name,value,kind,about")
 
 
 def test_pipe_to_a_local_command(sh, tmp_path):
-    sh("set | grep -c setting > /dev/null")
+    sh.ok("set | grep -c setting > /dev/null")
     out = sh("echo abc | tr a-z A-Z > up.txt")
     assert out.ok
 
 
 def test_pipe_output_goes_to_the_command(sh, tmp_path):
-    sh(f"echo piped | cat > {tmp_path}/p.txt")  # the redirection belongs to the local command
+    sh.ok(f"echo piped | cat > {tmp_path}/p.txt")  # the redirection belongs to the local command
     assert (tmp_path / "p.txt").read_text() == "piped\n"
 
 
@@ -124,7 +126,7 @@ def test_statement_spans_lines_until_terminator(sh):
 
 def test_rest_of_a_chain_belongs_to_the_new_mode(sh):
     store = open_store(sh)
-    sh("\\q; echo local-again")
+    sh.ok("\\q; echo local-again")
     assert sh.session.current is None
     sh.session.use("st")
     out = sh("one; \\use local; echo back")
@@ -133,16 +135,20 @@ def test_rest_of_a_chain_belongs_to_the_new_mode(sh):
 
 def test_backslash_redirect_in_a_mode(sh, tmp_path):
     open_store(sh)
-    sh("x; y;")
-    sh("ROWS \\> rows.json;")
+    sh.ok("x; y;")
+    sh.ok("ROWS \\> rows.json;")
     assert '"line": "x"' in (tmp_path / "rows.json").read_text()
 
 
 def test_backend_error_is_one_line_without_traceback(sh):
+    """A bug inside a backend still reaches the user as one line (and fails the test helper)."""
     open_store(sh)
-    out = sh("FAIL;")
-    assert out.err.count("\n") == 1 and out.err.startswith("error: internal error: RuntimeError: boom")
-    assert "Traceback" not in out.err
+    with pytest.raises(InternalError) as caught:
+        sh.ok("FAIL;")
+    err = sh.err.getvalue()
+    assert err.count("\n") == 1 and err.startswith("error: internal error: RuntimeError: boom")
+    assert "Traceback" not in err
+    assert isinstance(caught.value.__cause__, RuntimeError)
 
 
 def test_format_option_overrides_the_setting(sh):
@@ -291,10 +297,10 @@ def test_a_result_chain_goes_whole_into_one_redirect(sh, tmp_path):
 
     sh.session.registry.add(twoparts)
     try:
-        sh("twoparts > both.txt")
+        sh.ok("twoparts > both.txt")
         text = (tmp_path / "both.txt").read_text()
         assert text.startswith("line one\nline two\n") and "total" in text
-        sh("twoparts | wc -l > count.txt")
+        sh.ok("twoparts | wc -l > count.txt")
         assert (tmp_path / "count.txt").read_text().strip() == "7"
     finally:
         del sh.session.registry.commands["twoparts"]

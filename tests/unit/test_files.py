@@ -125,13 +125,13 @@ def test_ls_of_a_missing_path_is_one_clear_line(sh, work):
 
 def test_cd_pwd_and_cd_dash(sh, work, monkeypatch, tmp_path):
     assert sh("pwd").text.strip() == str(work)
-    sh("cd src/pkg")
+    sh.ok("cd src/pkg")
     assert sh("pwd").text.strip() == str(work / "src" / "pkg")
     assert sh("cat mod.py").text == "x = 1\n"  # relative to the session, not the process
     assert sh("cd -").text.strip() == str(work)
     assert sh("cd -").text.strip() == str(work / "src" / "pkg")
     monkeypatch.setenv("HOME", str(tmp_path))
-    sh("cd")
+    sh.ok("cd")
     assert sh.session.cwd == tmp_path
 
 
@@ -155,7 +155,7 @@ def test_cp_a_file_keeps_content_mode_and_mtime(sh, work):
 
 
 def test_cp_several_files_into_a_directory(sh, work):
-    sh("mkdir dest")
+    sh.ok("mkdir dest")
     assert sh("cp notes.txt big.log dest").ok
     assert sorted(os.listdir(work / "dest")) == ["big.log", "notes.txt"]
     out = sh("cp notes.txt big.log nodir")
@@ -179,7 +179,7 @@ def test_cp_refuses_a_directory_into_itself_and_a_file_onto_itself(sh, work):
 def test_mv_renames_and_moves_into_a_directory(sh, work):
     assert sh("mv notes.txt renamed.txt").ok
     assert (work / "renamed.txt").exists() and not (work / "notes.txt").exists()
-    sh("mkdir dest")
+    sh.ok("mkdir dest")
     assert sh("mv renamed.txt big.log dest/").ok
     assert sorted(os.listdir(work / "dest")) == ["big.log", "renamed.txt"]
     assert "into itself" in sh("mv src src/pkg").err
@@ -202,7 +202,7 @@ def test_rm_a_directory_needs_r(sh, work):
 
 def test_rm_r_asks_first_and_no_keeps_it(tmp_path, work):
     shell = Shell(tmp_path, answers=["n", "y"])
-    shell("cd work")
+    shell.ok("cd work")
     out = shell("rm -r src")
     assert not out.ok and "not confirmed" in out.err
     assert (work / "src" / "pkg" / "mod.py").exists()
@@ -242,7 +242,7 @@ def test_rm_f_ignores_missing_and_refuses_dot_and_the_current_directory(sh, work
     assert sh("rm -f nothing-here").ok
     assert not sh("rm nothing-here").ok
     assert "refusing" in sh("rm -r . --yes").err
-    sh("cd src/pkg")
+    sh.ok("cd src/pkg")
     assert "holds the current directory" in sh(f"rm -r {work / 'src'} --yes").err
     assert (work / "src").exists()
 
@@ -264,7 +264,7 @@ def test_touch_creates_and_updates(sh, work):
     assert sh("touch notes.txt fresh").ok
     assert (work / "fresh").exists()
     assert time.time() - (work / "notes.txt").stat().st_mtime < 60
-    sh("touch -c not-created")
+    sh.ok("touch -c not-created")
     assert not (work / "not-created").exists()
 
 
@@ -276,8 +276,8 @@ def test_ln_symbolic_and_hard(sh, work):
     assert sh("ln -sf notes.txt app-link").ok and os.readlink(work / "app-link") == "notes.txt"
     assert sh("ln notes.txt hard").ok
     assert (work / "hard").stat().st_ino == (work / "notes.txt").stat().st_ino
-    sh("mkdir d")
-    sh("ln -s ../notes.txt d")
+    sh.ok("mkdir d")
+    sh.ok("ln -s ../notes.txt d")
     assert os.readlink(work / "d" / "notes.txt") == "../notes.txt"
 
 
