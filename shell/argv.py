@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from opsh.shell import kinds
 from opsh.shell.errors import UsageError
@@ -172,7 +172,7 @@ def _positional(state: _State, text: str) -> None:
         state.next_positional += 1
 
 
-def _unknown_option(state: _State, flag: str) -> None:
+def _unknown_option(state: _State, flag: str) -> NoReturn:
     known = [f for f in state.options if f.startswith("--")] + ["--format", "--yes"]
     import difflib
 

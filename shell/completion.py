@@ -84,8 +84,8 @@ def _candidates(session: Session, done: list[Token], prefix: str) -> Iterable[tu
     if cmd is None:
         return []
     words = [t.text for t in done[1:]]
-    while cmd.subcommands and words and cmd.subcommand(words[0]):
-        cmd, words = cmd.subcommand(words[0]), words[1:]  # type: ignore[assignment]
+    while words and (sub := cmd.subcommand(words[0])) is not None:
+        cmd, words = sub, words[1:]
     if cmd.subcommands and not words:
         subs = [(s.name, s.summary) for s in cmd.subcommands if s.name.startswith(prefix)]
         if subs or not cmd.params:

@@ -15,7 +15,7 @@ from prompt_toolkit.lexers import Lexer
 from prompt_toolkit.styles import Style
 
 from opsh.shell.completion import mode_line
-from opsh.shell.lineparse import tokenize
+from opsh.shell.lineparse import Token, tokenize
 
 if TYPE_CHECKING:
     from opsh.shell.session import Session
@@ -106,7 +106,7 @@ def _mark_variables(line: str, start: int, end: int, styles: list[str]) -> None:
         pos = line.find("${", stop, end)
 
 
-def _comment_start(line: str, tokens: list) -> int | None:
+def _comment_start(line: str, tokens: list[Token]) -> int | None:
     last = tokens[-1].end if tokens else 0
     rest = line[last:]
     index = rest.find("#")

@@ -354,7 +354,8 @@ def highlight_json(text: str) -> str:
     from pygments.formatters import TerminalFormatter
     from pygments.lexers import JsonLexer
 
-    return highlight(text, JsonLexer(), TerminalFormatter()).rstrip("\n")
+    coloured: str = highlight(text, JsonLexer(), TerminalFormatter())
+    return coloured.rstrip("\n")
 
 
 def _render_text(text: str, fmt: str, sink: Sink) -> int:

@@ -109,7 +109,7 @@ def build_prompt(engine: Engine, history: History | None = None) -> PromptSessio
 
 def _load_commands_after_first_draw(prompt: PromptSession[str], session: Session) -> None:
     """The prompt shows before the command modules are imported; they load right after."""
-    started = []
+    started: list[bool] = []
 
     def once(_app: object) -> None:
         if not started:

@@ -138,10 +138,17 @@ class LastRun:
 
 
 class HistoryEntry(Protocol):
-    time: float
-    mode: str
-    line: str
-    exit: int
+    @property
+    def time(self) -> float: ...
+
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def line(self) -> str: ...
+
+    @property
+    def exit(self) -> int: ...
 
 
 class LineHistory(Protocol):
@@ -251,8 +258,8 @@ class Session:
     def lookup(self, name: str, default: str | None) -> str:
         """Value of `${name}` (or `${name:-default}`); undefined without default is an error."""
         value = self.variables.get(name)
-        if value not in (None, ""):
-            return value  # type: ignore[return-value]
+        if value:
+            return value
         if default is not None:
             return default
         if value is not None:
