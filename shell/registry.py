@@ -52,7 +52,7 @@ class Registry:
     """Commands by name and alias, plus connectors, resolvers, completers and settings.
 
     The modules are imported on first use, not when the registry is made: the REPL draws its
-    first prompt and then loads them in the background (`preload()`), so importing a hundred
+    first prompt and then loads them on a background thread, so importing a hundred
     command specs never delays the prompt. Every accessor waits for the load to finish.
     """
 
@@ -77,10 +77,6 @@ class Registry:
                     self._collect(module)
                 self._loaded = True
         return self
-
-    def preload(self) -> None:
-        """Load in a daemon thread (the REPL calls this once its prompt is on the screen)."""
-        threading.Thread(target=self.load, name="opsh-registry", daemon=True).start()
 
     @property
     def commands(self) -> dict[str, type[Command]]:

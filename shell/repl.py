@@ -114,7 +114,7 @@ def _load_commands_after_first_draw(prompt: PromptSession[str], session: Session
     def once(_app: object) -> None:
         if not started:
             started.append(True)
-            session.registry.preload()
+            session.background.start("opsh-registry", session.registry.load)
 
     prompt.app.after_render += once
 

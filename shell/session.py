@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from opsh.shell import kinds
+from opsh.shell.background import Background
 from opsh.shell.config import Config
 from opsh.shell.errors import ConfirmationRequired, NotFound, UsageError
 from opsh.shell.interact import Interaction
@@ -189,6 +190,8 @@ class Session:
         self.engine: Engine = None  # type: ignore[assignment]  # set by Engine.__init__ at once
         # Set by `exit`: the front end stops reading input and exits with this status.
         self.exit_code: int | None = None
+        # Every thread that works beside the prompt; close_all() waits for them.
+        self.background = Background()
 
     # -- paths
     def path(self, text: str | os.PathLike[str]) -> Path:
@@ -237,13 +240,21 @@ class Session:
                 self.current = None
 
     def close_all(self) -> None:
-        """Close every handle, then every area state that holds resources (`close()`)."""
-        for name in list(self.handles):
-            self.close_handle(name)
-        for state in list(self.areas.values()):
-            close = getattr(state, "close", None)
-            if callable(close):
-                close()
+        """Close every handle, then every area state that holds resources (`close()`), then
+        wait for the background threads: their sockets are closed by now, so they end soon."""
+        try:
+            for name in list(self.handles):
+                self.close_handle(name)
+            for state in list(self.areas.values()):
+                close = getattr(state, "close", None)
+                if callable(close):
+                    close()
+        finally:
+            left = self.background.stop()
+            if left:
+                import logging
+
+                logging.getLogger("opsh").debug("background threads still running at exit: %s", ", ".join(left))
 
     def unique_handle_name(self, base: str) -> str:
         base = re.sub(r"[^A-Za-z0-9_.-]+", "_", base).strip("_") or "conn"
