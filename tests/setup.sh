@@ -14,8 +14,10 @@ APT_PACKAGES=(
     nmap pssh                           # reference tools for the scan and fan-out benchmarks
     less procps iproute2                # pager, ps, ip
     openssl                             # throwaway certificates for the TLS tests (rediss://)
+    zip unzip                           # reference archivers for the archive tests
 )
 MONGO_SERVER_PIN="secantusdb==0.7.0b3"   # MongoDB-wire test server (GPL-2.0: run, never imported)
+MONGOSH_PIN="mongosh@2"                  # reference client (npm), the oracle for Mongo mode
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -55,12 +57,28 @@ install_mongo_server() {
     [ -x .venv-testsrv/bin/secantusd-py ] || { log "secantusd-py did not install"; return 1; }
 }
 
+install_mongosh() {
+    if ! command -v npm >/dev/null; then
+        # The machine image ships Node 20 with npm; Debian's own packages are the fallback.
+        log "installing Debian packages: nodejs npm"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    fi
+    if [ ! -x .node/node_modules/.bin/mongosh ]; then
+        log "installing $MONGOSH_PIN into .node (reference client for the Mongo tests)"
+        mkdir -p .node
+        (cd .node && npm install --no-audit --no-fund --loglevel=error "$MONGOSH_PIN" >/dev/null)
+    fi
+    [ -x .node/node_modules/.bin/mongosh ] || { log "mongosh did not install"; return 1; }
+}
+
 setup_all() {
     install_debian_packages
     install_python_env
     install_mongo_server
+    install_mongosh
     export OPSH_TEST_ROOT="$ROOT"
     export OPSH_MONGO_SERVER="$ROOT/.venv-testsrv/bin/secantusd-py"
+    export OPSH_MONGOSH="$ROOT/.node/node_modules/.bin/mongosh"
 }
 
 install_reference_tools() {
