@@ -18,18 +18,18 @@ def connect_ssh(session: Session, request: ConnectRequest) -> SshHandle:
 
 
 def resolve_connect_name(session: Session, name: str) -> str | None:
-    from opsh.commands.ssh.hosts_ops import resolve_connect_name as resolve
+    from opsh.commands.ssh.hosts.lookup import resolve_connect_name as resolve
 
     return resolve(session, name)
 
 
 def complete_hosts(session: Session, prefix: str) -> list[tuple[str, str]]:
-    from opsh.commands.ssh.hosts_ops import hosts_completer
+    from opsh.commands.ssh.hosts.complete import hosts_completer
 
     return hosts_completer(session, prefix)
 
 
 def complete_targets(session: Session, prefix: str) -> list[tuple[str, str]]:
-    from opsh.commands.ssh.hosts_ops import targets_completer
+    from opsh.commands.ssh.hosts.complete import targets_completer
 
     return targets_completer(session, prefix)

@@ -16,12 +16,12 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.ssh import context
-from opsh.commands.ssh.conn import ConnectOptions, open_transport
-from opsh.commands.ssh.hostspec import HostSpec, resolve
-from opsh.commands.ssh.prompting import Prompter
-from opsh.commands.ssh.remote import RemoteCommand
+from opsh.commands.ssh.exec.remote import RemoteCommand
+from opsh.commands.ssh.hosts.hostspec import HostSpec, resolve
 from opsh.commands.ssh.state import ssh_state
+from opsh.commands.ssh.transport import setup
+from opsh.commands.ssh.transport.conn import ConnectOptions, open_transport
+from opsh.commands.ssh.transport.prompting import Prompter
 from opsh.shell.errors import ConnectError
 from opsh.shell.handles import ConnectRequest, Handle
 from opsh.shell.result import Result, StyledLine
@@ -218,8 +218,8 @@ def connect_ssh(session: Session, request: ConnectRequest) -> SshHandle:
     spec = resolve(session, host, request.user, port)
     state = ssh_state(session)
     prompter = Prompter(session)
-    context.prepare_keys(session, [spec])
-    options = context.connect_options(session, prompter, session.timeout, request.accept_new)
+    setup.prepare_keys(session, [spec])
+    options = setup.connect_options(session, prompter, session.timeout, request.accept_new)
     if request.password is not None:
         state.passwords.setdefault((spec.user, spec.hostname, spec.port), request.password)
     transport = open_transport(state, spec, options)

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from opsh.commands.ssh.hostkeys import KnownHosts, fingerprint, known_name
-from opsh.commands.ssh.inventory import (
+from opsh.commands.ssh.hosts.inventory import (
     HostEntry,
     parse_server_list,
     read_hosts_file,
     server_list_names,
     write_hosts_file,
 )
-from opsh.commands.ssh.keys import read_public_blob
-from opsh.commands.ssh.sshconf import concrete_hosts, load_config
+from opsh.commands.ssh.hosts.sshconf import concrete_hosts, load_config
+from opsh.commands.ssh.transport.hostkeys import KnownHosts, fingerprint, known_name
+from opsh.commands.ssh.transport.keys import read_public_blob
 from opsh.shell.errors import UsageError
 
 SERVERLIST = """\

@@ -50,7 +50,7 @@ def load_config(path: Path) -> SSHConfig:
     """The parsed config at `path` (empty when it does not exist), Includes expanded."""
     text = "\n".join(_expanded_lines(path, path.parent, 0)) if path.exists() else ""
     import_paramiko(needs_invoke=bool(_MATCH_EXEC.search(text)))
-    from opsh.commands.ssh.fastconfig import FastSSHConfig
+    from opsh.commands.ssh.hosts.fastconfig import FastSSHConfig
 
     try:
         return FastSSHConfig.from_text(text)  # type: ignore[no-any-return]

@@ -16,15 +16,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.ssh.hostkeys import HostKeyChanged, HostKeyUnknown, fingerprint
-from opsh.commands.ssh.keys import read_public_blob
-from opsh.commands.ssh.prompting import CannotAsk, Prompter
+from opsh.commands.ssh.transport.hostkeys import HostKeyChanged, HostKeyUnknown, fingerprint
+from opsh.commands.ssh.transport.keys import read_public_blob
+from opsh.commands.ssh.transport.prompting import CannotAsk, Prompter
 from opsh.shell.errors import AuthError, Cancelled, ConnectError
 
 if TYPE_CHECKING:
     from paramiko import PKey, Transport
 
-    from opsh.commands.ssh.hostspec import HostSpec
+    from opsh.commands.ssh.hosts.hostspec import HostSpec
     from opsh.commands.ssh.state import SshState
 
 

@@ -1,6 +1,6 @@
 """`hosts`: the inventory (opsh's hosts file, server lists loaded this session, ssh config).
 
-Only the specs live here; hosts_ops.py does the work and is imported when a subcommand runs.
+Only the specs live here; ops.py does the work and is imported when a subcommand runs.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ class HostsList(Command):
     examples = ("hosts", "hosts list @web", "hosts list web[01-03]")
 
     def run(self, session: Session, args: Args) -> Result:
-        from opsh.commands.ssh.hosts_ops import list_hosts
+        from opsh.commands.ssh.hosts.ops import list_hosts
 
         return list_hosts(session, args.targets)
 
@@ -45,7 +45,7 @@ class HostsAdd(Command):
     )
 
     def run(self, session: Session, args: Args) -> Result:
-        from opsh.commands.ssh.hosts_ops import add_hosts
+        from opsh.commands.ssh.hosts.ops import add_hosts
 
         return add_hosts(session, args)
 
@@ -59,7 +59,7 @@ class HostsRm(Command):
     examples = ("hosts rm web1", "hosts rm web[01-03]")
 
     def run(self, session: Session, args: Args) -> Result:
-        from opsh.commands.ssh.hosts_ops import remove_hosts
+        from opsh.commands.ssh.hosts.ops import remove_hosts
 
         return remove_hosts(session, args.names)
 
@@ -76,7 +76,7 @@ class HostsLoad(Command):
     examples = ("hosts load serverlist.conf", "hosts load servers.txt --group lab", "run @serverlist -- uptime")
 
     def run(self, session: Session, args: Args) -> Result:
-        from opsh.commands.ssh.hosts_ops import load_server_list
+        from opsh.commands.ssh.hosts.ops import load_server_list
 
         return load_server_list(session, args)
 
@@ -88,7 +88,7 @@ class HostsGroups(Command):
     examples = ("hosts groups",)
 
     def run(self, session: Session, args: Args) -> Result:
-        from opsh.commands.ssh.hosts_ops import list_groups
+        from opsh.commands.ssh.hosts.ops import list_groups
 
         return list_groups(session)
 
@@ -101,7 +101,7 @@ class HostsShow(Command):
     examples = ("hosts show web1",)
 
     def run(self, session: Session, args: Args) -> Result:
-        from opsh.commands.ssh.hosts_ops import show_host
+        from opsh.commands.ssh.hosts.ops import show_host
 
         return show_host(session, args.host)
 
@@ -122,6 +122,6 @@ class HostsCommand(Command):
     )
 
     def run(self, session: Session, args: Args) -> Result:
-        from opsh.commands.ssh.hosts_ops import list_hosts
+        from opsh.commands.ssh.hosts.ops import list_hosts
 
         return list_hosts(session, args.targets)

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.ssh.hostkeys import known_name
-from opsh.commands.ssh.inventory import HostEntry, read_hosts_file
-from opsh.commands.ssh.sshconf import config_path, known_hosts_path, system_known_hosts
+from opsh.commands.ssh.hosts.inventory import HostEntry, read_hosts_file
+from opsh.commands.ssh.hosts.sshconf import config_path, known_hosts_path, system_known_hosts
 from opsh.commands.ssh.state import ssh_state
+from opsh.commands.ssh.transport.hostkeys import known_name
 from opsh.shell.errors import UsageError
 
 if TYPE_CHECKING:

@@ -8,16 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.ssh.conn import ConnectOptions, open_transport
-from opsh.commands.ssh.fanout import HostResult, Job
-from opsh.commands.ssh.localexec import LocalCommand
-from opsh.commands.ssh.remote import RemoteCommand
+from opsh.commands.ssh.exec.fanout import HostResult, Job
+from opsh.commands.ssh.exec.local import LocalCommand
+from opsh.commands.ssh.exec.remote import RemoteCommand
+from opsh.commands.ssh.transport.conn import ConnectOptions, open_transport
 from opsh.shell.errors import describe
 
 if TYPE_CHECKING:
     from paramiko import Transport
 
-    from opsh.commands.ssh.hostspec import HostSpec
+    from opsh.commands.ssh.hosts.hostspec import HostSpec
     from opsh.commands.ssh.state import SshState
 
 

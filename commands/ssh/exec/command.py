@@ -1,5 +1,5 @@
 """`run TARGETS -- COMMAND`: one command on many hosts, in parallel (the spec; the work is in
-runner.py, imported when the command runs so that startup stays fast)."""
+run.py, imported when the command runs so that startup stays fast)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,6 @@ if TYPE_CHECKING:
     ),
 )
 def run_cmd(session: Session, args: Args) -> Result:
-    from opsh.commands.ssh.runner import run
+    from opsh.commands.ssh.exec.run import run
 
     return run(session, args)

@@ -5,11 +5,19 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.ssh import context
-from opsh.commands.ssh.fanout import FanOut, HostResult
-from opsh.commands.ssh.prompting import QueuedPrompter
+from opsh.commands.ssh.copy.transfer import (
+    CopyPlan,
+    Location,
+    local_items,
+    parse_location,
+    pull_from_host,
+    push_to_host,
+)
+from opsh.commands.ssh.exec.fanout import FanOut, HostResult
+from opsh.commands.ssh.hosts import lookup
 from opsh.commands.ssh.state import ssh_state
-from opsh.commands.ssh.transfer import CopyPlan, Location, local_items, parse_location, pull_from_host, push_to_host
+from opsh.commands.ssh.transport import setup
+from opsh.commands.ssh.transport.prompting import QueuedPrompter
 from opsh.shell.errors import UsageError
 from opsh.shell.result import Result
 from opsh.shell.spec import Args
@@ -34,7 +42,7 @@ def copy(session: Session, args: Args) -> Result:
         raise UsageError("all remote sources must name the same hosts")
     hosts_expr = dest.hosts if dest.hosts is not None else remote_sources[0].hosts
     assert hosts_expr is not None
-    labels = [h for h in context.targets(session, hosts_expr, args.exclude) if h != "local"]
+    labels = [h for h in lookup.targets(session, hosts_expr, args.exclude) if h != "local"]
     if not labels:
         raise UsageError(f"no hosts in {hosts_expr!r}")
     push = dest.hosts is not None
@@ -53,13 +61,13 @@ def _transfer(
     roots: list[Any],
 ) -> Result:
     state = ssh_state(session)
-    state.pool.expire(context.persist(session))
+    state.pool.expire(setup.persist(session))
     fan = FanOut(labels, lambda job: (push_to_host if push else pull_from_host)(plan, job), _fanout(session, args))
     prompter = QueuedPrompter(session, fan.events, fan.cancel)
     fan.prompter = prompter
-    specs = context.specs_for(session, labels)
-    context.prepare_keys(session, specs.values())
-    options = context.connect_options(session, prompter, args.timeout or session.timeout, args.accept_new, True)
+    specs = lookup.specs_for(session, labels)
+    setup.prepare_keys(session, specs.values())
+    options = setup.connect_options(session, prompter, args.timeout or session.timeout, args.accept_new, True)
     options.cancel = fan.cancel
     fan.on_cancel.append(options.cancel_all)
     plan = CopyPlan(

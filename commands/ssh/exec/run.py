@@ -6,12 +6,13 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from opsh.commands.ssh import context
-from opsh.commands.ssh.fanout import FanOut, HostResult, Line
-from opsh.commands.ssh.gather import grouped, prefixed, status_line, structured_rows, summary_rows
-from opsh.commands.ssh.hostrun import RunPlan, run_on_host
-from opsh.commands.ssh.prompting import QueuedPrompter
+from opsh.commands.ssh.exec.fanout import FanOut, HostResult, Line
+from opsh.commands.ssh.exec.gather import grouped, prefixed, status_line, structured_rows, summary_rows
+from opsh.commands.ssh.exec.hostrun import RunPlan, run_on_host
+from opsh.commands.ssh.hosts import lookup
 from opsh.commands.ssh.state import ssh_state
+from opsh.commands.ssh.transport import setup
+from opsh.commands.ssh.transport.prompting import QueuedPrompter
 from opsh.shell.errors import UsageError
 from opsh.shell.result import Result, StyledLine
 from opsh.shell.spec import Args
@@ -23,24 +24,24 @@ STRUCTURED = ("json", "csv", "vertical")  # formats that get one record per host
 
 
 def run(session: Session, args: Args) -> Result:
-    """`run`: see run_cmd for the spec; everything is decided here, then workers start."""
+    """`run`: see command.py for the spec; everything is decided here, then workers start."""
     command_text = " ".join(args.command).strip()
     if not command_text:
         raise UsageError("run: no command given", "write `run TARGETS -- COMMAND`")
-    labels = context.targets(session, args.targets, args.exclude)
+    labels = lookup.targets(session, args.targets, args.exclude)
     if not labels:
         raise UsageError(f"no hosts left in {args.targets!r}", "check the expression and -x")
     fmt = args.format or session.settings.get("format")
     structured = fmt in STRUCTURED
     state = ssh_state(session)
-    state.pool.expire(context.persist(session))
+    state.pool.expire(setup.persist(session))
     fan: FanOut = FanOut(labels, lambda job: run_on_host(plan, job), args.fanout or session.settings.get("fanout"))
     prompter = QueuedPrompter(session, fan.events, fan.cancel)
     fan.prompter = prompter
-    specs = context.specs_for(session, labels)
-    context.prepare_keys(session, specs.values())
+    specs = lookup.specs_for(session, labels)
+    setup.prepare_keys(session, specs.values())
     timeout = args.timeout or session.timeout
-    options = context.connect_options(session, prompter, timeout, args.accept_new, shared=True)
+    options = setup.connect_options(session, prompter, timeout, args.accept_new, shared=True)
     options.cancel = fan.cancel
     fan.on_cancel.append(options.cancel_all)
     plan = RunPlan(

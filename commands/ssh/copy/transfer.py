@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.ssh.fanout import HostResult, Job
-from opsh.commands.ssh.hostrun import transport_for
-from opsh.commands.ssh.remote import RemoteCommand
+from opsh.commands.ssh.exec.fanout import HostResult, Job
+from opsh.commands.ssh.exec.hostrun import transport_for
+from opsh.commands.ssh.exec.remote import RemoteCommand
 from opsh.shell.errors import BackendError, Cancelled, UsageError, describe
 
 if TYPE_CHECKING:
-    from opsh.commands.ssh.conn import ConnectOptions
-    from opsh.commands.ssh.hostspec import HostSpec
+    from opsh.commands.ssh.hosts.hostspec import HostSpec
     from opsh.commands.ssh.state import SshState
+    from opsh.commands.ssh.transport.conn import ConnectOptions
     from opsh.shell.progress import Progress
 
 CHUNK = 32768

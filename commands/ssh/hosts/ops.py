@@ -1,12 +1,12 @@
-"""What the `hosts` subcommands do, plus host/target completion and `connect NAME`."""
+"""What the `hosts` subcommands do (the specs are in commands.py)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.ssh import context
-from opsh.commands.ssh.hostspec import inventory, resolve
-from opsh.commands.ssh.inventory import (
+from opsh.commands.ssh.hosts import lookup
+from opsh.commands.ssh.hosts.hostspec import inventory, resolve
+from opsh.commands.ssh.hosts.inventory import (
     HostEntry,
     check_name,
     parse_server_list,
@@ -14,10 +14,10 @@ from opsh.commands.ssh.inventory import (
     server_list_names,
     write_hosts_file,
 )
-from opsh.commands.ssh.nodeset import expand, fold, natural_key
-from opsh.commands.ssh.sshconf import concrete_hosts, config_path
+from opsh.commands.ssh.hosts.nodeset import expand, fold, natural_key
+from opsh.commands.ssh.hosts.sshconf import concrete_hosts, config_path
+from opsh.commands.ssh.hosts.targets import split_label
 from opsh.commands.ssh.state import ssh_state
-from opsh.commands.ssh.targets import split_label
 from opsh.shell.errors import NotFound, UsageError, describe
 from opsh.shell.result import Result
 from opsh.shell.spec import Args
@@ -30,9 +30,9 @@ HEADERS = ["name", "address", "port", "user", "groups", "source"]
 
 def list_groups(session: Session) -> Result:
     rows = []
-    for name in sorted(context.groups(session)):
+    for name in sorted(lookup.groups(session)):
         try:
-            hosts = context.targets(session, f"@{name}")
+            hosts = lookup.targets(session, f"@{name}")
             rows.append([name, fold(hosts), len(hosts)])
         except Exception as exc:  # noqa: BLE001 - a broken group is shown, not fatal
             rows.append([name, f"error: {describe(exc).message}", None])
@@ -67,9 +67,9 @@ def show_host(session: Session, label: str) -> Result:
 
 def list_hosts(session: Session, expression: str | None) -> Result:
     if expression:
-        labels = context.targets(session, expression)
+        labels = lookup.targets(session, expression)
         rows = []
-        for label, spec in context.specs_for(session, labels).items():
+        for label, spec in lookup.specs_for(session, labels).items():
             rows.append([label, spec.hostname, spec.port, spec.user, "", _source(session, spec.name)])
         if "local" in labels:
             rows.append(["local", "", None, "", "", "this machine"])
@@ -197,43 +197,3 @@ def load_server_list(session: Session, args: Args) -> Result:
 
 def _default_user(session: Session, name: str) -> str:
     return resolve(session, name).user
-
-
-def hosts_completer(session: Session, prefix: str) -> list[tuple[str, str]]:
-    names: dict[str, str] = {}
-    for entry in inventory(session).values():
-        names.setdefault(entry.name, entry.address or "host")
-    try:
-        config = ssh_state(session).config.get(config_path(session))
-        for alias in concrete_hosts(config):
-            names.setdefault(alias, "ssh config")
-    except Exception:  # noqa: BLE001,S110 - a broken ssh config must not break completion
-        pass
-    return [(n, meta) for n, meta in sorted(names.items(), key=lambda kv: natural_key(kv[0])) if n.startswith(prefix)]
-
-
-def targets_completer(session: Session, prefix: str) -> list[tuple[str, str]]:
-    """Completes the last item of a comma list: `web1,@w` -> `web1,@web`."""
-    cut = max(prefix.rfind(","), prefix.rfind("!"))
-    head, word = prefix[: cut + 1], prefix[cut + 1 :]
-    out: list[tuple[str, str]] = []
-    if word.startswith("@") or not word:
-        specials = [("@all", "every inventory host"), ("@failed", "failed last run"), ("@ok", "ok last run")]
-        groups = [(f"@{g}", "group") for g in sorted(context.groups(session))]
-        out += [(head + c, meta) for c, meta in [*groups, *specials] if c.startswith(word or "@")]
-    if not word.startswith("@"):
-        if "local".startswith(word):
-            out.append((head + "local", "this machine"))
-        out += [(head + c, meta) for c, meta in hosts_completer(session, word)]
-    return out
-
-
-def resolve_connect_name(session: Session, name: str) -> str | None:
-    """`connect web1`: inventory names and ssh config aliases open an SSH handle."""
-    if name in inventory(session):
-        return f"ssh://{name}"
-    try:
-        config = ssh_state(session).config.get(config_path(session))
-    except Exception:  # noqa: BLE001 - a broken ssh config: not our name then
-        return None
-    return f"ssh://{name}" if name in concrete_hosts(config) else None

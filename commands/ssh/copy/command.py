@@ -39,14 +39,14 @@ class CopyCommand(Command):
     )
 
     def run(self, session: Session, args: Args) -> Result:
-        from opsh.commands.ssh.copying import copy
+        from opsh.commands.ssh.copy.copying import copy
 
         return copy(session, args)
 
     def complete(self, session: Session, args: Args, param: Param, prefix: str) -> Iterable[Any] | None:
         if param.name != "paths" or ":" in prefix:
             return []
-        from opsh.commands.ssh.hosts_ops import hosts_completer
+        from opsh.commands.ssh.hosts.complete import hosts_completer
 
         local = kinds.path_candidates(session, prefix)
         hosts = [(f"{name}:", meta) for name, meta in hosts_completer(session, prefix)]

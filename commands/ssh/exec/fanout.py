@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from opsh.commands.ssh.prompting import Question, QueuedPrompter
 from opsh.commands.ssh.state import LastRun
+from opsh.commands.ssh.transport.prompting import Question, QueuedPrompter
 from opsh.shell.errors import describe
 
 

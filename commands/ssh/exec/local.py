@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from opsh.commands.ssh.remote import LineSplitter
+from opsh.commands.ssh.exec.remote import LineSplitter
 
 
 class LocalCommand:
