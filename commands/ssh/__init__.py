@@ -10,15 +10,33 @@ imported at startup; paramiko only when a connection is made.
 
 from __future__ import annotations
 
-from opsh.commands.ssh.copy.command import copy_cmd
-from opsh.commands.ssh.entry import complete_hosts, complete_targets, connect_ssh, resolve_connect_name
-from opsh.commands.ssh.exec.command import run_cmd
+from collections.abc import Callable
+from typing import Any
+
+from opsh.commands.ssh.copy.command import CopyCommand
+from opsh.commands.ssh.exec.command import RunCommand
 from opsh.commands.ssh.hosts.commands import HostsCommand
 from opsh.commands.ssh.settings import SETTINGS
 from opsh.shell.spec import Kind
 
-COMMANDS = (HostsCommand, run_cmd, copy_cmd)
-CONNECTORS = {"ssh": connect_ssh}
-RESOLVERS = (resolve_connect_name,)
-COMPLETERS = {Kind.HOST: complete_hosts, Kind.TARGETS: complete_targets}
+
+def _when_called(target: str) -> Callable[..., Any]:
+    """`module:function`, imported on the first call, so collecting these costs startup nothing."""
+
+    def call(*args: Any) -> Any:
+        import importlib
+
+        module, _, function = target.partition(":")
+        return getattr(importlib.import_module(module), function)(*args)
+
+    return call
+
+
+COMMANDS = (HostsCommand, RunCommand, CopyCommand)
+CONNECTORS = {"ssh": _when_called("opsh.commands.ssh.mode:connect_ssh")}
+RESOLVERS = (_when_called("opsh.commands.ssh.hosts.lookup:resolve_connect_name"),)
+COMPLETERS = {
+    Kind.HOST: _when_called("opsh.commands.ssh.hosts.complete:hosts_completer"),
+    Kind.TARGETS: _when_called("opsh.commands.ssh.hosts.complete:targets_completer"),
+}
 __all__ = ["COMMANDS", "COMPLETERS", "CONNECTORS", "RESOLVERS", "SETTINGS"]
