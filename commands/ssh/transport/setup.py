@@ -7,6 +7,7 @@ serves `connect` on the main thread.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -43,11 +44,23 @@ def prepare_keys(session: Session, specs: Iterable[HostSpec]) -> None:
 
 
 def connect_options(
-    session: Session, prompter: Prompter, timeout: float, accept_new: bool = False, shared: bool = False
+    session: Session,
+    prompter: Prompter,
+    timeout: float,
+    accept_new: bool = False,
+    shared: bool = False,
+    cancel: threading.Event | None = None,
 ) -> ConnectOptions:
-    state = ssh_state(session)
-    passwords = Passwords(state, prompter, attempts=1 if shared else 3, shared=shared)
-    return ConnectOptions(timeout=timeout, prompter=prompter, passwords=passwords, accept_new=accept_new)
+    """`shared`: one typed password tried on every host of a run; `cancel`: the run's flag
+    (a single connection gets its own)."""
+    passwords = Passwords(ssh_state(session), prompter, attempts=1 if shared else 3, shared=shared)
+    return ConnectOptions(
+        timeout=timeout,
+        prompter=prompter,
+        passwords=passwords,
+        accept_new=accept_new,
+        cancel=cancel if cancel is not None else threading.Event(),
+    )
 
 
 def persist(session: Session) -> float:
