@@ -22,7 +22,7 @@ from opsh.commands.ssh.state import ssh_state
 from opsh.commands.ssh.transport import setup
 from opsh.commands.ssh.transport.conn import ConnectOptions, open_transport
 from opsh.commands.ssh.transport.prompting import Prompter
-from opsh.shell.errors import ConnectError
+from opsh.shell.errors import ConnectError, swallowed
 from opsh.shell.handles import ConnectRequest, Handle
 from opsh.shell.result import Result, StyledLine
 
@@ -70,8 +70,8 @@ class SshHandle(Handle):
         if self.transport is not None:
             try:
                 self.transport.close()
-            except Exception:  # noqa: BLE001,S110
-                pass
+            except Exception:  # noqa: BLE001 - it is being dropped anyway
+                swallowed("closing a dropped SSH mode connection")
         self.transport = None
 
     def ping(self) -> None:
@@ -149,6 +149,7 @@ class SshHandle(Handle):
         except Exception:
             if transport.is_active():
                 raise
+            swallowed("opening a channel on a connection that died (reconnecting)")
             return RemoteCommand(self.ensure(session), wrapped, session.timeout)
 
     def _lines(self, command: RemoteCommand, outcome: dict[str, Any]) -> Iterator[StyledLine]:

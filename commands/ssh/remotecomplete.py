@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
+from opsh.shell.errors import swallowed
+
 if TYPE_CHECKING:
     from opsh.commands.ssh.mode import SshHandle
 
@@ -35,6 +37,7 @@ class RemotePathCompleter(Completer):
             sftp = self._sftp()
             entries = sftp.listdir_attr(directory)[:MAX_ENTRIES]
         except Exception:  # noqa: BLE001 - completion must never break typing
+            swallowed(f"listing {directory} over SFTP for completion")
             return
         base = head + "/" if "/" in word else ""
         for entry in sorted(entries, key=lambda e: e.filename):

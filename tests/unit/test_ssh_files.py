@@ -154,3 +154,11 @@ def test_match_exec_works_although_paramiko_skips_invoke_by_default(tmp_path, mo
     monkeypatch.setattr("sys.stdin", io.StringIO())  # paramiko runs the command through invoke
     (tmp_path / "config").write_text('Match exec "test 1 = 1"\n    User matched\nHost *\n    User other\n')
     assert load_config(tmp_path / "config").lookup("any")["user"] == "matched"
+
+
+def test_a_missing_known_hosts_file_is_taken_as_empty_and_logged_for_debug(tmp_path, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="opsh")
+    assert KnownHosts(tmp_path / "missing").entries_for("web1") == []
+    assert "ignored while reading known hosts" in caplog.text and "FileNotFoundError" in caplog.text

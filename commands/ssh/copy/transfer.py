@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from opsh.commands.ssh.exec.fanout import HostResult, Job
 from opsh.commands.ssh.exec.hostrun import transport_for
 from opsh.commands.ssh.exec.remote import RemoteCommand
-from opsh.shell.errors import BackendError, Cancelled, UsageError, describe
+from opsh.shell.errors import BackendError, Cancelled, UsageError, describe, swallowed
 
 if TYPE_CHECKING:
     from opsh.commands.ssh.hosts.hostspec import HostSpec
@@ -217,6 +217,7 @@ def _remote_isdir(sftp: Any, path: str) -> bool:
     try:
         return stat.S_ISDIR(sftp.stat(path).st_mode or 0)
     except OSError:
+        swallowed(f"checking whether {path} is a remote directory (taken as no)")
         return False
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from opsh.commands.ssh.state import LastRun
 from opsh.commands.ssh.transport.prompting import Question, QueuedPrompter
-from opsh.shell.errors import describe
+from opsh.shell.errors import describe, swallowed
 
 
 @dataclass
@@ -73,8 +73,8 @@ class Control:
         for thing in active:
             try:
                 thing.signal("TERM")
-            except Exception:  # noqa: BLE001,S110 - best effort
-                pass
+            except Exception:  # noqa: BLE001 - best effort
+                swallowed("signalling a running command to stop")
         for callback in self.on_cancel:
             callback()
 

@@ -12,7 +12,7 @@ from opsh.commands.ssh.exec.fanout import HostResult, Job
 from opsh.commands.ssh.exec.local import LocalCommand
 from opsh.commands.ssh.exec.remote import RemoteCommand
 from opsh.commands.ssh.transport.conn import ConnectOptions, open_transport
-from opsh.shell.errors import describe
+from opsh.shell.errors import describe, swallowed
 
 if TYPE_CHECKING:
     from paramiko import Transport
@@ -64,6 +64,7 @@ def _start_remote(plan: RunPlan, spec: HostSpec) -> RemoteCommand:
     except Exception:
         if not reused:
             raise
+        swallowed(f"opening a channel to {spec.name} on a kept connection (reopening it)")
         plan.state.pool.drop(spec.pool_key)  # e.g. the server closed an idle pooled connection
         return RemoteCommand(transport_for(plan, spec), plan.command, plan.timeout)
 

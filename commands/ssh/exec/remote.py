@@ -14,6 +14,8 @@ import select
 import time
 from typing import TYPE_CHECKING
 
+from opsh.shell.errors import swallowed
+
 if TYPE_CHECKING:
     from paramiko import Channel, Transport
 
@@ -113,8 +115,8 @@ class RemoteCommand:
     def close(self) -> None:
         try:
             self.channel.close()
-        except Exception:  # noqa: BLE001,S110 - the transport may already be gone
-            pass
+        except Exception:  # noqa: BLE001 - the transport may already be gone
+            swallowed("closing a command's channel")
 
 
 def send_signal(channel: Channel, name: str) -> None:
@@ -132,5 +134,5 @@ def send_signal(channel: Channel, name: str) -> None:
     message.add_string(name)
     try:
         channel.transport._send_user_message(message)
-    except Exception:  # noqa: BLE001,S110 - a dead connection has nothing left to stop
-        pass
+    except Exception:  # noqa: BLE001 - a dead connection has nothing left to stop
+        swallowed(f"sending signal {name} to a remote command")

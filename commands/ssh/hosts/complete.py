@@ -12,6 +12,7 @@ from opsh.commands.ssh.hosts.hostspec import inventory
 from opsh.commands.ssh.hosts.nodeset import natural_key
 from opsh.commands.ssh.hosts.sshconf import concrete_hosts, config_path
 from opsh.commands.ssh.state import ssh_state
+from opsh.shell.errors import swallowed
 
 if TYPE_CHECKING:
     from opsh.shell.session import Session
@@ -25,8 +26,8 @@ def hosts_completer(session: Session, prefix: str) -> list[tuple[str, str]]:
         config = ssh_state(session).config.get(config_path(session))
         for alias in concrete_hosts(config):
             names.setdefault(alias, "ssh config")
-    except Exception:  # noqa: BLE001,S110 - a broken ssh config must not break completion
-        pass
+    except Exception:  # noqa: BLE001 - a broken ssh config must not break completion
+        swallowed("reading the ssh config for completion")
     return [(n, meta) for n, meta in sorted(names.items(), key=lambda kv: natural_key(kv[0])) if n.startswith(prefix)]
 
 

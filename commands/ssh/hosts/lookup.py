@@ -14,6 +14,7 @@ from opsh.commands.ssh.hosts.hostspec import HostSpec, inventory, resolve
 from opsh.commands.ssh.hosts.sshconf import concrete_hosts, config_path
 from opsh.commands.ssh.hosts.targets import TargetContext, parse, split_label
 from opsh.commands.ssh.state import ssh_state
+from opsh.shell.errors import swallowed
 
 if TYPE_CHECKING:
     from opsh.shell.session import Session
@@ -63,5 +64,6 @@ def resolve_connect_name(session: Session, name: str) -> str | None:
     try:
         config = ssh_state(session).config.get(config_path(session))
     except Exception:  # noqa: BLE001 - a broken ssh config: not our name then
+        swallowed(f"reading the ssh config to see whether {name!r} is an ssh host")
         return None
     return f"ssh://{name}" if name in concrete_hosts(config) else None

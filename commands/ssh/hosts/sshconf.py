@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from opsh.shell.errors import OpshError
+from opsh.shell.errors import OpshError, swallowed
 
 if TYPE_CHECKING:
     from paramiko import SSHConfig
@@ -120,6 +120,7 @@ class ConfigCache:
         try:
             mtime = path.stat().st_mtime
         except OSError:
+            swallowed(f"reading the time of {path} (taken as missing)")
             mtime = -1.0
         key = (str(path), mtime)
         if key != self.key:

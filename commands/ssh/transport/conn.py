@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from opsh.commands.ssh.transport.hostkeys import HostKeyChanged, HostKeyUnknown, fingerprint
 from opsh.commands.ssh.transport.keys import read_public_blob
 from opsh.commands.ssh.transport.prompting import CannotAsk, Prompter
-from opsh.shell.errors import AuthError, Cancelled, ConnectError
+from opsh.shell.errors import AuthError, Cancelled, ConnectError, swallowed
 
 if TYPE_CHECKING:
     from paramiko import PKey, Transport
@@ -91,8 +91,8 @@ class ConnectOptions:
         for thing in pending:
             try:
                 thing.close()
-            except Exception:  # noqa: BLE001,S110 - best effort on the way out
-                pass
+            except Exception:  # noqa: BLE001 - best effort on the way out
+                swallowed("closing a connection being opened, on cancel")
 
 
 def open_transport(state: SshState, spec: HostSpec, options: ConnectOptions, depth: int = 0) -> Transport:
@@ -264,6 +264,7 @@ def authenticate(transport: Transport, state: SshState, spec: HostSpec, options:
                     allowed = list(exc.allowed_types)
                     break
                 except paramiko.AuthenticationException:
+                    swallowed("logging in with a password (refused: the next one, if any)")
                     continue
                 if transport.is_authenticated():
                     options.passwords.accepted(spec, password)
@@ -305,6 +306,7 @@ def _offer_key(
     except paramiko.BadAuthenticationType as exc:
         return list(exc.allowed_types)
     except paramiko.AuthenticationException:
+        swallowed("offering a key (refused: the next one, if any)")
         return False
     return None if transport.is_authenticated() else False
 
@@ -322,6 +324,7 @@ def _try_agent(
     try:
         agent = paramiko.Agent()  # one per connection: an agent socket is not shared between threads
     except Exception:  # noqa: BLE001 - no usable agent
+        swallowed("opening the ssh-agent (logging in without it)")
         return None
     try:
         for key in agent.get_keys():

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from opsh.commands.ssh.state import ssh_state
 from opsh.commands.ssh.transport.conn import ConnectOptions, Passwords
 from opsh.commands.ssh.transport.prompting import CannotAsk, Prompter
+from opsh.shell.errors import swallowed
 
 if TYPE_CHECKING:
     from opsh.commands.ssh.hosts.hostspec import HostSpec
@@ -38,6 +39,7 @@ def prepare_keys(session: Session, specs: Iterable[HostSpec]) -> None:
         try:
             return prompter.secret(prompt)
         except CannotAsk:
+            swallowed("asking a key passphrase (nobody to ask: the key is skipped)")
             return ""
 
     ssh_state(session).keys.prepare(all_identity_files(specs), ask if can_ask else None)
