@@ -120,7 +120,8 @@ class RemoteCommand:
 
 
 def send_signal(channel: Channel, name: str) -> None:
-    """RFC 4254 6.9 "signal" request (paramiko has no method for it)."""
+    """RFC 4254 6.9 "signal" request: paramiko has no method for it, so the message goes out
+    through a private one (tests/unit/test_ssh_paramiko_private.py watches it)."""
     import paramiko
     from paramiko.common import cMSG_CHANNEL_REQUEST
 
@@ -133,6 +134,6 @@ def send_signal(channel: Channel, name: str) -> None:
     message.add_boolean(False)
     message.add_string(name)
     try:
-        channel.transport._send_user_message(message)
+        channel.transport._send_user_message(message)  # type: ignore[attr-defined]
     except Exception:  # noqa: BLE001 - a dead connection has nothing left to stop
         swallowed(f"sending signal {name} to a remote command")
