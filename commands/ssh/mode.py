@@ -31,7 +31,7 @@ from opsh.shell.result import Result, StyledLine
 BACKGROUND_GRACE = 0.5
 
 if TYPE_CHECKING:
-    from paramiko import Transport
+    from paramiko import SFTPClient, Transport
     from prompt_toolkit.completion import Completer
     from prompt_toolkit.lexers import Lexer
 
@@ -51,7 +51,7 @@ class SshHandle(Handle):
         self.cwd: str | None = None
         self.last_exit: int | None = None
         self.running: RemoteCommand | None = None
-        self.sftp: Any = None
+        self.sftp: SFTPClient | None = None  # opened by the first remote path completion
         self.reconnects = 0
 
     # -- connection

@@ -13,6 +13,8 @@ from prompt_toolkit.document import Document
 from opsh.shell.errors import swallowed
 
 if TYPE_CHECKING:
+    from paramiko import SFTPClient
+
     from opsh.commands.ssh.mode import SshHandle
 
 MAX_ENTRIES = 2000
@@ -59,7 +61,7 @@ class RemotePathCompleter(Completer):
             return posixpath.join(self.handle.home, head[1:].lstrip("/"))
         return posixpath.join(cwd, head)
 
-    def _sftp(self):  # noqa: ANN202 - paramiko.SFTPClient, imported lazily
+    def _sftp(self) -> SFTPClient:
         handle = self.handle
         if handle.sftp is None:
             if handle.transport is None or not handle.transport.is_active():

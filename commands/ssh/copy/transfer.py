@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opsh.commands.ssh.exec.fanout import HostResult, Job
-from opsh.commands.ssh.exec.hostrun import transport_for
 from opsh.commands.ssh.exec.remote import RemoteCommand
+from opsh.commands.ssh.transport.conn import ConnectOptions, pooled_transport
 from opsh.shell.errors import BackendError, Cancelled, UsageError, describe, swallowed
 
 if TYPE_CHECKING:
     from opsh.commands.ssh.hosts.hostspec import HostSpec
     from opsh.commands.ssh.state import SshState
-    from opsh.commands.ssh.transport.conn import ConnectOptions
     from opsh.shell.progress import Progress
 
 CHUNK = 32768
@@ -153,7 +152,7 @@ def _on_host(
     """One host's copy over its own SFTP channel: a failure becomes this host's error."""
     result = HostResult(job.host)
     spec = plan.specs[job.host]
-    sftp = transport_for(plan, spec).open_sftp_client()
+    sftp = pooled_transport(plan.state, spec, plan.options).open_sftp_client()
     try:
         done = transfer(plan, job, sftp, result)
         result.detail["files"] = len(done)
@@ -324,7 +323,8 @@ def _remote_sums(plan: CopyPlan, spec: HostSpec, paths: list[str], job: Job) -> 
     sums: dict[str, str] = {}
     for start in range(0, len(paths), VERIFY_BATCH):
         batch = paths[start : start + VERIFY_BATCH]
-        command = RemoteCommand(transport_for(plan, spec), "sha256sum -- " + " ".join(map(shlex.quote, batch)))
+        transport = pooled_transport(plan.state, spec, plan.options)
+        command = RemoteCommand(transport, "sha256sum -- " + " ".join(map(shlex.quote, batch)))
         lines: list[str] = []
         try:
             while not command.done:

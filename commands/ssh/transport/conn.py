@@ -14,7 +14,8 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal
 
 from opsh.commands.ssh.transport.hostkeys import HostKeyChanged, HostKeyUnknown, fingerprint
 from opsh.commands.ssh.transport.keys import read_public_blob
@@ -116,6 +117,11 @@ def open_transport(state: SshState, spec: HostSpec, options: ConnectOptions, dep
     return transport
 
 
+def pooled_transport(state: SshState, spec: HostSpec, options: ConnectOptions) -> Transport:
+    """The kept connection to `spec`, opened now (once, whichever worker asks first) if none is."""
+    return state.pool.get(spec.pool_key, partial(open_transport, state, spec, options))
+
+
 def _idle_quietly(sock: Any) -> None:
     """paramiko's reader thread wakes every 0.1 s to check its state; a kept connection needs
     that far less often (closing shuts the socket down, which wakes it at once anyway)."""
@@ -183,7 +189,7 @@ def _jump_channel(state: SshState, spec: HostSpec, options: ConnectOptions, dept
     transport: Transport | None = None
     for hop in hops:
         if transport is None:
-            transport = state.pool.get(hop.pool_key, lambda h=hop: open_transport(state, h, options, depth + 1))
+            transport = state.pool.get(hop.pool_key, partial(open_transport, state, hop, options, depth + 1))
         else:
             channel = transport.open_channel("direct-tcpip", (hop.hostname, hop.port), ("127.0.0.1", 0))
             transport = open_transport_over(state, hop, options, channel, depth + 1)
@@ -279,7 +285,6 @@ def authenticate(transport: Transport, state: SshState, spec: HostSpec, options:
 def _try_keys(
     transport: Transport, state: SshState, spec: HostSpec, options: ConnectOptions, tried: list[str], notes: list[str]
 ) -> list[str] | None:
-
     identities = state.keys.get(spec.identity_files)
     for identity in identities:
         if identity.key is None:
@@ -294,7 +299,7 @@ def _try_keys(
 
 def _offer_key(
     transport: Transport, spec: HostSpec, key: Any, options: ConnectOptions, tried: list[str]
-) -> list[str] | None | bool:
+) -> list[str] | None | Literal[False]:
     """None: logged in; False: this key was refused, try the next; a list: the server only
     takes these methods (keys are pointless)."""
     import paramiko

@@ -99,16 +99,14 @@ def _load_key(path: str, passphrase: str | None) -> PKey:
     import paramiko
 
     key_type = _key_type(path)
-    classes = {
-        "ssh-ed25519": [paramiko.Ed25519Key],
-        "ssh-rsa": [paramiko.RSAKey],
-    }.get(key_type or "", [])
+    by_type: dict[str, list[type[PKey]]] = {"ssh-ed25519": [paramiko.Ed25519Key], "ssh-rsa": [paramiko.RSAKey]}
+    classes = by_type.get(key_type or "", [])
     if key_type and key_type.startswith("ecdsa-"):
         classes = [paramiko.ECDSAKey]
     errors: list[Exception] = []
     for cls in classes or [paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey]:
         try:
-            return cls.from_private_key_file(path, password=passphrase)  # type: ignore[no-any-return]
+            return cls.from_private_key_file(path, password=passphrase)
         except paramiko.PasswordRequiredException:
             raise
         except Exception as exc:  # noqa: BLE001 - try the next key class
