@@ -250,8 +250,6 @@ def verify_host_key(key: PKey, known: Any, spec: HostSpec, options: ConnectOptio
 
 def authenticate(transport: Transport, state: SshState, spec: HostSpec, options: ConnectOptions) -> None:
     """Keys from files, then the agent, then a password: the first that works."""
-    import paramiko
-
     allowed: list[str] | None = None
     tried: list[str] = []
     notes: list[str] = []
@@ -261,25 +259,35 @@ def authenticate(transport: Transport, state: SshState, spec: HostSpec, options:
             return
     if spec.password_auth and (allowed is None or {"password", "keyboard-interactive"} & set(allowed)):
         tried.append("password")
-        try:
-            for password in options.passwords.candidates(spec):
-                _check_cancel(options)
-                try:
-                    transport.auth_password(spec.user, password)
-                except paramiko.BadAuthenticationType as exc:
-                    allowed = list(exc.allowed_types)
-                    break
-                except paramiko.AuthenticationException:
-                    swallowed("logging in with a password (refused: the next one, if any)")
-                    continue
-                if transport.is_authenticated():
-                    options.passwords.accepted(spec, password)
-                    return
-        except CannotAsk as exc:
-            notes.append(f"no password: {exc.message}")
+        only = _try_passwords(transport, spec, options, notes)
+        if transport.is_authenticated():
+            return
+        allowed = only if only is not None else allowed
     methods = ",".join(allowed) if allowed else ",".join(tried) or "none"
     hint = "; ".join(notes) if notes else "check the user, the key (IdentityFile) or the password"
     raise AuthError(f"permission denied ({methods}) for {spec.user}@{spec.hostname}", hint)
+
+
+def _try_passwords(transport: Transport, spec: HostSpec, options: ConnectOptions, notes: list[str]) -> list[str] | None:
+    """Remembered, then typed passwords until one works; a list: the only methods the server takes."""
+    import paramiko
+
+    try:
+        for password in options.passwords.candidates(spec):
+            _check_cancel(options)
+            try:
+                transport.auth_password(spec.user, password)
+            except paramiko.BadAuthenticationType as exc:
+                return list(exc.allowed_types)
+            except paramiko.AuthenticationException:
+                swallowed("logging in with a password (refused: the next one, if any)")
+                continue
+            if transport.is_authenticated():
+                options.passwords.accepted(spec, password)
+                return None
+    except CannotAsk as exc:
+        notes.append(f"no password: {exc.message}")
+    return None
 
 
 def _try_keys(
