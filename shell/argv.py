@@ -65,7 +65,8 @@ def parse(command: type[Command], tokens: list[Token]) -> Parsed:
 
 
 def _has_own_run(command: type[Command]) -> bool:
-    return command.run is not Command.run
+    """A parent with subcommands may also run on its own (`hosts` lists, `hosts add` adds)."""
+    return command.run is not Command.run or bool(command.implementation)
 
 
 def _bind(state: _State, tokens: list[Token]) -> None:

@@ -1,26 +1,42 @@
-"""Hosts and SSH: inventory, SSH mode, parallel `run`, and `copy` over SFTP.
+"""Hosts and SSH: inventory, SSH mode, parallel `run`, and `copy` over SFTP, by stage.
 
-One concern per module: nodeset (ranges), targets (expressions), inventory (hosts file and
-server lists), sshconf (~/.ssh/config), hostspec (name -> how to connect), hostkeys
-(known_hosts), keys (private keys and the agent), prompting (questions from worker threads),
-conn (connect + authenticate), pool (kept connections), remote/localexec (one command),
-fanout (many hosts at once), hostrun/transfer (one host's share of run/copy), gather (how
-results are shown), mode (SSH mode), remotecomplete (remote paths); the specs of the
-commands are in *_cmd.py and their work in runner/copying/hosts_ops. Only the specs and
-entry.py are imported at startup; paramiko only when a connection is made.
+hosts/ decides which hosts a line is about and how to reach each (inventory, ssh config,
+ranges, target expressions, HostSpec; the `hosts` command); transport/ gets an authenticated
+connection (keys, known_hosts, questions, login, the pool); exec/ runs commands, one or many
+hosts at once (`run`); copy/ moves files over SFTP (`copy`); mode.py is SSH mode. state.py is
+what the area keeps on the session. Only the specs (`command*.py`) and this module are
+imported at startup; paramiko only when a connection is made.
 """
 
 from __future__ import annotations
 
-from opsh.commands.ssh.copy_cmd import copy_cmd
-from opsh.commands.ssh.entry import complete_hosts, complete_targets, connect_ssh, resolve_connect_name
-from opsh.commands.ssh.hosts_cmd import HostsCommand
-from opsh.commands.ssh.run_cmd import run_cmd
+from collections.abc import Callable
+from typing import Any
+
+from opsh.commands.ssh.copy.command import CopyCommand
+from opsh.commands.ssh.exec.command import RunCommand
+from opsh.commands.ssh.hosts.commands import HostsCommand
 from opsh.commands.ssh.settings import SETTINGS
 from opsh.shell.spec import Kind
 
-COMMANDS = (HostsCommand, run_cmd, copy_cmd)
-CONNECTORS = {"ssh": connect_ssh}
-RESOLVERS = (resolve_connect_name,)
-COMPLETERS = {Kind.HOST: complete_hosts, Kind.TARGETS: complete_targets}
+
+def _when_called(target: str) -> Callable[..., Any]:
+    """`module:function`, imported on the first call, so collecting these costs startup nothing."""
+
+    def call(*args: Any) -> Any:
+        import importlib
+
+        module, _, function = target.partition(":")
+        return getattr(importlib.import_module(module), function)(*args)
+
+    return call
+
+
+COMMANDS = (HostsCommand, RunCommand, CopyCommand)
+CONNECTORS = {"ssh": _when_called("opsh.commands.ssh.mode:connect_ssh")}
+RESOLVERS = (_when_called("opsh.commands.ssh.hosts.lookup:resolve_connect_name"),)
+COMPLETERS = {
+    Kind.HOST: _when_called("opsh.commands.ssh.hosts.complete:hosts_completer"),
+    Kind.TARGETS: _when_called("opsh.commands.ssh.hosts.complete:targets_completer"),
+}
 __all__ = ["COMMANDS", "COMPLETERS", "CONNECTORS", "RESOLVERS", "SETTINGS"]

@@ -16,13 +16,13 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.ssh import context
-from opsh.commands.ssh.conn import ConnectOptions, open_transport
-from opsh.commands.ssh.hostspec import HostSpec, resolve
-from opsh.commands.ssh.prompting import Prompter
-from opsh.commands.ssh.remote import RemoteCommand
+from opsh.commands.ssh.exec.remote import RemoteCommand
+from opsh.commands.ssh.hosts.hostspec import HostSpec, resolve
 from opsh.commands.ssh.state import ssh_state
-from opsh.shell.errors import ConnectError
+from opsh.commands.ssh.transport import setup
+from opsh.commands.ssh.transport.conn import ConnectOptions, open_transport
+from opsh.commands.ssh.transport.prompting import Prompter
+from opsh.shell.errors import ConnectError, swallowed
 from opsh.shell.handles import ConnectRequest, Handle
 from opsh.shell.result import Result, StyledLine
 
@@ -31,7 +31,7 @@ from opsh.shell.result import Result, StyledLine
 BACKGROUND_GRACE = 0.5
 
 if TYPE_CHECKING:
-    from paramiko import Transport
+    from paramiko import SFTPClient, Transport
     from prompt_toolkit.completion import Completer
     from prompt_toolkit.lexers import Lexer
 
@@ -51,7 +51,7 @@ class SshHandle(Handle):
         self.cwd: str | None = None
         self.last_exit: int | None = None
         self.running: RemoteCommand | None = None
-        self.sftp: Any = None
+        self.sftp: SFTPClient | None = None  # opened by the first remote path completion
         self.reconnects = 0
 
     # -- connection
@@ -70,8 +70,8 @@ class SshHandle(Handle):
         if self.transport is not None:
             try:
                 self.transport.close()
-            except Exception:  # noqa: BLE001,S110
-                pass
+            except Exception:  # noqa: BLE001 - it is being dropped anyway
+                swallowed("closing a dropped SSH mode connection")
         self.transport = None
 
     def ping(self) -> None:
@@ -149,6 +149,7 @@ class SshHandle(Handle):
         except Exception:
             if transport.is_active():
                 raise
+            swallowed("opening a channel on a connection that died (reconnecting)")
             return RemoteCommand(self.ensure(session), wrapped, session.timeout)
 
     def _lines(self, command: RemoteCommand, outcome: dict[str, Any]) -> Iterator[StyledLine]:
@@ -218,8 +219,8 @@ def connect_ssh(session: Session, request: ConnectRequest) -> SshHandle:
     spec = resolve(session, host, request.user, port)
     state = ssh_state(session)
     prompter = Prompter(session)
-    context.prepare_keys(session, [spec])
-    options = context.connect_options(session, prompter, session.timeout, request.accept_new)
+    setup.prepare_keys(session, [spec])
+    options = setup.connect_options(session, prompter, session.timeout, request.accept_new)
     if request.password is not None:
         state.passwords.setdefault((spec.user, spec.hostname, spec.port), request.password)
     transport = open_transport(state, spec, options)

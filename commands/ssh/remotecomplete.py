@@ -10,7 +10,11 @@ from typing import TYPE_CHECKING
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
+from opsh.shell.errors import swallowed
+
 if TYPE_CHECKING:
+    from paramiko import SFTPClient
+
     from opsh.commands.ssh.mode import SshHandle
 
 MAX_ENTRIES = 2000
@@ -35,6 +39,7 @@ class RemotePathCompleter(Completer):
             sftp = self._sftp()
             entries = sftp.listdir_attr(directory)[:MAX_ENTRIES]
         except Exception:  # noqa: BLE001 - completion must never break typing
+            swallowed(f"listing {directory} over SFTP for completion")
             return
         base = head + "/" if "/" in word else ""
         for entry in sorted(entries, key=lambda e: e.filename):
@@ -56,7 +61,7 @@ class RemotePathCompleter(Completer):
             return posixpath.join(self.handle.home, head[1:].lstrip("/"))
         return posixpath.join(cwd, head)
 
-    def _sftp(self):  # noqa: ANN202 - paramiko.SFTPClient, imported lazily
+    def _sftp(self) -> SFTPClient:
         handle = self.handle
         if handle.sftp is None:
             if handle.transport is None or not handle.transport.is_active():

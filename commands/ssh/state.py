@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from opsh.commands.ssh.hostkeys import KnownHosts
-from opsh.commands.ssh.inventory import HostEntry
-from opsh.commands.ssh.keys import KeyRing
-from opsh.commands.ssh.pool import ConnectionPool
-from opsh.commands.ssh.sshconf import ConfigCache
+from opsh.commands.ssh.hosts.inventory import HostEntry
+from opsh.commands.ssh.hosts.sshconf import ConfigCache
+from opsh.commands.ssh.transport.hostkeys import KnownHosts
+from opsh.commands.ssh.transport.keys import KeyRing
+from opsh.commands.ssh.transport.pool import ConnectionPool
 
 if TYPE_CHECKING:
     from opsh.shell.session import Session

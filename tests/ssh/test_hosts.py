@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from opsh.commands.ssh.hosts_ops import hosts_completer, targets_completer
+from opsh.commands.ssh.hosts.complete import hosts_completer, targets_completer
 from tests.helpers import Shell
 
 

@@ -164,6 +164,23 @@ def test_a_spec_can_name_its_implementation_and_it_is_imported_when_run(sh):
     assert isinstance(_upper(sh.session, {"word": "x"}), Result)
 
 
+def test_a_parent_command_that_names_its_implementation_runs_without_a_subcommand(sh):
+    from opsh.shell.spec import Command, arg
+
+    class Child(Command):
+        name = "child"
+        implementation = "tests.unit.test_argv:_upper"
+
+    class Parent(Command):
+        name = "parent-test"
+        subcommands = (Child,)
+        params = (arg("word"),)
+        implementation = "tests.unit.test_argv:_upper"
+
+    sh.session.registry.add(Parent)
+    assert sh("parent-test abc").text == "ABC\n"
+
+
 def _upper(session, args):
     from opsh.shell.result import Result
 

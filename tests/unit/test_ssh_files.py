@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from opsh.commands.ssh.hostkeys import KnownHosts, fingerprint, known_name
-from opsh.commands.ssh.inventory import (
+from opsh.commands.ssh.hosts.inventory import (
     HostEntry,
     parse_server_list,
     read_hosts_file,
     server_list_names,
     write_hosts_file,
 )
-from opsh.commands.ssh.keys import read_public_blob
-from opsh.commands.ssh.sshconf import concrete_hosts, load_config
+from opsh.commands.ssh.hosts.sshconf import concrete_hosts, load_config
+from opsh.commands.ssh.transport.hostkeys import KnownHosts, fingerprint, known_name
+from opsh.commands.ssh.transport.keys import read_public_blob
 from opsh.shell.errors import UsageError
 
 SERVERLIST = """\
@@ -154,3 +154,11 @@ def test_match_exec_works_although_paramiko_skips_invoke_by_default(tmp_path, mo
     monkeypatch.setattr("sys.stdin", io.StringIO())  # paramiko runs the command through invoke
     (tmp_path / "config").write_text('Match exec "test 1 = 1"\n    User matched\nHost *\n    User other\n')
     assert load_config(tmp_path / "config").lookup("any")["user"] == "matched"
+
+
+def test_a_missing_known_hosts_file_is_taken_as_empty_and_logged_for_debug(tmp_path, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="opsh")
+    assert KnownHosts(tmp_path / "missing").entries_for("web1") == []
+    assert "ignored while reading known hosts" in caplog.text and "FileNotFoundError" in caplog.text

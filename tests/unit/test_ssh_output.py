@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from opsh.commands.ssh.fanout import HostResult
-from opsh.commands.ssh.gather import grouped, status_line
-from opsh.commands.ssh.remote import LineSplitter
-from opsh.commands.ssh.transfer import Location, parse_location, remote_path
+from opsh.commands.ssh.copy.transfer import Location, parse_location, remote_path
+from opsh.commands.ssh.exec.fanout import HostResult
+from opsh.commands.ssh.exec.gather import grouped, status_line
+from opsh.commands.ssh.exec.remote import LineSplitter
 from opsh.shell.render import styled
 
 

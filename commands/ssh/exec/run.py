@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
+from functools import partial
 from typing import TYPE_CHECKING
 
-from opsh.commands.ssh import context
-from opsh.commands.ssh.fanout import FanOut, HostResult, Line
-from opsh.commands.ssh.gather import grouped, prefixed, status_line, structured_rows, summary_rows
-from opsh.commands.ssh.hostrun import RunPlan, run_on_host
-from opsh.commands.ssh.prompting import QueuedPrompter
+from opsh.commands.ssh.exec.fanout import FanOut, HostResult, Line
+from opsh.commands.ssh.exec.gather import grouped, prefixed, status_line, structured_rows, summary_rows
+from opsh.commands.ssh.exec.hostrun import RunPlan, run_on_host
+from opsh.commands.ssh.exec.launch import prepare
+from opsh.commands.ssh.hosts import lookup
 from opsh.commands.ssh.state import ssh_state
 from opsh.shell.errors import UsageError
 from opsh.shell.result import Result, StyledLine
@@ -23,37 +23,28 @@ STRUCTURED = ("json", "csv", "vertical")  # formats that get one record per host
 
 
 def run(session: Session, args: Args) -> Result:
-    """`run`: see run_cmd for the spec; everything is decided here, then workers start."""
+    """`run`: see command.py for the spec; everything is decided here, then workers start."""
     command_text = " ".join(args.command).strip()
     if not command_text:
         raise UsageError("run: no command given", "write `run TARGETS -- COMMAND`")
-    labels = context.targets(session, args.targets, args.exclude)
+    labels = lookup.targets(session, args.targets, args.exclude)
     if not labels:
         raise UsageError(f"no hosts left in {args.targets!r}", "check the expression and -x")
     fmt = args.format or session.settings.get("format")
     structured = fmt in STRUCTURED
-    state = ssh_state(session)
-    state.pool.expire(context.persist(session))
-    fan: FanOut = FanOut(labels, lambda job: run_on_host(plan, job), args.fanout or session.settings.get("fanout"))
-    prompter = QueuedPrompter(session, fan.events, fan.cancel)
-    fan.prompter = prompter
-    specs = context.specs_for(session, labels)
-    context.prepare_keys(session, specs.values())
     timeout = args.timeout or session.timeout
-    options = context.connect_options(session, prompter, timeout, args.accept_new, shared=True)
-    options.cancel = fan.cancel
-    fan.on_cancel.append(options.cancel_all)
+    launch = prepare(session, labels, timeout, args.accept_new)
     plan = RunPlan(
         command=command_text,
-        specs=specs,
-        state=state,
-        options=options,
+        specs=launch.specs,
+        state=ssh_state(session),
+        options=launch.options,
         timeout=timeout,
         keep_output=structured or args.group,
         stream=not (structured or args.group),
         cwd=session.cwd,
     )
-    fan.start()
+    fan = launch.start(partial(run_on_host, plan), args.fanout or session.settings.get("fanout"))
     if structured:
         return _structured(session, fan, fmt if args.format else None)
     lines = _gathered(session, fan) if args.group else _streamed(session, fan)
@@ -94,11 +85,10 @@ def _wait_with_progress(session: Session, fan: FanOut) -> None:
 
 def _summary(session: Session, fan: FanOut) -> Result:
     results = fan.ordered()
-    seconds = time.monotonic() - fan.started
     return Result.table(
         ["host", "exit", "seconds", "error"],
         summary_rows(results),
-        status=status_line(results, seconds, fan.interrupted),
+        status=status_line(results, fan.seconds, fan.control.interrupted),
         failed=not all(r.ok for r in results),
     )
 
@@ -109,7 +99,7 @@ def _structured(session: Session, fan: FanOut, force: str | None) -> Result:
     return Result.table(
         ["host", "exit", "seconds", "error", "stdout", "stderr"],
         structured_rows(results),
-        status=status_line(results, time.monotonic() - fan.started, fan.interrupted),
+        status=status_line(results, fan.seconds, fan.control.interrupted),
         failed=not all(r.ok for r in results),
         force_format=force,
     )

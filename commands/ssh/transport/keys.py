@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from opsh.shell.errors import swallowed
+
 if TYPE_CHECKING:
     from paramiko import AgentKey, PKey
 
@@ -87,7 +89,8 @@ def _load(path: str, ask: AskSecret | None, encrypted: bool) -> Identity:
             return Identity(path, note="no passphrase given")
         try:
             return Identity(path, _load_key(path, passphrase))
-        except Exception:  # noqa: BLE001,S112 - paramiko raises SSHException/ValueError for a bad passphrase
+        except Exception:  # noqa: BLE001 - paramiko raises SSHException/ValueError for a bad passphrase
+            swallowed(f"decrypting key {path} (wrong passphrase?)")
             continue
     return Identity(path, note="wrong passphrase")
 
@@ -96,19 +99,18 @@ def _load_key(path: str, passphrase: str | None) -> PKey:
     import paramiko
 
     key_type = _key_type(path)
-    classes = {
-        "ssh-ed25519": [paramiko.Ed25519Key],
-        "ssh-rsa": [paramiko.RSAKey],
-    }.get(key_type or "", [])
+    by_type: dict[str, list[type[PKey]]] = {"ssh-ed25519": [paramiko.Ed25519Key], "ssh-rsa": [paramiko.RSAKey]}
+    classes = by_type.get(key_type or "", [])
     if key_type and key_type.startswith("ecdsa-"):
         classes = [paramiko.ECDSAKey]
     errors: list[Exception] = []
     for cls in classes or [paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey]:
         try:
-            return cls.from_private_key_file(path, password=passphrase)  # type: ignore[no-any-return]
+            return cls.from_private_key_file(path, password=passphrase)
         except paramiko.PasswordRequiredException:
             raise
         except Exception as exc:  # noqa: BLE001 - try the next key class
+            swallowed(f"reading key {path} as {cls.__name__}")
             errors.append(exc)
     raise errors[-1] if errors else ValueError(f"unsupported key type {key_type}")
 
@@ -119,7 +121,7 @@ def _key_type(path: str) -> str | None:
         try:
             return Path(pub).read_text(encoding="ascii", errors="replace").split()[0]
         except (OSError, IndexError):
-            pass
+            swallowed(f"reading the key type from {pub}")
     blob, _ = _openssh_public(path)
     if blob is not None:
         return _string(blob, 0)[0].decode(errors="replace")
@@ -140,6 +142,7 @@ def read_public_blob(path: str) -> tuple[bytes | None, bool]:
         try:
             blob = base64.b64decode(Path(path + ".pub").read_text(encoding="ascii").split()[1])
         except (OSError, IndexError, ValueError):
+            swallowed(f"reading the public key {path}.pub")
             blob = None
     return blob, encrypted
 
@@ -149,6 +152,7 @@ def _head(path: str) -> str:
         with open(path, encoding="ascii", errors="replace") as f:
             return f.read(200)
     except OSError:
+        swallowed(f"reading the head of key file {path}")
         return ""
 
 
@@ -157,6 +161,7 @@ def _openssh_public(path: str) -> tuple[bytes | None, bool]:
     try:
         text = Path(path).read_text(encoding="ascii", errors="replace")
     except OSError:
+        swallowed(f"reading key file {path}")
         return None, False
     begin, end = "-----BEGIN OPENSSH PRIVATE KEY-----", "-----END OPENSSH PRIVATE KEY-----"
     if begin not in text or end not in text:
@@ -174,6 +179,7 @@ def _openssh_public(path: str) -> tuple[bytes | None, bool]:
         blob, _ = _string(data, offset)
         return blob, cipher != b"none"
     except (ValueError, struct.error):
+        swallowed(f"reading the public part of OpenSSH key {path}")
         return None, False
 
 
@@ -194,6 +200,7 @@ def agent_keys() -> list[AgentKey]:
     try:
         agent = paramiko.Agent()
     except Exception:  # noqa: BLE001 - a dead agent socket means no agent
+        swallowed("listing the ssh-agent's keys")
         return []
     try:
         return list(agent.get_keys())

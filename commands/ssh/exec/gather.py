@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from opsh.commands.ssh.fanout import HostResult
-from opsh.commands.ssh.nodeset import fold
+from opsh.commands.ssh.exec.fanout import HostResult
+from opsh.commands.ssh.hosts.nodeset import fold
 from opsh.shell.result import StyledLine
 
 RULE = "-" * 16

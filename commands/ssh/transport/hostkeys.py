@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from opsh.shell.errors import ConnectError
+from opsh.shell.errors import ConnectError, swallowed
 
 if TYPE_CHECKING:
     from paramiko import PKey
@@ -83,6 +83,7 @@ class KnownHosts:
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
+            swallowed(f"reading known hosts {path} (taken as empty)")
             return
         for line in text.splitlines():
             self._add_line(line)
@@ -175,6 +176,7 @@ def _hashed_match(name: str, entry: str) -> bool:
         mac = hmac.new(base64.b64decode(salt), name.encode(), hashlib.sha1).digest()
         return hmac.compare_digest(base64.b64encode(mac).decode(), digest)
     except (ValueError, TypeError):
+        swallowed("matching a hashed known_hosts entry (a malformed one never matches)")
         return False
 
 

@@ -10,7 +10,6 @@ from opsh.shell import kinds
 from opsh.shell.spec import Args, Command, Kind, Param, arg, opt
 
 if TYPE_CHECKING:
-    from opsh.shell.result import Result
     from opsh.shell.session import Session
 
 
@@ -37,20 +36,14 @@ class CopyCommand(Command):
         "copy @web:/var/log/syslog logs/      # one folder per host",
         "copy a.txt b.txt db1:backup/",
     )
-
-    def run(self, session: Session, args: Args) -> Result:
-        from opsh.commands.ssh.copying import copy
-
-        return copy(session, args)
+    implementation = "opsh.commands.ssh.copy.copying:copy"
 
     def complete(self, session: Session, args: Args, param: Param, prefix: str) -> Iterable[Any] | None:
         if param.name != "paths" or ":" in prefix:
             return []
-        from opsh.commands.ssh.hosts_ops import hosts_completer
+        from opsh.commands.ssh.hosts.complete import hosts_completer
 
         local = kinds.path_candidates(session, prefix)
         hosts = [(f"{name}:", meta) for name, meta in hosts_completer(session, prefix)]
         return [*local, *hosts]
 
-
-copy_cmd = CopyCommand

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING
 
+from opsh.shell.errors import swallowed
+
 if TYPE_CHECKING:
     from paramiko import Transport
 
@@ -79,9 +81,9 @@ def close_transports(transports: list[Transport]) -> None:
             if isinstance(sock, socket.socket):
                 sock.shutdown(socket.SHUT_RDWR)
         except OSError:
-            pass
+            swallowed("shutting down the socket of a connection being closed")
     for transport in transports:
         try:
             transport.close()
-        except Exception:  # noqa: BLE001,S110 - closing must never fail a command
-            pass
+        except Exception:  # noqa: BLE001 - closing must never fail a command
+            swallowed("closing a kept connection")

@@ -1,17 +1,12 @@
 """`hosts`: the inventory (opsh's hosts file, server lists loaded this session, ssh config).
 
-Only the specs live here; hosts_ops.py does the work and is imported when a subcommand runs.
+Only the specs live here, loaded at startup; ops.py does the work, imported when a subcommand
+runs.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from opsh.shell.spec import Args, Command, Kind, arg, opt
-
-if TYPE_CHECKING:
-    from opsh.shell.result import Result
-    from opsh.shell.session import Session
+from opsh.shell.spec import Command, Kind, arg, opt
 
 
 class HostsList(Command):
@@ -20,11 +15,7 @@ class HostsList(Command):
     summary = "list inventory hosts, or what a target expression resolves to"
     params = (arg("targets", Kind.TARGETS, required=False, help="a target expression to resolve"),)
     examples = ("hosts", "hosts list @web", "hosts list web[01-03]")
-
-    def run(self, session: Session, args: Args) -> Result:
-        from opsh.commands.ssh.hosts_ops import list_hosts
-
-        return list_hosts(session, args.targets)
+    implementation = "opsh.commands.ssh.hosts.ops:list_hosts"
 
 
 class HostsAdd(Command):
@@ -43,11 +34,7 @@ class HostsAdd(Command):
         "hosts add web[01-03] 10.0.1.[11-13] --group web",
         "hosts add db1 --port 2222",
     )
-
-    def run(self, session: Session, args: Args) -> Result:
-        from opsh.commands.ssh.hosts_ops import add_hosts
-
-        return add_hosts(session, args)
+    implementation = "opsh.commands.ssh.hosts.ops:add_hosts"
 
 
 class HostsRm(Command):
@@ -57,11 +44,7 @@ class HostsRm(Command):
     summary = "remove hosts from the hosts file"
     params = (arg("names", Kind.HOST, multiple=True, help="names or ranges"),)
     examples = ("hosts rm web1", "hosts rm web[01-03]")
-
-    def run(self, session: Session, args: Args) -> Result:
-        from opsh.commands.ssh.hosts_ops import remove_hosts
-
-        return remove_hosts(session, args.names)
+    implementation = "opsh.commands.ssh.hosts.ops:remove_hosts"
 
 
 class HostsLoad(Command):
@@ -74,11 +57,7 @@ class HostsLoad(Command):
         opt("--save", help="also add the hosts (never the passwords) to the hosts file"),
     )
     examples = ("hosts load serverlist.conf", "hosts load servers.txt --group lab", "run @serverlist -- uptime")
-
-    def run(self, session: Session, args: Args) -> Result:
-        from opsh.commands.ssh.hosts_ops import load_server_list
-
-        return load_server_list(session, args)
+    implementation = "opsh.commands.ssh.hosts.ops:load_server_list"
 
 
 class HostsGroups(Command):
@@ -86,11 +65,7 @@ class HostsGroups(Command):
     area = "ssh"
     summary = "groups and their hosts (config [groups], hosts file, loaded lists)"
     examples = ("hosts groups",)
-
-    def run(self, session: Session, args: Args) -> Result:
-        from opsh.commands.ssh.hosts_ops import list_groups
-
-        return list_groups(session)
+    implementation = "opsh.commands.ssh.hosts.ops:list_groups"
 
 
 class HostsShow(Command):
@@ -99,11 +74,7 @@ class HostsShow(Command):
     summary = "everything opsh will use to reach one host (after ~/.ssh/config)"
     params = (arg("host", Kind.HOST),)
     examples = ("hosts show web1",)
-
-    def run(self, session: Session, args: Args) -> Result:
-        from opsh.commands.ssh.hosts_ops import show_host
-
-        return show_host(session, args.host)
+    implementation = "opsh.commands.ssh.hosts.ops:show_host"
 
 
 class HostsCommand(Command):
@@ -120,8 +91,4 @@ class HostsCommand(Command):
         "hosts load serverlist.conf",
         "hosts show web01",
     )
-
-    def run(self, session: Session, args: Args) -> Result:
-        from opsh.commands.ssh.hosts_ops import list_hosts
-
-        return list_hosts(session, args.targets)
+    implementation = "opsh.commands.ssh.hosts.ops:list_hosts"

@@ -17,14 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.ssh.fanout import HostResult, Job
-from opsh.commands.ssh.hostrun import transport_for
-from opsh.commands.ssh.remote import RemoteCommand
-from opsh.shell.errors import BackendError, Cancelled, UsageError, describe
+from opsh.commands.ssh.exec.fanout import HostResult, Job
+from opsh.commands.ssh.exec.remote import RemoteCommand
+from opsh.commands.ssh.transport.conn import ConnectOptions, pooled_transport
+from opsh.shell.errors import BackendError, Cancelled, UsageError, describe, swallowed
 
 if TYPE_CHECKING:
-    from opsh.commands.ssh.conn import ConnectOptions
-    from opsh.commands.ssh.hostspec import HostSpec
+    from opsh.commands.ssh.hosts.hostspec import HostSpec
     from opsh.commands.ssh.state import SshState
     from opsh.shell.progress import Progress
 
@@ -153,7 +152,7 @@ def _on_host(
     """One host's copy over its own SFTP channel: a failure becomes this host's error."""
     result = HostResult(job.host)
     spec = plan.specs[job.host]
-    sftp = transport_for(plan, spec).open_sftp_client()
+    sftp = pooled_transport(plan.state, spec, plan.options).open_sftp_client()
     try:
         done = transfer(plan, job, sftp, result)
         result.detail["files"] = len(done)
@@ -217,6 +216,7 @@ def _remote_isdir(sftp: Any, path: str) -> bool:
     try:
         return stat.S_ISDIR(sftp.stat(path).st_mode or 0)
     except OSError:
+        swallowed(f"checking whether {path} is a remote directory (taken as no)")
         return False
 
 
@@ -323,7 +323,8 @@ def _remote_sums(plan: CopyPlan, spec: HostSpec, paths: list[str], job: Job) -> 
     sums: dict[str, str] = {}
     for start in range(0, len(paths), VERIFY_BATCH):
         batch = paths[start : start + VERIFY_BATCH]
-        command = RemoteCommand(transport_for(plan, spec), "sha256sum -- " + " ".join(map(shlex.quote, batch)))
+        transport = pooled_transport(plan.state, spec, plan.options)
+        command = RemoteCommand(transport, "sha256sum -- " + " ".join(map(shlex.quote, batch)))
         lines: list[str] = []
         try:
             while not command.done:

@@ -1,23 +1,17 @@
 """`run TARGETS -- COMMAND`: one command on many hosts, in parallel (the spec; the work is in
-runner.py, imported when the command runs so that startup stays fast)."""
+run.py, imported when the command runs so that startup stays fast)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from opsh.shell.argv import FORMATS
-from opsh.shell.spec import Args, Kind, arg, command, opt
-
-if TYPE_CHECKING:
-    from opsh.shell.result import Result
-    from opsh.shell.session import Session
+from opsh.shell.spec import Command, Kind, arg, opt
 
 
-@command(
-    "run",
-    area="ssh",
-    summary="run a command on many hosts in parallel: streamed or grouped output, then a summary",
-    params=(
+class RunCommand(Command):
+    name = "run"
+    area = "ssh"
+    summary = "run a command on many hosts in parallel: streamed or grouped output, then a summary"
+    params = (
         arg("targets", Kind.TARGETS, help="web1, web[01-20], db[1,3,5-7], @group, @failed, @ok, a,b,!c, local"),
         arg("command", Kind.REST, help="the remote command (after --), run by the login shell"),
         opt("-f", "--fanout", kind=Kind.INT, help="hosts at a time (default: the fanout setting)"),
@@ -26,17 +20,13 @@ if TYPE_CHECKING:
         opt("-g", "--group", help="gather output: identical results shown once with their hosts"),
         opt("--accept-new", help="trust unknown host keys (appended to known_hosts; changed keys stay refused)"),
         opt("--format", kind=Kind.CHOICE, choices=FORMATS, help="json/csv/vertical: one record per host"),
-    ),
-    examples=(
+    )
+    examples = (
         "run web[01-20] -- uptime",
         "run @web -x web03 -- systemctl is-active nginx",
         "run @all --group -- cat /etc/debian_version",
         "run @failed -- uptime",
         "run db[1-3] --timeout 5s --format json -- df -h /",
         "run local,web1 -- date",
-    ),
-)
-def run_cmd(session: Session, args: Args) -> Result:
-    from opsh.commands.ssh.runner import run
-
-    return run(session, args)
+    )
+    implementation = "opsh.commands.ssh.exec.run:run"

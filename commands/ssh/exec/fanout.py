@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from opsh.commands.ssh.prompting import Question, QueuedPrompter
 from opsh.commands.ssh.state import LastRun
-from opsh.shell.errors import describe
+from opsh.commands.ssh.transport.prompting import Question, QueuedPrompter
+from opsh.shell.errors import describe, swallowed
 
 
 @dataclass
@@ -50,50 +50,77 @@ class Line:
     text: str
 
 
+@dataclass
+class Control:
+    """The state a fan-out shares with everything that must stop with it, made before any of
+    them: the prompter posts questions to `events` and gives up on `cancel`, the connect options
+    put their `cancel_all` in `on_cancel`, workers register what they run in `active`. `stop()`
+    is Ctrl-C for all of them at once; `started` is the command's clock (keys asked included)."""
+
+    events: queue.Queue[object] = field(default_factory=queue.Queue)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    on_cancel: list[Callable[[], None]] = field(default_factory=list)
+    active: dict[str, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    interrupted: bool = False
+    started: float = field(default_factory=time.monotonic)
+
+    def stop(self) -> None:
+        """Workers give up, running commands get TERM now (KILL follows in the worker)."""
+        self.cancel.set()
+        with self.lock:
+            active = list(self.active.values())
+        for thing in active:
+            try:
+                thing.signal("TERM")
+            except Exception:  # noqa: BLE001 - best effort
+                swallowed("signalling a running command to stop")
+        for callback in self.on_cancel:
+            callback()
+
+
 class Job:
     """What a worker gets: the host, a way to report lines, and the run's cancel flag."""
 
-    def __init__(self, host: str, run: FanOut) -> None:
+    def __init__(self, host: str, control: Control) -> None:
         self.host = host
-        self.run = run
+        self.control = control
         self.started = time.monotonic()
         self.bytes = 0  # transferred so far (copy)
 
     @property
     def cancelled(self) -> bool:
-        return self.run.cancel.is_set()
+        return self.control.cancel.is_set()
 
     def emit(self, stream: str, text: str) -> None:
-        self.run.events.put(Line(self.host, stream, text))
+        self.control.events.put(Line(self.host, stream, text))
 
     def running(self, thing: Any) -> None:
         """Register something to signal on Ctrl-C (a RemoteCommand or LocalCommand)."""
-        with self.run.lock:
-            self.run.active[self.host] = thing
+        with self.control.lock:
+            self.control.active[self.host] = thing
 
     def finished(self) -> None:
-        with self.run.lock:
-            self.run.active.pop(self.host, None)
+        with self.control.lock:
+            self.control.active.pop(self.host, None)
 
 
 Work = Callable[[Job], HostResult]
 
 
 class FanOut:
-    def __init__(self, hosts: list[str], work: Work, fanout: int, prompter: QueuedPrompter | None = None) -> None:
+    def __init__(self, hosts: list[str], work: Work, fanout: int, control: Control, prompter: QueuedPrompter) -> None:
         self.hosts = hosts
         self.work = work
         self.fanout = max(1, min(fanout, len(hosts) or 1))
-        self.events: queue.Queue[object] = queue.Queue()
-        self.cancel = threading.Event()
-        self.lock = threading.Lock()
-        self.active: dict[str, Any] = {}
+        self.control = control
+        self.prompter = prompter
         self.results: dict[str, HostResult] = {}
         self.todo: queue.Queue[str] = queue.Queue()
-        self.prompter = prompter
-        self.interrupted = False
-        self.on_cancel: list[Callable[[], None]] = []
-        self.started = time.monotonic()
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.control.started
 
     def start(self) -> None:
         for host in self.hosts:
@@ -107,21 +134,23 @@ class FanOut:
                 host = self.todo.get_nowait()
             except queue.Empty:
                 return
-            job = Job(host, self)
-            if self.cancel.is_set():
-                result = HostResult(host, error="cancelled")
-            else:
-                try:
-                    result = self.work(job)
-                except Exception as exc:  # noqa: BLE001 - one host's failure never stops the others
-                    result = HostResult(host, error=describe(exc).message)
-                finally:
-                    job.finished()
-                if self.cancel.is_set() and not result.ok:
-                    # It was still running when Ctrl-C came and ended because we stopped it.
-                    result.error = "cancelled"
-                result.seconds = result.seconds or time.monotonic() - job.started
-            self.events.put(result)
+            self.control.events.put(self._one(host))
+
+    def _one(self, host: str) -> HostResult:
+        job = Job(host, self.control)
+        if self.control.cancel.is_set():
+            return HostResult(host, error="cancelled")
+        try:
+            result = self.work(job)
+        except Exception as exc:  # noqa: BLE001 - one host's failure never stops the others
+            result = HostResult(host, error=describe(exc).message)
+        finally:
+            job.finished()
+        if self.control.cancel.is_set() and not result.ok:
+            # It was still running when Ctrl-C came and ended because we stopped it.
+            result.error = "cancelled"
+        result.seconds = result.seconds or time.monotonic() - job.started
+        return result
 
     def drain(self) -> Iterator[Line | HostResult]:
         """Main thread: lines and results as they come, until every host has a result."""
@@ -129,11 +158,10 @@ class FanOut:
         try:
             while pending:
                 try:
-                    event = self.events.get(timeout=0.1)
+                    event = self.control.events.get(timeout=0.1)
                 except queue.Empty:
                     continue
                 if isinstance(event, Question):
-                    assert self.prompter is not None
                     self.prompter.answer(event)
                     continue
                 if isinstance(event, HostResult):
@@ -141,39 +169,26 @@ class FanOut:
                     self.results.setdefault(event.host, event)
                 yield event  # type: ignore[misc]
         except KeyboardInterrupt:
-            self.interrupted = True
-            self.stop()
+            self.control.interrupted = True
+            self.control.stop()
             yield from self._cancelled()
         finally:
-            if pending and not self.interrupted:
-                self.stop()
-
-    def stop(self) -> None:
-        """Cancel: workers give up, running commands get TERM now (KILL follows in the worker)."""
-        self.cancel.set()
-        with self.lock:
-            active = list(self.active.values())
-        for thing in active:
-            try:
-                thing.signal("TERM")
-            except Exception:  # noqa: BLE001,S110 - best effort
-                pass
-        for callback in self.on_cancel:
-            callback()
+            if pending and not self.control.interrupted:
+                self.control.stop()
 
     def _cancelled(self) -> Iterator[HostResult]:
         """Results of hosts that were running or waiting when Ctrl-C came."""
         now = time.monotonic()
         while True:
             try:
-                event = self.events.get_nowait()
+                event = self.control.events.get_nowait()
             except queue.Empty:
                 break
             if isinstance(event, HostResult):
                 self.results.setdefault(event.host, event)
         for host in self.hosts:
             if host not in self.results:
-                result = HostResult(host, error="cancelled", seconds=now - self.started)
+                result = HostResult(host, error="cancelled", seconds=now - self.control.started)
                 self.results[host] = result
                 yield result
 

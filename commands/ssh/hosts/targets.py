@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from opsh.commands.ssh.nodeset import expand, split_top
+from opsh.commands.ssh.hosts.nodeset import expand, split_top
 from opsh.shell.errors import NotFound, UsageError
 
 SPECIAL = ("all", "failed", "ok")
@@ -26,7 +26,7 @@ SPECIAL = ("all", "failed", "ok")
 
 @dataclass
 class TargetContext:
-    """Where names come from; built from the session by `context()` in hosts_cmd."""
+    """Where names come from; built from the session by `target_context()` in lookup.py."""
 
     groups: Callable[[], dict[str, list[str]]]  # group -> member expressions
     all_hosts: Callable[[], list[str]]

@@ -9,7 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from opsh.commands.ssh.remote import LineSplitter
+from opsh.commands.ssh.exec.remote import LineSplitter
+from opsh.shell.errors import swallowed
 
 
 class LocalCommand:
@@ -53,7 +54,7 @@ class LocalCommand:
         try:
             os.killpg(self.proc.pid, getattr(signal, f"SIG{name}"))
         except (ProcessLookupError, PermissionError):
-            pass
+            swallowed(f"sending signal {name} to a local command (already gone?)")
 
     def stop(self, grace: float = 0.5) -> None:
         self.signal("TERM")

@@ -8,16 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.ssh.conn import ConnectOptions, open_transport
-from opsh.commands.ssh.fanout import HostResult, Job
-from opsh.commands.ssh.localexec import LocalCommand
-from opsh.commands.ssh.remote import RemoteCommand
-from opsh.shell.errors import describe
+from opsh.commands.ssh.exec.fanout import HostResult, Job
+from opsh.commands.ssh.exec.local import LocalCommand
+from opsh.commands.ssh.exec.remote import RemoteCommand
+from opsh.commands.ssh.transport.conn import ConnectOptions, pooled_transport
+from opsh.shell.errors import describe, swallowed
 
 if TYPE_CHECKING:
-    from paramiko import Transport
 
-    from opsh.commands.ssh.hostspec import HostSpec
+    from opsh.commands.ssh.hosts.hostspec import HostSpec
     from opsh.commands.ssh.state import SshState
 
 
@@ -31,10 +30,6 @@ class RunPlan:
     keep_output: bool
     stream: bool
     cwd: Path
-
-
-def transport_for(plan: Any, spec: HostSpec) -> Transport:
-    return plan.state.pool.get(spec.pool_key, lambda: open_transport(plan.state, spec, plan.options))
 
 
 def run_on_host(plan: RunPlan, job: Job) -> HostResult:
@@ -58,14 +53,15 @@ def run_on_host(plan: RunPlan, job: Job) -> HostResult:
 def _start_remote(plan: RunPlan, spec: HostSpec) -> RemoteCommand:
     """Open the channel; a pooled connection that died meanwhile is replaced once."""
     reused = plan.state.pool.peek(spec.pool_key) is not None
-    transport = transport_for(plan, spec)
+    transport = pooled_transport(plan.state, spec, plan.options)
     try:
         return RemoteCommand(transport, plan.command, plan.timeout)
     except Exception:
         if not reused:
             raise
+        swallowed(f"opening a channel to {spec.name} on a kept connection (reopening it)")
         plan.state.pool.drop(spec.pool_key)  # e.g. the server closed an idle pooled connection
-        return RemoteCommand(transport_for(plan, spec), plan.command, plan.timeout)
+        return RemoteCommand(pooled_transport(plan.state, spec, plan.options), plan.command, plan.timeout)
 
 
 def _follow(plan: RunPlan, job: Job, command: Any, result: HostResult) -> None:

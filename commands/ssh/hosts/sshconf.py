@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from opsh.shell.errors import OpshError
+from opsh.shell.errors import OpshError, swallowed
 
 if TYPE_CHECKING:
     from paramiko import SSHConfig
@@ -50,10 +50,10 @@ def load_config(path: Path) -> SSHConfig:
     """The parsed config at `path` (empty when it does not exist), Includes expanded."""
     text = "\n".join(_expanded_lines(path, path.parent, 0)) if path.exists() else ""
     import_paramiko(needs_invoke=bool(_MATCH_EXEC.search(text)))
-    from opsh.commands.ssh.fastconfig import FastSSHConfig
+    from opsh.commands.ssh.hosts.fastconfig import FastSSHConfig
 
     try:
-        return FastSSHConfig.from_text(text)  # type: ignore[no-any-return]
+        return FastSSHConfig.from_text(text)
     except Exception as exc:  # noqa: BLE001 - paramiko raises bare exceptions for bad lines
         raise OpshError(f"ssh config {path}: {exc}", "fix the line, or point OPSH_SSH_CONFIG elsewhere") from None
 
@@ -66,7 +66,7 @@ def import_paramiko(needs_invoke: bool = False) -> ModuleType:
     when one appears later, invoke is handed to paramiko then.
     """
     if "paramiko" not in sys.modules and not needs_invoke and "invoke" not in sys.modules:
-        sys.modules["invoke"] = None  # type: ignore[assignment] - makes `import invoke` fail fast
+        sys.modules["invoke"] = None  # type: ignore[assignment]  # makes `import invoke` fail fast
         try:
             import paramiko
         finally:
@@ -75,10 +75,10 @@ def import_paramiko(needs_invoke: bool = False) -> ModuleType:
     import paramiko
     import paramiko.config
 
-    if needs_invoke and paramiko.config.invoke is None:
+    if needs_invoke and paramiko.config.invoke is None:  # type: ignore[attr-defined]  # private: see fastconfig
         import invoke
 
-        paramiko.config.invoke, paramiko.config.invoke_import_error = invoke, None
+        paramiko.config.invoke, paramiko.config.invoke_import_error = invoke, None  # type: ignore[attr-defined]
     return paramiko
 
 
@@ -120,6 +120,7 @@ class ConfigCache:
         try:
             mtime = path.stat().st_mtime
         except OSError:
+            swallowed(f"reading the time of {path} (taken as missing)")
             mtime = -1.0
         key = (str(path), mtime)
         if key != self.key:

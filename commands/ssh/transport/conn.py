@@ -14,17 +14,18 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal
 
-from opsh.commands.ssh.hostkeys import HostKeyChanged, HostKeyUnknown, fingerprint
-from opsh.commands.ssh.keys import read_public_blob
-from opsh.commands.ssh.prompting import CannotAsk, Prompter
-from opsh.shell.errors import AuthError, Cancelled, ConnectError
+from opsh.commands.ssh.transport.hostkeys import HostKeyChanged, HostKeyUnknown, fingerprint
+from opsh.commands.ssh.transport.keys import read_public_blob
+from opsh.commands.ssh.transport.prompting import CannotAsk, Prompter
+from opsh.shell.errors import AuthError, Cancelled, ConnectError, swallowed
 
 if TYPE_CHECKING:
     from paramiko import PKey, Transport
 
-    from opsh.commands.ssh.hostspec import HostSpec
+    from opsh.commands.ssh.hosts.hostspec import HostSpec
     from opsh.commands.ssh.state import SshState
 
 
@@ -91,8 +92,8 @@ class ConnectOptions:
         for thing in pending:
             try:
                 thing.close()
-            except Exception:  # noqa: BLE001,S110 - best effort on the way out
-                pass
+            except Exception:  # noqa: BLE001 - best effort on the way out
+                swallowed("closing a connection being opened, on cancel")
 
 
 def open_transport(state: SshState, spec: HostSpec, options: ConnectOptions, depth: int = 0) -> Transport:
@@ -114,6 +115,11 @@ def open_transport(state: SshState, spec: HostSpec, options: ConnectOptions, dep
         raise
     _idle_quietly(sock)
     return transport
+
+
+def pooled_transport(state: SshState, spec: HostSpec, options: ConnectOptions) -> Transport:
+    """The kept connection to `spec`, opened now (once, whichever worker asks first) if none is."""
+    return state.pool.get(spec.pool_key, partial(open_transport, state, spec, options))
 
 
 def _idle_quietly(sock: Any) -> None:
@@ -183,7 +189,7 @@ def _jump_channel(state: SshState, spec: HostSpec, options: ConnectOptions, dept
     transport: Transport | None = None
     for hop in hops:
         if transport is None:
-            transport = state.pool.get(hop.pool_key, lambda h=hop: open_transport(state, h, options, depth + 1))
+            transport = state.pool.get(hop.pool_key, partial(open_transport, state, hop, options, depth + 1))
         else:
             channel = transport.open_channel("direct-tcpip", (hop.hostname, hop.port), ("127.0.0.1", 0))
             transport = open_transport_over(state, hop, options, channel, depth + 1)
@@ -244,8 +250,6 @@ def verify_host_key(key: PKey, known: Any, spec: HostSpec, options: ConnectOptio
 
 def authenticate(transport: Transport, state: SshState, spec: HostSpec, options: ConnectOptions) -> None:
     """Keys from files, then the agent, then a password: the first that works."""
-    import paramiko
-
     allowed: list[str] | None = None
     tried: list[str] = []
     notes: list[str] = []
@@ -255,30 +259,40 @@ def authenticate(transport: Transport, state: SshState, spec: HostSpec, options:
             return
     if spec.password_auth and (allowed is None or {"password", "keyboard-interactive"} & set(allowed)):
         tried.append("password")
-        try:
-            for password in options.passwords.candidates(spec):
-                _check_cancel(options)
-                try:
-                    transport.auth_password(spec.user, password)
-                except paramiko.BadAuthenticationType as exc:
-                    allowed = list(exc.allowed_types)
-                    break
-                except paramiko.AuthenticationException:
-                    continue
-                if transport.is_authenticated():
-                    options.passwords.accepted(spec, password)
-                    return
-        except CannotAsk as exc:
-            notes.append(f"no password: {exc.message}")
+        only = _try_passwords(transport, spec, options, notes)
+        if transport.is_authenticated():
+            return
+        allowed = only if only is not None else allowed
     methods = ",".join(allowed) if allowed else ",".join(tried) or "none"
     hint = "; ".join(notes) if notes else "check the user, the key (IdentityFile) or the password"
     raise AuthError(f"permission denied ({methods}) for {spec.user}@{spec.hostname}", hint)
 
 
+def _try_passwords(transport: Transport, spec: HostSpec, options: ConnectOptions, notes: list[str]) -> list[str] | None:
+    """Remembered, then typed passwords until one works; a list: the only methods the server takes."""
+    import paramiko
+
+    try:
+        for password in options.passwords.candidates(spec):
+            _check_cancel(options)
+            try:
+                transport.auth_password(spec.user, password)
+            except paramiko.BadAuthenticationType as exc:
+                return list(exc.allowed_types)
+            except paramiko.AuthenticationException:
+                swallowed("logging in with a password (refused: the next one, if any)")
+                continue
+            if transport.is_authenticated():
+                options.passwords.accepted(spec, password)
+                return None
+    except CannotAsk as exc:
+        notes.append(f"no password: {exc.message}")
+    return None
+
+
 def _try_keys(
     transport: Transport, state: SshState, spec: HostSpec, options: ConnectOptions, tried: list[str], notes: list[str]
 ) -> list[str] | None:
-
     identities = state.keys.get(spec.identity_files)
     for identity in identities:
         if identity.key is None:
@@ -293,7 +307,7 @@ def _try_keys(
 
 def _offer_key(
     transport: Transport, spec: HostSpec, key: Any, options: ConnectOptions, tried: list[str]
-) -> list[str] | None | bool:
+) -> list[str] | None | Literal[False]:
     """None: logged in; False: this key was refused, try the next; a list: the server only
     takes these methods (keys are pointless)."""
     import paramiko
@@ -305,6 +319,7 @@ def _offer_key(
     except paramiko.BadAuthenticationType as exc:
         return list(exc.allowed_types)
     except paramiko.AuthenticationException:
+        swallowed("offering a key (refused: the next one, if any)")
         return False
     return None if transport.is_authenticated() else False
 
@@ -322,6 +337,7 @@ def _try_agent(
     try:
         agent = paramiko.Agent()  # one per connection: an agent socket is not shared between threads
     except Exception:  # noqa: BLE001 - no usable agent
+        swallowed("opening the ssh-agent (logging in without it)")
         return None
     try:
         for key in agent.get_keys():

@@ -14,6 +14,8 @@ import select
 import time
 from typing import TYPE_CHECKING
 
+from opsh.shell.errors import swallowed
+
 if TYPE_CHECKING:
     from paramiko import Channel, Transport
 
@@ -113,12 +115,13 @@ class RemoteCommand:
     def close(self) -> None:
         try:
             self.channel.close()
-        except Exception:  # noqa: BLE001,S110 - the transport may already be gone
-            pass
+        except Exception:  # noqa: BLE001 - the transport may already be gone
+            swallowed("closing a command's channel")
 
 
 def send_signal(channel: Channel, name: str) -> None:
-    """RFC 4254 6.9 "signal" request (paramiko has no method for it)."""
+    """RFC 4254 6.9 "signal" request: paramiko has no method for it, so the message goes out
+    through a private one (tests/unit/test_ssh_paramiko_private.py watches it)."""
     import paramiko
     from paramiko.common import cMSG_CHANNEL_REQUEST
 
@@ -131,6 +134,6 @@ def send_signal(channel: Channel, name: str) -> None:
     message.add_boolean(False)
     message.add_string(name)
     try:
-        channel.transport._send_user_message(message)
-    except Exception:  # noqa: BLE001,S110 - a dead connection has nothing left to stop
-        pass
+        channel.transport._send_user_message(message)  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - a dead connection has nothing left to stop
+        swallowed(f"sending signal {name} to a remote command")

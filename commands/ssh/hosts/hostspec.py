@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.ssh.hostkeys import known_name
-from opsh.commands.ssh.inventory import HostEntry, read_hosts_file
-from opsh.commands.ssh.sshconf import config_path, known_hosts_path, system_known_hosts
+from opsh.commands.ssh.hosts.inventory import HostEntry, read_hosts_file
+from opsh.commands.ssh.hosts.sshconf import config_path, known_hosts_path, system_known_hosts
 from opsh.commands.ssh.state import ssh_state
-from opsh.shell.errors import UsageError
+from opsh.commands.ssh.transport.hostkeys import known_name
+from opsh.shell.errors import UsageError, swallowed
 
 if TYPE_CHECKING:
     from opsh.shell.session import Session
@@ -159,9 +159,12 @@ def _strictness(value: str | None) -> str:
 
 
 def _int(value: Any, default: int) -> int:
+    if value is None:
+        return default
     try:
         return int(value)
     except (TypeError, ValueError):
+        swallowed(f"reading the number {value!r} from the ssh config (default {default} used)")
         return default
 
 
@@ -183,4 +186,5 @@ def _local_user() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):
+        swallowed("looking up the local user name (root assumed)")
         return "root"

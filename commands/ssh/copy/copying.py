@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import time
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING
 
-from opsh.commands.ssh import context
-from opsh.commands.ssh.fanout import FanOut, HostResult
-from opsh.commands.ssh.prompting import QueuedPrompter
+from opsh.commands.ssh.copy.transfer import (
+    CopyPlan,
+    LocalItem,
+    Location,
+    local_items,
+    parse_location,
+    pull_from_host,
+    push_to_host,
+)
+from opsh.commands.ssh.exec.fanout import HostResult
+from opsh.commands.ssh.exec.launch import Launch, prepare
+from opsh.commands.ssh.hosts import lookup
 from opsh.commands.ssh.state import ssh_state
-from opsh.commands.ssh.transfer import CopyPlan, Location, local_items, parse_location, pull_from_host, push_to_host
 from opsh.shell.errors import UsageError
 from opsh.shell.result import Result
 from opsh.shell.spec import Args
@@ -19,10 +27,33 @@ if TYPE_CHECKING:
 
 
 def copy(session: Session, args: Args) -> Result:
-    if len(args.paths) < 2:
+    """`copy`: see command.py for the spec; sides, hosts and local files are settled here."""
+    sources, dest, hosts_expr = _sides(args.paths)
+    labels = [h for h in lookup.targets(session, hosts_expr, args.exclude) if h != "local"]
+    if not labels:
+        raise UsageError(f"no hosts in {hosts_expr!r}")
+    push = dest.hosts is not None
+    items, roots = local_items([session.path(s.path) for s in sources], args.recursive) if push else ([], [])
+    launch = prepare(session, labels, args.timeout or session.timeout, args.accept_new)
+    plan = _plan(session, args, launch, sources, dest, items, roots)
+    fan = launch.start(partial(push_to_host if push else pull_from_host, plan), _fanout(session, args))
+    total = sum(i.size for i in items if not i.is_dir) * len(labels) if push else None
+    try:
+        with session.progress(total, "copy") as bar:
+            plan.progress = bar
+            for _ in fan.drain():
+                pass
+    finally:
+        ssh_state(session).last = fan.outcome("copy")
+    return _report(fan.ordered(), fan.seconds, args.verify, fan.control.interrupted)
+
+
+def _sides(paths: list[str]) -> tuple[list[Location], Location, str]:
+    """(sources, destination, the hosts expression): exactly one side names hosts."""
+    if len(paths) < 2:
         raise UsageError("copy needs a source and a destination", "e.g. copy app.tgz web[1-3]:/tmp/")
-    sources = [parse_location(p) for p in args.paths[:-1]]
-    dest = parse_location(args.paths[-1])
+    sources = [parse_location(p) for p in paths[:-1]]
+    dest = parse_location(paths[-1])
     remote_sources = [s for s in sources if s.hosts is not None]
     if dest.hosts is not None and remote_sources:
         raise UsageError("copying from host to host is not supported", "copy to a local file first")
@@ -34,35 +65,20 @@ def copy(session: Session, args: Args) -> Result:
         raise UsageError("all remote sources must name the same hosts")
     hosts_expr = dest.hosts if dest.hosts is not None else remote_sources[0].hosts
     assert hosts_expr is not None
-    labels = [h for h in context.targets(session, hosts_expr, args.exclude) if h != "local"]
-    if not labels:
-        raise UsageError(f"no hosts in {hosts_expr!r}")
-    push = dest.hosts is not None
-    items, roots = local_items([session.path(s.path) for s in sources], args.recursive) if push else ([], [])
-    return _transfer(session, args, labels, push, sources, dest, items, roots)
+    return sources, dest, hosts_expr
 
 
-def _transfer(
+def _plan(
     session: Session,
     args: Args,
-    labels: list[str],
-    push: bool,
+    launch: Launch,
     sources: list[Location],
     dest: Location,
-    items: list[Any],
-    roots: list[Any],
-) -> Result:
-    state = ssh_state(session)
-    state.pool.expire(context.persist(session))
-    fan = FanOut(labels, lambda job: (push_to_host if push else pull_from_host)(plan, job), _fanout(session, args))
-    prompter = QueuedPrompter(session, fan.events, fan.cancel)
-    fan.prompter = prompter
-    specs = context.specs_for(session, labels)
-    context.prepare_keys(session, specs.values())
-    options = context.connect_options(session, prompter, args.timeout or session.timeout, args.accept_new, True)
-    options.cancel = fan.cancel
-    fan.on_cancel.append(options.cancel_all)
-    plan = CopyPlan(
+    items: list[LocalItem],
+    roots: list[LocalItem],
+) -> CopyPlan:
+    push = dest.hosts is not None
+    return CopyPlan(
         direction="push" if push else "pull",
         sources=[s.path for s in sources],
         items=items,
@@ -71,21 +87,11 @@ def _transfer(
         recursive=args.recursive,
         preserve=args.preserve,
         verify=args.verify,
-        state=state,
-        options=options,
-        specs=specs,
-        many_hosts=not push and len(labels) > 1,
+        state=ssh_state(session),
+        options=launch.options,
+        specs=launch.specs,
+        many_hosts=not push and len(launch.labels) > 1,
     )
-    total = sum(i.size for i in items if not i.is_dir) * len(labels) if push else None
-    fan.start()
-    try:
-        with session.progress(total, "copy") as bar:
-            plan.progress = bar
-            for _ in fan.drain():
-                pass
-    finally:
-        state.last = fan.outcome("copy")
-    return _report(fan.ordered(), time.monotonic() - fan.started, args.verify, fan.interrupted)
 
 
 def _fanout(session: Session, args: Args) -> int:
