@@ -84,7 +84,7 @@ class MemcacheHandle(Handle):
         return _VerbCompleter(self)
 
     def execute(self, session: Session, statement: str) -> Result:
-        from opsh.commands.redis_mode.words import split_args
+        from opsh.shell.syntax.words import split_args
 
         words = split_args(statement.strip())
         if not words:
@@ -334,7 +334,7 @@ class _VerbCompleter:
         from prompt_toolkit.completion import Completion
 
         from opsh.commands.redis_mode.complete import current_statement
-        from opsh.commands.redis_mode.words import split_partial
+        from opsh.shell.syntax.words import split_partial
 
         words, prefix, typed = split_partial(current_statement(document.text_before_cursor))
         if not words:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from opsh.commands.mongo.rjson import Reader, RJsonError
+from opsh.shell.syntax.rjson import Reader, RJsonError
 
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = set(_OPENERS.values())

@@ -14,7 +14,7 @@ import json
 import uuid
 from typing import Any
 
-from opsh.commands.mongo.rjson import json_options
+from opsh.shell.syntax.rjson import json_options
 
 JSON_FORMATS = ("json", "plain")
 

@@ -107,7 +107,7 @@ def parse_data(text: str) -> Any:
     """Relaxed JSON when the whole text parses as a value ({a: 1}, [1, 2], 42), else the text.
 
     One quoted word ('42', "a b") is always a string."""
-    from opsh.commands.mongo.rjson import RJsonError, parse_value
+    from opsh.shell.syntax.rjson import RJsonError, parse_value
 
     if getattr(text, "quoted", False):
         return str(text)

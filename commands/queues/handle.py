@@ -196,13 +196,13 @@ class QueueHandle(Handle):
         return Result.table(["tube"], [[n] for n in names])
 
     def _call(self, session: Session, args: Any) -> Result:
-        from opsh.commands.mongo.rjson import parse_words
+        from opsh.shell.syntax.rjson import parse_words
 
         values = self.backend.call(args.function, parse_words(args.args))
         return Result.doc(values, format_hint="json")
 
     def _select(self, session: Session, args: Any) -> Result:
-        from opsh.commands.mongo.rjson import parse_words
+        from opsh.shell.syntax.rjson import parse_words
 
         if args.limit < 1:
             raise UsageError("select: --limit must be at least 1")
@@ -213,10 +213,8 @@ class QueueHandle(Handle):
         return Result.doc(self.backend.eval(str(args.lua)), format_hint="json")
 
     def _help(self, session: Session, args: Any) -> Result:
-        from opsh.commands.builtin import command_help
-
         if args.verb:
-            return Result.of_text(command_help(verbs.find_verb(args.verb)))
+            return Result.of_text(verbs.find_verb(args.verb).help_text())
         lines = [f"{self.kind} queue mode (`help VERB` for one verb; `\\q` or `exit` goes back to local):", ""]
         width = max(len(v.usage_line()) for v in verbs.VERBS)
         for verb in verbs.VERBS:

@@ -18,7 +18,7 @@ from prompt_toolkit.lexers import Lexer
 
 from opsh.commands.redis_mode.docs import CONTAINERS, CommandDoc
 from opsh.commands.redis_mode.replies import quote
-from opsh.commands.redis_mode.words import split_partial
+from opsh.shell.syntax.words import split_partial
 from opsh.shell import kinds
 from opsh.shell.handles import split_unquoted
 

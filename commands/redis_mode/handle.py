@@ -19,7 +19,7 @@ from opsh.commands.redis_mode import guard
 from opsh.commands.redis_mode.docs import CONTAINERS, Catalog, builtin_catalog, catalog_from_docs
 from opsh.commands.redis_mode.replies import cli_text, parse_info, reply_result
 from opsh.commands.redis_mode.resp import ReplyError, Verbatim
-from opsh.commands.redis_mode.words import split_args
+from opsh.shell.syntax.words import split_args
 from opsh.shell.errors import AuthError, BackendError, ConnectError, OpshError, ReadOnly, UsageError
 from opsh.shell.handles import ConnectRequest, Handle
 from opsh.shell.result import Result

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from opsh.commands.redis_mode import guard
 from opsh.commands.redis_mode.replies import sections
 from opsh.commands.redis_mode.resp import ReplyError
-from opsh.commands.redis_mode.words import split_args
+from opsh.shell.syntax.words import split_args
 from opsh.shell.errors import OpshError, UsageError
 from opsh.shell.redact import redact
 from opsh.shell.result import Result

@@ -1,5 +1,8 @@
 """A reader for the relaxed JSON people type in mongosh: never eval, only this grammar.
 
+Mongo mode reads method arguments with it, queue mode the data of `put` and the arguments of
+`call`; it lives in the core so that neither backend imports the other.
+
 Accepted: unquoted keys (`{age: 30}`), single or double quotes, trailing commas, `//` and
 `/* */` comments, regex literals (`/^a/i`), true/false/null/undefined, NaN/Infinity, hex
 numbers, the shell's constructors (`ObjectId("...")`, `ISODate("...")`, `new Date(...)`,

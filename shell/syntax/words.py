@@ -1,4 +1,4 @@
-"""Splitting a typed Redis command into arguments with redis-cli's quoting rules.
+"""Splitting a typed line into words with redis-cli's quoting rules (Redis and memcache modes).
 
 `"..."` takes escapes (`\\n \\r \\t \\b \\a \\\\ \\" \\xHH`), `'...'` only `\\'`; a closing quote
 must end the word. A `\\xHH` above 0x7f becomes a surrogate escape, so the argument is sent
