@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from opsh.commands.files import Target, expand_paths, file_type, is_inside, plural, timestamp
+from opsh.commands.paths import Target, expand_paths, file_type, is_inside, plural, timestamp
 from opsh.shell.errors import NotFound, OpshError, UsageError
 from opsh.shell.result import Result, Size
 from opsh.shell.session import Session

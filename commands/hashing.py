@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.files import expand_paths, plural
+from opsh.commands.paths import expand_paths, plural
 from opsh.shell import kinds
 from opsh.shell.errors import NotFound, OpshError, UsageError
 from opsh.shell.result import Result
