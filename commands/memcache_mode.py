@@ -333,7 +333,7 @@ class _VerbCompleter:
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Any]:
         from prompt_toolkit.completion import Completion
 
-        from opsh.commands.redis_mode.complete import current_statement
+        from opsh.commands.redis.complete import current_statement
         from opsh.shell.syntax.words import split_partial
 
         words, prefix, typed = split_partial(current_statement(document.text_before_cursor))

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from opsh.commands.redis_mode.complete import MODE_WORDS
 from opsh.shell.errors import NotFound
 from opsh.shell.result import Result
 
 if TYPE_CHECKING:
-    from opsh.commands.redis_mode.handle import RedisHandle
+    from opsh.commands.redis.handle import RedisHandle
+
+MODE_WORDS = {
+    "peek": "KEY [N]  (opsh) type, TTL, memory, encoding, length, first N elements",
+    "pipe": "FILE  (opsh) send a file of commands in pipelined batches",
+    "help": "[COMMAND]  (opsh) syntax and summary of a command",
+}
 
 _INTRO = """\
 Redis mode: type Redis commands as you would in redis-cli (SET k v, HGETALL h, SCAN 0 MATCH a*).
@@ -30,8 +35,8 @@ Command docs: {source} ({count} commands)."""
 def mode_help(handle: RedisHandle, words: list[str]) -> Result:
     catalog = handle.catalog
     if not words:
-        lines = "\n".join(f"  {w} {meta}" for w, meta in MODE_WORDS.items())
-        return Result.of_text(_INTRO.format(words=lines, source=catalog.source, count=len(catalog.commands)))
+        listed = "\n".join(f"  {w} {meta}" for w, meta in MODE_WORDS.items())
+        return Result.of_text(_INTRO.format(words=listed, source=catalog.source, count=len(catalog.commands)))
     doc = catalog.get(words)
     if doc is None:
         raise NotFound(f"no help for {' '.join(words)}", f"docs: {catalog.source}; try `help SET`")

@@ -13,16 +13,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.redis_mode import guard
-from opsh.commands.redis_mode.replies import sections
-from opsh.commands.redis_mode.resp import ReplyError
-from opsh.shell.syntax.words import split_args
+from opsh.commands.redis import guard
+from opsh.commands.redis.render import sections
+from opsh.commands.redis.resp import ReplyError
 from opsh.shell.errors import OpshError, UsageError
 from opsh.shell.redact import redact
 from opsh.shell.result import Result
+from opsh.shell.syntax.words import split_args
 
 if TYPE_CHECKING:
-    from opsh.commands.redis_mode.handle import RedisHandle
+    from opsh.commands.redis.handle import RedisHandle
     from opsh.shell.session import Session
 
 BATCH = 1000
@@ -146,7 +146,7 @@ def _batches(commands: Iterable[Command]) -> Iterator[list[Command]]:
 
 def _check_lines(handle: RedisHandle, session: Session, lines: Sequence[str]) -> None:
     """Confirm destructive lines (and refuse writes on a read-only handle) before any is sent."""
-    found = []
+    found: list[str] = []
     for number, line in enumerate(lines, 1):
         head = line.lstrip()[:8].upper()
         if head.startswith(("FLUSH", "SHUTDOWN", "CONFIG")) or handle.readonly:
@@ -167,7 +167,7 @@ def _check_commands(handle: RedisHandle, session: Session, commands: Sequence[Co
 
 
 def _check_one(handle: RedisHandle, line: int, args: list[str], found: list[str]) -> None:
-    handle.refuse_writes(args, where=f"line {line}: ")
+    guard.refuse_writes(handle, args, where=f"line {line}: ")
     danger = guard.dangerous_in_file(args)
     if danger:
         found.append(f"{danger} (line {line})")

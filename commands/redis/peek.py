@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.redis_mode.replies import sections, to_json
-from opsh.commands.redis_mode.resp import ReplyError
+from opsh.commands.redis.render import sections, to_json
+from opsh.commands.redis.resp import ReplyError
 from opsh.shell.errors import NotFound, UsageError
 from opsh.shell.result import Result
 
 if TYPE_CHECKING:
-    from opsh.commands.redis_mode.handle import RedisHandle
+    from opsh.commands.redis.handle import RedisHandle
     from opsh.shell.session import Session
 
 DEFAULT_SAMPLE = 10
@@ -146,7 +146,7 @@ def describe_ttl(ttl_ms: Any) -> str:
     seconds = ttl_ms / 1000
     if seconds < 60:
         return f"{seconds:.3g} s"
-    parts = []
+    parts: list[str] = []
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         amount, seconds = divmod(seconds, size)
         if amount or (unit == "s" and not parts):

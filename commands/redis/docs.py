@@ -12,26 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# Container commands whose second word is a subcommand (`CONFIG GET`, `CLIENT LIST`).
-CONTAINERS = frozenset(
-    [
-        "ACL",
-        "CLIENT",
-        "CLUSTER",
-        "COMMAND",
-        "CONFIG",
-        "FUNCTION",
-        "LATENCY",
-        "MEMORY",
-        "MODULE",
-        "OBJECT",
-        "PUBSUB",
-        "SCRIPT",
-        "SLOWLOG",
-        "XGROUP",
-        "XINFO",
-    ]
-)
+from opsh.commands.redis.syntax import CONTAINERS
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,12 @@
 
 Inside the mode `peek KEY`, `pipe FILE` and `help [CMD]` are opsh's own words; from anywhere,
 `redis peek|pipe ... [--on NAME]` does the same on a Redis handle.
+
+Inside this package `import redis` is redis-py (imports are absolute). The parts: handle.py
+(connection, mode, reconnect), syntax.py (command names, blocking commands), complete.py
+(completer and lexer), guard.py (confirmations, readonly through COMMAND INFO), render.py
+(replies as Results), help.py (`help` in the mode), docs.py (command docs), resp.py (the typed
+reply parser), pipe.py and peek.py (opsh's own words).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from opsh.shell.spec import Args, Command, Kind, Param, Setting, arg, opt
 
 if TYPE_CHECKING:
     # The driver (redis-py) loads on the first connect, not at startup.
-    from opsh.commands.redis_mode.handle import RedisHandle
+    from opsh.commands.redis.handle import RedisHandle
 
 _ON = opt("--on", kind=Kind.HANDLE, help="the Redis handle (default: the current or only one)")
 
@@ -48,7 +54,7 @@ class RedisPeek(Command):
     examples = ("redis peek user:42", "redis peek queue:jobs 20 --on cache")
 
     def run(self, session: Session, args: Args) -> Result:
-        from opsh.commands.redis_mode.peek import peek
+        from opsh.commands.redis.peek import peek
 
         handle = redis_handle(session, args.on)
         handle.timeout = session.timeout
@@ -69,7 +75,7 @@ class RedisPipe(Command):
     examples = ("redis pipe load.txt", "redis pipe dump.resp --on cache")
 
     def run(self, session: Session, args: Args) -> Result:
-        from opsh.commands.redis_mode.pipe import pipe
+        from opsh.commands.redis.pipe import pipe
 
         handle = redis_handle(session, args.on)
         handle.timeout = session.timeout
@@ -89,7 +95,7 @@ class RedisCommand(Command):
 
 
 def connect(session: Session, request: ConnectRequest) -> Handle:
-    from opsh.commands.redis_mode.handle import connect_redis
+    from opsh.commands.redis.handle import connect_redis
 
     return connect_redis(session, request)
 

@@ -1,16 +1,20 @@
-"""Asking before the Redis commands that destroy data or stop the server.
+"""Asking before the Redis commands that destroy data or stop the server, and read-only handles.
 
 FLUSHALL, FLUSHDB, SHUTDOWN, a password change and DEL of many keys ask for confirmation
 (scripts need --yes); KEYS asks only on a large database, where it would block the server
-for everyone and SCAN is the right tool.
+for everyone and SCAN is the right tool. A read-only handle trusts the server's own command
+flags (COMMAND INFO) rather than a list of opsh's, so modules' commands are judged too.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from opsh.commands.redis.syntax import command_name, key_text
+from opsh.shell.errors import BackendError, ReadOnly
+
 if TYPE_CHECKING:
-    from opsh.commands.redis_mode.handle import RedisHandle
+    from opsh.commands.redis.handle import RedisHandle
     from opsh.shell.session import Session
 
 DEL_LIMIT = 10  # DEL/UNLINK of more keys than this asks first
@@ -68,3 +72,28 @@ def dangerous_in_file(words: list[str]) -> str | None:
     if is_password_change(words):
         return "CONFIG SET requirepass"
     return None
+
+
+def refuse_writes(handle: RedisHandle, words: list[str], where: str = "") -> None:
+    """On a read-only handle, raise ReadOnly unless the server's command flags say the
+    command only reads; one the server cannot describe is refused too."""
+    if not handle.readonly:
+        return
+    name = command_name(words)
+    if name not in handle.flags:
+        handle.flags[name] = _command_flags(handle, name)
+    flags = handle.flags[name]
+    if not flags:
+        raise ReadOnly(f"{where}{handle.name} is read-only, and the server does not describe {name}")
+    if "write" in flags or name in ("SHUTDOWN", "FLUSHALL", "FLUSHDB", "CONFIG SET"):
+        raise ReadOnly(f"{where}{name} writes, and {handle.name} is read-only")
+
+
+def _command_flags(handle: RedisHandle, name: str) -> frozenset[str]:
+    try:
+        reply = handle.call(["COMMAND", "INFO", name.lower().replace(" ", "|")])
+    except BackendError:
+        return frozenset()
+    if not reply or not isinstance(reply[0], list) or len(reply[0]) < 3:
+        return frozenset()
+    return frozenset(key_text(f).lower() for f in reply[0][2])

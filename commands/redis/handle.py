@@ -15,31 +15,31 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.redis_mode import guard
-from opsh.commands.redis_mode.docs import CONTAINERS, Catalog, builtin_catalog, catalog_from_docs
-from opsh.commands.redis_mode.replies import cli_text, parse_info, reply_result
-from opsh.commands.redis_mode.resp import ReplyError, Verbatim
-from opsh.shell.syntax.words import split_args
-from opsh.shell.errors import AuthError, BackendError, ConnectError, OpshError, ReadOnly, UsageError
+from opsh.commands.redis import guard
+from opsh.commands.redis.docs import Catalog, builtin_catalog, catalog_from_docs
+from opsh.commands.redis.render import cli_text, parse_info, reply_result
+from opsh.commands.redis.resp import ReplyError, Verbatim
+from opsh.commands.redis.syntax import command_name, is_blocking, key_text
+from opsh.shell.errors import AuthError, BackendError, ConnectError, OpshError, UsageError
 from opsh.shell.handles import ConnectRequest, Handle
 from opsh.shell.result import Result
+from opsh.shell.syntax.words import split_args
 
 if TYPE_CHECKING:
     from prompt_toolkit.completion import Completer
     from prompt_toolkit.lexers import Lexer
-    from redis.connection import AbstractConnection
 
     from opsh.shell.session import Session
+
+# redis-py's Connection. Its methods carry no annotations, so under mypy --strict every call
+# through the declared class is an error; the handle treats the connection as untyped.
+Wire = Any
 
 DEFAULT_PORT = 6379
 SCAN_LIMIT = 5000  # keys the background SCAN collects for completion, per database
 SCAN_SECONDS = 2.0
 KEY_CACHE_LIMIT = 50_000
 
-# Commands that wait for data by design: no read timeout for them (Ctrl-C ends the wait).
-_BLOCKING = frozenset(
-    ["BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF"]
-)
 _STREAMING = frozenset(("SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"))
 # A script keeps running on the server after its client goes away: Ctrl-C sends these.
 _KILL = {
@@ -88,11 +88,6 @@ class KeyCache:
         return sorted(found)[:limit]
 
 
-def key_text(key: Any) -> str:
-    """A key as the shell shows and sends it (undecodable bytes kept as surrogate escapes)."""
-    return key.decode("utf-8", "surrogateescape") if isinstance(key, bytes) else str(key)
-
-
 class RedisHandle(Handle):
     kind = "redis"
     meta_commands = ("\\peek", "\\pipe")
@@ -100,8 +95,8 @@ class RedisHandle(Handle):
     def __init__(
         self,
         request: ConnectRequest,
-        conn: AbstractConnection,
-        opener: Callable[[], AbstractConnection],
+        conn: Wire,
+        opener: Callable[[], Wire],
         raw_setting: Callable[[], str],
     ) -> None:
         super().__init__(request.name, request.url, readonly=request.readonly, tag=request.tag)
@@ -174,7 +169,7 @@ class RedisHandle(Handle):
             side.disconnect()
 
     @contextmanager
-    def exchange(self, what: str) -> Iterator[AbstractConnection]:
+    def exchange(self, what: str) -> Iterator[Wire]:
         """The connection, for one request/reply exchange (`what` names it for cancel()).
 
         If anything interrupts it (Ctrl-C, a dropped connection) the connection is reset and
@@ -234,12 +229,12 @@ class RedisHandle(Handle):
     # ------------------------------------------------------------ the mode
 
     def lexer(self) -> Lexer | None:
-        from opsh.commands.redis_mode.complete import RedisLexer
+        from opsh.commands.redis.complete import RedisLexer
 
         return RedisLexer(self)
 
     def completer(self, session: Session) -> Completer | None:
-        from opsh.commands.redis_mode.complete import RedisCompleter
+        from opsh.commands.redis.complete import RedisCompleter
 
         return RedisCompleter(self, session)
 
@@ -256,22 +251,22 @@ class RedisHandle(Handle):
             return Result.empty()
         verb = words[0].lower().lstrip("\\")
         if verb == "peek":
-            from opsh.commands.redis_mode.peek import peek
+            from opsh.commands.redis.peek import peek
 
             return peek(self, session, words[1:])
         if verb == "pipe":
-            from opsh.commands.redis_mode.pipe import pipe
+            from opsh.commands.redis.pipe import pipe
 
             return pipe(self, session, words[1:])
         if verb == "help" and not words[0].startswith("\\"):
-            from opsh.commands.redis_mode.modehelp import mode_help
+            from opsh.commands.redis.help import mode_help
 
             return mode_help(self, words[1:])
         return self.run_command(session, words)
 
     def run_command(self, session: Session, words: list[str]) -> Result:
         name = command_name(words)
-        self.refuse_writes(words)
+        guard.refuse_writes(self, words)
         guard.confirm(self, session, words)
         if name in _STREAMING:
             return self.stream(words)
@@ -353,29 +348,6 @@ class RedisHandle(Handle):
                 args = words[offset:]
                 self.keys.add(self.db, [a for i, a in enumerate(args) if doc.is_key_position(i)][:100])
 
-    def refuse_writes(self, words: list[str], where: str = "") -> None:
-        """On a read-only handle, raise ReadOnly unless the server's own command flags
-        (COMMAND INFO) say the command only reads; one it cannot describe is refused too."""
-        if not self.readonly:
-            return
-        name = command_name(words)
-        if name not in self.flags:
-            self.flags[name] = self._command_flags(name)
-        flags = self.flags[name]
-        if not flags:
-            raise ReadOnly(f"{where}{self.name} is read-only, and the server does not describe {name}")
-        if "write" in flags or name in ("SHUTDOWN", "FLUSHALL", "FLUSHDB", "CONFIG SET"):
-            raise ReadOnly(f"{where}{name} writes, and {self.name} is read-only")
-
-    def _command_flags(self, name: str) -> frozenset[str]:
-        try:
-            reply = self.call(["COMMAND", "INFO", name.lower().replace(" ", "|")])
-        except BackendError:
-            return frozenset()
-        if not reply or not isinstance(reply[0], list) or len(reply[0]) < 3:
-            return frozenset()
-        return frozenset(key_text(f).lower() for f in reply[0][2])
-
     # ------------------------------------------------------------ background completion data
 
     def start_background(self) -> None:
@@ -410,7 +382,7 @@ class RedisHandle(Handle):
         finally:
             side.disconnect()
 
-    def _side_connection(self, db: int | None = None) -> AbstractConnection | None:
+    def _side_connection(self, db: int | None = None) -> Wire | None:
         try:
             side = self.opener()
             side.db = self.db if db is None else db
@@ -420,7 +392,7 @@ class RedisHandle(Handle):
         except Exception:  # noqa: BLE001 - best effort
             return None
 
-    def _scan_keys(self, side: AbstractConnection, db: int) -> None:
+    def _scan_keys(self, side: Wire, db: int) -> None:
         import time
 
         deadline = time.monotonic() + SCAN_SECONDS
@@ -435,29 +407,12 @@ class RedisHandle(Handle):
                 return
 
 
-def read_reply(conn: AbstractConnection) -> Any:
+def read_reply(conn: Wire) -> Any:
     """One reply, with an error reply returned as a ReplyError value instead of raised."""
     try:
         return conn.read_response()
     except ReplyError as exc:
         return exc
-
-
-def command_name(words: Sequence[str]) -> str:
-    """`GET`, or `CONFIG SET` for a container command."""
-    first = words[0].upper()
-    if first in CONTAINERS and len(words) > 1:
-        return f"{first} {words[1].upper()}"
-    return first
-
-
-def is_blocking(args: Sequence[Any]) -> bool:
-    name = str(args[0]).upper()
-    if name in _BLOCKING:
-        return True
-    if name in ("XREAD", "XREADGROUP"):
-        return any(str(a).upper() == "BLOCK" for a in args)
-    return name == "DEBUG" and len(args) > 1 and str(args[1]).upper() == "SLEEP"
 
 
 # ---------------------------------------------------------------- connecting
@@ -470,7 +425,7 @@ def connect_redis(session: Session, request: ConnectRequest) -> RedisHandle:
     from redis.connection import Connection, SSLConnection
     from redis.retry import Retry
 
-    from opsh.commands.redis_mode.resp import TypedParser
+    from opsh.commands.redis.resp import TypedParser
 
     options = dict(request.options)
     params: dict[str, Any] = {
@@ -496,7 +451,7 @@ def connect_redis(session: Session, request: ConnectRequest) -> RedisHandle:
         raise UsageError(f"unknown option(s) for redis://: {', '.join(sorted(options))}", "protocol=2|3")
     cls = SSLConnection if tls else Connection
 
-    def opener() -> AbstractConnection:
+    def opener() -> Wire:
         return cls(**params)
 
     conn = opener()
@@ -507,7 +462,7 @@ def connect_redis(session: Session, request: ConnectRequest) -> RedisHandle:
     return handle
 
 
-def _open(conn: AbstractConnection, request: ConnectRequest) -> None:
+def _open(conn: Wire, request: ConnectRequest) -> None:
     """Connect; on NOAUTH ask for the password (hidden) once; fall back to RESP2 for old servers."""
     from redis.exceptions import ConnectionError as RedisConnectionError
 

@@ -16,21 +16,18 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.lexers import Lexer
 
-from opsh.commands.redis_mode.docs import CONTAINERS, CommandDoc
-from opsh.commands.redis_mode.replies import quote
-from opsh.shell.syntax.words import split_partial
+from opsh.commands.redis.docs import CommandDoc
+from opsh.commands.redis.help import MODE_WORDS
+from opsh.commands.redis.render import quote
+from opsh.commands.redis.syntax import CONTAINERS
 from opsh.shell import kinds
 from opsh.shell.handles import split_unquoted
+from opsh.shell.syntax.words import split_partial
 
 if TYPE_CHECKING:
-    from opsh.commands.redis_mode.handle import RedisHandle
+    from opsh.commands.redis.handle import RedisHandle
     from opsh.shell.session import Session
 
-MODE_WORDS = {
-    "peek": "KEY [N]  (opsh) type, TTL, memory, encoding, length, first N elements",
-    "pipe": "FILE  (opsh) send a file of commands in pipelined batches",
-    "help": "[COMMAND]  (opsh) syntax and summary of a command",
-}
 HINT_WIDTH = 70
 
 
