@@ -333,10 +333,9 @@ class _VerbCompleter:
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Any]:
         from prompt_toolkit.completion import Completion
 
-        from opsh.commands.redis.complete import current_statement
         from opsh.shell.syntax.words import split_partial
 
-        words, prefix, typed = split_partial(current_statement(document.text_before_cursor))
+        words, prefix, typed = split_partial(self.handle.current_statement(document.text_before_cursor))
         if not words:
             for name, verb in VERBS.items():
                 if name.startswith(prefix.lower()):

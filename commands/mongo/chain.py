@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from opsh.shell.statement import Statement
 from opsh.shell.syntax.rjson import Reader, RJsonError
 
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
@@ -23,6 +24,21 @@ _TRAILING_OPTION = re.compile(r"\s+(--yes|--format[= ]\s*(\w+))\s*$")
 
 def split_statement(text: str) -> tuple[str, str] | None:
     """(statement, rest), or None while a bracket, block comment or regex is still open."""
+    end = _find_end(text)
+    return None if end is None else (text[:end], text[end + 1 :])
+
+
+def next_statement(text: str) -> Statement | None:
+    """The first statement as the mode runs it: a trailing `\\> file` becomes its redirect."""
+    end = _find_end(text)
+    if end is None:
+        return None
+    return Statement.cut(text[:end], text[end + 1 :], text[end : end + 1])
+
+
+def _find_end(text: str) -> int | None:
+    """Index of the `;` or newline that ends the first statement (len(text) when the text ends
+    first), or None while something is still open."""
     depth: list[str] = []
     i = 0
     last_significant = ""
@@ -35,7 +51,7 @@ def split_statement(text: str) -> tuple[str, str] | None:
         if text.startswith("//", i):
             end = text.find("\n", i)
             if end < 0:
-                return _at_end(text, depth)
+                return None if depth else len(text)
             i = end
             continue
         if text.startswith("/*", i):
@@ -55,15 +71,11 @@ def split_statement(text: str) -> tuple[str, str] | None:
                 depth.pop()
             # a stray closer is left for the parser to report
         elif ch in ";\n" and not depth:
-            return text[:i], text[i + 1 :]
+            return i
         if not ch.isspace():
             last_significant = ch
         i += 1
-    return _at_end(text, depth)
-
-
-def _at_end(text: str, depth: list[str]) -> tuple[str, str] | None:
-    return None if depth else (text, "")
+    return None if depth else len(text)
 
 
 def _skip_string(text: str, i: int) -> int:
@@ -116,7 +128,7 @@ class Call:
 
 
 @dataclass
-class Statement:
+class Line:
     """A parsed line: a shell word (`show dbs`, `use x`, `it`) or a chain on `db`."""
 
     source: str
@@ -136,13 +148,13 @@ class Statement:
         return self.calls[1:]
 
 
-def parse_statement(text: str) -> Statement:
+def parse_statement(text: str) -> Line:
     source, fmt, yes = strip_options(text)
     word = _WORD_STATEMENT.match(source)
     if word:
         if word.group(1):
-            return Statement(source, word.group(1), word.group(2), fmt=fmt, yes=yes)
-        return Statement(source, word.group(3), fmt=fmt, yes=yes)
+            return Line(source, word.group(1), word.group(2), fmt=fmt, yes=yes)
+        return Line(source, word.group(3), fmt=fmt, yes=yes)
     statement = _parse_chain(source)
     statement.fmt, statement.yes = fmt, yes
     return statement
@@ -164,7 +176,7 @@ def strip_options(text: str) -> tuple[str, str | None, bool]:
         source = (" " + source)[: match.start()].strip()
 
 
-def _parse_chain(source: str) -> Statement:
+def _parse_chain(source: str) -> Line:
     reader = Reader(source)
     head = reader.identifier()
     if head != "db":
@@ -173,7 +185,7 @@ def _parse_chain(source: str) -> Statement:
             source,
             0,
         )
-    statement = Statement(source)
+    statement = Line(source)
     names: list[tuple[str, int]] = []
     while reader.take("."):
         pos = reader.pos
@@ -211,7 +223,7 @@ def _bracket_name(reader: Reader) -> str:
     return name
 
 
-def _resolve_target(statement: Statement, names: list[tuple[str, int]], reader: Reader) -> None:
+def _resolve_target(statement: Line, names: list[tuple[str, int]], reader: Reader) -> None:
     """`db.a.b.find()` is collection "a.b"; `db.getCollection("x").find()` is "x"."""
     first = statement.method
     if first is not None and first.name == "getCollection" and not names:

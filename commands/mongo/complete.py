@@ -54,7 +54,7 @@ class MongoCompleter(Completer):
         self.handle = handle
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Completion]:
-        text = _current_statement(document.text_before_cursor)
+        text = self.handle.current_statement(document.text_before_cursor)
         try:
             found = list(self.candidates(text))
         except Exception:  # noqa: BLE001 - completion must never break typing
@@ -96,15 +96,3 @@ class MongoCompleter(Completer):
 
 def _starting(words: Iterable[str], prefix: str, meta: str) -> list[tuple[str, str, str]]:
     return [(w, prefix, meta) for w in words if w.startswith(prefix)]
-
-
-def _current_statement(text: str) -> str:
-    """The statement the cursor is in: after the last top-level `;` or newline."""
-    from opsh.commands.mongo.chain import split_statement
-
-    rest = text
-    while True:
-        split = split_statement(rest)
-        if split is None or not split[1] and split[0] == rest:
-            return rest
-        rest = split[1]

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from opsh.commands.mongo import methods
-from opsh.commands.mongo.chain import Statement, parse_statement, split_statement
+from opsh.commands.mongo.chain import Line, next_statement, parse_statement
 from opsh.commands.mongo.display import shown
 from opsh.shell.errors import NotFound, UsageError
 from opsh.shell.handles import Handle
 from opsh.shell.result import Result, Size
+from opsh.shell.statement import Statement
 
 if TYPE_CHECKING:
     from prompt_toolkit.completion import Completer
@@ -111,8 +112,8 @@ class MongoHandle(Handle):
 
         return MongoCompleter(self)
 
-    def next_statement(self, text: str) -> tuple[str, str] | None:
-        return split_statement(text)
+    def next_statement(self, text: str) -> Statement | None:
+        return next_statement(text)
 
     def execute(self, session: Session, statement: str) -> Result:
         if not statement.strip():
@@ -123,7 +124,7 @@ class MongoHandle(Handle):
 
     # ------------------------------------------------------------ statements
 
-    def _run(self, session: Session, st: Statement) -> Result:
+    def _run(self, session: Session, st: Line) -> Result:
         if st.word:
             return self._word(session, st)
         call = st.method
@@ -161,7 +162,7 @@ class MongoHandle(Handle):
             raise UsageError(f"{name} is a collection method", f"write db.COLLECTION.{name}(...)")
         raise UsageError(f"unknown database method db.{name}()", f"known: {', '.join(methods.DATABASE_METHODS)}")
 
-    def _word(self, session: Session, st: Statement) -> Result:
+    def _word(self, session: Session, st: Line) -> Result:
         if st.word == "show":
             return self._show(session, st)
         if st.word == "use":
@@ -179,7 +180,7 @@ class MongoHandle(Handle):
         session.use("local")  # exit / quit: leave the mode, as leaving mongosh
         return Result.empty(status="local mode")
 
-    def _show(self, session: Session, st: Statement) -> Result:
+    def _show(self, session: Session, st: Line) -> Result:
         what = st.argument
         if what in ("dbs", "databases"):
             rows = [
@@ -198,16 +199,16 @@ class MongoHandle(Handle):
 
     # ------------------------------------------------------------ output
 
-    def _output_format(self, session: Session, st: Statement) -> str:
+    def _output_format(self, session: Session, st: Line) -> str:
         from opsh.shell.dispatch import effective_format
 
         return st.fmt or effective_format(session, "json")
 
-    def _value(self, session: Session, st: Statement, value: Any, status: str = "") -> Result:
+    def _value(self, session: Session, st: Line, value: Any, status: str = "") -> Result:
         fmt = self._output_format(session, st)
         return Result.doc(shown(value, fmt), status=status, format_hint="json", force_format=st.fmt)
 
-    def _first_batch(self, session: Session, st: Statement, reply: methods.Reply) -> Result:
+    def _first_batch(self, session: Session, st: Line, reply: methods.Reply) -> Result:
         self.pending = None
         if reply.whole or not session.io.interactive:
             return self._documents(session, st, self._read(reply.cursor, None), more=False, shown_before=0)
@@ -218,7 +219,7 @@ class MongoHandle(Handle):
             self.pending = Pending(reply.cursor, docs[batch], batch)
         return self._documents(session, st, docs[:batch], more, 0)
 
-    def _next_batch(self, session: Session, st: Statement) -> Result:
+    def _next_batch(self, session: Session, st: Line) -> Result:
         pending = self.pending
         if pending is None:
             raise NotFound("no cursor to iterate", "run a find() or aggregate() first")
@@ -237,7 +238,7 @@ class MongoHandle(Handle):
         finally:
             self.active = None
 
-    def _documents(self, session: Session, st: Statement, docs: list[Any], more: bool, shown_before: int) -> Result:
+    def _documents(self, session: Session, st: Line, docs: list[Any], more: bool, shown_before: int) -> Result:
         count = len(docs)
         noun = "document" if count == 1 else "documents"
         status = f"{count} {noun}"

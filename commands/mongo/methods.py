@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from opsh.shell.errors import ReadOnly, UsageError
 
 if TYPE_CHECKING:
-    from opsh.commands.mongo.chain import Call, Statement
+    from opsh.commands.mongo.chain import Call, Line
     from opsh.shell.session import Session
 
 
@@ -26,7 +26,7 @@ class Target:
     db: Any
     collection: Any
     readonly: bool
-    statement: Statement
+    statement: Line
 
 
 @dataclass

@@ -25,7 +25,7 @@ class QueueCompleter(Completer):
         self.handle = handle
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Completion]:
-        text = document.text_before_cursor.split(";")[-1].lstrip()
+        text = self.handle.current_statement(document.text_before_cursor)
         try:
             words = [t.text for t in tokenize(text, None, partial=True)]
         except Exception:  # noqa: BLE001 - completion must never break typing

@@ -21,7 +21,6 @@ from opsh.commands.redis.help import MODE_WORDS
 from opsh.commands.redis.render import quote
 from opsh.commands.redis.syntax import CONTAINERS
 from opsh.shell import kinds
-from opsh.shell.handles import split_unquoted
 from opsh.shell.syntax.words import split_partial
 
 if TYPE_CHECKING:
@@ -31,23 +30,13 @@ if TYPE_CHECKING:
 HINT_WIDTH = 70
 
 
-def current_statement(text: str) -> str:
-    """The text after the last `;` (or newline) outside quotes: the command being typed."""
-    rest = text
-    while True:
-        head, tail = split_unquoted(rest, ";\n")
-        if head == rest:
-            return rest.lstrip()
-        rest = tail
-
-
 class RedisCompleter(Completer):
     def __init__(self, handle: RedisHandle, session: Session) -> None:
         self.handle = handle
         self.session = session
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Completion]:
-        statement = current_statement(document.text_before_cursor)
+        statement = self.handle.current_statement(document.text_before_cursor)
         words, prefix, typed = split_partial(statement)
         for text, meta in self.candidates(words, prefix):
             yield Completion(text, start_position=-typed, display_meta=_short(meta))

@@ -55,10 +55,21 @@ CONNECTORS = {"mysql": _open_mysql, "mariadb": _open_mysql, "sqlite": _open_sqli
 )
 def sql_cmd(session: Session, args: Args) -> Result:
     handle = _sql_handle(session, args.on)
-    statement = " ".join(args.statement).strip().rstrip(";").strip()
+    statement, vertical = _vertical(" ".join(args.statement).strip().rstrip(";").strip())
     if not statement:
         raise UsageError("no statement given", "e.g. sql SELECT 1")
-    return handle.execute(session, statement)
+    result = handle.execute(session, statement)
+    if vertical:
+        result.force_format = "vertical"
+    return result
+
+
+def _vertical(statement: str) -> tuple[str, bool]:
+    """`sql "SELECT ... \\G"` shows the row vertically, as the mode does (its text never goes
+    through the mode's statement splitting)."""
+    if statement.endswith("\\G"):
+        return statement[:-2].rstrip(), True
+    return statement, False
 
 
 def _sql_handle(session: Session, name: str | None) -> SqlHandle:

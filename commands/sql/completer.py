@@ -97,16 +97,15 @@ class SqlCompleter(Completer):
         self.handle = handle
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Completion]:
-        start, found = candidates(
-            self.handle.schema, self.handle.dialect, document.text_before_cursor, document.text_after_cursor
-        )
+        before = self.handle.current_statement(document.text_before_cursor)
+        start, found = candidates(self.handle.schema, self.handle.dialect, before, document.text_after_cursor)
         for text, meta in found:
             yield Completion(text, start_position=-start, display_meta=meta)
 
 
 def candidates(schema: Schema, dialect: Dialect, before: str, after: str = "") -> tuple[int, list[tuple[str, str]]]:
-    """(length of the typed prefix to replace, [(candidate, meta)]) for a cursor after `before`."""
-    before = _current_statement(before, dialect)
+    """(length of the typed prefix to replace, [(candidate, meta)]) for a cursor after `before`
+    (the current statement's text up to the cursor) and before `after`."""
     after = _statement_rest(after, dialect)
     match = PREFIX.search(before)
     prefix = match.group("word") if match else ""
@@ -262,16 +261,6 @@ def _quote(name: str, dialect: Dialect | None, force: bool = False) -> str:
 
 def _unquote(name: str) -> str:
     return name[1:-1] if name[:1] in ("`", '"') else name
-
-
-def _current_statement(before: str, dialect: Dialect) -> str:
-    """The text of the statement the cursor is in (earlier statements on the line dropped)."""
-    rest = before
-    while True:
-        split = split_statement(rest, dialect)
-        if split is None or not split[2]:
-            return rest.lstrip()
-        rest = split[1]
 
 
 def _statement_rest(after: str, dialect: Dialect) -> str:

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from opsh.commands.sql.runner import ResultSet, Run
-from opsh.commands.sql.safety import Statement, classify
+from opsh.commands.sql.safety import Verdict, classify
 from opsh.commands.sql.schema import Schema, SchemaCache
-from opsh.commands.sql.splitter import MYSQL, Dialect, split_statement, words
+from opsh.commands.sql.splitter import MYSQL, Dialect, find_end, words
 from opsh.shell.errors import ReadOnly, UsageError
 from opsh.shell.handles import Handle
-from opsh.shell.lineparse import split_backslash_redirect
+from opsh.shell.lineparse import redirect_from
 from opsh.shell.result import Result
+from opsh.shell.statement import Statement
 
 if TYPE_CHECKING:
     from prompt_toolkit.completion import Completer
@@ -138,38 +139,26 @@ class SqlHandle(Handle):
             self._completer = SqlCompleter(self)
         return self._completer
 
-    def next_statement(self, text: str) -> tuple[str, str] | None:
+    def next_statement(self, text: str) -> Statement | None:
         stripped = text.lstrip()
         if stripped.startswith("\\") and _meta_word(stripped) in META_WORDS:
-            line, newline, after = stripped.partition("\n")
-            statement, semicolon, rest = line.partition(";")
-            return statement.strip(), (rest + newline + after) if semicolon else after
-        split = split_statement(text, self.dialect)
-        if split is None:
+            return _meta_statement(stripped)
+        end = find_end(text, self.dialect)
+        if end is None:
             return None
-        statement, rest, terminator = split
-        if terminator == "\\G":
-            statement = _mark_vertical(statement)
-        elif terminator == "\\c":
-            statement = "\\c"
-        return statement, rest
+        body, redirect = end.statement, None
+        if end.redirect is not None:
+            body, redirect = body[: end.redirect].rstrip(), redirect_from(body[end.redirect :])
+        return Statement(body, end.rest, end.terminator, redirect, vertical=end.terminator == VERTICAL)
 
     # ------------------------------------------------------------ running
 
     def execute(self, session: Session, statement: str) -> Result:
         self._settle()
         text = statement.strip()
-        vertical = text.endswith(VERTICAL)
-        if vertical:
-            text = text[: -len(VERTICAL)].rstrip()
-            if not text:
-                raise UsageError("no statement before \\G", "e.g. SELECT * FROM users LIMIT 1\\G")
         if not text:
             return Result.empty()
-        result = self._meta(session, text) if text.startswith("\\") else self._statement(session, text)
-        if vertical:
-            result.force_format = "vertical"
-        return result
+        return self._meta(session, text) if text.startswith("\\") else self._statement(session, text)
 
     def cancel(self) -> None:
         """After Ctrl-C: stop the statement server-side and keep the connection if possible."""
@@ -202,12 +191,12 @@ class SqlHandle(Handle):
             self.refresh_schema()
         return result
 
-    def _first_result(self, info: Statement, text: str) -> tuple[Run, ResultSet | None, str | None]:
+    def _first_result(self, info: Verdict, text: str) -> tuple[Run, ResultSet | None, str | None]:
         """Run `text` and wait for its first result; backends may reconnect here."""
         run = self._run = self._start(text)
         return run, run.next_set(), None
 
-    def _guard(self, session: Session, info: Statement, text: str) -> None:
+    def _guard(self, session: Session, info: Verdict, text: str) -> None:
         if self.readonly and not info.is_read:
             what = info.refusal or f"{info.verb.upper()} statements"
             raise ReadOnly(
@@ -260,7 +249,7 @@ class SqlHandle(Handle):
     def _meta(self, session: Session, text: str) -> Result:
         word, _, argument = text.partition(" ")
         argument = argument.strip().rstrip(";").strip()
-        if word == "\\c":
+        if word == "\\c":  # from `sql "\\c"`: in the mode the Engine discards it before execute()
             return Result.empty(status="statement discarded")
         if word == "\\?":
             return Result.of_text(MODE_HELP)
@@ -316,15 +305,17 @@ def _meta_word(text: str) -> str:
     return word.split(";", 1)[0]
 
 
-def _mark_vertical(statement: str) -> str:
-    """Put the \\G mark before a trailing `\\> file`, which the engine takes off first."""
-    try:
-        body, redirect = split_backslash_redirect(statement)
-    except UsageError:
-        return statement + VERTICAL
-    if redirect is None:
-        return statement + VERTICAL
-    return body + VERTICAL + statement[len(body) :]
+def _meta_statement(text: str) -> Statement:
+    """`\\d users` and friends: one line, up to a `;`; a trailing `\\G` asks for vertical output."""
+    line, newline, after = text.partition("\n")
+    body, semicolon, rest = line.partition(";")
+    body = body.strip()
+    vertical = body.endswith(VERTICAL)
+    if vertical:
+        body = body[: -len(VERTICAL)].rstrip()
+    if semicolon:
+        return Statement.cut(body, rest + newline + after, semicolon, vertical=vertical)
+    return Statement.cut(body, after, newline, vertical=vertical)
 
 
 def _name_at(text: str, dialect: Dialect, position: int) -> list[str]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from opsh.commands.sql.handle import SqlHandle, describe_result
 from opsh.commands.sql.runner import ResultSet, Run
-from opsh.commands.sql.safety import Statement
+from opsh.commands.sql.safety import Verdict
 from opsh.commands.sql.schema import Schema
 from opsh.commands.sql.splitter import MYSQL
 from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError
@@ -284,7 +284,7 @@ class MySqlHandle(SqlHandle):
         finally:
             side.close()
 
-    def _first_result(self, info: Statement, text: str) -> tuple[Run, ResultSet | None, str | None]:
+    def _first_result(self, info: Verdict, text: str) -> tuple[Run, ResultSet | None, str | None]:
         note = None
         was_in_transaction = self.in_transaction()
         if self._dead():

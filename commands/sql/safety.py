@@ -21,7 +21,7 @@ DML_VERBS = ("select", "insert", "update", "delete", "replace", "values", "table
 
 
 @dataclass(frozen=True)
-class Statement:
+class Verdict:
     """The verdict on one statement."""
 
     verb: str  # first code word, lower case ("" for an empty statement)
@@ -35,15 +35,15 @@ class Statement:
         return self.kind in ("read", "tx", "session") and self.refusal is None
 
 
-def classify(text: str, dialect: Dialect) -> Statement:
+def classify(text: str, dialect: Dialect) -> Verdict:
     toks = words(text, dialect)
     if not toks:
-        return Statement("", "read")
+        return Verdict("", "read")
     verb = toks[0].lower
     if verb == "with":
         return _with(toks)
     if verb in ("explain", "describe", "desc"):
-        return Statement(verb, "read")
+        return Verdict(verb, "read")
     if verb == "analyze":
         return _analyze(toks)
     if verb in READ_VERBS:
@@ -51,25 +51,25 @@ def classify(text: str, dialect: Dialect) -> Statement:
     if verb in TX_VERBS:
         return _transaction(verb, toks)
     if verb == "use":
-        return Statement(verb, "session")
+        return Verdict(verb, "session")
     if verb == "set":
         return _set(toks)
     if verb == "pragma":
-        return Statement(verb, "session" if any(t.text == "=" for t in toks) else "read")
-    return Statement(verb, "write", _danger(verb, toks), verb in SCHEMA_VERBS)
+        return Verdict(verb, "session" if any(t.text == "=" for t in toks) else "read")
+    return Verdict(verb, "write", _danger(verb, toks), verb in SCHEMA_VERBS)
 
 
-def _read(verb: str, toks: list[Tok]) -> Statement:
+def _read(verb: str, toks: list[Tok]) -> Verdict:
     lowered = [t.lower for t in toks if t.kind == "word"]
     if verb == "select" and "into" in lowered:
         # SELECT ... INTO OUTFILE / DUMPFILE writes a file on the server; INTO @var does not.
         after = lowered[lowered.index("into") + 1 : lowered.index("into") + 2]
         if after and after[0] in ("outfile", "dumpfile"):
-            return Statement(verb, "write")
-    return Statement(verb, "read")
+            return Verdict(verb, "write")
+    return Verdict(verb, "read")
 
 
-def _with(toks: list[Tok]) -> Statement:
+def _with(toks: list[Tok]) -> Verdict:
     """A CTE is as harmful as the statement it leads to: WITH ... DELETE is a delete."""
     depth = 0
     for index, tok in enumerate(toks[1:], 1):
@@ -79,39 +79,39 @@ def _with(toks: list[Tok]) -> Statement:
             depth -= 1
         elif depth == 0 and tok.kind == "word" and tok.lower in DML_VERBS:
             inner = classify_tokens(toks[index:])
-            return Statement("with", inner.kind, inner.danger, inner.schema_change)
-    return Statement("with", "read")
+            return Verdict("with", inner.kind, inner.danger, inner.schema_change)
+    return Verdict("with", "read")
 
 
-def _analyze(toks: list[Tok]) -> Statement:
+def _analyze(toks: list[Tok]) -> Verdict:
     """MariaDB's ANALYZE <statement> runs the statement; ANALYZE TABLE updates statistics."""
     if len(toks) > 1 and toks[1].lower in DML_VERBS:
         inner = classify_tokens(toks[1:])
-        return Statement("analyze", inner.kind, inner.danger, inner.schema_change)
-    return Statement("analyze", "write")
+        return Verdict("analyze", inner.kind, inner.danger, inner.schema_change)
+    return Verdict("analyze", "write")
 
 
-def classify_tokens(toks: list[Tok]) -> Statement:
+def classify_tokens(toks: list[Tok]) -> Verdict:
     verb = toks[0].lower
     if verb in READ_VERBS:
         return _read(verb, toks)
-    return Statement(verb, "write", _danger(verb, toks))
+    return Verdict(verb, "write", _danger(verb, toks))
 
 
-def _transaction(verb: str, toks: list[Tok]) -> Statement:
+def _transaction(verb: str, toks: list[Tok]) -> Verdict:
     lowered = [t.lower for t in toks]
     # START TRANSACTION READ WRITE would lift a readonly handle's server-side guard.
     refusal = "a read-write transaction" if "write" in lowered else None
-    return Statement(verb, "tx", refusal=refusal)
+    return Verdict(verb, "tx", refusal=refusal)
 
 
-def _set(toks: list[Tok]) -> Statement:
+def _set(toks: list[Tok]) -> Verdict:
     lowered = [t.lower for t in toks]
     if "transaction" in lowered and "write" in lowered:
-        return Statement("set", "session", refusal="a read-write transaction")
+        return Verdict("set", "session", refusal="a read-write transaction")
     if "global" in lowered or any(t.startswith("@@global") for t in lowered) or "password" in lowered:
-        return Statement("set", "write")
-    return Statement("set", "session")
+        return Verdict("set", "write")
+    return Verdict("set", "session")
 
 
 def _danger(verb: str, toks: list[Tok]) -> str | None:

@@ -1,7 +1,8 @@
 """Where one SQL statement ends, and the code words of a statement (no strings, no comments).
 
 SQL mode sends lines until a `;` (or the mysql client's `\\G` / `\\g`) that is outside quotes,
-backticks and comments ends the statement, so a `;` inside `'a;b'` or `-- note;` never splits.
+backticks and comments ends the statement, so a `;` inside `'a;b'` or `-- note;` never splits;
+a `\\> file` ends it too, at the end of its line.
 The two dialects differ only in details: MySQL escapes with backslashes inside strings and has
 `#` comments; SQLite does neither and quotes identifiers with double quotes or brackets.
 """
@@ -14,6 +15,8 @@ from functools import cache
 
 # A backslash command that ends a statement: \G (vertical output), \g (like ;), \c (discard).
 TERMINATORS = ("\\G", "\\g", "\\c")
+# Backslash words that send the result elsewhere (`\\>>` is `\\>` then `>`).
+REDIRECTS = ("\\>", "\\|")
 
 
 @dataclass(frozen=True)
@@ -86,22 +89,59 @@ def scan(text: str, dialect: Dialect) -> list[Tok]:
     return out
 
 
+@dataclass(frozen=True)
+class End:
+    """Where the first statement of a text ends: `statement` is stripped and keeps a trailing
+    redirect, which starts at `redirect` (an index into `statement`) when there is one."""
+
+    statement: str
+    rest: str
+    terminator: str
+    redirect: int | None = None
+
+
 def split_statement(text: str, dialect: Dialect) -> tuple[str, str, str] | None:
     """(statement, rest, terminator) for the first complete statement of `text`, else None.
 
     The terminator is ";", "\\G", "\\g" or "\\c"; "" when `text` holds nothing but whitespace
     and comments (nothing to wait for). None means the statement needs more lines.
     """
+    end = find_end(text, dialect)
+    return None if end is None else (end.statement, end.rest, end.terminator)
+
+
+def find_end(text: str, dialect: Dialect) -> End | None:
+    """The first statement's end, or None while it needs more lines.
+
+    A `\\>`, `\\>>` or `\\|` also ends the statement at the end of its line (psql's `\\g FILE`):
+    its target never runs on into the next line, and Enter after it runs the statement (the
+    newline is then the terminator, or "" at the end of the text)."""
+    redirect: int | None = None  # where a redirect starts in `text`
+    line_end = len(text)  # the end of the redirect's line
     for match in _pattern(dialect).finditer(text):
-        kind = match.lastgroup
+        kind, token = match.lastgroup, match.group()
+        if redirect is not None and (match.end() > line_end or kind == "open"):
+            break
         if kind == "open":
             return None
-        token = match.group()
         if token == ";" or (kind == "meta" and token in TERMINATORS):
-            return text[: match.start()].strip(), text[match.end() :], token
+            return _cut(text, match.start(), match.end(), token, redirect)
+        if kind == "meta" and token in REDIRECTS and redirect is None:
+            redirect = match.start()
+            found = text.find("\n", match.end())
+            line_end = len(text) if found < 0 else found
+    if redirect is not None:
+        return _cut(text, line_end, line_end + 1, text[line_end : line_end + 1], redirect)
     if not scan(text, dialect):
-        return "", "", ""
+        return End("", "", "")
     return None
+
+
+def _cut(text: str, start: int, end: int, terminator: str, redirect: int | None) -> End:
+    raw = text[:start]
+    lead = len(raw) - len(raw.lstrip())
+    at = None if redirect is None else redirect - lead
+    return End(raw.strip(), text[end:], terminator, at)
 
 
 def words(text: str, dialect: Dialect) -> list[Tok]:
