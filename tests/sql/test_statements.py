@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from prompt_toolkit.document import Document
 
-from opsh.commands.sql.highlighting import SqlLexer
-from opsh.commands.sql.safety import classify
-from opsh.commands.sql.splitter import MYSQL, SQLITE, split_statement
+from opsh.commands.sql.complete import SqlLexer
+from opsh.commands.sql.guard import classify
+from opsh.commands.sql.syntax import MYSQL, SQLITE, split_statement
 from opsh.shell.lineparse import Redirect
 from opsh.shell.statement import Statement
 
@@ -49,7 +49,7 @@ def test_a_redirect_ends_the_statement_at_the_end_of_its_line(text, statement, r
 
 
 def test_the_statement_value_carries_vertical_discard_and_redirect_separately(tmp_path):
-    from opsh.commands.sql.sqlite_handle import SqliteHandle
+    from opsh.commands.sql.sqlite import SqliteHandle
 
     handle = SqliteHandle("t", None, readonly=False, tag=None)
     try:

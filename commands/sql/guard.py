@@ -9,8 +9,13 @@ comment is not a drop, and a WHERE inside a subquery does not make an UPDATE saf
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from opsh.commands.sql.splitter import Dialect, Tok, words
+from opsh.commands.sql.syntax import Dialect, Tok, words
+from opsh.shell.errors import ReadOnly
+
+if TYPE_CHECKING:
+    from opsh.shell.session import Session
 
 READ_VERBS = frozenset(
     {"select", "show", "describe", "desc", "explain", "values", "table", "help", "do", "check", "checksum"}
@@ -138,3 +143,20 @@ def _top_level(toks: list[Tok], word: str) -> bool:
         elif depth == 0 and tok.kind == "word" and tok.lower == word:
             return True
     return False
+
+
+def check(session: Session, handle_name: str, readonly: bool, verdict: Verdict, text: str) -> None:
+    """Refuse a write on a readonly handle; ask before a dangerous statement."""
+    if readonly and not verdict.is_read:
+        what = verdict.refusal or f"{verdict.verb.upper()} statements"
+        raise ReadOnly(
+            f"{handle_name} is readonly: {what} refused",
+            "reconnect without --readonly (or set readonly = false in the config) to write",
+        )
+    if verdict.danger:
+        session.confirm(f"Run `{_abbreviate(text)}` on {handle_name} ({verdict.danger})?")
+
+
+def _abbreviate(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

@@ -1,23 +1,30 @@
-"""Completion in SQL mode: keywords, functions, databases, tables and columns, by context.
+"""Completion and highlighting in SQL mode.
 
-The statement around the cursor says what fits: a table after FROM / JOIN / UPDATE / INTO, a
-column of the statement's tables after SELECT / WHERE / SET / ON (or `alias.`), a database after
-USE. Candidates come from the handle's current schema snapshot only, so completion never waits
-for the server.
+Completion offers keywords, functions, databases, tables and columns by context (the statement
+around the cursor says what fits): a table after FROM / JOIN / UPDATE / INTO, a column of the
+statement's tables after SELECT / WHERE / SET / ON (or `alias.`), a database after USE.
+Candidates come from the handle's current schema snapshot only, so completion never waits for
+the server.
+
+Highlighting is pygments' MySQL / SQL lexer in the shell's colours: the prompt's style does not
+carry pygments' token styles, so the token classes are mapped to the colours the local line
+uses (keywords like commands, strings, comments).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
+from prompt_toolkit.formatted_text import StyleAndTextTuples
+from prompt_toolkit.lexers import Lexer, PygmentsLexer
 
 from opsh.commands.sql import schema as words_of
 from opsh.commands.sql.schema import Schema
-from opsh.commands.sql.splitter import Dialect, Tok, split_statement, words
+from opsh.commands.sql.syntax import Dialect, Tok, split_statement, words
 
 if TYPE_CHECKING:
     from opsh.commands.sql.handle import SqlHandle
@@ -266,3 +273,42 @@ def _unquote(name: str) -> str:
 def _statement_rest(after: str, dialect: Dialect) -> str:
     split = split_statement(after, dialect)
     return after if split is None or not split[2] else split[0]
+
+
+# ---------------------------------------------------------------- highlighting
+
+# Longest prefix first: the first match decides.
+_STYLES = (
+    ("class:pygments.keyword", "ansigreen bold"),
+    ("class:pygments.name.builtin", "ansicyan"),
+    ("class:pygments.name.function", "ansicyan"),
+    ("class:pygments.name.variable", "class:variable"),
+    ("class:pygments.name.quoted", "ansiyellow"),
+    ("class:pygments.literal.string.symbol", "ansiyellow"),
+    ("class:pygments.literal.string", "class:string"),
+    ("class:pygments.literal.number", "ansimagenta"),
+    ("class:pygments.comment", "class:comment"),
+)
+
+
+def _style(pygments_class: str) -> str:
+    for prefix, style in _STYLES:
+        if pygments_class.startswith(prefix):
+            return style
+    return ""
+
+
+class SqlLexer(Lexer):
+    def __init__(self, dialect: str) -> None:
+        from pygments.lexers import MySqlLexer
+        from pygments.lexers import SqlLexer as GenericSqlLexer
+
+        self.inner = PygmentsLexer(MySqlLexer if dialect == "mysql" else GenericSqlLexer)
+
+    def lex_document(self, document: Document) -> Callable[[int], StyleAndTextTuples]:
+        get_line = self.inner.lex_document(document)
+
+        def line(number: int) -> StyleAndTextTuples:
+            return [(_style(style), text) for style, text, *_ in get_line(number)]
+
+        return line

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from opsh.commands.sql.handle import SqlHandle, describe_result
+from opsh.commands.sql.handle import SqlHandle
+from opsh.commands.sql.render import describe_result
 from opsh.commands.sql.runner import Run
 from opsh.commands.sql.schema import Schema
-from opsh.commands.sql.splitter import SQLITE
+from opsh.commands.sql.syntax import SQLITE
 from opsh.shell.errors import NotFound, UsageError
 from opsh.shell.handles import ConnectRequest
 from opsh.shell.result import Result

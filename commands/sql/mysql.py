@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from opsh.commands.sql.handle import SqlHandle, describe_result
+from opsh.commands.sql.guard import Verdict
+from opsh.commands.sql.handle import SqlHandle
+from opsh.commands.sql.render import describe_result
 from opsh.commands.sql.runner import ResultSet, Run
-from opsh.commands.sql.safety import Verdict
 from opsh.commands.sql.schema import Schema
-from opsh.commands.sql.splitter import MYSQL
+from opsh.commands.sql.syntax import MYSQL
 from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError
 from opsh.shell.handles import ConnectRequest
 from opsh.shell.result import Result
@@ -155,12 +156,12 @@ def _connect_error(exc: BaseException, target: Target) -> Exception:
 
 
 def _code(exc: BaseException) -> int | None:
-    args = getattr(exc, "args", ())
+    args = exc.args
     return args[0] if args and isinstance(args[0], int) else None
 
 
 def _message(exc: BaseException) -> str:
-    args = getattr(exc, "args", ())
+    args = exc.args
     text = str(args[1]) if len(args) > 1 else str(exc)
     return " ".join(text.split())
 

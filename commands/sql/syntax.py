@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from opsh.shell.errors import UsageError
+
 # A backslash command that ends a statement: \G (vertical output), \g (like ;), \c (discard).
 TERMINATORS = ("\\G", "\\g", "\\c")
 # Backslash words that send the result elsewhere (`\\>>` is `\\>` then `>`).
@@ -147,3 +149,20 @@ def _cut(text: str, start: int, end: int, terminator: str, redirect: int | None)
 def words(text: str, dialect: Dialect) -> list[Tok]:
     """Tokens that carry meaning for classification and completion (unclosed text dropped)."""
     return [t for t in scan(text, dialect) if t.kind != "open"]
+
+
+def name_at(text: str, dialect: Dialect, position: int) -> list[str]:
+    """The (possibly qualified) name at word `position`, unquoted: `db`.`t` -> ["db", "t"]."""
+    toks = words(text, dialect)
+    names: list[list[str]] = []
+    index = 0
+    while index < len(toks):
+        parts = [toks[index].name]
+        while index + 2 < len(toks) and toks[index + 1].text == ".":
+            parts.append(toks[index + 2].name)
+            index += 2
+        names.append(parts)
+        index += 1
+    if len(names) <= position or toks[0].kind == "punct":
+        raise UsageError("a name is missing", "e.g. use shop, \\d users")
+    return names[position]
