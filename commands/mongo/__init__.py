@@ -1,9 +1,11 @@
 """MongoDB in mongosh's syntax: `connect mongodb://host:27017/db`, then method chains on `db`.
 
-The pieces: rjson.py reads relaxed JSON (never evaluated), chain.py splits statements and
-parses `db.coll.find(...).sort(...)`, methods.py maps each method to pymongo, handle.py is the
-mode (paging with `it`, show/use), display.py decides how BSON values look, complete.py
-completes collections, methods and operators.
+The pieces: syntax.py splits statements and parses `db.coll.find(...).sort(...)` (arguments
+with the core's relaxed-JSON reader, opsh.shell.syntax.rjson: never evaluated), methods.py
+maps each method to pymongo, guard.py refuses writes on read-only handles and asks before
+drops, handle.py is the mode (paging with `it`, show/use), render.py decides how BSON values
+look, complete.py completes collections, methods and operators and colours the line, help.py
+is the mode's `help`.
 """
 
 from __future__ import annotations

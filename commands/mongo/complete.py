@@ -1,7 +1,8 @@
-"""Tab completion in mongo mode: statement words, collections after `db.`, methods, operators.
+"""Tab completion and highlighting in mongo mode.
 
-Names come from the server (cached a few seconds); any failure simply offers nothing, so a
-slow or lost connection never breaks typing.
+Completion: statement words, collections after `db.`, methods, operators. Names come from the
+server (cached a few seconds); any failure simply offers nothing, so a slow or lost connection
+never breaks typing. Highlighting: pygments' JavaScript lexer, since a chain is JavaScript.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
+from prompt_toolkit.lexers import Lexer, PygmentsLexer
 
 from opsh.commands.mongo import methods
-from opsh.commands.mongo.handle import names_cache
 
 if TYPE_CHECKING:
     from opsh.commands.mongo.handle import MongoHandle
@@ -87,12 +88,18 @@ class MongoCompleter(Completer):
 
     def _collections(self) -> list[str]:
         handle = self.handle
-        return names_cache(handle, handle.database, lambda: handle.client[handle.database].list_collection_names())
+        return handle.cached_names(handle.database, lambda: handle.client[handle.database].list_collection_names())
 
     def _databases(self) -> list[str]:
         handle = self.handle
-        return names_cache(handle, "\0databases", handle.client.list_database_names)
+        return handle.cached_names("\0databases", handle.client.list_database_names)
 
 
 def _starting(words: Iterable[str], prefix: str, meta: str) -> list[tuple[str, str, str]]:
     return [(w, prefix, meta) for w in words if w.startswith(prefix)]
+
+
+def mongo_lexer() -> Lexer:
+    from pygments.lexers.javascript import JavascriptLexer
+
+    return PygmentsLexer(JavascriptLexer)

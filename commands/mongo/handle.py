@@ -15,13 +15,14 @@ import contextlib
 import itertools
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from opsh.commands.mongo import methods
-from opsh.commands.mongo.chain import Line, next_statement, parse_statement
-from opsh.commands.mongo.display import shown
+from opsh.commands.mongo.help import mode_help
+from opsh.commands.mongo.render import batch_status, value_result
+from opsh.commands.mongo.syntax import Line, next_statement, parse_statement
 from opsh.shell.errors import NotFound, UsageError
 from opsh.shell.handles import Handle
 from opsh.shell.result import Result, Size
@@ -35,24 +36,6 @@ if TYPE_CHECKING:
 
 _DB_NAME = re.compile(r'^[^/\\. "$*<>:|?]{1,63}$')
 NAMES_TTL = 10.0
-
-HELP = """\
-mongo mode (mongosh syntax; arguments are relaxed JSON, never evaluated):
-  show dbs | show collections | show users      use DB      it (next batch)      db
-  db.COLL.find({age: {$gt: 30}}, {name: 1}).sort({name: 1}).skip(10).limit(5)
-  db.COLL.findOne(filter)   .countDocuments(filter)   .estimatedDocumentCount()
-  db.COLL.insertOne(doc)    .insertMany([docs])       .distinct("field", filter)
-  db.COLL.updateOne(filter, {$set: {...}}, {upsert: true})   .updateMany(...)   .replaceOne(...)
-  db.COLL.deleteOne(filter) .deleteMany(filter)       .aggregate([{$match: {}}, {$group: {...}}])
-  db.COLL.createIndex({field: 1}, {unique: true})     .getIndexes()   .dropIndex("name")   .drop()
-  db.getCollection("name").find()     db.getCollectionNames()     db.stats()     db.dropDatabase()
-  db.runCommand({ping: 1})            db.adminCommand({listDatabases: 1})
-Values: ObjectId("..."), ISODate("..."), new Date(...), NumberLong(..), NumberInt(..),
-  NumberDecimal(".."), /regex/i, {"$oid": ...} and other Extended JSON wrappers.
-Statements end at a newline or `;`; an open bracket continues on the next line.
-Add `--format table|json|csv|...` at the end of a line; `--yes` confirms drop/deleteMany({}).
-`\\cmd` runs an opsh command, `\\q` or `exit` goes back to local."""
-
 
 @dataclass
 class Pending:
@@ -92,6 +75,16 @@ class MongoHandle(Handle):
         self.active = None
         self.pending = None
 
+    def cached_names(self, key: str, fetch: Callable[[], Iterable[str]]) -> list[str]:
+        """Collection and database names for completion, asked again at most every NAMES_TTL
+        seconds (completion runs at every keystroke)."""
+        cached = self._names.get(key)
+        if cached is not None and time.monotonic() - cached[0] < NAMES_TTL:
+            return cached[1]
+        names = sorted(fetch())
+        self._names[key] = (time.monotonic(), names)
+        return names
+
     # ------------------------------------------------------------ mode
 
     def prompt_label(self) -> str:
@@ -102,10 +95,9 @@ class MongoHandle(Handle):
         return f"db {self.database}{more}"
 
     def lexer(self) -> Lexer | None:
-        from prompt_toolkit.lexers import PygmentsLexer
-        from pygments.lexers.javascript import JavascriptLexer
+        from opsh.commands.mongo.complete import mongo_lexer
 
-        return PygmentsLexer(JavascriptLexer)
+        return mongo_lexer()
 
     def completer(self, session: Session) -> Completer | None:
         from opsh.commands.mongo.complete import MongoCompleter
@@ -176,7 +168,7 @@ class MongoHandle(Handle):
         if st.word == "db":
             return Result.of_text(self.database)
         if st.word == "help":
-            return Result.of_text(HELP)
+            return mode_help()
         session.use("local")  # exit / quit: leave the mode, as leaving mongosh
         return Result.empty(status="local mode")
 
@@ -205,8 +197,7 @@ class MongoHandle(Handle):
         return st.fmt or effective_format(session, "json")
 
     def _value(self, session: Session, st: Line, value: Any, status: str = "") -> Result:
-        fmt = self._output_format(session, st)
-        return Result.doc(shown(value, fmt), status=status, format_hint="json", force_format=st.fmt)
+        return value_result(value, self._output_format(session, st), status, st.fmt)
 
     def _first_batch(self, session: Session, st: Line, reply: methods.Reply) -> Result:
         self.pending = None
@@ -239,14 +230,7 @@ class MongoHandle(Handle):
             self.active = None
 
     def _documents(self, session: Session, st: Line, docs: list[Any], more: bool, shown_before: int) -> Result:
-        count = len(docs)
-        noun = "document" if count == 1 else "documents"
-        status = f"{count} {noun}"
-        if shown_before:
-            status += f" ({shown_before + 1}-{shown_before + count})"
-        if more:
-            status += ': type "it" for more'
-        return self._value(session, st, docs, status)
+        return self._value(session, st, docs, batch_status(len(docs), more, shown_before))
 
 
 @contextlib.contextmanager
@@ -257,13 +241,3 @@ def _assume_yes(session: Session, yes: bool) -> Iterator[None]:
         yield
     finally:
         session.io.assume_yes = before
-
-
-def names_cache(handle: MongoHandle, key: str, fetch: Any) -> list[str]:
-    """Collection and database names for completion, refreshed at most every NAMES_TTL seconds."""
-    cached = handle._names.get(key)
-    if cached is not None and time.monotonic() - cached[0] < NAMES_TTL:
-        return cached[1]
-    names = sorted(fetch())
-    handle._names[key] = (time.monotonic(), names)
-    return names

@@ -1,4 +1,5 @@
-"""How BSON values are shown: valid JSON when the output is JSON, mongosh's notation in tables.
+"""Mongo replies as Results, and how BSON values are shown: valid JSON when the output is JSON,
+mongosh's notation in tables.
 
 As JSON (the default for documents) values use relaxed Extended JSON, the form `mongoexport`
 writes and opsh's reader accepts back: `{"$oid": "..."}`, `{"$date": "2024-05-01T10:00:00Z"}`,
@@ -14,6 +15,7 @@ import json
 import uuid
 from typing import Any
 
+from opsh.shell.result import Result
 from opsh.shell.syntax.rjson import json_options
 
 JSON_FORMATS = ("json", "plain")
@@ -24,6 +26,21 @@ def shown(value: Any, fmt: str) -> Any:
     if fmt in JSON_FORMATS:
         return as_json(value)
     return as_shell(value)
+
+
+def value_result(value: Any, fmt: str, status: str, forced: str | None) -> Result:
+    """A document Result that prefers JSON while the `format` setting is left at its default."""
+    return Result.doc(shown(value, fmt), status=status, format_hint="json", force_format=forced)
+
+
+def batch_status(count: int, more: bool, shown_before: int) -> str:
+    """`20 documents (21-40): type "it" for more`."""
+    status = f"{count} {'document' if count == 1 else 'documents'}"
+    if shown_before:
+        status += f" ({shown_before + 1}-{shown_before + count})"
+    if more:
+        status += ': type "it" for more'
+    return status
 
 
 def as_json(value: Any) -> Any:
