@@ -10,7 +10,7 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.lexers import Lexer
 
-from opsh.commands.queues import verbs
+from opsh.commands.queues.syntax import BY_NAME
 from opsh.shell.lineparse import tokenize
 
 if TYPE_CHECKING:
@@ -37,8 +37,8 @@ class QueueCompleter(Completer):
 
     def candidates(self, words: list[str], prefix: str) -> list[tuple[str, str]]:
         if not words:
-            return [(name, verb.summary) for name, verb in sorted(verbs.BY_NAME.items()) if name.startswith(prefix)]
-        verb = verbs.BY_NAME.get(words[0])
+            return [(name, verb.summary) for name, verb in sorted(BY_NAME.items()) if name.startswith(prefix)]
+        verb = BY_NAME.get(words[0])
         if verb is None:
             return []
         if prefix.startswith("-"):
@@ -58,7 +58,7 @@ class QueueCompleter(Completer):
             ids = self.handle.task_ids(taken_only=words[0] in _TAKEN_VERBS)
             return [(i, "task") for i in ids if i.startswith(prefix)]
         if param.name == "verb":
-            return [(name, "") for name in sorted(verbs.BY_NAME) if name.startswith(prefix)]
+            return [(name, "") for name in sorted(BY_NAME) if name.startswith(prefix)]
         return []
 
 
@@ -78,7 +78,7 @@ def _lex_line(line: str) -> StyleAndTextTuples:
     styles = [""] * len(line)
     for index, tok in enumerate(tokens):
         if index == 0:
-            style = "class:cmd" if tok.text in verbs.BY_NAME else "class:cmd.unknown"
+            style = "class:cmd" if tok.text in BY_NAME else "class:cmd.unknown"
         elif tok.quoted:
             style = "class:string"
         elif tok.text.startswith("--"):

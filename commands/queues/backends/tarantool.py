@@ -9,11 +9,16 @@ by id, so it looks up the first ready task in the tube's space through its `stat
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from opsh.commands.queues.backend import STATUS_WORDS, Backend, Task
+from opsh.commands.queues.backends.base import STATUS_WORDS, Backend, Task
+from opsh.commands.queues.handle import QueueHandle
 from opsh.commands.queues.waiting import SLICE
-from opsh.shell.errors import NotFound, UsageError
+from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError
+
+if TYPE_CHECKING:
+    from opsh.shell.handles import ConnectRequest
+    from opsh.shell.session import Session
 
 DEFAULT_PORT = 3301
 _FIRST_READY = """
@@ -180,3 +185,32 @@ def _raise_queue_error(exc: Exception, tube: str) -> None:
         raise NotFound(f"no tube named {tube!r}", "`tubes` lists them") from None
     if any(word in message for word in _NOT_FOUND_WORDS):
         raise UsageError(f"tarantool queue: {message.split(': ', 1)[-1]}") from None
+
+
+# ---------------------------------------------------------------- connecting
+
+
+def connect(session: Session, request: ConnectRequest) -> QueueHandle:
+    port = request.port(DEFAULT_PORT)
+    user = request.user
+    password = request.get_password() if user and user != "guest" else None
+    try:
+        backend = TarantoolQueue(request.host, port, user, password, session.timeout)
+    except Exception as exc:
+        _tarantool_connect_error(exc, request, port)
+        raise
+    endpoint = f"{user + '@' if user else ''}{request.host}:{port}"
+    return QueueHandle(request.name, endpoint, backend, readonly=request.readonly, tag=request.tag)
+
+
+def _tarantool_connect_error(exc: Exception, request: ConnectRequest, port: int) -> None:
+    from tarantool.error import DatabaseError, NetworkError
+
+    if not isinstance(exc, (NetworkError, DatabaseError)):
+        return
+    cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
+    code = cause.args[0] if cause.args else None
+    message = str(cause.args[1]) if len(cause.args) > 1 else str(cause)
+    if code in (45, 47) or "password" in message.lower():  # ER_NO_SUCH_USER, ER_CREDS_MISMATCH
+        raise AuthError(f"tarantool refused {request.user}@{request.host}:{port}: {message}") from None
+    raise ConnectError(f"cannot reach tarantool at {request.host}:{port}", message) from None

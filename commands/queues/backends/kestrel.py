@@ -17,10 +17,15 @@ from __future__ import annotations
 import contextlib
 import itertools
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from opsh.commands.queues.backend import Backend, Task, as_bytes, from_bytes
+from opsh.commands.queues.backends.base import Backend, Task, as_bytes, from_bytes
+from opsh.commands.queues.handle import QueueHandle
 from opsh.shell.errors import BackendError, ConnectError, NotFound, UsageError
+
+if TYPE_CHECKING:
+    from opsh.shell.handles import ConnectRequest
+    from opsh.shell.session import Session
 
 DEFAULT_PORT = 22133
 # Per-queue stat names, longest first so "total_items" wins over "items" when splitting.
@@ -261,3 +266,13 @@ def _int(value: str | None) -> Any:
 
 def _text(reply: list[bytes]) -> str:
     return " ".join(line.decode(errors="replace") for line in reply)
+
+
+# ---------------------------------------------------------------- connecting
+
+
+def connect(session: Session, request: ConnectRequest) -> QueueHandle:
+    port = request.port(DEFAULT_PORT)
+    backend = KestrelQueue(request.host, port, session.timeout)
+    backend.ping()
+    return QueueHandle(request.name, f"{request.host}:{port}", backend, readonly=request.readonly, tag=request.tag)

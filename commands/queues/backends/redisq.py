@@ -17,10 +17,15 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from opsh.commands.queues.backend import Backend, Task
-from opsh.shell.errors import NotFound, UsageError
+from opsh.commands.queues.backends.base import Backend, Task
+from opsh.commands.queues.handle import QueueHandle
+from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError
+
+if TYPE_CHECKING:
+    from opsh.shell.handles import ConnectRequest
+    from opsh.shell.session import Session
 
 DEFAULT_PORT = 6379
 PREFIX = "q:"
@@ -232,3 +237,51 @@ def _job(raw: str) -> dict[str, Any]:
     except ValueError:
         return {"id": None, "data": raw}
     return job if isinstance(job, dict) else {"id": None, "data": job}
+
+
+# ---------------------------------------------------------------- connecting
+
+
+def connect(session: Session, request: ConnectRequest) -> QueueHandle:
+    """Connect without a password first; ask for one only when Redis says it needs it."""
+    import redis
+
+    port = request.port(DEFAULT_PORT)
+    db = request.path or "0"
+    if not db.isdigit():
+        raise ConnectError(f"bad redis database {db!r}", "write redisq://host:6379/0")
+    password = request.password
+    for attempt in range(2):
+        client = _redis_client(request, port, int(db), password, session.timeout)
+        try:
+            client.ping()
+            break
+        except redis.AuthenticationError:
+            client.close()
+            if attempt or password is not None:
+                raise AuthError(f"redis refused the password for {request.host}:{port}") from None
+            password = request.get_password()
+        except redis.ConnectionError as exc:
+            client.close()
+            raise ConnectError(f"cannot reach redis at {request.host}:{port}", str(exc).split(". ")[0]) from None
+    endpoint = f"{request.host}:{port}/{db}"
+    return QueueHandle(request.name, endpoint, RedisQueue(client), readonly=request.readonly, tag=request.tag)
+
+
+def _redis_client(request: ConnectRequest, port: int, db: int, password: str | None, timeout: float) -> Any:
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis(
+        host=request.host,
+        port=port,
+        db=db,
+        username=request.user,
+        password=password,
+        socket_timeout=timeout + 5,
+        socket_connect_timeout=timeout,
+        decode_responses=True,
+        protocol=2,  # RESP2: a missing password reads "Authentication required", not a HELLO error
+        retry=Retry(NoBackoff(), 0),
+    )

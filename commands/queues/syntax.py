@@ -1,4 +1,5 @@
-"""The queue mode's verbs, declared like opsh commands so one spec drives parsing, help and completion.
+"""The queue mode's verbs, declared like opsh commands so one spec drives parsing, help and completion,
+and how a line binds to them (the data of `put` is relaxed JSON when it parses).
 
 They are not registered in the shell's command registry (local `delete` or `stats` would mean
 something else); the queue handle looks them up here. A trailing free-text parameter (the
@@ -9,12 +10,14 @@ keeps its quotes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from opsh.shell import kinds
 from opsh.shell.argv import FORMATS
 from opsh.shell.errors import UsageError
 from opsh.shell.lineparse import Token, tokenize
 from opsh.shell.spec import Args, Command, Kind, Param, arg, opt
+from opsh.shell.syntax.rjson import RJsonError, parse_value
 
 
 def _verb(name: str, summary: str, params: tuple[Param, ...] = (), **kw: object) -> type[Command]:
@@ -215,3 +218,20 @@ def raw_text(tokens: list[Token], source: str, tail: tuple[int, int] | None = No
         text.quoted = True
         return text
     return RawText(source[tokens[0].start : tokens[-1].end])
+
+
+def parse_data(text: str) -> Any:
+    """Relaxed JSON when the whole text parses as a value ({a: 1}, [1, 2], 42), else the text.
+
+    One quoted word ('42', "a b") is always a string."""
+    if getattr(text, "quoted", False):
+        return str(text)
+    stripped = text.strip()
+    if not stripped:
+        raise UsageError("put: missing DATA", "e.g. put emails {to: 'ops@example.com'}")
+    try:
+        return parse_value(stripped)
+    except RJsonError:
+        if stripped[0] in "{[":
+            raise
+        return text

@@ -1,8 +1,8 @@
 """What every queue backend offers, in the study sheet's verbs, and the shape of a task.
 
 A backend speaks one server's protocol (tarantool queue API, a Redis reliable list queue,
-Kestrel's memcache protocol); the handle (handle.py) turns lines into these calls and tasks
-into Results. A verb a backend cannot do raises a clear error naming the backend.
+Kestrel's memcache protocol); the handle (../handle.py) turns lines into these calls and tasks
+into Results (../render.py). A verb a backend cannot do raises a clear error naming the backend.
 """
 
 from __future__ import annotations
@@ -101,25 +101,6 @@ class Backend:
 
     def eval(self, lua: str) -> Any:
         raise self._unsupported("eval (tarantool only)")
-
-
-def parse_data(text: str) -> Any:
-    """Relaxed JSON when the whole text parses as a value ({a: 1}, [1, 2], 42), else the text.
-
-    One quoted word ('42', "a b") is always a string."""
-    from opsh.shell.syntax.rjson import RJsonError, parse_value
-
-    if getattr(text, "quoted", False):
-        return str(text)
-    stripped = text.strip()
-    if not stripped:
-        raise UsageError("put: missing DATA", "e.g. put emails {to: 'ops@example.com'}")
-    try:
-        return parse_value(stripped)
-    except RJsonError:
-        if stripped[0] in "{[":
-            raise
-        return text
 
 
 def as_bytes(data: Any) -> bytes:
