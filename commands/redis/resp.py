@@ -4,6 +4,7 @@ redis-py's parsers turn `+OK` and `$2 OK` into the same bytes and sets into list
 shows the first bare and the second quoted, and a shell must too. This parser plugs into a
 redis-py Connection (`parser_class=TypedParser`), which keeps doing sockets, TLS, AUTH/HELLO
 and SELECT; it only reads each reply into the small types below. It reads RESP2 and RESP3.
+It builds on a private class of redis-py: see TypedParser.
 """
 
 from __future__ import annotations
@@ -62,9 +63,17 @@ def _hashable(value: Any) -> Any:
 
 
 class TypedParser(_RESP3Parser):
-    """redis-py's RESP3 parser with its reply reader replaced by a type-preserving one."""
+    """redis-py's RESP3 parser with its reply reader replaced by a type-preserving one.
 
-    def _read_response(self, disable_decoding: bool = False, push_request: bool = False, **kw: Any) -> Any:
+    `_RESP3Parser` is private to redis-py: what opsh relies on (its `read_response` calling
+    `_read_response` with keywords, `self._buffer` with `readline` and `read`) is pinned by
+    tests/unit/test_redis_resp.py, and pyproject.toml allows only the releases checked there."""
+
+    # redis-py 8 added `timeout` to this private signature; **kw hands on whatever a release
+    # passes, to every nested read, so one override fits each release pyproject allows.
+    def _read_response(  # type: ignore[override]
+        self, disable_decoding: bool = False, push_request: bool = False, **kw: Any
+    ) -> Any:
         buffer = self._buffer
         if buffer is None:
             raise RedisConnectionError(_CLOSED)
