@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 from opsh.commands.paths import Target, expand_paths, file_type, is_inside, one_path, plural, timestamp
 from opsh.shell import kinds
-from opsh.shell.errors import NotFound, OpshError, UsageError
+from opsh.shell.errors import NotFound, OpshError, UsageError, swallowed
 from opsh.shell.result import Result, Size, StyledLine
 from opsh.shell.session import Session
 from opsh.shell.spec import Args, Kind, arg, command, opt
@@ -329,6 +329,7 @@ def _walk(root: Path) -> Iterator[os.DirEntry[str]]:
             with os.scandir(stack.pop()) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError:
+            swallowed("listing a directory while counting what rm would remove")
             continue
         for entry in entries:
             yield entry
@@ -576,7 +577,8 @@ def _find_rows(root: Path, shown: str, maxdepth: int | None, test: Test, walk: _
         try:
             st = entry.stat(follow_symlinks=False)
         except OSError:
-            continue  # vanished while walking
+            swallowed(f"reading {path} during find (it vanished or is unreadable)")
+            continue
         if test(entry, st):
             yield [path, file_type(st.st_mode), Size(st.st_size), timestamp(st.st_mtime)]
         if stat.S_ISDIR(st.st_mode) and (maxdepth is None or depth < maxdepth):
@@ -613,6 +615,7 @@ def glob_cmd(session: Session, args: Args) -> Result:
         try:
             st = session.path(name).lstat()
         except OSError:
+            swallowed(f"reading {name}, a glob match that vanished")
             continue
         rows.append([name, file_type(st.st_mode), Size(st.st_size), timestamp(st.st_mtime)])
     return Result.table(["path", "type", "size", "mtime"], rows, status=plural(len(rows), "match", "matches"))
@@ -706,10 +709,18 @@ def du_cmd(session: Session, args: Args) -> Result:
     return result
 
 
+def _apparent_size(st: os.stat_result) -> int:
+    return st.st_size
+
+
+def _disk_size(st: os.stat_result) -> int:
+    return st.st_blocks * 512
+
+
 def _usage(target: Target, max_depth: int, apparent: bool, one_fs: bool, walk: _Walk, bar: Any) -> list[list[Any]]:
     """[size, files, path] for each directory down to max_depth; the target itself is last."""
     top = target.path.lstat()
-    measure = (lambda st: st.st_size) if apparent else (lambda st: st.st_blocks * 512)
+    measure: Callable[[os.stat_result], int] = _apparent_size if apparent else _disk_size
     if not stat.S_ISDIR(top.st_mode):
         return [[Size(measure(top)), 1, target.shown]]
     seen: set[tuple[int, int]] = set()
@@ -734,6 +745,7 @@ def _usage(target: Target, max_depth: int, apparent: bool, one_fs: bool, walk: _
             try:
                 st = entry.stat(follow_symlinks=False)
             except OSError:
+                swallowed(f"reading {entry.path} during du")
                 continue
             if one_fs and st.st_dev != top.st_dev:
                 continue

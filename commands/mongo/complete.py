@@ -16,6 +16,7 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.lexers import Lexer, PygmentsLexer
 
 from opsh.commands.mongo import methods
+from opsh.shell.errors import swallowed
 
 if TYPE_CHECKING:
     from opsh.commands.mongo.handle import MongoHandle
@@ -59,6 +60,7 @@ class MongoCompleter(Completer):
         try:
             found = list(self.candidates(text))
         except Exception:  # noqa: BLE001 - completion must never break typing
+            swallowed("completing a mongo line")
             return
         for word, prefix, meta in found:
             yield Completion(word, start_position=-len(prefix), display_meta=meta)

@@ -24,7 +24,7 @@ from opsh.commands.mongo import methods
 from opsh.commands.mongo.help import mode_help
 from opsh.commands.mongo.render import batch_status, value_result
 from opsh.commands.mongo.syntax import Line, next_statement, parse_statement
-from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError
+from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError, swallowed
 from opsh.shell.handles import ConnectRequest, Handle
 from opsh.shell.result import Result, Size
 from opsh.shell.statement import Statement
@@ -66,15 +66,19 @@ class MongoHandle(Handle):
         self.client.admin.command("ping")
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
+        try:
             self.client.close()
+        except Exception:  # noqa: BLE001 - closing must not fail
+            swallowed("closing a MongoDB client")
 
     def cancel(self) -> None:
         """After Ctrl-C: close the cursor that was being read (kills it on the server)."""
         for cursor in (self.active, self.pending.cursor if self.pending else None):
             if cursor is not None:
-                with contextlib.suppress(Exception):
+                try:
                     cursor.close()
+                except Exception:  # noqa: BLE001 - the connection may be what Ctrl-C interrupted
+                    swallowed("closing a MongoDB cursor after Ctrl-C")
         self.active = None
         self.pending = None
 

@@ -11,6 +11,7 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.lexers import Lexer
 
 from opsh.commands.queues.syntax import BY_NAME
+from opsh.shell.errors import swallowed
 from opsh.shell.lineparse import tokenize
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ class QueueCompleter(Completer):
         try:
             words = [t.text for t in tokenize(text, None, partial=True)]
         except Exception:  # noqa: BLE001 - completion must never break typing
+            swallowed("completing a queue line")
             return
         at_new_word = not text or text[-1].isspace()
         prefix = "" if at_new_word else (words.pop() if words else "")
@@ -74,6 +76,7 @@ def _lex_line(line: str) -> StyleAndTextTuples:
     try:
         tokens = tokenize(line, None, partial=True)
     except Exception:  # noqa: BLE001 - colouring must never break typing
+        swallowed("colouring a queue line")
         return [("", line)]
     styles = [""] * len(line)
     for index, tok in enumerate(tokens):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from opsh.commands.redis.syntax import command_name, key_text
-from opsh.shell.errors import BackendError, ReadOnly
+from opsh.shell.errors import BackendError, ReadOnly, swallowed
 
 if TYPE_CHECKING:
     from opsh.commands.redis.handle import RedisHandle
@@ -92,7 +92,8 @@ def refuse_writes(handle: RedisHandle, words: list[str], where: str = "") -> Non
 def _command_flags(handle: RedisHandle, name: str) -> frozenset[str]:
     try:
         reply = handle.call(["COMMAND", "INFO", name.lower().replace(" ", "|")])
-    except BackendError:
+    except BackendError:  # an old server, or COMMAND renamed away: the command counts as unknown
+        swallowed(f"asking the server what {name} does (COMMAND INFO)")
         return frozenset()
     if not reply or not isinstance(reply[0], list) or len(reply[0]) < 3:
         return frozenset()

@@ -20,7 +20,7 @@ from opsh.commands.redis.docs import Catalog, builtin_catalog, catalog_from_docs
 from opsh.commands.redis.render import cli_text, parse_info, reply_result
 from opsh.commands.redis.resp import ReplyError, Verbatim
 from opsh.commands.redis.syntax import command_name, is_blocking, key_text
-from opsh.shell.errors import AuthError, BackendError, ConnectError, OpshError, UsageError
+from opsh.shell.errors import AuthError, BackendError, ConnectError, OpshError, UsageError, swallowed
 from opsh.shell.handles import ConnectRequest, Handle
 from opsh.shell.result import Result
 from opsh.shell.syntax.words import split_args
@@ -138,8 +138,8 @@ class RedisHandle(Handle):
         self.stopped.set()
         try:
             self.conn.disconnect()
-        except Exception:  # noqa: BLE001,S110 - closing must not fail
-            pass
+        except Exception:  # noqa: BLE001 - closing must not fail
+            swallowed("closing a Redis connection")
 
     def cancel(self) -> None:
         """After Ctrl-C: a reply may still be on its way, so drop the connection; the next
@@ -163,8 +163,8 @@ class RedisHandle(Handle):
             side.connect()
             side.send_command(*command)
             read_reply(side)
-        except Exception:  # noqa: BLE001,S110 - the script may have finished meanwhile
-            pass
+        except Exception:  # noqa: BLE001 - the script may have finished meanwhile
+            swallowed(f"sending {' '.join(command)} after Ctrl-C")
         finally:
             side.disconnect()
 
@@ -211,6 +211,7 @@ class RedisHandle(Handle):
         try:
             stale = self.conn.can_read(timeout=0)  # data nobody asked for: out of step
         except RedisConnectionError:
+            swallowed("checking the idle Redis connection (it is reopened)")
             stale = True
         except ReplyError as exc:  # reconnecting was refused (BUSY script, changed password)
             raise BackendError(f"reconnecting: {exc.text}") from None
@@ -366,8 +367,8 @@ class RedisHandle(Handle):
             if not isinstance(docs, ReplyError) and docs:
                 self.catalog = catalog_from_docs(docs)
             self._scan_keys(side, self.db)
-        except Exception:  # noqa: BLE001,S110 - completion data is best effort, never an error
-            pass
+        except Exception:  # noqa: BLE001 - completion data is best effort, never an error
+            swallowed("loading Redis command docs and key names for completion")
         finally:
             side.disconnect()
 
@@ -377,8 +378,8 @@ class RedisHandle(Handle):
             return
         try:
             self._scan_keys(side, db)
-        except Exception:  # noqa: BLE001,S110 - best effort
-            pass
+        except Exception:  # noqa: BLE001 - best effort
+            swallowed("scanning Redis key names for completion")
         finally:
             side.disconnect()
 
@@ -390,6 +391,7 @@ class RedisHandle(Handle):
             side.connect()
             return side
         except Exception:  # noqa: BLE001 - best effort
+            swallowed("opening a side connection for completion data")
             return None
 
     def _scan_keys(self, side: Wire, db: int) -> None:

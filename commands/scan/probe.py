@@ -28,7 +28,7 @@ from opsh.commands.scan.model import (
     ScanOutcome,
     Target,
 )
-from opsh.shell.errors import OpshError
+from opsh.shell.errors import OpshError, swallowed
 
 BANNER_BYTES = 512
 TICK = 0.05
@@ -235,7 +235,8 @@ class Scanner:
         sock = probe.sock
         try:
             own = sock.getsockname() == sock.getpeername()
-        except OSError:
+        except OSError:  # reset between the poll and this check: nothing listens for us
+            swallowed("checking whether a probe connected to itself")
             own = True
         if own:
             # A port in the ephemeral range can be "connected" to itself (TCP simultaneous
@@ -258,6 +259,7 @@ class Scanner:
         try:
             data = probe.sock.recv(BANNER_BYTES)
         except OSError:
+            swallowed("reading a banner")
             data = b""
         self._finish(probe, "open", banner=clean_banner(data))
 
@@ -326,5 +328,5 @@ def raise_fd_limit(wanted: int) -> int:
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
             soft = target
         except (ValueError, OSError):
-            pass
+            swallowed("raising the open-files limit for a scan")
     return wanted if soft == resource.RLIM_INFINITY else max(1, min(wanted, soft - 64))

@@ -35,7 +35,7 @@ from typing import Any, NoReturn
 
 from opsh.commands.scan.model import DEFAULT_CONCURRENCY, LIST_LIMIT, HostTally, ScanOutcome, Target
 from opsh.commands.scan.probe import TICK, Scanner
-from opsh.shell.errors import OpshError
+from opsh.shell.errors import OpshError, swallowed
 
 PROGRESS = ord("P")
 RESULT = ord("R")
@@ -114,6 +114,7 @@ class SplitScan:
             if interrupted:
                 self._stop_workers()
         except _CannotFork:
+            swallowed("forking scan workers (the scan runs in this process instead)")
             alone = True  # out of processes: the whole scan runs in this one instead
         finally:
             self._reap_all()
@@ -268,7 +269,7 @@ class SplitScan:
                 try:
                     os.kill(worker.pid, signal.SIGINT)
                 except ProcessLookupError:
-                    pass
+                    swallowed("passing Ctrl-C on to a scan worker that had already exited")
         deadline = time.monotonic() + GRACE
         while True:
             try:

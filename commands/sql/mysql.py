@@ -23,7 +23,7 @@ from opsh.commands.sql.render import describe_result
 from opsh.commands.sql.runner import ResultSet, Run
 from opsh.commands.sql.schema import Schema
 from opsh.commands.sql.syntax import MYSQL
-from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError
+from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError, swallowed
 from opsh.shell.handles import ConnectRequest
 from opsh.shell.result import Result
 from opsh.shell.session import Session
@@ -223,8 +223,8 @@ class MySqlHandle(SqlHandle):
             if conn is not None:
                 try:
                     conn.close()
-                except Exception:  # noqa: BLE001,S110 - closing a dead connection must not fail
-                    pass
+                except Exception:  # noqa: BLE001 - closing a dead connection must not fail
+                    swallowed("closing a MySQL connection")
 
     def in_transaction(self) -> bool:
         return bool(self.conn is not None and (self.conn.server_status or 0) & SERVER_STATUS_IN_TRANS)
@@ -240,6 +240,7 @@ class MySqlHandle(SqlHandle):
         try:
             readable, _, _ = select.select([conn._sock], [], [], 0)  # an idle socket never has data
         except (OSError, ValueError):
+            swallowed("checking whether the idle MySQL connection is still open")
             return True
         return bool(readable)
 
@@ -248,8 +249,8 @@ class MySqlHandle(SqlHandle):
         if old is not None:
             try:
                 old._force_close()
-            except Exception:  # noqa: BLE001,S110 - it is already gone
-                pass
+            except Exception:  # noqa: BLE001 - it is already gone
+                swallowed("dropping a lost MySQL connection before reconnecting")
         self.conn = self.target.connect(self.database, self.readonly)
 
     def _discard_connection(self) -> None:
@@ -257,8 +258,8 @@ class MySqlHandle(SqlHandle):
         if conn is not None:
             try:
                 conn._force_close()
-            except Exception:  # noqa: BLE001,S110
-                pass
+            except Exception:  # noqa: BLE001 - a worker may still hold it; it is dropped anyway
+                swallowed("dropping a MySQL connection a cancelled statement still held")
 
     # ------------------------------------------------------------ running
 

@@ -18,7 +18,7 @@ from opsh.commands.sql.render import describe_result
 from opsh.commands.sql.runner import Run
 from opsh.commands.sql.schema import Schema
 from opsh.commands.sql.syntax import SQLITE
-from opsh.shell.errors import NotFound, UsageError
+from opsh.shell.errors import NotFound, UsageError, swallowed
 from opsh.shell.handles import ConnectRequest
 from opsh.shell.result import Result
 from opsh.shell.session import Session
@@ -87,8 +87,8 @@ class SqliteHandle(SqlHandle):
         finally:
             try:
                 self.conn.close()
-            except Exception:  # noqa: BLE001,S110 - closing must not fail
-                pass
+            except Exception:  # noqa: BLE001 - closing must not fail
+                swallowed("closing an SQLite connection")
 
     def in_transaction(self) -> bool:
         return bool(self.conn.in_transaction)
@@ -128,7 +128,8 @@ class SqliteHandle(SqlHandle):
                 databases = tuple(row[1] for row in conn.execute("PRAGMA database_list"))
                 try:
                     functions = tuple(sorted({row[0] for row in conn.execute("PRAGMA function_list")}))
-                except sqlite3.DatabaseError:
+                except sqlite3.DatabaseError:  # SQLite before 3.30 has no function_list
+                    swallowed("listing SQLite's functions for completion")
                     functions = ()
             finally:
                 if conn is not main:

@@ -14,14 +14,13 @@ acked or released. If the connection drops, Kestrel puts open items back by itse
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import socket
 from typing import TYPE_CHECKING, Any
 
 from opsh.commands.queues.backends.base import Backend, Task, as_bytes, from_bytes
 from opsh.commands.queues.handle import QueueHandle
-from opsh.shell.errors import BackendError, ConnectError, NotFound, UsageError
+from opsh.shell.errors import BackendError, ConnectError, NotFound, UsageError, swallowed
 
 if TYPE_CHECKING:
     from opsh.shell.handles import ConnectRequest
@@ -74,8 +73,10 @@ class KestrelClient:
 
     def close(self) -> None:
         if self.sock is not None:
-            with contextlib.suppress(OSError):
+            try:
                 self.sock.close()
+            except OSError:
+                swallowed("closing a Kestrel connection")
             self.sock = None
 
     def request(self, line: str, payload: bytes | None = None, wait: float = 0.0) -> list[bytes]:

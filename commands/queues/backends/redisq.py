@@ -14,14 +14,13 @@ from processing (LREM), release moves it back to the head of q:T in one MULTI.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from typing import TYPE_CHECKING, Any
 
 from opsh.commands.queues.backends.base import Backend, Task
 from opsh.commands.queues.handle import QueueHandle
-from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError
+from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError, swallowed
 
 if TYPE_CHECKING:
     from opsh.shell.handles import ConnectRequest
@@ -62,13 +61,17 @@ class RedisQueue(Backend):
         self.r.ping()
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
+        try:
             self.r.close()
+        except Exception:  # noqa: BLE001 - closing must not fail
+            swallowed("closing a redisq connection")
 
     def reset(self) -> None:
         # redis-py drops a connection whose reply was interrupted; the pool opens a fresh one.
-        with contextlib.suppress(Exception):
+        try:
             self.r.connection_pool.disconnect()
+        except Exception:  # noqa: BLE001 - the next command opens a fresh connection anyway
+            swallowed("dropping redisq connections after Ctrl-C")
 
     # ------------------------------------------------------------ helpers
 

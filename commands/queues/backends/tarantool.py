@@ -8,13 +8,12 @@ by id, so it looks up the first ready task in the tube's space through its `stat
 
 from __future__ import annotations
 
-import contextlib
 from typing import TYPE_CHECKING, Any
 
 from opsh.commands.queues.backends.base import STATUS_WORDS, Backend, Task
 from opsh.commands.queues.handle import QueueHandle
 from opsh.commands.queues.waiting import SLICE
-from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError
+from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError, swallowed
 
 if TYPE_CHECKING:
     from opsh.shell.handles import ConnectRequest
@@ -58,8 +57,10 @@ class TarantoolQueue(Backend):
         self.conn.ping()
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
+        try:
             self.conn.close()
+        except Exception:  # noqa: BLE001 - closing must not fail
+            swallowed("closing a Tarantool connection")
 
     def reset(self) -> None:
         self.close()
