@@ -212,7 +212,8 @@ class Engine:
         if not redirect.target:
             raise UsageError(f"missing target after \\{redirect.kind}")
         if "\n" in redirect.target:
-            raise UsageError(f"the target of \\{redirect.kind} ends its line", "put the redirection last")
+            hint = "put it last in the statement"
+            raise UsageError(f"the target of \\{redirect.kind} runs past the end of its line", hint)
         return Redirect(redirect.kind, expand_text(redirect.target, self.session.lookup))
 
     def _run_local(self, statement: str, captured: list[str]) -> bool:

@@ -59,6 +59,21 @@ def test_a_redirect_target_may_come_from_a_variable(sh, tmp_path):
     assert (tmp_path / "out.txt").read_text() == "GET a\n"
 
 
+def test_a_redirect_target_never_runs_into_the_next_line(sh, tmp_path):
+    class Semicolons(Echo):
+        """Statements that span lines until a `;`, as SQL's and open brackets in mongo's do."""
+
+        def next_statement(self, text: str) -> Statement | None:
+            head, semicolon, rest = text.partition(";")
+            return Statement.cut(head, rest, semicolon) if semicolon else None
+
+    handle = Semicolons()
+    sh.session.add_handle(handle)
+    out = sh("GET a \\> x.txt\nGET b;")
+    assert not out.ok and "runs past the end of its line" in out.err and handle.seen == []
+    assert not any(p.name.startswith("x.txt") for p in tmp_path.iterdir())
+
+
 def test_a_redirect_without_a_target_fails_when_it_runs_not_while_typing(sh):
     handle = Echo()
     sh.session.add_handle(handle)
