@@ -192,5 +192,5 @@ def test_a_figure_that_cannot_be_read_is_logged_under_debug(caplog):
     from opsh.commands.system import _safe
 
     with caplog.at_level(logging.DEBUG, logger="opsh"):
-        assert _safe(lambda: open("/proc/no-such-figure").read()) == "unknown"
+        assert _safe(Path("/proc/no-such-figure").read_text) == "unknown"
     assert "ignored while reading a system figure" in caplog.text and "FileNotFoundError" in caplog.text
