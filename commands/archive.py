@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from opsh.commands.files import Target, expand_paths, file_type, is_inside, plural, timestamp
+from opsh.commands.paths import Target, expand_paths, file_type, is_inside, plural, timestamp
 from opsh.shell.errors import NotFound, OpshError, UsageError
 from opsh.shell.result import Result, Size
 from opsh.shell.session import Session
@@ -127,7 +127,15 @@ class _Counting:
         return data
 
 
-def copy_stream(src: IO[bytes], dst: IO[bytes], bar: Progress | None = None) -> int:
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class Writable(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+
+def copy_stream(src: Readable, dst: Writable, bar: Progress | None = None) -> int:
     """Copy in 1 MiB chunks (constant memory); returns the bytes copied."""
     total = 0
     while chunk := src.read(CHUNK):
@@ -136,6 +144,14 @@ def copy_stream(src: IO[bytes], dst: IO[bytes], bar: Progress | None = None) -> 
         if bar is not None:
             bar.advance(len(chunk))
     return total
+
+
+def open_tar(path: Path, mode: str, **options: Any) -> tarfile.TarFile:
+    """tarfile.open with a mode chosen at run time (its type stubs take literal modes only)."""
+    import tarfile
+
+    opener: Callable[..., tarfile.TarFile] = tarfile.open
+    return opener(path, mode, **options)
 
 
 # ================================================================ create
@@ -221,14 +237,14 @@ def _write_tar(temp: Path, fmt: str, inputs: list[_Input], level: int | None, ba
     elif level is not None and fmt == "tar.xz":
         options["preset"] = _level(level, 0, 9)
     skipped = []
-    with tarfile.open(temp, _TAR_WRITE_MODES[fmt], format=tarfile.PAX_FORMAT, **options) as tar:
+    with open_tar(temp, _TAR_WRITE_MODES[fmt], format=tarfile.PAX_FORMAT, **options) as tar:
         for item in inputs:
             info = tar.gettarinfo(str(item.path), item.arcname)
             if info is None or not (info.isreg() or info.isdir() or info.issym() or info.islnk()):
                 skipped.append(item.arcname)
             elif info.isreg():
                 with open(item.path, "rb") as handle:
-                    tar.addfile(info, _Counting(handle, bar))  # type: ignore[arg-type]
+                    tar.addfile(info, _Counting(handle, bar))
             else:
                 tar.addfile(info)
     return skipped
@@ -390,7 +406,6 @@ def _list_rows(path: Path, shown: str) -> Iterator[list[Any]]:
 
 
 def _iter_members(path: Path) -> Iterator[Member]:
-    import tarfile
     import zipfile
 
     kind = archive_kind(path)
@@ -399,9 +414,9 @@ def _iter_members(path: Path) -> Iterator[Member]:
             for info in zf.infolist():
                 yield _with_target(zf, info)
         return
-    with tarfile.open(path, f"r:{kind}") as tar:
-        for info in tar:
-            yield _tar_member(info)
+    with open_tar(path, f"r:{kind}") as tar:
+        for member in tar:
+            yield _tar_member(member)
 
 
 _MAGIC = ((b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"), (b"\x1f\x8b", "gz"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"))
@@ -473,9 +488,8 @@ def _selected(names: list[str], wanted: list[str], shown: str) -> list[bool]:
 
 
 def _extract_tar(session: Session, path: Path, shown: str, dest: Path, wanted: list[str]) -> tuple[int, int]:
-    import tarfile
 
-    with tarfile.open(path, f"r:{archive_kind(path)}") as tar:
+    with open_tar(path, f"r:{archive_kind(path)}") as tar:
         infos = tar.getmembers()  # reads every header: a truncated archive fails here, before any write
         picked = [i for i, keep in zip(infos, _selected([i.name for i in infos], wanted, shown), strict=True) if keep]
         check_members((_tar_member(i) for i in picked), shown)

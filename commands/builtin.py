@@ -11,7 +11,7 @@ from opsh.shell.errors import NotFound, OpshError, UsageError
 from opsh.shell.handles import ConnectRequest, Handle, split_url
 from opsh.shell.result import Result
 from opsh.shell.session import Session
-from opsh.shell.spec import Args, Command, Kind, arg, command, opt
+from opsh.shell.spec import Args, Kind, arg, command, opt
 
 # ---------------------------------------------------------------- help
 
@@ -36,7 +36,7 @@ def help_cmd(session: Session, args: Args) -> Result:
                 f"{cmd.name} has no subcommand {word!r}", f"one of: {', '.join(s.name for s in cmd.subcommands)}"
             )
         prefix, cmd = prefix + sub.name + " ", sub
-    return Result.of_text(command_help(cmd, prefix[: -len(cmd.name) - 1].strip()))
+    return Result.of_text(cmd.help_text(prefix[: -len(cmd.name) - 1].strip()))
 
 
 def _overview(session: Session) -> str:
@@ -55,32 +55,6 @@ def _overview(session: Session) -> str:
         "`--format table|vertical|json|csv|plain` on any command; `\\cmd` runs a shell command",
         "inside a backend mode, `\\q` goes back to local; Ctrl-C cancels, Ctrl-D exits.",
     ]
-    return "\n".join(lines)
-
-
-def command_help(cmd: type[Command], prefix: str = "") -> str:
-    """usage, summary, parameters, subcommands and examples of one command."""
-    lines = [f"usage: {cmd.usage_line(prefix + ' ' if prefix else '')}", "", cmd.summary]
-    if cmd.aliases:
-        lines.append(f"aliases: {', '.join(cmd.aliases)}")
-    if cmd.subcommands:
-        lines += ["", "subcommands:"]
-        width = max(len(s.name) for s in cmd.subcommands)
-        lines += [f"  {s.name.ljust(width)}  {s.summary}" for s in cmd.subcommands]
-    described = [p for p in cmd.params if p.help]
-    if described:
-        lines += ["", "parameters:"]
-        labels = [
-            ", ".join(p.flags) + (f" {p.metavar or p.name.upper()}" if p.takes_value else "") if p.is_option else p.name
-            for p in described
-        ]
-        width = max(len(label) for label in labels)
-        for label, param in zip(labels, described, strict=True):
-            default = f" (default: {param.default})" if param.default not in (None, False, [], ()) else ""
-            lines.append(f"  {label.ljust(width)}  {param.help}{default}")
-    if cmd.examples:
-        lines += ["", "examples:"]
-        lines += [f"  {e}" for e in cmd.examples]
     return "\n".join(lines)
 
 

@@ -14,23 +14,22 @@ import fnmatch
 import glob
 import io
 import os
-import re
 import shutil
 import stat
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from opsh.commands.paths import Target, expand_paths, file_type, is_inside, one_path, plural, timestamp
 from opsh.shell import kinds
-from opsh.shell.errors import NotFound, OpshError, UsageError
+from opsh.shell.errors import NotFound, OpshError, UsageError, swallowed
 from opsh.shell.result import Result, Size, StyledLine
 from opsh.shell.session import Session
 from opsh.shell.spec import Args, Kind, arg, command, opt
 
 AREA = "files"
-_MAGIC = re.compile(r"[*?[]")
 SNIFF_BYTES = 8192
 TEXT_INLINE_LIMIT = 4 * 1024 * 1024  # larger files are streamed instead of paged in one piece
 BLOCK = 64 * 1024
@@ -47,64 +46,6 @@ class FilesState:
     """Per-session state of this area: where `cd -` goes back to."""
 
     previous: Path | None = None
-
-
-@dataclass(frozen=True)
-class Target:
-    """A path as the user wrote it (for messages and listings) and where it really is."""
-
-    shown: str
-    path: Path
-
-
-def expand_paths(session: Session, patterns: Iterable[str], *, missing_ok: bool = False) -> list[Target]:
-    """Existing paths for `patterns`, wildcards expanded relative to the session's directory."""
-    found: list[Target] = []
-    for pattern in patterns:
-        path = session.path(pattern)
-        if os.path.lexists(path):
-            found.append(Target(pattern, path))
-            continue
-        if _MAGIC.search(pattern):
-            matches = sorted(glob.glob(os.path.expanduser(pattern), root_dir=session.cwd, recursive=True))
-            found += [Target(m, session.path(m)) for m in matches]
-            if matches or missing_ok:
-                continue
-            raise NotFound(f"no match: {pattern}")
-        if not missing_ok:
-            raise NotFound(f"no such file or directory: {pattern}")
-    return found
-
-
-def one_path(session: Session, text: str) -> Target:
-    """A single existing path (wildcards allowed if they match exactly one)."""
-    found = expand_paths(session, [text])
-    if len(found) != 1:
-        raise UsageError(f"{text} matches {len(found)} paths", "give exactly one")
-    return found[0]
-
-
-def file_type(mode: int) -> str:
-    if stat.S_ISREG(mode):
-        return "file"
-    if stat.S_ISDIR(mode):
-        return "dir"
-    if stat.S_ISLNK(mode):
-        return "link"
-    if stat.S_ISFIFO(mode):
-        return "fifo"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    if stat.S_ISCHR(mode):
-        return "char"
-    if stat.S_ISBLK(mode):
-        return "block"
-    return "other"
-
-
-def timestamp(seconds: float) -> dt.datetime:
-    """Local time to the second: what a person compares in a listing."""
-    return dt.datetime.fromtimestamp(seconds).replace(microsecond=0)
 
 
 @dataclass
@@ -133,17 +74,6 @@ class Owners:
             except KeyError:
                 self.groups[gid] = str(gid)
         return self.groups[gid]
-
-
-def is_inside(path: Path, root: Path) -> bool:
-    """Whether `path` is `root` or below it, comparing resolved paths."""
-    path, root = path.resolve(), root.resolve()
-    return path == root or root in path.parents
-
-
-def plural(count: int, word: str, many: str = "") -> str:
-    """`1 file`, `3 files`, `2 directories` (give `many` when adding an s is wrong)."""
-    return f"{count} {word if count == 1 else many or word + 's'}"
 
 
 # ================================================================ ls, cd, pwd
@@ -399,6 +329,7 @@ def _walk(root: Path) -> Iterator[os.DirEntry[str]]:
             with os.scandir(stack.pop()) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError:
+            swallowed("listing a directory while counting what rm would remove")
             continue
         for entry in entries:
             yield entry
@@ -646,7 +577,8 @@ def _find_rows(root: Path, shown: str, maxdepth: int | None, test: Test, walk: _
         try:
             st = entry.stat(follow_symlinks=False)
         except OSError:
-            continue  # vanished while walking
+            swallowed(f"reading {path} during find (it vanished or is unreadable)")
+            continue
         if test(entry, st):
             yield [path, file_type(st.st_mode), Size(st.st_size), timestamp(st.st_mtime)]
         if stat.S_ISDIR(st.st_mode) and (maxdepth is None or depth < maxdepth):
@@ -683,6 +615,7 @@ def glob_cmd(session: Session, args: Args) -> Result:
         try:
             st = session.path(name).lstat()
         except OSError:
+            swallowed(f"reading {name}, a glob match that vanished")
             continue
         rows.append([name, file_type(st.st_mode), Size(st.st_size), timestamp(st.st_mtime)])
     return Result.table(["path", "type", "size", "mtime"], rows, status=plural(len(rows), "match", "matches"))
@@ -776,10 +709,18 @@ def du_cmd(session: Session, args: Args) -> Result:
     return result
 
 
+def _apparent_size(st: os.stat_result) -> int:
+    return st.st_size
+
+
+def _disk_size(st: os.stat_result) -> int:
+    return st.st_blocks * 512
+
+
 def _usage(target: Target, max_depth: int, apparent: bool, one_fs: bool, walk: _Walk, bar: Any) -> list[list[Any]]:
     """[size, files, path] for each directory down to max_depth; the target itself is last."""
     top = target.path.lstat()
-    measure = (lambda st: st.st_size) if apparent else (lambda st: st.st_blocks * 512)
+    measure: Callable[[os.stat_result], int] = _apparent_size if apparent else _disk_size
     if not stat.S_ISDIR(top.st_mode):
         return [[Size(measure(top)), 1, target.shown]]
     seen: set[tuple[int, int]] = set()
@@ -804,6 +745,7 @@ def _usage(target: Target, max_depth: int, apparent: bool, one_fs: bool, walk: _
             try:
                 st = entry.stat(follow_symlinks=False)
             except OSError:
+                swallowed(f"reading {entry.path} during du")
                 continue
             if one_fs and st.st_dev != top.st_dev:
                 continue

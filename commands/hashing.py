@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.files import expand_paths, plural
+from opsh.commands.paths import expand_paths, plural
 from opsh.shell import kinds
-from opsh.shell.errors import NotFound, OpshError, UsageError
+from opsh.shell.errors import NotFound, OpshError, UsageError, swallowed
 from opsh.shell.result import Result
 from opsh.shell.session import Session
 from opsh.shell.spec import Args, Command, Kind, Param, arg, opt
@@ -215,6 +215,7 @@ def _size_or_none(path: Path) -> int | None:
     try:
         return path.stat().st_size if path.is_file() else None
     except OSError:
+        swallowed(f"reading the size of {path} (reported as missing)")
         return None
 
 
@@ -224,6 +225,7 @@ def _verify(path: Path, entry: _Expected, size: int | None, bar: Progress) -> st
     try:
         actual = file_digest(path, entry.algo, bar)
     except OSError:
+        swallowed(f"hashing {path} (reported as unreadable)")
         return "unreadable"
     return "OK" if actual == entry.digest.lower() else "FAILED"
 

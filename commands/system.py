@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from opsh.shell.errors import OpshError, UsageError
+from opsh.shell.errors import OpshError, UsageError, swallowed
 from opsh.shell.redact import MASK, redact
 from opsh.shell.result import Result, Size
 from opsh.shell.session import Session
@@ -103,7 +103,7 @@ def cpu_model() -> str:
             if line.lower().startswith(("model name", "hardware", "cpu model")):
                 return line.partition(":")[2].strip()
     except OSError:
-        pass
+        swallowed("reading the CPU model from /proc/cpuinfo")
     return platform.processor() or "unknown"
 
 
@@ -155,6 +155,7 @@ def disk_usage(include_all: bool = False) -> list[DiskUsage]:
         try:
             st = os.statvfs(mount.mountpoint)
         except OSError:
+            swallowed(f"reading the usage of {mount.mountpoint}")
             continue
         if st.f_blocks == 0 and not include_all:
             continue
@@ -172,6 +173,7 @@ def _os_name() -> str:
     try:
         return platform.freedesktop_os_release().get("PRETTY_NAME", "")
     except OSError:
+        swallowed("reading os-release")
         return platform.system()
 
 
@@ -179,6 +181,7 @@ def _safe(read: Any, default: Any = "unknown") -> Any:
     try:
         return read()
     except (OSError, ValueError, IndexError):
+        swallowed("reading a system figure (shown as unknown)")
         return default
 
 
@@ -374,8 +377,8 @@ def _which(session: Session, name: str, every: bool) -> list[list[Any]]:
         if path.is_file() and os.access(path, os.X_OK):
             rows.append([name, "executable", str(path)])
         return rows
-    for path in _on_path(name):
-        rows.append([name, "executable", path])
+    for found in _on_path(name):
+        rows.append([name, "executable", found])
         if not every:
             break
     return rows
@@ -416,6 +419,7 @@ def read_proc(pid: int, page_size: int) -> Proc | None:
         uid = os.stat(base).st_uid
         cmdline = (base / "cmdline").read_bytes()
     except (FileNotFoundError, ProcessLookupError, PermissionError):
+        swallowed(f"reading process {pid} (it ended, or is not ours to read)")
         return None
     close = raw.rfind(b")")
     comm = raw[raw.find(b"(") + 1 : close].decode("utf-8", "replace")
@@ -591,6 +595,7 @@ def _executables(prefix: str) -> list[tuple[str, str]]:
         try:
             names.update(n for n in os.listdir(directory or ".") if n.startswith(prefix))
         except OSError:
+            swallowed(f"listing {directory} from PATH")
             continue
     return [(n, "executable") for n in sorted(names)[:200]]
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from opsh.shell.errors import UsageError
+from opsh.shell.errors import UsageError, swallowed
 from opsh.shell.result import Result
 from opsh.shell.session import Session
 from opsh.shell.spec import Args, Command, Kind, Param, arg, command, opt
@@ -109,7 +109,7 @@ def _zoneinfo(name: str) -> dt.tzinfo:
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        pass
+        swallowed(f"opening time zone {name!r} by its exact name (trying known names next)")
     known = _available_zones()
     exact = {z.lower(): z for z in known}.get(name.lower())
     if exact:
@@ -132,6 +132,7 @@ def _available_zones() -> set[str]:
     try:
         return zoneinfo.available_timezones()
     except OSError:
+        swallowed("listing the time zones installed")
         return set()
 
 

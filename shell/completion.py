@@ -17,6 +17,7 @@ from opsh.shell import kinds
 from opsh.shell.argv import FORMATS
 from opsh.shell.lineparse import Token, tokenize
 from opsh.shell.spec import Args, Command, Kind, Param
+from opsh.shell.statement import local_statement, statement_at_end
 
 if TYPE_CHECKING:
     from opsh.shell.handles import Handle
@@ -52,10 +53,12 @@ def mode_line(handle: Handle, text: str) -> bool:
 
 def local_candidates(session: Session, text: str) -> list[tuple[str, int, str]]:
     """(candidate, start position relative to the cursor, meta) for the local line `text`."""
-    statement = _current_statement(text)
-    if statement.lstrip().startswith("!"):
+    statement = statement_at_end(text, local_statement)
+    if statement.startswith("!"):
         return []
     tokens = tokenize(statement, None, partial=True)
+    if any(tok.op and tok.text == "|" for tok in tokens):
+        return []  # after `|` the rest is a local shell command
     at_new_word = not statement or statement[-1].isspace() or (tokens and tokens[-1].op)
     prefix_raw = "" if at_new_word else statement[tokens[-1].start :]
     prefix = "" if at_new_word else tokens[-1].text
@@ -63,14 +66,6 @@ def local_candidates(session: Session, text: str) -> list[tuple[str, int, str]]:
     found = _candidates(session, done, prefix)
     start = -len(prefix_raw)
     return [(_quote(word), start, meta) for word, meta in found]
-
-
-def _current_statement(text: str) -> str:
-    tokens = tokenize(text, None, partial=True)
-    for tok in reversed(tokens):
-        if tok.op and tok.text in (";", "|"):
-            return text[tok.end :].lstrip() if tok.text == ";" else "!"
-    return text.lstrip()
 
 
 def _candidates(session: Session, done: list[Token], prefix: str) -> Iterable[tuple[str, str]]:

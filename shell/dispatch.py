@@ -22,18 +22,12 @@ from typing import TextIO
 from opsh.shell import argv
 from opsh.shell.errors import Cancelled, UsageError, describe
 from opsh.shell.handles import Handle
-from opsh.shell.lineparse import (
-    Redirect,
-    expand_text,
-    extract_redirect,
-    split_backslash_redirect,
-    split_first,
-    tokenize,
-)
+from opsh.shell.lineparse import Redirect, expand_text, extract_redirect, split_backslash_redirect, tokenize
 from opsh.shell.output import FileSink, OutputClosed, PipeSink, Sink, StreamSink, TerminalSink
 from opsh.shell.redact import redact, redact_url
 from opsh.shell.result import Result
 from opsh.shell.session import Session
+from opsh.shell.statement import Statement, local_statement
 
 _EXTENSION_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".tsv": "plain"}
 
@@ -102,14 +96,14 @@ class Engine:
         self.pending = ""
         ok = True
         while text.strip() and self.session.exit_code is None:
-            split = self.next_statement(text)
-            if split is None:
+            found = self.next_statement(text)
+            if found is None:
                 self.pending = text if text.endswith("\n") else text + "\n"
                 break
-            statement, rest, shell_escape = split
-            source = text[: len(text) - len(rest)].strip()
+            statement, shell_escape = found
+            source = text[: len(text) - len(statement.rest)].strip()
             ok = self.run_statement(statement, source, shell_escape) and ok
-            text = rest
+            text = statement.rest
         return ok
 
     def finish(self) -> bool:
@@ -121,23 +115,19 @@ class Engine:
         handle = self.session.current_handle
         if handle is None:
             return self.feed(text)
-        return self.run_statement(text.strip(), text.strip(), False)
+        return self.run_statement(Statement.cut(text.strip(), "", ""), text.strip(), False)
 
-    def next_statement(self, text: str) -> tuple[str, str, bool] | None:
-        """(statement, rest, is_shell_command) in the current mode, or None if unfinished."""
+    def next_statement(self, text: str) -> tuple[Statement, bool] | None:
+        """The first statement in the current mode and whether it is an opsh command (local
+        mode, or a `\\` line in a mode), or None while the mode waits for more lines."""
         text = text.lstrip()
         handle = self.session.current_handle
         if handle is None:
-            statement, rest = split_first(text)
-            return statement, rest, True
+            return local_statement(text), True
         if text.startswith("\\") and _backslash_word(text) not in handle.meta_commands:
-            line, newline, after = text.partition("\n")
-            statement, rest = split_first(line)
-            return statement, rest + newline + after if rest else after, True
-        split = handle.next_statement(text)
-        if split is None:
-            return None
-        return split[0], split[1], False
+            return _shell_line(text), True
+        found = _from_mode(handle.next_statement(text))
+        return None if found is None else (found, False)
 
     def input_complete(self, text: str) -> bool:
         """Whether Enter should run `text` now (False: the mode wants more lines)."""
@@ -145,15 +135,15 @@ class Engine:
             return not text.rstrip("\n").endswith("\\") or text.rstrip().endswith("\\\\")
         remaining = text
         while remaining.strip():
-            split = self.next_statement(remaining)
-            if split is None:
+            found = self.next_statement(remaining)
+            if found is None:
                 return False
-            remaining = split[1]
+            remaining = found[0].rest
         return True
 
     # ------------------------------------------------------------ statements
 
-    def run_statement(self, statement: str, source: str, shell_escape: bool) -> bool:
+    def run_statement(self, statement: Statement, source: str, shell_escape: bool) -> bool:
         session = self.session
         mode = session.current or "local"
         started = time.monotonic()
@@ -199,19 +189,36 @@ class Engine:
             observer(record)
         return ok
 
-    def _run(self, statement: str, handle: Handle | None, captured: list[str]) -> bool:
+    def _run(self, statement: Statement, handle: Handle | None, captured: list[str]) -> bool:
         if handle is None:
-            return self._run_local(statement, captured)
-        if statement.strip().rstrip(";").strip().lower() in ("exit", "quit"):
+            return self._run_local(statement.text, captured)
+        if statement.discarded:
+            return self.emit(Result.empty(status="statement discarded"), None, None, captured)
+        text = statement.text
+        if text.strip().rstrip(";").strip().lower() in ("exit", "quit"):
             # Like leaving mycli or mongosh: back to opsh's local mode, the handle stays open.
             self.session.use("local")
             self.session.last.status = f"left {handle.name} (still open: `use {handle.name}` goes back)"
             self._status(self.session.last.status)
             return True
-        expanded = expand_text(statement, self.session.lookup)
-        body, redirect = split_backslash_redirect(expanded)
-        result = handle.execute(self.session, body)
+        if statement.vertical and not text.strip():
+            raise UsageError(f"no statement before {statement.terminator}", "e.g. SELECT * FROM users LIMIT 1\\G")
+        redirect = self._mode_redirect(statement.redirect)
+        result = handle.execute(self.session, expand_text(text, self.session.lookup))
+        if statement.vertical:
+            result.force_format = "vertical"
         return self.emit(result, None, redirect, captured)
+
+    def _mode_redirect(self, redirect: Redirect | None) -> Redirect | None:
+        """A mode line's `\\>` target, checked, with `${var}` expanded in the target alone."""
+        if redirect is None:
+            return None
+        if not redirect.target:
+            raise UsageError(f"missing target after \\{redirect.kind}")
+        if "\n" in redirect.target:
+            hint = "put it last in the statement"
+            raise UsageError(f"the target of \\{redirect.kind} runs past the end of its line", hint)
+        return Redirect(redirect.kind, expand_text(redirect.target, self.session.lookup))
 
     def _run_local(self, statement: str, captured: list[str]) -> bool:
         text = statement.strip()
@@ -242,8 +249,8 @@ class Engine:
         if self.capture or not _has_fd(self.out):
             # Transcripts and in-process callers need the output as text, not on the terminal.
             proc = subprocess.Popen(command, shell=True, cwd=self.session.cwd, stdout=subprocess.PIPE, text=True)
-        else:
-            proc = subprocess.Popen(command, shell=True, cwd=self.session.cwd)
+        else:  # no pipes: `text` only keeps the two branches' types alike
+            proc = subprocess.Popen(command, shell=True, cwd=self.session.cwd, text=True)
         try:
             if proc.stdout is not None:
                 for line in proc.stdout:
@@ -419,6 +426,24 @@ def effective_format(session: Session, hint: str | None) -> str:
     return chosen
 
 
+def _shell_line(text: str) -> Statement:
+    """A `\\cmd` line inside a mode: an opsh command to the end of its line (or a `;`)."""
+    line, newline, after = text.partition("\n")
+    first = local_statement(line)
+    rest = first.rest + newline + after if first.rest else after
+    return Statement(first.text, rest, first.terminator or newline)
+
+
+def _from_mode(found: object) -> Statement | None:
+    """A mode's next_statement answer; a bare `(text, rest)` pair, what modes returned before
+    Statement, is still taken."""
+    if found is None or isinstance(found, Statement):
+        return found
+    if isinstance(found, tuple) and len(found) == 2:
+        return Statement.cut(str(found[0]), str(found[1]), "")
+    raise TypeError(f"next_statement returned {type(found).__name__}, not a Statement")
+
+
 def _backslash_word(text: str) -> str:
     word = text.split(None, 1)[0] if text.strip() else ""
     for end in (";",):
@@ -437,7 +462,7 @@ def _close_quietly(result: Result) -> None:
                 pass
 
 
-def _stop_child(proc: subprocess.Popen[bytes]) -> None:
+def _stop_child(proc: subprocess.Popen[str]) -> None:
     try:
         proc.wait(timeout=1)
     except subprocess.TimeoutExpired:

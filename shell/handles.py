@@ -1,7 +1,7 @@
 """Open connections (handles) and the mode each one gives the prompt.
 
 A Handle is both a connection (ping, close, state for `status`) and a mode: once it is current,
-bare lines go to `execute()`, split into statements by `next_statement()`, highlighted by
+bare lines go to `execute()`, split into Statements by `next_statement()`, highlighted by
 `lexer()` and completed by `completer()`. Backends subclass Handle; the defaults below suit a
 line-oriented protocol (one command per line, `;` separates).
 """
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from opsh.shell.errors import OpshError
 from opsh.shell.redact import redact_url
+from opsh.shell.statement import Statement, statement_at_end
 
 if TYPE_CHECKING:
     from prompt_toolkit.completion import Completer
@@ -114,11 +115,19 @@ class Handle:
     def completer(self, session: Session) -> Completer | None:
         return None
 
-    def next_statement(self, text: str) -> tuple[str, str] | None:
-        """(first statement, rest) of `text`, or None when the statement is not finished yet."""
-        return split_unquoted(text, ";\n")
+    def next_statement(self, text: str) -> Statement | None:
+        """The first statement of `text`, or None when it is not finished yet (the mode wants
+        more lines). Never raises: it also runs on every keystroke, for completion."""
+        statement, terminator, rest = split_unquoted(text, ";\n")
+        return Statement.cut(statement, rest, terminator)
+
+    def current_statement(self, text_before_cursor: str) -> str:
+        """The statement the cursor is in, as this mode splits statements: what a completer
+        looks at (earlier statements on the line dropped)."""
+        return statement_at_end(text_before_cursor, self.next_statement)
 
     def execute(self, session: Session, statement: str) -> Result:
+        """Run one statement's text: terminator and redirect are gone, `${var}` expanded."""
         raise OpshError(f"{self.kind} handles take no statements", "use \\q to go back to local")
 
     def cancel(self) -> None:
@@ -128,8 +137,9 @@ class Handle:
         return {"name": self.name, "kind": self.kind, "endpoint": self.endpoint}
 
 
-def split_unquoted(text: str, separators: str) -> tuple[str, str]:
-    """Split at the first separator outside '...' and "..." (backslash escapes inside quotes)."""
+def split_unquoted(text: str, separators: str) -> tuple[str, str, str]:
+    """(before, the separator found or "", after): split at the first separator outside '...' and
+    "..." (backslash escapes inside quotes)."""
     quote = ""
     i = 0
     while i < len(text):
@@ -143,6 +153,6 @@ def split_unquoted(text: str, separators: str) -> tuple[str, str]:
         elif ch in "'\"":
             quote = ch
         elif ch in separators:
-            return text[:i], text[i + 1 :]
+            return text[:i], ch, text[i + 1 :]
         i += 1
-    return text, ""
+    return text, "", ""

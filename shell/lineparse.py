@@ -185,17 +185,24 @@ def expand_text(source: str, lookup: Lookup) -> str:
 
 def split_first(source: str) -> tuple[str, str]:
     """(first statement, rest) at the first unquoted `;`; a `!` line is never split."""
+    statement, rest, _ = split_first_at(source)
+    return statement, rest
+
+
+def split_first_at(source: str) -> tuple[str, str, str]:
+    """(first statement, rest, ";" or "") so callers can tell `a;` from `a` (a `!` line ends
+    at a newline, "\n", and is never split at `;`)."""
     if source.lstrip().startswith("!"):
-        newline = source.find("\n")
-        return (source, "") if newline < 0 else (source[:newline], source[newline + 1 :])
+        statement, newline, rest = source.partition("\n")
+        return statement, rest, newline
     try:
         tokens = tokenize(source, None, partial=True)
     except UsageError:
-        return source, ""
+        return source, "", ""
     for tok in tokens:
         if tok.op and tok.text == ";":
-            return source[: tok.start], source[tok.end :]
-    return source, ""
+            return source[: tok.start], source[tok.end :], ";"
+    return source, "", ""
 
 
 def extract_redirect(tokens: list[Token], source: str) -> tuple[list[Token], Redirect | None]:
@@ -223,6 +230,30 @@ _QUOTES = "'\"`"
 
 def split_backslash_redirect(statement: str) -> tuple[str, Redirect | None]:
     """Split `STATEMENT \\> file`, `\\>> file` or `\\| cmd` (any mode), ignoring quoted text."""
+    body, redirect = find_backslash_redirect(statement)
+    if redirect is not None and not redirect.target:
+        raise UsageError(f"missing target after \\{redirect.kind}")
+    return body, redirect
+
+
+def find_backslash_redirect(statement: str) -> tuple[str, Redirect | None]:
+    """Like split_backslash_redirect, but never raises: while a line is being typed (statement
+    splitting, completion) an empty target is not an error yet; the Engine checks it."""
+    start = _backslash_redirect_at(statement)
+    if start is None:
+        return statement, None
+    return statement[:start].rstrip(), redirect_from(statement[start:])
+
+
+def redirect_from(text: str) -> Redirect:
+    """The Redirect that `text` (starting at its `\\>`, `\\>>` or `\\|`) asks for, for modes
+    that find where it starts with their own quoting rules (SQL dialects)."""
+    kind = ">>" if text.startswith(">>", 1) else text[1]
+    target = text[1 + len(kind) :].strip()
+    return Redirect(kind, target if kind == "|" else _unquote(target))
+
+
+def _backslash_redirect_at(statement: str) -> int | None:
     quote = ""
     i = 0
     while i < len(statement):
@@ -236,15 +267,9 @@ def split_backslash_redirect(statement: str) -> tuple[str, Redirect | None]:
         elif ch in _QUOTES:
             quote = ch
         elif ch == "\\" and statement.startswith((">", "|"), i + 1):
-            kind = ">>" if statement.startswith(">>", i + 1) else statement[i + 1]
-            target = statement[i + 1 + len(kind) :].strip()
-            if not target:
-                raise UsageError(f"missing target after \\{kind}")
-            if kind != "|":
-                target = _unquote(target)
-            return statement[:i].rstrip(), Redirect(kind, target)
+            return i
         i += 1
-    return statement, None
+    return None
 
 
 def _unquote(text: str) -> str:

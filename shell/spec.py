@@ -147,6 +147,21 @@ class Command:
         return " ".join([head, *options, *parts])
 
     @classmethod
+    def help_text(cls, prefix: str = "") -> str:
+        """The page `help CMD` shows, from the spec alone: queue verbs, which are not in the
+        registry, get the same page from `help VERB` in their mode."""
+        lines = [f"usage: {cls.usage_line(prefix + ' ' if prefix else '')}", "", cls.summary]
+        if cls.aliases:
+            lines.append(f"aliases: {', '.join(cls.aliases)}")
+        if cls.subcommands:
+            width = max(len(s.name) for s in cls.subcommands)
+            lines += ["", "subcommands:", *(f"  {s.name.ljust(width)}  {s.summary}" for s in cls.subcommands)]
+        lines += _parameter_lines(cls.params)
+        if cls.examples:
+            lines += ["", "examples:", *(f"  {e}" for e in cls.examples)]
+        return "\n".join(lines)
+
+    @classmethod
     def subcommand(cls, word: str) -> type[Command] | None:
         for sub in cls.subcommands:
             if word in sub.all_names():
@@ -155,6 +170,22 @@ class Command:
 
 
 RunFunc = Callable[["Session", Args], "Result"]
+
+
+def _parameter_lines(params: tuple[Param, ...]) -> list[str]:
+    described = [p for p in params if p.help]
+    if not described:
+        return []
+    labels = [
+        ", ".join(p.flags) + (f" {p.metavar or p.name.upper()}" if p.takes_value else "") if p.is_option else p.name
+        for p in described
+    ]
+    width = max(len(label) for label in labels)
+    lines = ["", "parameters:"]
+    for label, param in zip(labels, described, strict=True):
+        default = f" (default: {param.default})" if param.default not in (None, False, [], ()) else ""
+        lines.append(f"  {label.ljust(width)}  {param.help}{default}")
+    return lines
 
 
 def command(

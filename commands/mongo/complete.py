@@ -1,7 +1,8 @@
-"""Tab completion in mongo mode: statement words, collections after `db.`, methods, operators.
+"""Tab completion and highlighting in mongo mode.
 
-Names come from the server (cached a few seconds); any failure simply offers nothing, so a
-slow or lost connection never breaks typing.
+Completion: statement words, collections after `db.`, methods, operators. Names come from the
+server (cached a few seconds); any failure simply offers nothing, so a slow or lost connection
+never breaks typing. Highlighting: pygments' JavaScript lexer, since a chain is JavaScript.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from typing import TYPE_CHECKING
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
+from prompt_toolkit.lexers import Lexer, PygmentsLexer
 
 from opsh.commands.mongo import methods
-from opsh.commands.mongo.handle import names_cache
+from opsh.shell.errors import swallowed
 
 if TYPE_CHECKING:
     from opsh.commands.mongo.handle import MongoHandle
@@ -54,10 +56,11 @@ class MongoCompleter(Completer):
         self.handle = handle
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Completion]:
-        text = _current_statement(document.text_before_cursor)
+        text = self.handle.current_statement(document.text_before_cursor)
         try:
             found = list(self.candidates(text))
         except Exception:  # noqa: BLE001 - completion must never break typing
+            swallowed("completing a mongo line")
             return
         for word, prefix, meta in found:
             yield Completion(word, start_position=-len(prefix), display_meta=meta)
@@ -87,24 +90,18 @@ class MongoCompleter(Completer):
 
     def _collections(self) -> list[str]:
         handle = self.handle
-        return names_cache(handle, handle.database, lambda: handle.client[handle.database].list_collection_names())
+        return handle.cached_names(handle.database, lambda: handle.client[handle.database].list_collection_names())
 
     def _databases(self) -> list[str]:
         handle = self.handle
-        return names_cache(handle, "\0databases", handle.client.list_database_names)
+        return handle.cached_names("\0databases", handle.client.list_database_names)
 
 
 def _starting(words: Iterable[str], prefix: str, meta: str) -> list[tuple[str, str, str]]:
     return [(w, prefix, meta) for w in words if w.startswith(prefix)]
 
 
-def _current_statement(text: str) -> str:
-    """The statement the cursor is in: after the last top-level `;` or newline."""
-    from opsh.commands.mongo.chain import split_statement
+def mongo_lexer() -> Lexer:
+    from pygments.lexers.javascript import JavascriptLexer
 
-    rest = text
-    while True:
-        split = split_statement(rest)
-        if split is None or not split[1] and split[0] == rest:
-            return rest
-        rest = split[1]
+    return PygmentsLexer(JavascriptLexer)

@@ -15,16 +15,19 @@ import contextlib
 import itertools
 import re
 import time
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from opsh.commands.mongo import methods
-from opsh.commands.mongo.chain import Statement, parse_statement, split_statement
-from opsh.commands.mongo.display import shown
-from opsh.shell.errors import NotFound, UsageError
-from opsh.shell.handles import Handle
+from opsh.commands.mongo.help import mode_help
+from opsh.commands.mongo.render import batch_status, value_result
+from opsh.commands.mongo.syntax import Line, next_statement, parse_statement
+from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError, swallowed
+from opsh.shell.handles import ConnectRequest, Handle
 from opsh.shell.result import Result, Size
+from opsh.shell.statement import Statement
 
 if TYPE_CHECKING:
     from prompt_toolkit.completion import Completer
@@ -32,26 +35,10 @@ if TYPE_CHECKING:
 
     from opsh.shell.session import Session
 
+DEFAULT_PORT = 27017
+URL_EXAMPLE = "e.g. mongodb://user@host:27017/db?authSource=admin"
 _DB_NAME = re.compile(r'^[^/\\. "$*<>:|?]{1,63}$')
 NAMES_TTL = 10.0
-
-HELP = """\
-mongo mode (mongosh syntax; arguments are relaxed JSON, never evaluated):
-  show dbs | show collections | show users      use DB      it (next batch)      db
-  db.COLL.find({age: {$gt: 30}}, {name: 1}).sort({name: 1}).skip(10).limit(5)
-  db.COLL.findOne(filter)   .countDocuments(filter)   .estimatedDocumentCount()
-  db.COLL.insertOne(doc)    .insertMany([docs])       .distinct("field", filter)
-  db.COLL.updateOne(filter, {$set: {...}}, {upsert: true})   .updateMany(...)   .replaceOne(...)
-  db.COLL.deleteOne(filter) .deleteMany(filter)       .aggregate([{$match: {}}, {$group: {...}}])
-  db.COLL.createIndex({field: 1}, {unique: true})     .getIndexes()   .dropIndex("name")   .drop()
-  db.getCollection("name").find()     db.getCollectionNames()     db.stats()     db.dropDatabase()
-  db.runCommand({ping: 1})            db.adminCommand({listDatabases: 1})
-Values: ObjectId("..."), ISODate("..."), new Date(...), NumberLong(..), NumberInt(..),
-  NumberDecimal(".."), /regex/i, {"$oid": ...} and other Extended JSON wrappers.
-Statements end at a newline or `;`; an open bracket continues on the next line.
-Add `--format table|json|csv|...` at the end of a line; `--yes` confirms drop/deleteMany({}).
-`\\cmd` runs an opsh command, `\\q` or `exit` goes back to local."""
-
 
 @dataclass
 class Pending:
@@ -79,17 +66,31 @@ class MongoHandle(Handle):
         self.client.admin.command("ping")
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
+        try:
             self.client.close()
+        except Exception:  # noqa: BLE001 - closing must not fail
+            swallowed("closing a MongoDB client")
 
     def cancel(self) -> None:
         """After Ctrl-C: close the cursor that was being read (kills it on the server)."""
         for cursor in (self.active, self.pending.cursor if self.pending else None):
             if cursor is not None:
-                with contextlib.suppress(Exception):
+                try:
                     cursor.close()
+                except Exception:  # noqa: BLE001 - the connection may be what Ctrl-C interrupted
+                    swallowed("closing a MongoDB cursor after Ctrl-C")
         self.active = None
         self.pending = None
+
+    def cached_names(self, key: str, fetch: Callable[[], Iterable[str]]) -> list[str]:
+        """Collection and database names for completion, asked again at most every NAMES_TTL
+        seconds (completion runs at every keystroke)."""
+        cached = self._names.get(key)
+        if cached is not None and time.monotonic() - cached[0] < NAMES_TTL:
+            return cached[1]
+        names = sorted(fetch())
+        self._names[key] = (time.monotonic(), names)
+        return names
 
     # ------------------------------------------------------------ mode
 
@@ -101,18 +102,17 @@ class MongoHandle(Handle):
         return f"db {self.database}{more}"
 
     def lexer(self) -> Lexer | None:
-        from prompt_toolkit.lexers import PygmentsLexer
-        from pygments.lexers.javascript import JavascriptLexer
+        from opsh.commands.mongo.complete import mongo_lexer
 
-        return PygmentsLexer(JavascriptLexer)
+        return mongo_lexer()
 
     def completer(self, session: Session) -> Completer | None:
         from opsh.commands.mongo.complete import MongoCompleter
 
         return MongoCompleter(self)
 
-    def next_statement(self, text: str) -> tuple[str, str] | None:
-        return split_statement(text)
+    def next_statement(self, text: str) -> Statement | None:
+        return next_statement(text)
 
     def execute(self, session: Session, statement: str) -> Result:
         if not statement.strip():
@@ -123,7 +123,7 @@ class MongoHandle(Handle):
 
     # ------------------------------------------------------------ statements
 
-    def _run(self, session: Session, st: Statement) -> Result:
+    def _run(self, session: Session, st: Line) -> Result:
         if st.word:
             return self._word(session, st)
         call = st.method
@@ -161,7 +161,7 @@ class MongoHandle(Handle):
             raise UsageError(f"{name} is a collection method", f"write db.COLLECTION.{name}(...)")
         raise UsageError(f"unknown database method db.{name}()", f"known: {', '.join(methods.DATABASE_METHODS)}")
 
-    def _word(self, session: Session, st: Statement) -> Result:
+    def _word(self, session: Session, st: Line) -> Result:
         if st.word == "show":
             return self._show(session, st)
         if st.word == "use":
@@ -175,11 +175,11 @@ class MongoHandle(Handle):
         if st.word == "db":
             return Result.of_text(self.database)
         if st.word == "help":
-            return Result.of_text(HELP)
+            return mode_help()
         session.use("local")  # exit / quit: leave the mode, as leaving mongosh
         return Result.empty(status="local mode")
 
-    def _show(self, session: Session, st: Statement) -> Result:
+    def _show(self, session: Session, st: Line) -> Result:
         what = st.argument
         if what in ("dbs", "databases"):
             rows = [
@@ -198,16 +198,15 @@ class MongoHandle(Handle):
 
     # ------------------------------------------------------------ output
 
-    def _output_format(self, session: Session, st: Statement) -> str:
+    def _output_format(self, session: Session, st: Line) -> str:
         from opsh.shell.dispatch import effective_format
 
         return st.fmt or effective_format(session, "json")
 
-    def _value(self, session: Session, st: Statement, value: Any, status: str = "") -> Result:
-        fmt = self._output_format(session, st)
-        return Result.doc(shown(value, fmt), status=status, format_hint="json", force_format=st.fmt)
+    def _value(self, session: Session, st: Line, value: Any, status: str = "") -> Result:
+        return value_result(value, self._output_format(session, st), status, st.fmt)
 
-    def _first_batch(self, session: Session, st: Statement, reply: methods.Reply) -> Result:
+    def _first_batch(self, session: Session, st: Line, reply: methods.Reply) -> Result:
         self.pending = None
         if reply.whole or not session.io.interactive:
             return self._documents(session, st, self._read(reply.cursor, None), more=False, shown_before=0)
@@ -218,7 +217,7 @@ class MongoHandle(Handle):
             self.pending = Pending(reply.cursor, docs[batch], batch)
         return self._documents(session, st, docs[:batch], more, 0)
 
-    def _next_batch(self, session: Session, st: Statement) -> Result:
+    def _next_batch(self, session: Session, st: Line) -> Result:
         pending = self.pending
         if pending is None:
             raise NotFound("no cursor to iterate", "run a find() or aggregate() first")
@@ -237,15 +236,8 @@ class MongoHandle(Handle):
         finally:
             self.active = None
 
-    def _documents(self, session: Session, st: Statement, docs: list[Any], more: bool, shown_before: int) -> Result:
-        count = len(docs)
-        noun = "document" if count == 1 else "documents"
-        status = f"{count} {noun}"
-        if shown_before:
-            status += f" ({shown_before + 1}-{shown_before + count})"
-        if more:
-            status += ': type "it" for more'
-        return self._value(session, st, docs, status)
+    def _documents(self, session: Session, st: Line, docs: list[Any], more: bool, shown_before: int) -> Result:
+        return self._value(session, st, docs, batch_status(len(docs), more, shown_before))
 
 
 @contextlib.contextmanager
@@ -258,11 +250,66 @@ def _assume_yes(session: Session, yes: bool) -> Iterator[None]:
         session.io.assume_yes = before
 
 
-def names_cache(handle: MongoHandle, key: str, fetch: Any) -> list[str]:
-    """Collection and database names for completion, refreshed at most every NAMES_TTL seconds."""
-    cached = handle._names.get(key)
-    if cached is not None and time.monotonic() - cached[0] < NAMES_TTL:
-        return cached[1]
-    names = sorted(fetch())
-    handle._names[key] = (time.monotonic(), names)
-    return names
+# ---------------------------------------------------------------- connecting
+
+def connect_mongo(session: Session, request: ConnectRequest) -> MongoHandle:
+    """Open a client and check it with a ping (which also authenticates when a user is given)."""
+    import pymongo
+    from pymongo import errors
+
+    database = request.path.split("/", 1)[0] or "test"
+    timeout_ms = int(session.timeout * 1000)
+    options: dict[str, Any] = {
+        "serverSelectionTimeoutMS": timeout_ms,
+        "connectTimeoutMS": timeout_ms,
+        "uuidRepresentation": "standard",
+        "appname": "opsh",
+    }
+    if request.user:
+        options["password"] = request.get_password()
+    _check_options(request.options)
+    port = request.port(DEFAULT_PORT)
+    endpoint = f"{request.host}:{port}/{database}"
+    try:
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            client = pymongo.MongoClient(request.url, **options)
+    except (errors.ConfigurationError, errors.InvalidURI, ValueError, TypeError) as exc:
+        raise UsageError(f"bad mongodb URL: {exc}", URL_EXAMPLE) from None
+    # pymongo only warns about a URL it does not like; a mistake should not pass silently.
+    complaints = [w for w in warned if issubclass(w.category, UserWarning) and "pymongo" in w.filename]
+    if complaints:
+        client.close()
+        raise UsageError(f"bad mongodb URL: {str(complaints[0].message).split('. Refer')[0]}", URL_EXAMPLE)
+    try:
+        client.admin.command("ping")
+    except errors.ServerSelectionTimeoutError as exc:
+        client.close()
+        raise ConnectError(f"cannot reach mongodb at {request.host}:{port}", _reason(exc)) from None
+    except errors.OperationFailure as exc:
+        client.close()
+        if exc.code == 18:
+            raise AuthError(f"authentication failed for {request.user} on {endpoint}") from None
+        raise
+    return MongoHandle(request.name, endpoint, client, database, readonly=request.readonly, tag=request.tag)
+
+
+def _check_options(given: dict[str, str]) -> None:
+    """An option pymongo does not know is a typo to report, not a warning to print."""
+    import difflib
+
+    from pymongo import common
+
+    known = {*common.URI_OPTIONS_VALIDATOR_MAP, *common.URI_OPTIONS_ALIAS_MAP}
+    for name in given:
+        if name.lower() not in known:
+            close = difflib.get_close_matches(name.lower(), sorted(known), n=1)
+            hint = f"did you mean {close[0]}?" if close else URL_EXAMPLE
+            raise UsageError(f"bad mongodb URL: unknown option {name!r}", hint)
+
+
+def _reason(exc: Exception) -> str:
+    """The first server's error from pymongo's long topology description."""
+    text = str(exc).split(", Timeout:")[0]
+    text = text.split(" (configured timeouts")[0]
+    return text.split(": ", 1)[-1] if ": " in text else text

@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from opsh.shell.errors import ReadOnly, UsageError
+from opsh.commands.mongo import guard
+from opsh.shell.errors import UsageError
 
 if TYPE_CHECKING:
-    from opsh.commands.mongo.chain import Call, Statement
+    from opsh.commands.mongo.syntax import Call, Line
     from opsh.shell.session import Session
 
 
@@ -26,7 +27,7 @@ class Target:
     db: Any
     collection: Any
     readonly: bool
-    statement: Statement
+    statement: Line
 
 
 @dataclass
@@ -77,8 +78,7 @@ def _options(value: Any, name: str, allowed: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _write(target: Target, name: str) -> None:
-    if target.readonly:
-        raise ReadOnly(f"{name} refused: this handle is read-only")
+    guard.refuse_write(target.readonly, name)
 
 
 def _collection(target: Target, name: str) -> Any:
@@ -273,8 +273,7 @@ def delete(many: bool) -> Method:
 
 
 def _confirm_everything(target: Target, verb: str) -> None:
-    count = target.collection.estimated_document_count()
-    target.session.confirm(f"{verb} all {count} documents of {_namespace(target)}?")
+    guard.confirm_every_document(target.session, target.collection, _namespace(target), verb)
 
 
 def create_index(target: Target, args: list[Any]) -> Reply:
@@ -301,7 +300,7 @@ def drop(target: Target, args: list[Any]) -> Reply:
     _usage("drop", "", args, 0, 0)
     _write(target, "drop")
     coll = _collection(target, "drop")
-    target.session.confirm(f"Drop collection {_namespace(target)}?")
+    guard.confirm_drop(target.session, f"collection {_namespace(target)}")
     coll.drop()
     return Reply(True, status=f"dropped {_namespace(target)}")
 
@@ -332,7 +331,7 @@ def create_collection(target: Target, args: list[Any]) -> Reply:
 def drop_database(target: Target, args: list[Any]) -> Reply:
     _usage("dropDatabase", "", args, 0, 0)
     _write(target, "dropDatabase")
-    target.session.confirm(f"Drop database {target.db.name} and every collection in it?")
+    guard.confirm_drop(target.session, f"database {target.db.name} and every collection in it")
     target.db.client.drop_database(target.db.name)
     return Reply({"ok": 1, "dropped": target.db.name}, status=f"dropped database {target.db.name}")
 
@@ -347,33 +346,6 @@ def server_version(target: Target, args: list[Any]) -> Reply:
     return Reply(target.db.client.server_info().get("version"))
 
 
-# Commands a read-only handle may still run through runCommand/adminCommand.
-_READ_COMMANDS = frozenset(
-    {
-        "ping",
-        "buildinfo",
-        "buildInfo",
-        "serverStatus",
-        "hostInfo",
-        "dbStats",
-        "collStats",
-        "listCollections",
-        "listDatabases",
-        "listIndexes",
-        "count",
-        "distinct",
-        "find",
-        "connectionStatus",
-        "getCmdLineOpts",
-        "isMaster",
-        "hello",
-        "currentOp",
-        "getParameter",
-        "whatsmyuri",
-    }
-)
-
-
 def run_command(admin: bool) -> Method:
     name = "adminCommand" if admin else "runCommand"
 
@@ -382,8 +354,7 @@ def run_command(admin: bool) -> Method:
         command = {args[0]: 1} if isinstance(args[0], str) else _doc(args[0], "command", name)
         if not command:
             raise UsageError(f"{name}: the command document is empty", f"e.g. db.{name}({{ping: 1}})")
-        if target.readonly and next(iter(command)) not in _READ_COMMANDS:
-            raise ReadOnly(f"{next(iter(command))} refused: this handle is read-only")
+        guard.refuse_command(target.readonly, next(iter(command)))
         db = target.db.client.admin if admin else target.db
         return Reply(dict(db.command(command)))
 

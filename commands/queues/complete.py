@@ -10,7 +10,8 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.lexers import Lexer
 
-from opsh.commands.queues import verbs
+from opsh.commands.queues.syntax import BY_NAME
+from opsh.shell.errors import swallowed
 from opsh.shell.lineparse import tokenize
 
 if TYPE_CHECKING:
@@ -25,10 +26,11 @@ class QueueCompleter(Completer):
         self.handle = handle
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Completion]:
-        text = document.text_before_cursor.split(";")[-1].lstrip()
+        text = self.handle.current_statement(document.text_before_cursor)
         try:
             words = [t.text for t in tokenize(text, None, partial=True)]
         except Exception:  # noqa: BLE001 - completion must never break typing
+            swallowed("completing a queue line")
             return
         at_new_word = not text or text[-1].isspace()
         prefix = "" if at_new_word else (words.pop() if words else "")
@@ -37,8 +39,8 @@ class QueueCompleter(Completer):
 
     def candidates(self, words: list[str], prefix: str) -> list[tuple[str, str]]:
         if not words:
-            return [(name, verb.summary) for name, verb in sorted(verbs.BY_NAME.items()) if name.startswith(prefix)]
-        verb = verbs.BY_NAME.get(words[0])
+            return [(name, verb.summary) for name, verb in sorted(BY_NAME.items()) if name.startswith(prefix)]
+        verb = BY_NAME.get(words[0])
         if verb is None:
             return []
         if prefix.startswith("-"):
@@ -58,7 +60,7 @@ class QueueCompleter(Completer):
             ids = self.handle.task_ids(taken_only=words[0] in _TAKEN_VERBS)
             return [(i, "task") for i in ids if i.startswith(prefix)]
         if param.name == "verb":
-            return [(name, "") for name in sorted(verbs.BY_NAME) if name.startswith(prefix)]
+            return [(name, "") for name in sorted(BY_NAME) if name.startswith(prefix)]
         return []
 
 
@@ -74,11 +76,12 @@ def _lex_line(line: str) -> StyleAndTextTuples:
     try:
         tokens = tokenize(line, None, partial=True)
     except Exception:  # noqa: BLE001 - colouring must never break typing
+        swallowed("colouring a queue line")
         return [("", line)]
     styles = [""] * len(line)
     for index, tok in enumerate(tokens):
         if index == 0:
-            style = "class:cmd" if tok.text in verbs.BY_NAME else "class:cmd.unknown"
+            style = "class:cmd" if tok.text in BY_NAME else "class:cmd.unknown"
         elif tok.quoted:
             style = "class:string"
         elif tok.text.startswith("--"):

@@ -16,12 +16,15 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.queues import verbs
-from opsh.commands.queues.backend import STATS_COLUMNS, Backend, Task, parse_data
+from opsh.commands.queues import guard
+from opsh.commands.queues.backends.base import Backend, Task
+from opsh.commands.queues.render import kick_result, stats_result, task_result, tubes_result
+from opsh.commands.queues.syntax import parse_data, parse_line
 from opsh.commands.queues.waiting import wait_for
-from opsh.shell.errors import NotFound, ReadOnly, UsageError
+from opsh.shell.errors import NotFound, UsageError
 from opsh.shell.handles import Handle
 from opsh.shell.result import Result
+from opsh.shell.syntax.rjson import parse_words
 
 if TYPE_CHECKING:
     from prompt_toolkit.completion import Completer
@@ -29,9 +32,6 @@ if TYPE_CHECKING:
 
     from opsh.shell.session import Session
 
-TASK_HEADERS = ["tube", "id", "status", "data"]
-# Verbs refused on a read-only handle (call and eval may change anything).
-WRITE_VERBS = frozenset({"put", "take", "ack", "release", "bury", "kick", "delete", "call", "eval"})
 _HAS_ID = re.compile(r"^(?P<tube>.+):(?P<id>[^:]+)$")
 
 
@@ -82,11 +82,10 @@ class QueueHandle(Handle):
         return QueueCompleter(self)
 
     def execute(self, session: Session, statement: str) -> Result:
-        line = verbs.parse_line(statement)
+        line = parse_line(statement)
         if line is None:
             return Result.empty()
-        if self.readonly and line.verb.name in WRITE_VERBS:
-            raise ReadOnly(f"{line.verb.name} refused: this handle is read-only")
+        guard.refuse_writes(self.readonly, line.verb.name)
         run = getattr(self, "_" + line.verb.name)
         self._clean_interrupt = False
         result: Result = run(session, line.args)
@@ -125,9 +124,7 @@ class QueueHandle(Handle):
 
     def _task_result(self, task: Task | None, status: str, empty: str = "") -> Result:
         self._remember(task)
-        if task is None:  # an empty table, so `--format json` still prints [] for scripts
-            return Result.table(TASK_HEADERS, [], status=empty)
-        return Result.table(TASK_HEADERS, [task.row()], status=status)
+        return task_result(task, status, empty)
 
     def _put(self, session: Session, args: Any) -> Result:
         data = parse_data(args.data)
@@ -176,7 +173,7 @@ class QueueHandle(Handle):
         if args.count < 1:
             raise UsageError("kick: N must be at least 1")
         kicked = self.backend.kick(args.tube, args.count)
-        return Result.mapping([("tube", args.tube), ("kicked", kicked)], status=f"kicked {kicked} in {args.tube}")
+        return kick_result(args.tube, kicked)
 
     def _delete(self, session: Session, args: Any) -> Result:
         tube, task_id = self.resolve(args.id)
@@ -187,23 +184,18 @@ class QueueHandle(Handle):
             return Result.mapping(self.backend.tube_stats(args.tube))
         rows = self.backend.stats()
         self.known_tubes.update(row["tube"] for row in rows)
-        columns = [c for c in STATS_COLUMNS if any(c in row for row in rows)] or list(STATS_COLUMNS)
-        return Result.table(columns, [[row.get(c) for c in columns] for row in rows])
+        return stats_result(rows)
 
     def _tubes(self, session: Session, args: Any) -> Result:
         names = self.backend.tubes()
         self.known_tubes.update(names)
-        return Result.table(["tube"], [[n] for n in names])
+        return tubes_result(names)
 
     def _call(self, session: Session, args: Any) -> Result:
-        from opsh.commands.mongo.rjson import parse_words
-
         values = self.backend.call(args.function, parse_words(args.args))
         return Result.doc(values, format_hint="json")
 
     def _select(self, session: Session, args: Any) -> Result:
-        from opsh.commands.mongo.rjson import parse_words
-
         if args.limit < 1:
             raise UsageError("select: --limit must be at least 1")
         headers, rows = self.backend.select(args.space, parse_words(args.key), args.limit)
@@ -213,15 +205,9 @@ class QueueHandle(Handle):
         return Result.doc(self.backend.eval(str(args.lua)), format_hint="json")
 
     def _help(self, session: Session, args: Any) -> Result:
-        from opsh.commands.builtin import command_help
+        from opsh.commands.queues.help import mode_help
 
-        if args.verb:
-            return Result.of_text(command_help(verbs.find_verb(args.verb)))
-        lines = [f"{self.kind} queue mode (`help VERB` for one verb; `\\q` or `exit` goes back to local):", ""]
-        width = max(len(v.usage_line()) for v in verbs.VERBS)
-        for verb in verbs.VERBS:
-            lines.append(f"  {verb.usage_line().ljust(width)}  {verb.summary}")
-        return Result.of_text("\n".join(lines))
+        return mode_help(self.kind, args.verb)
 
     def _exit(self, session: Session, args: Any) -> Result:
         session.use("local")

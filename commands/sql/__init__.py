@@ -3,6 +3,11 @@
 `connect mysql://...` or `connect sqlite:///...` opens a handle whose mode takes SQL; the `sql`
 command runs one statement on an SQL handle from anywhere. This module stays light: drivers,
 pygments and the mode machinery are imported when a connection is opened.
+
+The parts: handle.py (the SQL mode both backends share), mysql.py and sqlite.py (the backends),
+syntax.py (where statements end, code words, names), complete.py (completer and lexer),
+guard.py (read or write, dangerous statements), render.py (results and status lines), help.py
+(`\\?`), schema.py (the snapshot completion reads), runner.py (statements on a worker thread).
 """
 
 from __future__ import annotations
@@ -20,13 +25,13 @@ if TYPE_CHECKING:
 
 
 def _open_mysql(session: Session, request: ConnectRequest) -> Handle:
-    from opsh.commands.sql.mysql_handle import open_mysql
+    from opsh.commands.sql.mysql import open_mysql
 
     return open_mysql(session, request)
 
 
 def _open_sqlite(session: Session, request: ConnectRequest) -> Handle:
-    from opsh.commands.sql.sqlite_handle import open_sqlite
+    from opsh.commands.sql.sqlite import open_sqlite
 
     return open_sqlite(session, request)
 
@@ -55,10 +60,21 @@ CONNECTORS = {"mysql": _open_mysql, "mariadb": _open_mysql, "sqlite": _open_sqli
 )
 def sql_cmd(session: Session, args: Args) -> Result:
     handle = _sql_handle(session, args.on)
-    statement = " ".join(args.statement).strip().rstrip(";").strip()
+    statement, vertical = _vertical(" ".join(args.statement).strip().rstrip(";").strip())
     if not statement:
         raise UsageError("no statement given", "e.g. sql SELECT 1")
-    return handle.execute(session, statement)
+    result = handle.execute(session, statement)
+    if vertical:
+        result.force_format = "vertical"
+    return result
+
+
+def _vertical(statement: str) -> tuple[str, bool]:
+    """`sql "SELECT ... \\G"` shows the row vertically, as the mode does (its text never goes
+    through the mode's statement splitting)."""
+    if statement.endswith("\\G"):
+        return statement[:-2].rstrip(), True
+    return statement, False
 
 
 def _sql_handle(session: Session, name: str | None) -> SqlHandle:

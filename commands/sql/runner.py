@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from opsh.shell.errors import swallowed
+
 CHUNK = 1000
 QUEUE_CHUNKS = 8
 SLICE = 0.05
@@ -82,8 +84,8 @@ class Run:
         try:
             try:
                 self._interrupt()
-            except Exception:  # noqa: BLE001,S110 - the wait below decides whether the connection survived
-                pass
+            except Exception:  # noqa: BLE001 - the wait below decides whether the connection survived
+                swallowed("asking the server to stop the statement (KILL QUERY / interrupt)")
             deadline = time.monotonic() + CANCEL_WAIT
             while not self._idle.wait(SLICE):
                 self._drain()
@@ -161,5 +163,5 @@ def _close(cursor: Any) -> None:
         return
     try:
         cursor.close()
-    except Exception:  # noqa: BLE001,S110 - the statement already failed or was cancelled
-        pass
+    except Exception:  # noqa: BLE001 - the statement already failed or was cancelled
+        swallowed("closing the cursor of a failed or cancelled statement")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
-from opsh.shell.errors import describe
+from opsh.shell.errors import describe, swallowed
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ class SchemaCache:
             try:
                 schema = load()
             except Exception as exc:  # noqa: BLE001 - completion degrades, typing goes on
+                swallowed("loading the schema for completion")
                 schema = Schema(
                     self.current.databases,
                     self.current.tables,

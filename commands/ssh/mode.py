@@ -25,6 +25,7 @@ from opsh.commands.ssh.transport.prompting import Prompter
 from opsh.shell.errors import ConnectError, swallowed
 from opsh.shell.handles import ConnectRequest, Handle
 from opsh.shell.result import Result, StyledLine
+from opsh.shell.statement import Statement
 
 # After the line reported its status, how long its output may stay open (a job started with
 # `&` keeps it open): then the line is over and the job goes on without us.
@@ -112,7 +113,7 @@ class SshHandle(Handle):
 
         return RemotePathCompleter(self)
 
-    def next_statement(self, text: str) -> tuple[str, str] | None:
+    def next_statement(self, text: str) -> Statement | None:
         """One line is one command (`;`, `&&` and `|` belong to the remote shell); a line
         ending in a backslash continues on the next."""
         line, newline, rest = text.partition("\n")
@@ -121,7 +122,7 @@ class SshHandle(Handle):
             line = line[:-1] + more
         if line.endswith("\\") and not line.endswith("\\\\"):
             return None  # Enter after a trailing backslash continues the line
-        return line, rest
+        return Statement.cut(line, rest, newline)
 
     def wrap(self, line: str) -> str:
         """The line as the remote shell runs it: in the kept directory, reporting back."""

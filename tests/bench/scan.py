@@ -29,7 +29,8 @@ import threading
 import time
 from pathlib import Path
 
-from opsh.commands.scan import parse_hosts, parse_ports, run_scan
+from opsh.commands.scan.model import parse_hosts, parse_ports
+from opsh.commands.scan.workers import run_scan
 from tests.bench.common import opsh_bin, report
 
 REPEAT = 5

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from opsh.commands.scan import DEFAULT_CONCURRENCY, worker_count
+from opsh.commands.scan.model import DEFAULT_CONCURRENCY
+from opsh.commands.scan.workers import worker_count
 
 pytestmark = pytest.mark.e2e
 

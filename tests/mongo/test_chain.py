@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from opsh.commands.mongo.chain import parse_statement, split_statement
-from opsh.commands.mongo.rjson import RJsonError
+from opsh.commands.mongo.syntax import parse_statement, split_statement
+from opsh.shell.syntax.rjson import RJsonError
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import pytest
 from bson import Decimal128, Int64, MaxKey, MinKey, ObjectId, Regex, Timestamp
 from bson.binary import Binary
 
-from opsh.commands.mongo.rjson import RJsonError, parse_value, parse_words
+from opsh.shell.syntax.rjson import RJsonError, parse_value, parse_words
 
 OID = "6b0855beeb1aa56c0356ca2a"
 

@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-from opsh.commands.queues.backend import parse_data
-from opsh.commands.queues.verbs import parse_line
+from opsh.commands.queues.syntax import parse_data, parse_line
 from opsh.commands.queues.waiting import wait_for
 from opsh.shell.errors import UsageError
 

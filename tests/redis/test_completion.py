@@ -38,7 +38,7 @@ def test_completion_follows_the_case_being_typed(rsh):
 
 def test_before_the_docs_arrive_the_built_in_table_answers(rsh):
     handle = rsh.session.handles["r"]
-    from opsh.commands.redis_mode.docs import builtin_catalog
+    from opsh.commands.redis.docs import builtin_catalog
 
     handle.catalog = builtin_catalog()
     assert dict(complete(rsh, "LRAN")) == {"LRANGE": "key start stop"}

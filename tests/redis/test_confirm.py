@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from opsh.commands.redis_mode import guard
+from opsh.commands.redis import guard
 from tests.helpers import Shell
 from tests.redis.conftest import connected
 from tests.servers.base import port_open

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from opsh.commands.redis_mode import pipe as pipe_module
+from opsh.commands.redis import pipe as pipe_module
 from tests.helpers import Shell
 from tests.redis.conftest import connected
 

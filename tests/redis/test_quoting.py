@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from opsh.commands.redis_mode.words import split_args, split_partial
 from opsh.shell.errors import UsageError
+from opsh.shell.syntax.words import split_args, split_partial
 
 
 @pytest.mark.parametrize(

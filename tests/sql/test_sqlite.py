@@ -107,3 +107,17 @@ def test_sql_help_in_the_mode(lite):
     text = lite("\\?").text
     assert "\\G" in text and "sqlite:////abs/path.db" in text and "SQLAlchemy" in text
     assert "unknown SQL mode command" not in text
+
+
+def test_a_redirect_ends_an_unterminated_statement_and_never_spans_lines(lite, tmp_path):
+    lite.engine.feed("SELECT 1 AS n \\> one.csv\nSELECT 2 AS m \\> two.csv;\n")
+    assert (tmp_path / "one.csv").read_text() == "n\n1\n" and (tmp_path / "two.csv").read_text() == "m\n2\n"
+    assert sorted(p.name for p in tmp_path.glob("*.csv")) == ["one.csv", "two.csv"]
+    assert lite.engine.input_complete("SELECT 3 \\> three.csv")
+
+
+def test_a_variable_holding_a_redirect_is_sent_as_text(lite, tmp_path):
+    lite("\\set v '\\> stolen.csv'")
+    out = lite("SELECT 1 ${v};")
+    assert not out.ok and "sqlite" in out.err and not (tmp_path / "stolen.csv").exists()
+

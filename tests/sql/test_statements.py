@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from prompt_toolkit.document import Document
 
-from opsh.commands.sql.highlighting import SqlLexer
-from opsh.commands.sql.safety import classify
-from opsh.commands.sql.splitter import MYSQL, SQLITE, split_statement
+from opsh.commands.sql.complete import SqlLexer
+from opsh.commands.sql.guard import classify
+from opsh.commands.sql.syntax import MYSQL, SQLITE, split_statement
+from opsh.shell.lineparse import Redirect
+from opsh.shell.statement import Statement
 
 
 @pytest.mark.parametrize(
@@ -29,6 +31,35 @@ from opsh.commands.sql.splitter import MYSQL, SQLITE, split_statement
 )
 def test_mysql_statements_end_at_an_unquoted_terminator(text, statement, rest, terminator):
     assert split_statement(text, MYSQL) == (statement, rest, terminator)
+
+
+@pytest.mark.parametrize(
+    ("text", "statement", "rest", "terminator"),
+    [
+        ("SELECT 1 \\> x.csv\nSELECT 2;", "SELECT 1 \\> x.csv", "SELECT 2;", "\n"),
+        ("SELECT 1\n  FROM t \\> x.csv", "SELECT 1\n  FROM t \\> x.csv", "", ""),
+        ("SELECT 1 \\| sort\n", "SELECT 1 \\| sort", "", "\n"),
+        ("SELECT 1 \\> 'a;b.csv'; SELECT 2;", "SELECT 1 \\> 'a;b.csv'", " SELECT 2;", ";"),
+        ("SELECT 1 \\> 'open\nSELECT 2;", "SELECT 1 \\> 'open", "SELECT 2;", "\n"),
+        ("SELECT 1 \\>> x.csv\\G", "SELECT 1 \\>> x.csv", "", "\\G"),
+    ],
+)
+def test_a_redirect_ends_the_statement_at_the_end_of_its_line(text, statement, rest, terminator):
+    assert split_statement(text, MYSQL) == (statement, rest, terminator)
+
+
+def test_the_statement_value_carries_vertical_discard_and_redirect_separately(tmp_path):
+    from opsh.commands.sql.sqlite import SqliteHandle
+
+    handle = SqliteHandle("t", None, readonly=False, tag=None)
+    try:
+        found = handle.next_statement("SELECT `a\\>`, '\\> no' FROM t \\> rows.csv\\G more")
+        assert found == Statement("SELECT `a\\>`, '\\> no' FROM t", " more", "\\G", Redirect(">", "rows.csv"), True)
+        assert handle.next_statement("SELECT broken\\c").discarded
+        assert handle.next_statement("\\d users\\G").vertical
+        assert handle.next_statement("SELECT 1 \\> x.csv\nSELECT 2;").rest == "SELECT 2;"
+    finally:
+        handle.close()
 
 
 @pytest.mark.parametrize("text", ["SELECT 1", "SELECT 'a;", "SELECT `a;", "SELECT /* ;", "SELECT 1 -- ;\n", "x '\\';"])

@@ -14,19 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from opsh.commands.scan import (
-    LIST_LIMIT,
-    MAX_WORKERS,
-    SPLIT_ABOVE,
-    TOP_PORTS,
-    ScanOutcome,
-    _result,
-    clean_banner,
-    parse_hosts,
-    parse_ports,
-    run_scan,
-    worker_count,
-)
+from opsh.commands.scan import _result
+from opsh.commands.scan.model import LIST_LIMIT, TOP_PORTS, ScanOutcome, parse_hosts, parse_ports
+from opsh.commands.scan.probe import clean_banner
+from opsh.commands.scan.workers import MAX_WORKERS, SPLIT_ABOVE, run_scan, worker_count
 from opsh.shell.errors import UsageError
 
 # An address nothing binds to (servers of the test suite use 127.0.0.1 .. 127.0.0.21).
@@ -377,7 +368,11 @@ def test_ctrl_c_during_a_split_scan_keeps_every_worker_findings_and_leaves_no_pr
 def test_a_worker_whose_parent_dies_stops_by_itself():
     """If the shell is killed outright (SIGKILL: no cleanup at all), its scan workers notice
     their pipe has no reader any more and exit instead of scanning on for nobody."""
-    code = "from commands.scan import *; run_scan(parse_hosts('127.78.0.1-40'), parse_ports('-'), workers=2)"
+    code = (
+        "from opsh.commands.scan.model import parse_hosts, parse_ports;"
+        " from opsh.commands.scan.workers import run_scan;"
+        " run_scan(parse_hosts('127.78.0.1-40'), parse_ports('-'), workers=2)"
+    )
     shell = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2])
     try:
         deadline = time.monotonic() + 10

@@ -183,3 +183,14 @@ def test_ps_cpu_over_the_lifetime_by_default(sh, sleeper):
 def test_ps_bad_input(sh, line, message):
     out = sh(line)
     assert out.exit_code == 2 and message in out.err
+
+
+def test_a_figure_that_cannot_be_read_is_logged_under_debug(caplog):
+    """Deliberately ignored failures stay quiet, but --debug (logger `opsh`) shows them."""
+    import logging
+
+    from opsh.commands.system import _safe
+
+    with caplog.at_level(logging.DEBUG, logger="opsh"):
+        assert _safe(Path("/proc/no-such-figure").read_text) == "unknown"
+    assert "ignored while reading a system figure" in caplog.text and "FileNotFoundError" in caplog.text

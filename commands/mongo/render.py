@@ -1,0 +1,100 @@
+"""Mongo replies as Results, and how BSON values are shown: valid JSON when the output is JSON,
+mongosh's notation in tables.
+
+As JSON (the default for documents) values use relaxed Extended JSON, the form `mongoexport`
+writes and opsh's reader accepts back: `{"$oid": "..."}`, `{"$date": "2024-05-01T10:00:00Z"}`,
+`{"$numberDecimal": "1.5"}`. In a table (`--format table`, `set format table`, csv, vertical)
+a cell reads like mongosh: `ObjectId('...')`, `ISODate('...')`, `NumberDecimal('1.5')`, `/a/i`.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+from opsh.shell.result import Result
+from opsh.shell.syntax.rjson import json_options
+
+JSON_FORMATS = ("json", "plain")
+
+
+def shown(value: Any, fmt: str) -> Any:
+    """`value` (documents, lists, scalars) ready for the renderer in output format `fmt`."""
+    if fmt in JSON_FORMATS:
+        return as_json(value)
+    return as_shell(value)
+
+
+def value_result(value: Any, fmt: str, status: str, forced: str | None) -> Result:
+    """A document Result that prefers JSON while the `format` setting is left at its default."""
+    return Result.doc(shown(value, fmt), status=status, format_hint="json", force_format=forced)
+
+
+def batch_status(count: int, more: bool, shown_before: int) -> str:
+    """`20 documents (21-40): type "it" for more`."""
+    status = f"{count} {'document' if count == 1 else 'documents'}"
+    if shown_before:
+        status += f" ({shown_before + 1}-{shown_before + count})"
+    if more:
+        status += ': type "it" for more'
+    return status
+
+
+def as_json(value: Any) -> Any:
+    from bson import json_util
+
+    return json.loads(json_util.dumps(value, json_options=json_options()))
+
+
+def as_shell(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): as_shell(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [as_shell(v) for v in value]
+    return _shell_scalar(value)
+
+
+def _shell_scalar(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dt.datetime):
+        return f"ISODate('{iso_date(value)}')"
+    if isinstance(value, uuid.UUID):
+        return f"UUID('{value}')"
+    if isinstance(value, bytes):
+        return f"Binary.createFromBase64('{base64.b64encode(value).decode()}', 0)"
+    name = type(value).__name__
+    if name == "ObjectId":
+        return f"ObjectId('{value}')"
+    if name == "Decimal128":
+        return f"NumberDecimal('{value}')"
+    if name == "Regex":
+        return f"/{value.pattern}/{_regex_flags(value.flags)}"
+    if name == "Timestamp":
+        return f"Timestamp({{ t: {value.time}, i: {value.inc} }})"
+    if name == "Binary":
+        return f"Binary.createFromBase64('{base64.b64encode(bytes(value)).decode()}', {value.subtype})"
+    if name in ("MinKey", "MaxKey"):
+        return f"{name}()"
+    if name == "SON":
+        return as_shell(dict(value))
+    return str(value)
+
+
+def iso_date(value: dt.datetime) -> str:
+    """mongosh's date form: UTC with milliseconds and a Z."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _regex_flags(flags: int | str) -> str:
+    if isinstance(flags, str):
+        return flags
+    import re
+
+    letters = {re.IGNORECASE: "i", re.MULTILINE: "m", re.VERBOSE: "x", re.DOTALL: "s", re.UNICODE: "u"}
+    return "".join(letter for bit, letter in letters.items() if flags & bit and letter != "u")

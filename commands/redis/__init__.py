@@ -1,0 +1,113 @@
+"""Redis mode (redis-py): `connect redis://[user@]host:port/db` or `rediss://`, then raw commands.
+
+Inside the mode `peek KEY`, `pipe FILE` and `help [CMD]` are opsh's own words; from anywhere,
+`redis peek|pipe ... [--on NAME]` does the same on a Redis handle.
+
+Inside this package `import redis` is redis-py (imports are absolute). The parts: handle.py
+(connection, mode, reconnect), syntax.py (command names, blocking commands), complete.py
+(completer and lexer), guard.py (confirmations, readonly through COMMAND INFO), render.py
+(replies as Results), help.py (`help` in the mode), docs.py (command docs), resp.py (the typed
+reply parser), pipe.py and peek.py (opsh's own words).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from opsh.shell.errors import NotFound, UsageError
+from opsh.shell.handles import ConnectRequest, Handle
+from opsh.shell.result import Result
+from opsh.shell.session import Session
+from opsh.shell.spec import Args, Command, Kind, Param, Setting, arg, opt
+
+if TYPE_CHECKING:
+    # The driver (redis-py) loads on the first connect, not at startup.
+    from opsh.commands.redis.handle import RedisHandle
+
+_ON = opt("--on", kind=Kind.HANDLE, help="the Redis handle (default: the current or only one)")
+
+
+def redis_handle(session: Session, name: str | None) -> RedisHandle:
+    """The handle named `name`, else the current one, else the only open Redis handle."""
+    if name:
+        handle = session.handle(name)
+        if handle.kind != "redis":
+            raise UsageError(f"{name} is a {handle.kind} handle, not redis")
+        return handle  # type: ignore[return-value]
+    current = session.current_handle
+    if current is not None and current.kind == "redis":
+        return current  # type: ignore[return-value]
+    found = [h for h in session.handles.values() if h.kind == "redis"]
+    if len(found) == 1:
+        return found[0]  # type: ignore[return-value]
+    if not found:
+        raise NotFound("no Redis handle is open", "connect redis://host:6379/0 first")
+    raise UsageError("several Redis handles are open", "pick one with --on NAME")
+
+
+class RedisPeek(Command):
+    name = "peek"
+    area = "redis"
+    summary = "type, TTL, memory, encoding, length and first N elements of a key"
+    params = (arg("key", help="the key"), arg("count", Kind.INT, required=False, help="elements to show"), _ON)
+    examples = ("redis peek user:42", "redis peek queue:jobs 20 --on cache")
+
+    def run(self, session: Session, args: Args) -> Result:
+        from opsh.commands.redis.peek import peek
+
+        handle = redis_handle(session, args.on)
+        handle.timeout = session.timeout
+        return peek(handle, session, [args.key] + ([str(args.count)] if args.count else []))
+
+    def complete(self, session: Session, args: Args, param: Param, prefix: str) -> Iterable[str] | None:
+        if param.name != "key":
+            return None
+        handle = redis_handle(session, None)
+        return handle.keys.matching(handle.db, prefix)
+
+
+class RedisPipe(Command):
+    name = "pipe"
+    area = "redis"
+    summary = "send a file of commands (one per line, or RESP) in pipelined batches; report errors, ops/s"
+    params = (arg("file", Kind.PATH, help="commands, one per line (redis-cli quoting), or RESP"), _ON)
+    examples = ("redis pipe load.txt", "redis pipe dump.resp --on cache")
+
+    def run(self, session: Session, args: Args) -> Result:
+        from opsh.commands.redis.pipe import pipe
+
+        handle = redis_handle(session, args.on)
+        handle.timeout = session.timeout
+        return pipe(handle, session, [args.file])
+
+
+class RedisCommand(Command):
+    name = "redis"
+    area = "redis"
+    summary = "Redis helpers from any mode: peek a key, pipe a file of commands"
+    subcommands = (RedisPeek, RedisPipe)
+    examples = (
+        "connect redis://127.0.0.1:6379/0 as cache",
+        "redis peek user:42",
+        "redis pipe load.txt --on cache",
+    )
+
+
+def connect(session: Session, request: ConnectRequest) -> Handle:
+    from opsh.commands.redis.handle import connect_redis
+
+    return connect_redis(session, request)
+
+
+COMMANDS = (RedisCommand,)
+CONNECTORS = {"redis": connect, "rediss": connect}
+SETTINGS = (
+    Setting(
+        "raw",
+        Kind.CHOICE,
+        "auto",
+        "Redis replies as redis-cli --raw: auto (when output is not a terminal), on, off",
+        ("auto", "on", "off"),
+    ),
+)

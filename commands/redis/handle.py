@@ -1,0 +1,536 @@
+"""A Redis connection as an opsh mode: raw commands in, redis-cli-like replies out.
+
+One redis-py Connection (not a pool: a shell has one conversation, and SELECT, AUTH and MULTI
+are per connection) with the typed reply parser. It reconnects by itself on the next command
+after a drop or a Ctrl-C, with the same password and database. Completion data (the server's
+command docs, key names) is gathered in the background on a second connection, so typing
+never waits for the server.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from opsh.commands.redis import guard
+from opsh.commands.redis.docs import Catalog, builtin_catalog, catalog_from_docs
+from opsh.commands.redis.render import cli_text, parse_info, reply_result
+from opsh.commands.redis.resp import ReplyError, Verbatim
+from opsh.commands.redis.syntax import command_name, is_blocking, key_text
+from opsh.shell.errors import AuthError, BackendError, ConnectError, OpshError, UsageError, swallowed
+from opsh.shell.handles import ConnectRequest, Handle
+from opsh.shell.result import Result
+from opsh.shell.syntax.words import split_args
+
+if TYPE_CHECKING:
+    from prompt_toolkit.completion import Completer
+    from prompt_toolkit.lexers import Lexer
+
+    from opsh.shell.session import Session
+
+# redis-py's Connection. Its methods carry no annotations, so under mypy --strict every call
+# through the declared class is an error; the handle treats the connection as untyped.
+Wire = Any
+
+DEFAULT_PORT = 6379
+SCAN_LIMIT = 5000  # keys the background SCAN collects for completion, per database
+SCAN_SECONDS = 2.0
+KEY_CACHE_LIMIT = 50_000
+
+_STREAMING = frozenset(("SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"))
+# A script keeps running on the server after its client goes away: Ctrl-C sends these.
+_KILL = {
+    "EVAL": ("SCRIPT", "KILL"),
+    "EVALSHA": ("SCRIPT", "KILL"),
+    "EVAL_RO": ("SCRIPT", "KILL"),
+    "EVALSHA_RO": ("SCRIPT", "KILL"),
+    "FCALL": ("FUNCTION", "KILL"),
+    "FCALL_RO": ("FUNCTION", "KILL"),
+}
+# RESP2 replies that are field/value pairs (RESP3 sends these as maps).
+_PAIRS = frozenset(("HGETALL", "CONFIG GET"))
+# Bulk-string replies that are text to read, not a value to quote (redis-cli prints them raw).
+_TEXT_REPLIES = frozenset(("INFO", "CLIENT LIST", "CLIENT INFO", "CLUSTER NODES", "MEMORY DOCTOR", "LATENCY DOCTOR"))
+
+
+@dataclass
+class KeyCache:
+    """Key names seen in replies or found by SCAN, per database, for completion."""
+
+    by_db: dict[int, set[str]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, db: int, keys: Sequence[Any]) -> None:
+        with self.lock:
+            known = self.by_db.setdefault(db, set())
+            for key in keys:
+                if len(known) >= KEY_CACHE_LIMIT:
+                    return
+                known.add(key_text(key))
+
+    def discard(self, db: int, keys: Sequence[str]) -> None:
+        with self.lock:
+            self.by_db.get(db, set()).difference_update(keys)
+
+    def clear(self, db: int | None = None) -> None:
+        with self.lock:
+            if db is None:
+                self.by_db.clear()
+            else:
+                self.by_db.pop(db, None)
+
+    def matching(self, db: int, prefix: str, limit: int = 200) -> list[str]:
+        with self.lock:
+            found = [k for k in self.by_db.get(db, ()) if k.startswith(prefix)]
+        return sorted(found)[:limit]
+
+
+class RedisHandle(Handle):
+    kind = "redis"
+    meta_commands = ("\\peek", "\\pipe")
+
+    def __init__(
+        self,
+        request: ConnectRequest,
+        conn: Wire,
+        opener: Callable[[], Wire],
+        raw_setting: Callable[[], str],
+    ) -> None:
+        super().__init__(request.name, request.url, readonly=request.readonly, tag=request.tag)
+        self.conn = conn
+        self.opener = opener  # a new connection with the same settings (for background work)
+        self.raw_setting = raw_setting
+        self.address = f"{request.host}:{request.port(DEFAULT_PORT)}"
+        self.timeout = 30.0
+        self.busy = False
+        self.inflight = ""  # the command being waited for (what Ctrl-C interrupts)
+        self.catalog: Catalog = builtin_catalog()
+        self.keys = KeyCache()
+        self.flags: dict[str, frozenset[str]] = {}
+        self.stopped = threading.Event()
+
+    # ------------------------------------------------------------ connection
+
+    @property
+    def db(self) -> int:
+        return int(self.conn.db or 0)
+
+    @property
+    def protocol(self) -> int:
+        return int(self.conn.protocol or 2)
+
+    def prompt_label(self) -> str:
+        return f"redis:{self.name}/{self.db}"
+
+    def toolbar(self) -> str:
+        return f"db {self.db} · RESP{self.protocol} · docs: {self.catalog.source}"
+
+    def ping(self) -> None:
+        self.call(["PING"])
+
+    def state(self) -> str:
+        return f"open, db {self.db}"
+
+    def close(self) -> None:
+        self.stopped.set()
+        try:
+            self.conn.disconnect()
+        except Exception:  # noqa: BLE001 - closing must not fail
+            swallowed("closing a Redis connection")
+
+    def cancel(self) -> None:
+        """After Ctrl-C: a reply may still be on its way, so drop the connection; the next
+        command reconnects (same password, same database). A Lua script or function would
+        keep the server busy without its client, so it is killed from a side connection."""
+        if not self.busy:
+            return
+        self.conn.disconnect()
+        self.busy = False
+        kill = _KILL.get(self.inflight)
+        if kill:
+            threading.Thread(target=self._kill_script, args=(kill,), daemon=True).start()
+
+    def _kill_script(self, command: tuple[str, str]) -> None:
+        """SCRIPT KILL while the server is busy: RESP2 and db 0, since a busy server refuses
+        HELLO and SELECT; only AUTH and the kill itself get through."""
+        side = self.opener()
+        side.protocol, side.client_name, side.db = 2, None, 0
+        side.username, side.password = self.conn.username, self.conn.password
+        try:
+            side.connect()
+            side.send_command(*command)
+            read_reply(side)
+        except Exception:  # noqa: BLE001 - the script may have finished meanwhile
+            swallowed(f"sending {' '.join(command)} after Ctrl-C")
+        finally:
+            side.disconnect()
+
+    @contextmanager
+    def exchange(self, what: str) -> Iterator[Wire]:
+        """The connection, for one request/reply exchange (`what` names it for cancel()).
+
+        If anything interrupts it (Ctrl-C, a dropped connection) the connection is reset and
+        `busy` stays set, so `cancel()` knows what was running. An error reply that escapes
+        (refused while reconnecting) becomes a BackendError."""
+        conn = self.conn
+        self.inflight = what
+        try:
+            self.refresh_connection()
+            self.busy = True
+            yield conn
+        except ReplyError as exc:
+            self.busy = False
+            raise BackendError(exc.text) from None
+        except BaseException:
+            conn.disconnect()
+            raise
+        self.busy = False
+
+    def call(self, args: Sequence[Any], *, blocking: bool | None = None) -> Any:
+        """Send one command and read its reply; an error reply raises BackendError."""
+        with self.exchange(str(args[0]).upper()) as conn:
+            conn.send_command(*args)
+            self.wait_for_reply(blocking if blocking is not None else is_blocking(args))
+            return conn.read_response()
+
+    def call_many(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
+        """Pipelined: one round trip; error replies come back as ReplyError values."""
+        with self.exchange("PIPELINE") as conn:
+            conn.send_packed_command(conn.pack_commands(commands))
+            self.wait_for_reply(False)
+            return [read_reply(conn) for _ in commands]
+
+    def refresh_connection(self) -> None:
+        """Reconnect first if the server closed the connection meanwhile (its idle `timeout`,
+        a restart, CLIENT KILL), so the command is sent once, on a live connection."""
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        try:
+            stale = self.conn.can_read(timeout=0)  # data nobody asked for: out of step
+        except RedisConnectionError:
+            swallowed("checking the idle Redis connection (it is reopened)")
+            stale = True
+        except ReplyError as exc:  # reconnecting was refused (BUSY script, changed password)
+            raise BackendError(f"reconnecting: {exc.text}") from None
+        if stale:
+            self.conn.disconnect()
+
+    def wait_for_reply(self, blocking: bool) -> None:
+        """The read timeout for ordinary commands (`set timeout`); blocking ones wait."""
+        if blocking or self.conn.can_read(timeout=self.timeout):
+            return
+        raise OpshError(
+            f"no reply from {self.address} within {self.timeout:g}s",
+            "the connection was reset; `set timeout` allows longer",
+        )
+
+    # ------------------------------------------------------------ the mode
+
+    def lexer(self) -> Lexer | None:
+        from opsh.commands.redis.complete import RedisLexer
+
+        return RedisLexer(self)
+
+    def completer(self, session: Session) -> Completer | None:
+        from opsh.commands.redis.complete import RedisCompleter
+
+        return RedisCompleter(self, session)
+
+    def execute(self, session: Session, statement: str) -> Result:
+        self.timeout = session.timeout
+        try:
+            return self.dispatch(session, split_args(statement.strip()))
+        except ReplyError as exc:  # an error reply while (re)connecting, outside `call`
+            raise BackendError(exc.text) from None
+
+    def dispatch(self, session: Session, words: list[str]) -> Result:
+        """Opsh's own words of the mode (peek, pipe, help), else a Redis command."""
+        if not words:
+            return Result.empty()
+        verb = words[0].lower().lstrip("\\")
+        if verb == "peek":
+            from opsh.commands.redis.peek import peek
+
+            return peek(self, session, words[1:])
+        if verb == "pipe":
+            from opsh.commands.redis.pipe import pipe
+
+            return pipe(self, session, words[1:])
+        if verb == "help" and not words[0].startswith("\\"):
+            from opsh.commands.redis.help import mode_help
+
+            return mode_help(self, words[1:])
+        return self.run_command(session, words)
+
+    def run_command(self, session: Session, words: list[str]) -> Result:
+        name = command_name(words)
+        guard.refuse_writes(self, words)
+        guard.confirm(self, session, words)
+        if name in _STREAMING:
+            return self.stream(words)
+        if name == "SHUTDOWN":
+            return self.shutdown(words)
+        reply = self.call(words)
+        self.learn(words, reply)
+        return self.result(name, reply)
+
+    def result(self, name: str, reply: Any) -> Result:
+        if name in _PAIRS and isinstance(reply, list):
+            reply = dict(zip(reply[::2], reply[1::2], strict=False))
+        if name in _TEXT_REPLIES and isinstance(reply, bytes):
+            reply = Verbatim(reply)
+        document = parse_info(reply.decode("utf-8", "replace")) if name == "INFO" and reply else None
+        return reply_result(reply, self.raw_setting(), document)
+
+    def shutdown(self, words: list[str]) -> Result:
+        """A successful SHUTDOWN has no reply: the server closes the connection as it goes."""
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        try:
+            reply = self.call(words)
+        except RedisConnectionError:
+            return Result.of_text(f"the server at {self.address} shut down")
+        return self.result("SHUTDOWN", reply)
+
+    def stream(self, words: list[str]) -> Result:
+        """SUBSCRIBE / MONITOR: messages as they come, until Ctrl-C (which resets the connection)."""
+        conn = self.conn
+        self.refresh_connection()
+        self.busy = True
+        conn.send_command(*words)
+
+        def messages() -> Iterator[str]:
+            try:
+                while True:
+                    yield cli_text(read_reply(conn))
+            finally:
+                conn.disconnect()
+                self.busy = False
+
+        return Result.of_stream(messages(), status="Ctrl-C stops listening")
+
+    # ------------------------------------------------------------ bookkeeping
+
+    def learn(self, words: list[str], reply: Any) -> None:
+        """Follow state the server changed (db, password) and remember key names."""
+        name = command_name(words)
+        upper = [w.upper() for w in words[:2]]
+        if upper[0] == "SELECT" and len(words) == 2:
+            self.conn.db = int(words[1])
+            self.refresh_keys()
+        elif upper[0] == "RESET":
+            self.conn.db = 0
+        elif upper[0] == "AUTH" and len(words) in (2, 3):
+            self.conn.username = words[1] if len(words) == 3 else self.conn.username
+            self.conn.password = words[-1]
+        elif name == "CONFIG SET":
+            pairs = dict(zip((w.lower() for w in words[2::2]), words[3::2], strict=False))
+            if "requirepass" in pairs:
+                self.conn.password = pairs["requirepass"] or None
+        elif upper[0] in ("FLUSHDB", "FLUSHALL"):
+            self.keys.clear(None if upper[0] == "FLUSHALL" else self.db)
+        self.learn_keys(words, reply)
+
+    def learn_keys(self, words: list[str], reply: Any) -> None:
+        name = words[0].upper()
+        if name == "KEYS" and isinstance(reply, list):
+            self.keys.add(self.db, reply)
+        elif name == "SCAN" and isinstance(reply, list) and len(reply) == 2 and isinstance(reply[1], list):
+            self.keys.add(self.db, reply[1])
+        elif name in ("DEL", "UNLINK", "GETDEL"):
+            self.keys.discard(self.db, words[1:])
+        elif reply is not None:
+            doc = self.catalog.get(words)
+            if doc is not None:
+                offset = len(doc.name.split())
+                args = words[offset:]
+                self.keys.add(self.db, [a for i, a in enumerate(args) if doc.is_key_position(i)][:100])
+
+    # ------------------------------------------------------------ background completion data
+
+    def start_background(self) -> None:
+        threading.Thread(target=self._load_catalog_and_keys, name=f"redis-{self.name}", daemon=True).start()
+
+    def refresh_keys(self) -> None:
+        threading.Thread(target=self._scan_keys_safely, args=(self.db,), daemon=True).start()
+
+    def _load_catalog_and_keys(self) -> None:
+        side = self._side_connection()
+        if side is None:
+            return
+        try:
+            side.send_command("COMMAND", "DOCS")
+            docs = read_reply(side)
+            if not isinstance(docs, ReplyError) and docs:
+                self.catalog = catalog_from_docs(docs)
+            self._scan_keys(side, self.db)
+        except Exception:  # noqa: BLE001 - completion data is best effort, never an error
+            swallowed("loading Redis command docs and key names for completion")
+        finally:
+            side.disconnect()
+
+    def _scan_keys_safely(self, db: int) -> None:
+        side = self._side_connection(db)
+        if side is None:
+            return
+        try:
+            self._scan_keys(side, db)
+        except Exception:  # noqa: BLE001 - best effort
+            swallowed("scanning Redis key names for completion")
+        finally:
+            side.disconnect()
+
+    def _side_connection(self, db: int | None = None) -> Wire | None:
+        try:
+            side = self.opener()
+            side.db = self.db if db is None else db
+            side.username, side.password = self.conn.username, self.conn.password
+            side.connect()
+            return side
+        except Exception:  # noqa: BLE001 - best effort
+            swallowed("opening a side connection for completion data")
+            return None
+
+    def _scan_keys(self, side: Wire, db: int) -> None:
+        import time
+
+        deadline = time.monotonic() + SCAN_SECONDS
+        cursor: Any = b"0"
+        found = 0
+        while not self.stopped.is_set() and time.monotonic() < deadline:
+            side.send_command("SCAN", cursor, "COUNT", 1000)
+            cursor, keys = read_reply(side)
+            self.keys.add(db, keys)
+            found += len(keys)
+            if cursor in (b"0", 0) or found >= SCAN_LIMIT:
+                return
+
+
+def read_reply(conn: Wire) -> Any:
+    """One reply, with an error reply returned as a ReplyError value instead of raised."""
+    try:
+        return conn.read_response()
+    except ReplyError as exc:
+        return exc
+
+
+# ---------------------------------------------------------------- connecting
+
+
+def connect_redis(session: Session, request: ConnectRequest) -> RedisHandle:
+    """`connect redis://[user@]host:port/db` or `rediss://...?ca=...`; prompts for a password
+    only when the server asks for one."""
+    from redis.backoff import NoBackoff
+    from redis.connection import Connection, SSLConnection
+    from redis.retry import Retry
+
+    from opsh.commands.redis.resp import TypedParser
+
+    options = dict(request.options)
+    params: dict[str, Any] = {
+        "host": request.host,
+        "port": request.port(DEFAULT_PORT),
+        "db": _db_number(request.path),
+        "username": request.user,
+        "password": request.password,
+        "protocol": _protocol(options.pop("protocol", "3")),
+        "parser_class": TypedParser,
+        # No retries: a refused password or a dead server must fail at once, clearly.
+        "retry": Retry(NoBackoff(), 0),
+        "socket_timeout": None,  # reads wait; ordinary commands get `timeout` via can_read
+        "socket_connect_timeout": session.timeout,
+        "socket_keepalive": True,
+        "client_name": "opsh",
+        "encoding_errors": "surrogateescape",
+    }
+    tls = request.parts.scheme.lower() == "rediss"
+    if tls:
+        params.update(_tls_options(session, options))
+    elif options:
+        raise UsageError(f"unknown option(s) for redis://: {', '.join(sorted(options))}", "protocol=2|3")
+    cls = SSLConnection if tls else Connection
+
+    def opener() -> Wire:
+        return cls(**params)
+
+    conn = opener()
+    _open(conn, request)
+    handle = RedisHandle(request, conn, opener, lambda: str(session.settings.get("raw")))
+    handle.timeout = session.timeout
+    handle.start_background()
+    return handle
+
+
+def _open(conn: Wire, request: ConnectRequest) -> None:
+    """Connect; on NOAUTH ask for the password (hidden) once; fall back to RESP2 for old servers."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    where = f"{conn.username or 'default'}@{request.host}:{request.port(DEFAULT_PORT)}"
+    for _attempt in range(3):
+        try:
+            conn.connect()
+            return
+        except RedisConnectionError as exc:
+            text = str(exc)
+            tls_hint = "reset by peer" in text or "closed by server" in text
+            hint = "is it a TLS port? then use rediss://" if tls_hint and request.parts.scheme == "redis" else None
+            raise ConnectError(f"redis: {text.rstrip('.')}", hint) from None
+        except ReplyError as exc:
+            if exc.code == "NOAUTH" and conn.password is None:
+                conn.password = request.get_password()
+            elif exc.code == "ERR" and "HELLO" in exc.text.upper() and conn.protocol == 3:
+                conn.protocol = 2  # a server older than Redis 6 speaks RESP2 only
+            else:
+                raise _connect_error(exc, where) from None
+    raise BackendError(f"redis: could not open a session on {where}")
+
+
+def _connect_error(exc: ReplyError, where: str) -> OpshError:
+    if exc.code in ("WRONGPASS", "NOAUTH") or "invalid password" in exc.text:
+        return AuthError(f"redis refused the password for {where}", exc.code)
+    if "without any password configured" in exc.text:
+        return AuthError(f"redis at {where} has no password set, but one was given", "connect without one")
+    return BackendError(f"redis: {exc.text}")
+
+
+def _db_number(path: str) -> int:
+    if not path:
+        return 0
+    try:
+        return int(path)
+    except ValueError:
+        raise UsageError(f"bad database number {path!r}", "redis://host:port/DB with DB a number, e.g. /0") from None
+
+
+def _protocol(text: str) -> int:
+    if text not in ("2", "3"):
+        raise UsageError(f"protocol={text}: must be 2 or 3")
+    return int(text)
+
+
+_TLS_VERIFY = {"none": "none", "optional": "optional", "required": "required"}
+
+
+def _tls_options(session: Session, options: dict[str, str]) -> dict[str, Any]:
+    """rediss:// query options: ca=FILE cert=FILE key=FILE verify=none|optional|required
+    check_hostname=yes|no."""
+    out: dict[str, Any] = {}
+    for name, target in (("ca", "ssl_ca_certs"), ("cert", "ssl_certfile"), ("key", "ssl_keyfile")):
+        if name in options:
+            out[target] = str(session.path(options.pop(name)))
+    if "verify" in options:
+        verify = options.pop("verify").lower()
+        if verify not in _TLS_VERIFY:
+            raise UsageError(f"verify={verify}: use none, optional or required")
+        out["ssl_cert_reqs"] = _TLS_VERIFY[verify]
+    if "check_hostname" in options:
+        out["ssl_check_hostname"] = options.pop("check_hostname").lower() in ("1", "yes", "true", "on")
+    if options:
+        raise UsageError(
+            f"unknown option(s) for rediss://: {', '.join(sorted(options))}",
+            "ca=FILE cert=FILE key=FILE verify=none|optional|required check_hostname=yes|no protocol=2|3",
+        )
+    return out

@@ -1,0 +1,179 @@
+"""SQLite through the standard library: the SQL mode that works with no server anywhere.
+
+URLs follow SQLAlchemy's convention: `sqlite:///app.db` is relative to the session's current
+directory, `sqlite:////var/lib/app.db` is absolute, `sqlite:///:memory:` (or `sqlite://`) is
+an in-memory database. The connection is in autocommit mode (BEGIN starts a transaction);
+a readonly handle opens the file with `mode=ro`, so SQLite itself refuses writes too.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from opsh.commands.sql.handle import SqlHandle
+from opsh.commands.sql.render import describe_result
+from opsh.commands.sql.runner import Run
+from opsh.commands.sql.schema import Schema
+from opsh.commands.sql.syntax import SQLITE
+from opsh.shell.errors import NotFound, UsageError, swallowed
+from opsh.shell.handles import ConnectRequest
+from opsh.shell.result import Result
+from opsh.shell.session import Session
+
+BUSY_TIMEOUT = 5.0
+SCHEMA_SQL = (
+    "SELECT m.name, m.type, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p"
+    " WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY m.name, p.cid"
+)
+
+
+def open_sqlite(session: Session, request: ConnectRequest) -> SqliteHandle:
+    if request.options:
+        raise UsageError(f"unknown sqlite URL option {next(iter(request.options))!r}")
+    path = database_path(session, request.parts.path)
+    return SqliteHandle(request.name, path, readonly=request.readonly, tag=request.tag)
+
+
+def database_path(session: Session, url_path: str) -> Path | None:
+    """sqlite:///rel.db -> cwd/rel.db, sqlite:////abs.db -> /abs.db, memory -> None."""
+    raw = urllib.parse.unquote(url_path)
+    target = raw[1:] if raw.startswith("/") else raw
+    if target in ("", ":memory:"):
+        return None
+    return session.path(target)
+
+
+def _connect(path: Path | None, readonly: bool) -> Any:
+    import sqlite3
+
+    if path is None:
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    else:
+        if readonly and not path.exists():
+            raise NotFound(f"no such database file: {path}")
+        if not path.parent.is_dir():
+            raise NotFound(f"no such directory: {path.parent}")
+        if path.is_dir():
+            raise UsageError(f"{path} is a directory", "give the path of a database file")
+        uri = f"file:{urllib.parse.quote(str(path))}?mode={'ro' if readonly else 'rwc'}"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchall()  # fails at once on a non-database file
+    except Exception:
+        conn.close()
+        raise
+    return conn
+
+
+class SqliteHandle(SqlHandle):
+    kind = "sqlite"
+    dialect = SQLITE
+
+    def __init__(self, name: str, path: Path | None, *, readonly: bool, tag: str | None) -> None:
+        super().__init__(name, str(path) if path else ":memory:", readonly=readonly, tag=tag)
+        self.path = path
+        self.conn: Any = _connect(path, readonly)
+        self.refresh_schema()
+
+    def ping(self) -> None:
+        self.conn.execute("SELECT 1").fetchall()
+
+    def close(self) -> None:
+        try:
+            self._settle()
+        finally:
+            try:
+                self.conn.close()
+            except Exception:  # noqa: BLE001 - closing must not fail
+                swallowed("closing an SQLite connection")
+
+    def in_transaction(self) -> bool:
+        return bool(self.conn.in_transaction)
+
+    def _discard_connection(self) -> None:
+        """A worker still holds the connection after a cancel: continue on a fresh one."""
+        if self.path is not None:
+            self.conn = _connect(self.path, self.readonly)
+
+    def _start(self, sql: str, params: tuple[Any, ...] = ()) -> Run:
+        conn = self.conn
+
+        def open_cursor() -> Any:
+            return conn.execute(sql, params)
+
+        return Run(open_cursor, conn.interrupt)
+
+    def refresh_schema(self) -> None:
+        # An in-memory database is only visible to its own connection, and reading its
+        # schema takes microseconds: do it here, between statements.
+        self.schemas.refresh(self._load_schema(), background=self.path is not None)
+
+    def _load_schema(self) -> Callable[[], Schema]:
+        path, main = self.path, self.conn
+
+        def load() -> Schema:
+            import sqlite3
+
+            conn = main if path is None else _connect(path, readonly=True)
+            try:
+                tables: dict[str, list[str]] = {}
+                views = set()
+                for table, kind, column in conn.execute(SCHEMA_SQL):
+                    tables.setdefault(table, []).append(column)
+                    if kind == "view":
+                        views.add(table)
+                databases = tuple(row[1] for row in conn.execute("PRAGMA database_list"))
+                try:
+                    functions = tuple(sorted({row[0] for row in conn.execute("PRAGMA function_list")}))
+                except sqlite3.DatabaseError:  # SQLite before 3.30 has no function_list
+                    swallowed("listing SQLite's functions for completion")
+                    functions = ()
+            finally:
+                if conn is not main:
+                    conn.close()
+            tables_ = {t: tuple(c) for t, c in tables.items()}
+            return Schema(databases, tables_, frozenset(views), functions, (), "ready")
+
+        return load
+
+    def list_tables(self, session: Session) -> Result:
+        _, rows = self._query(
+            "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view')"
+            " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+        )
+        return Result.table(["table", "type"], rows)
+
+    def describe_table(self, session: Session, name: list[str]) -> Result:
+        table = name[-1]
+        schema = name[0] if len(name) > 1 else "main"
+        _, info = self._query(
+            "SELECT name, type, CASE WHEN \"notnull\" THEN 'NO' ELSE 'YES' END,"
+            " CASE WHEN pk > 0 THEN 'PRI' ELSE '' END, dflt_value FROM pragma_table_info(?, ?) ORDER BY cid",
+            (table, schema),
+        )
+        if not info:
+            raise NotFound(f"no table {table}", "\\d lists the tables")
+        _, index_list = self._query('SELECT name, "unique", origin FROM pragma_index_list(?, ?)', (table, schema))
+        indexes = []
+        for index, unique, origin in index_list:
+            _, cols = self._query("SELECT name FROM pragma_index_info(?, ?) ORDER BY seqno", (index, schema))
+            label = "PRIMARY" if origin == "pk" else index
+            indexes.append((label, bool(unique), [str(c[0]) for c in cols]))
+        _, foreign = self._query(
+            "SELECT \"from\", \"table\" || '(' || coalesce(\"to\", '') || ')' FROM pragma_foreign_key_list(?, ?)",
+            (table, schema),
+        )
+        return describe_result(table, ["column", "type", "null", "key", "default"], info, indexes, foreign)
+
+    def list_databases(self, session: Session) -> Result:
+        _, rows = self._query("SELECT name, file FROM pragma_database_list")
+        return Result.table(["database", "file"], rows)
+
+    def use_database(self, session: Session, name: str) -> Result:
+        raise UsageError(
+            "an SQLite handle is one database file",
+            "connect sqlite:///other.db, or ATTACH 'other.db' AS other and write other.table",
+        )

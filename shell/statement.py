@@ -1,0 +1,77 @@
+"""One statement of a mode as a value: its text, what follows it, and what the line asked.
+
+Each mode decides where its statements end (`Handle.next_statement`). It hands the Engine a
+Statement rather than text with marks in it, so nothing has to be cut off again later: SQL's
+`\\G` is `vertical`, `\\c` is the terminator, a trailing `\\> file` is `redirect`. The redirect
+is read from the raw text, before `${var}` expansion, so a variable's value can never send
+output to a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from opsh.shell.lineparse import Redirect, find_backslash_redirect, split_first_at
+
+DISCARD = "\\c"
+
+
+@dataclass(frozen=True, eq=False)
+class Statement:
+    """`text` without its terminator and redirect; `rest` is the input after the terminator.
+
+    `terminator` is what ended it (";", "\\G", "\\g", "\\c", "\\n"...), "" when the input ended
+    first. A Statement also equals its `(text, rest)` pair, the shape modes returned before it
+    existed (tests written against that shape still hold)."""
+
+    text: str
+    rest: str = ""
+    terminator: str = ""
+    redirect: Redirect | None = None
+    vertical: bool = False
+
+    @classmethod
+    def cut(cls, raw: str, rest: str, terminator: str, *, vertical: bool = False) -> Statement:
+        """The statement a mode cut out of its input (`raw`: terminator already removed), with a
+        trailing `\\>`, `\\>>` or `\\|` taken off into `redirect`."""
+        text, redirect = find_backslash_redirect(raw)
+        return cls(text, rest, terminator, redirect, vertical)
+
+    @property
+    def discarded(self) -> bool:
+        """`\\c` ended it: the user abandoned what they typed."""
+        return self.terminator == DISCARD
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.text, self.rest, self.terminator, self.redirect, self.vertical)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Statement):
+            return self._key() == other._key()
+        if isinstance(other, tuple) and len(other) == 2:
+            return (self.text, self.rest) == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.rest))
+
+
+Splitter = Callable[[str], "Statement | None"]
+
+
+def statement_at_end(text: str, split: Splitter) -> str:
+    """The statement the end of `text` is in (what a cursor there is typing): finished
+    statements before it are dropped, as `split` (a mode's next_statement) finds them."""
+    rest = text
+    while True:
+        statement = split(rest)
+        if statement is None or not statement.terminator or len(statement.rest) >= len(rest):
+            return rest.lstrip()
+        rest = statement.rest
+
+
+def local_statement(text: str) -> Statement:
+    """The first statement of a local line: up to an unquoted `;` (a `!` line is one command)."""
+    statement, rest, terminator = split_first_at(text)
+    return Statement(statement, rest, terminator)
