@@ -11,8 +11,10 @@ from opsh.shell.result import Result
 from opsh.shell.session import Session
 from opsh.shell.spec import Args, Command, Kind, arg, opt
 
-if TYPE_CHECKING:  # the replay machinery is imported when a script runs, not at startup
-    from opsh.history.store import Entry
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from opsh.shell.session import HistoryEntry
 
 _RANGE = re.compile(r"^(\d+)(?:-(\d+))?$")
 
@@ -70,7 +72,7 @@ class History(Command):
         return Result.table(["#", "time", "mode", "exit", "line"], rows)
 
 
-def _entries(session: Session) -> list[Entry]:
+def _entries(session: Session) -> Sequence[HistoryEntry]:
     if session.history is None:
         raise OpshError("history is off in this session (--no-history)")
     return session.history.entries()

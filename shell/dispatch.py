@@ -126,7 +126,7 @@ class Engine:
             return local_statement(text), True
         if text.startswith("\\") and _backslash_word(text) not in handle.meta_commands:
             return _shell_line(text), True
-        found = _from_mode(handle.next_statement(text))
+        found = handle.next_statement(text)
         return None if found is None else (found, False)
 
     def input_complete(self, text: str) -> bool:
@@ -432,16 +432,6 @@ def _shell_line(text: str) -> Statement:
     first = local_statement(line)
     rest = first.rest + newline + after if first.rest else after
     return Statement(first.text, rest, first.terminator or newline)
-
-
-def _from_mode(found: object) -> Statement | None:
-    """A mode's next_statement answer; a bare `(text, rest)` pair, what modes returned before
-    Statement, is still taken."""
-    if found is None or isinstance(found, Statement):
-        return found
-    if isinstance(found, tuple) and len(found) == 2:
-        return Statement.cut(str(found[0]), str(found[1]), "")
-    raise TypeError(f"next_statement returned {type(found).__name__}, not a Statement")
 
 
 def _backslash_word(text: str) -> str:

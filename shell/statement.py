@@ -17,13 +17,12 @@ from opsh.shell.lineparse import Redirect, find_backslash_redirect, split_first_
 DISCARD = "\\c"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class Statement:
     """`text` without its terminator and redirect; `rest` is the input after the terminator.
 
     `terminator` is what ended it (";", "\\G", "\\g", "\\c", "\\n"...), "" when the input ended
-    first. A Statement also equals its `(text, rest)` pair, the shape modes returned before it
-    existed (tests written against that shape still hold)."""
+    first."""
 
     text: str
     rest: str = ""
@@ -43,18 +42,6 @@ class Statement:
         """`\\c` ended it: the user abandoned what they typed."""
         return self.terminator == DISCARD
 
-    def _key(self) -> tuple[object, ...]:
-        return (self.text, self.rest, self.terminator, self.redirect, self.vertical)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Statement):
-            return self._key() == other._key()
-        if isinstance(other, tuple) and len(other) == 2:
-            return (self.text, self.rest) == other
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self.text, self.rest))
 
 
 Splitter = Callable[[str], "Statement | None"]

@@ -101,7 +101,9 @@ def test_a_background_job_does_not_hold_the_prompt(web01, sshd_hosts):
 
 def test_lines_are_split_at_newlines_only(web01):
     handle = web01.session.current_handle
-    assert handle.next_statement("echo a; echo b\nls") == ("echo a; echo b", "ls")
+    first = handle.next_statement("echo a; echo b\nls")
+    assert (first.text, first.rest) == ("echo a; echo b", "ls")
     assert handle.next_statement("echo a \\") is None
-    assert handle.next_statement("echo a \\\nb\n") == ("echo a b", "")
+    joined = handle.next_statement("echo a \\\nb\n")
+    assert (joined.text, joined.rest) == ("echo a b", "")
     assert web01("echo one; echo two").lines == ["one", "two"]

@@ -11,6 +11,7 @@ import pytest
 
 from opsh.shell.handles import ConnectRequest, Handle
 from opsh.shell.result import Result
+from opsh.shell.statement import Statement
 from tests.helpers import InternalError, Shell
 
 
@@ -24,15 +25,15 @@ class LineStore(Handle):
         super().__init__(name, "memory")
         self.lines: list[str] = []
 
-    def next_statement(self, text: str) -> tuple[str, str] | None:
+    def next_statement(self, text: str) -> Statement | None:
         stripped = text.lstrip()
         if stripped.startswith("\\count"):
             line, _, rest = stripped.partition("\n")
-            return line, rest
+            return Statement.cut(line, rest, "\n")
         if ";" not in text:
             return None
         statement, _, rest = text.partition(";")
-        return statement.strip(), rest
+        return Statement.cut(statement.strip(), rest, ";")
 
     def execute(self, session, statement: str) -> Result:
         if statement.startswith("\\count"):

@@ -28,7 +28,6 @@ class Echo(Handle):
 def test_a_statement_keeps_its_terminator_and_redirect_apart_from_its_text():
     found = Echo().next_statement("GET a \\> out.txt; GET b")
     assert found == Statement("GET a", " GET b", ";", Redirect(">", "out.txt"))
-    assert found == ("GET a", " GET b")  # the (text, rest) pair modes returned before
     assert Echo().next_statement("GET 'a;b'\nGET c") == Statement("GET 'a;b'", "GET c", "\n")
     assert Echo().next_statement("GET a").terminator == ""
 
@@ -90,14 +89,3 @@ def test_splitting_never_raises_and_always_moves_on(text: str):
     assert found is not None and (len(found.rest) < len(text) or not text)
     statement_at_end(text, Echo().next_statement)
     statement_at_end(text, local_statement)
-
-
-def test_a_mode_returning_the_old_pair_still_works(sh, tmp_path):
-    class Pairs(Echo):
-        def next_statement(self, text: str):  # noqa: ANN201
-            head, _, rest = text.partition(";")
-            return head, rest
-
-    sh.session.add_handle(Pairs())
-    assert sh("GET a \\> pairs.txt;").ok
-    assert (tmp_path / "pairs.txt").read_text() == "GET a\n"
