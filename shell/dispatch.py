@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from opsh.shell import argv
-from opsh.shell.errors import Cancelled, UsageError, describe
+from opsh.shell.errors import Cancelled, UsageError, describe, swallowed
 from opsh.shell.handles import Handle
 from opsh.shell.lineparse import Redirect, expand_text, extract_redirect, split_backslash_redirect, tokenize
 from opsh.shell.output import FileSink, OutputClosed, PipeSink, Sink, StreamSink, TerminalSink
@@ -448,8 +448,8 @@ def _close_quietly(result: Result) -> None:
         if close is not None:
             try:
                 close()
-            except Exception:  # noqa: BLE001,S110 - closing a finished generator must not fail a command
-                pass
+            except Exception:  # noqa: BLE001 - closing a finished generator must not fail a command
+                swallowed("closing a result's producer")
 
 
 def _stop_child(proc: subprocess.Popen[str]) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsh.shell.errors import UsageError
+from opsh.shell.errors import UsageError, swallowed
 from opsh.shell.spec import Kind, Param
 
 if TYPE_CHECKING:
@@ -139,6 +139,7 @@ def path_candidates(session: Session, prefix: str, dirs_only: bool = False) -> l
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError:
+        swallowed("listing a directory for completion")
         return []
     out = []
     for entry in entries:

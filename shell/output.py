@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from opsh.shell.errors import swallowed
+
 
 class OutputClosed(Exception):
     """The reader went away (pager quit, pipe closed): stop producing output quietly."""
@@ -126,7 +128,7 @@ class TerminalSink(Sink):
             assert self.pager.stdin is not None
             self.pager.stdin.close()
         except (BrokenPipeError, OSError):
-            pass
+            swallowed("closing the input of a pager or pipe")
         _wait_uninterrupted(self.pager)
 
 
@@ -166,7 +168,7 @@ class PipeSink(Sink):
             assert self.proc.stdin is not None
             self.proc.stdin.close()
         except (BrokenPipeError, OSError):
-            pass
+            swallowed("closing the input of a pager or pipe")
         _wait_uninterrupted(self.proc)
 
 
