@@ -102,3 +102,21 @@ def test_interrupting_opsh_c_leaves_nothing_on_the_hosts(tmp_path, sshd_hosts):
         proc.kill()
     assert proc.returncode != 0 and "cancelled" in out
     assert sshd_hosts.user_processes("sleep 155.3") == []  # already gone when opsh has exited
+
+
+def test_ctrl_c_mid_copy_leaves_no_file_under_its_final_name(term, sshd_hosts, tmp_path):
+    import os
+    import shutil
+
+    remote = sshd_hosts.remote_dir()
+    try:
+        (tmp_path / "huge.bin").write_bytes(os.urandom(1_000_000) * 400)  # 400 MB: seconds to send
+        term.send(f"copy huge.bin web[01-02]:{remote}/\r")
+        wait_until(lambda: any(p.name.endswith(".part") for p in remote.iterdir()), 15, "the upload to start")
+        term.ctrl("c")
+        out = term.expect_prompt(timeout=15)
+        assert "interrupted" in out
+        assert os.listdir(remote) == []  # neither huge.bin nor a partial file
+        assert "alive" in term.run("echo alive")
+    finally:
+        shutil.rmtree(remote, ignore_errors=True)

@@ -27,6 +27,8 @@ from opsh.shell.errors import describe, swallowed
 BUFFER = 1 << 20
 # Ctrl-C: how long commands have after TERM before their process group gets KILL.
 STOP_GRACE = 0.5
+# Ctrl-C: how long workers have to finish after that (close channels, remove partial files).
+CLEANUP = 3.0
 
 
 @dataclass
@@ -172,6 +174,7 @@ class FanOut:
         self.prompter = prompter
         self.results: dict[str, HostResult] = {}
         self.todo: queue.Queue[str] = queue.Queue()
+        self.threads: list[threading.Thread] = []
 
     @property
     def seconds(self) -> float:
@@ -181,7 +184,9 @@ class FanOut:
         for host in self.hosts:
             self.todo.put(host)
         for n in range(self.fanout):
-            threading.Thread(target=self._worker, name=f"opsh-fanout-{n}", daemon=True).start()
+            thread = threading.Thread(target=self._worker, name=f"opsh-fanout-{n}", daemon=True)
+            thread.start()
+            self.threads.append(thread)
 
     def _worker(self) -> None:
         while True:
@@ -236,13 +241,18 @@ class FanOut:
                 self.control.finish_stop()
 
     def _cancelled(self) -> Iterator[HostResult]:
-        """Results of hosts that were running or waiting when Ctrl-C came."""
+        """Results of hosts that were running or waiting when Ctrl-C came. Workers get up to
+        CLEANUP seconds to finish their own cleanup (a copy removes its partial file), so that
+        it is done before the command returns and `opsh -c` exits."""
         now = time.monotonic()
-        while True:
+        deadline = now + CLEANUP
+        while len(self.results) < len(self.hosts) and time.monotonic() < deadline:
             try:
-                event = self.control.events.get_nowait()
+                event = self.control.events.get(timeout=0.05)
             except queue.Empty:
-                break
+                if not any(t.is_alive() for t in self.threads):
+                    break
+                continue
             if isinstance(event, HostResult):
                 self.results.setdefault(event.host, event)
         for host in self.hosts:
