@@ -95,7 +95,7 @@ def main() -> int:
         (f"opsh -c 'run', {HOSTS} x {LINES_MANY} lines", opsh_many[0] * 1000, "ms"),
         ("  opsh peak RSS", opsh_many[1], "MB"),
         ("  opsh CPU seconds", opsh_many[2], "s"),
-        ("  parallel-ssh CPU seconds (its own process)", pssh[2], "s"),
+        ("  parallel-ssh CPU seconds (with its ssh processes)", pssh[2], "s"),
         ("  opsh into a reader that waits 2 s: wall", slow_seconds * 1000, "ms"),
         ("  opsh into a reader that waits 2 s: peak RSS", slow_rss, "MB"),
         (f"ssh, 1 x {LINES_ONE} lines", ssh[0] * 1000, "ms"),
