@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-
 @dataclass
 class Block:
     """Many lines of a stream as one item: every line of `text` is shown after the styled

@@ -37,7 +37,9 @@ TARGET_ONE = 3.0
 TARGET_RSS_MB = 100
 
 
-def measured(argv: list[str], env: dict[str, str] | None = None, stdout: object = subprocess.DEVNULL, shell: bool = False) -> tuple[float, float, float]:
+def measured(
+    argv: list[str], env: dict[str, str] | None = None, stdout: object = subprocess.DEVNULL, shell: bool = False
+) -> tuple[float, float, float]:
     """(wall seconds, peak RSS MB, CPU seconds) of one process, from wait4 (only its own)."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.DEVNULL, shell=shell)  # type: ignore[call-overload]

@@ -191,7 +191,8 @@ def test_known_hosts_wildcards_match_as_openssh_reads_them(sh, client_files, ssh
 def test_known_hosts_negation_wins(sh, client_files, sshd_hosts):
     files = client_files(known=[])
     first = sshd_hosts.addresses[0]
-    files.known_hosts.write_text(f"[127.0.0.*]:{sshd_hosts.port},![{first}]:{sshd_hosts.port} {sshd_hosts.host_key_line}\n")
+    patterns = f"[127.0.0.*]:{sshd_hosts.port},![{first}]:{sshd_hosts.port}"
+    files.known_hosts.write_text(f"{patterns} {sshd_hosts.host_key_line}\n")
     rows = records(sh, "run web[01-02] --format json -- true")
     assert rows[0]["error"].startswith("unknown host key for web01") and rows[1]["exit"] == 0
 

@@ -81,7 +81,7 @@ def test_prefixed_blocks_render_every_line_at_once():
 
 
 def test_long_errors_are_shortened_in_the_summary_only():
-    from opsh.commands.ssh.exec.gather import ERROR_WIDTH, summary_rows, structured_rows
+    from opsh.commands.ssh.exec.gather import ERROR_WIDTH, structured_rows, summary_rows
 
     message = "unknown host key for web01: ssh-ed25519 key SHA256:" + "x" * 80 + " (add --accept-new)"
     result = HostResult("web01", None, message)

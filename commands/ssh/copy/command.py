@@ -47,4 +47,3 @@ class CopyCommand(Command):
         local = kinds.path_candidates(session, prefix)
         hosts = [(f"{name}:", meta) for name, meta in hosts_completer(session, prefix)]
         return [*local, *hosts]
-

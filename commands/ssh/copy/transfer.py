@@ -89,7 +89,9 @@ class CopyPlan:
     local_hashes: dict[str, str] = field(default_factory=dict)
 
 
-def local_items(paths: list[Path], recursive: bool, follow: bool = False) -> tuple[list[LocalItem], list[LocalItem], list[str]]:
+def local_items(
+    paths: list[Path], recursive: bool, follow: bool = False
+) -> tuple[list[LocalItem], list[LocalItem], list[str]]:
     """(every file, directory and symlink to send, the sources, what cannot be sent and why)
     for a push; read once, before fan-out. The sources themselves are followed (as cp does
     with its arguments); inside a tree symlinks stay symlinks unless `follow`."""
@@ -115,7 +117,9 @@ def local_items(paths: list[Path], recursive: bool, follow: bool = False) -> tup
     return items, roots, skipped
 
 
-def _walk(folder: Path, relative: str, follow: bool, items: list[LocalItem], skipped: list[str], seen: set[tuple[int, int]]) -> None:
+def _walk(
+    folder: Path, relative: str, follow: bool, items: list[LocalItem], skipped: list[str], seen: set[tuple[int, int]]
+) -> None:
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as exc:
@@ -144,7 +148,8 @@ def _walk(folder: Path, relative: str, follow: bool, items: list[LocalItem], ski
 
 
 def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISFIFO, "fifo"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device")):
+    kinds = ((stat.S_ISFIFO, "fifo"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"))
+    for test, name in (*kinds, (stat.S_ISBLK, "block device")):
         if test(mode):
             return name
     return "special file"

@@ -20,7 +20,6 @@ from opsh.commands.ssh.state import LastRun
 from opsh.commands.ssh.transport.prompting import Question, QueuedPrompter
 from opsh.shell.errors import describe, swallowed
 
-
 # Output of one host waiting for the screen: past this a host's worker stops reading its
 # channel, so the SSH window fills and the host itself waits (a slow terminal slows the hosts
 # and never fills memory).

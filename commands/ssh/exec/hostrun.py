@@ -15,7 +15,6 @@ from opsh.commands.ssh.transport.conn import ConnectOptions, pooled_transport
 from opsh.shell.errors import swallowed
 
 if TYPE_CHECKING:
-
     from opsh.commands.ssh.hosts.hostspec import HostSpec
     from opsh.commands.ssh.state import SshState
 
