@@ -151,11 +151,19 @@ def test_proxy_jump_through_another_host(sh, client_files, sshd_hosts):
 
 
 def test_proxy_command(sh, client_files, sshd_hosts):
-    relay = "bash -c 'exec 3<>/dev/tcp/%h/%p; cat <&3 & exec cat >&3'"
+    # Both halves of the relay end when opsh closes it (paramiko sends TERM to the process).
+    relay = "bash -c 'exec 3<>/dev/tcp/%h/%p; cat <&3 & a=$!; cat <&0 >&3 & b=$!; trap \"kill $a $b\" TERM; wait'"
     client_files(extra=f"Host viaproxy\n    HostName {sshd_hosts.addresses[6]}\n    ProxyCommand {relay}\n")
     out = sh("connect viaproxy")
     assert out.ok, out.err
     assert sh("echo $SSH_CONNECTION").text.split()[2] == sshd_hosts.addresses[6]
+    sh.close()
+    wait_until(lambda: relays(sshd_hosts.addresses[6]) == [], 10, "the relay to end")
+
+
+def relays(address: str) -> list[str]:
+    found = subprocess.run(["pgrep", "-a", "-f", f"/dev/tcp/{address}/"], capture_output=True, text=True)
+    return found.stdout.splitlines()
 
 
 def test_down_host_fails_fast_with_a_clear_error(sh, ssh_client):
