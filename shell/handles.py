@@ -130,6 +130,11 @@ class Handle:
         """Run one statement's text: terminator and redirect are gone, `${var}` expanded."""
         raise OpshError(f"{self.kind} handles take no statements", "use \\q to go back to local")
 
+    def rollback_open_transaction(self) -> bool:
+        """Roll back a transaction left open (a batch run stopped or ended inside it); True
+        when there was one. Backends without transactions have nothing to do."""
+        return False
+
     def cancel(self) -> None:
         """Called after Ctrl-C interrupted `execute()`: stop the server-side work."""
 

@@ -189,6 +189,32 @@ def split_first(source: str) -> tuple[str, str]:
     return statement, rest
 
 
+def continues(line: str) -> bool:
+    """Whether a physical line goes on on the next one: it ends in an odd number of
+    backslashes (`\\\\` is a literal backslash) and is not a `#` comment. The one rule for typed,
+    piped, `-c` and script input alike."""
+    trailing = len(line) - len(line.rstrip("\\"))
+    return trailing % 2 == 1 and not line.lstrip().startswith("#")
+
+
+def join_continued(text: str) -> str:
+    """`text` with every continued line joined to the next (the backslash and the newline
+    go, as in a POSIX shell: `echo a \\` + `b` is `echo a b`)."""
+    if "\\\n" not in text:
+        return text
+    lines = text.split("\n")
+    out: list[str] = []
+    carry = ""
+    for line in lines[:-1]:
+        if continues(carry + line):
+            carry += line[:-1]
+        else:
+            out.append(carry + line)
+            carry = ""
+    out.append(carry + lines[-1])
+    return "\n".join(out)
+
+
 def split_first_at(source: str) -> tuple[str, str, str]:
     """(first statement, rest, ";" or "") so callers can tell `a;` from `a` (a `!` line ends
     at a newline, "\n", and is never split at `;`)."""
