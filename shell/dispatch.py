@@ -25,6 +25,7 @@ from opsh.shell.handles import Handle
 from opsh.shell.lineparse import (
     Redirect,
     continues,
+    expand_for_shell,
     expand_text,
     extract_redirect,
     join_continued,
@@ -231,7 +232,7 @@ class Engine:
         if statement.vertical and not text.strip():
             raise UsageError(f"no statement before {statement.terminator}", "e.g. SELECT * FROM users LIMIT 1\\G")
         redirect = self._mode_redirect(statement.redirect)
-        result = handle.execute(self.session, expand_text(text, self.session.lookup))
+        result = handle.execute(self.session, handle.expand(text, self.session.lookup))
         if statement.vertical:
             result.force_format = "vertical"
         return self.emit(result, None, redirect, captured)
@@ -252,7 +253,7 @@ class Engine:
         if not text:
             return True
         if text.startswith("!"):
-            return self._run_shell(expand_text(text[1:], self.session.lookup), captured)
+            return self._run_shell(expand_for_shell(text[1:], self.session.lookup), captured)
         text, slash_redirect = split_backslash_redirect(text)
         tokens = tokenize(text, self.session.lookup)
         tokens, redirect = extract_redirect(tokens, text)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from prompt_toolkit.lexers import Lexer
 
     from opsh.shell.background import Background
+    from opsh.shell.lineparse import Lookup
     from opsh.shell.session import Session
 
 VERTICAL = "\\G"
@@ -138,6 +139,11 @@ class SqlHandle(Handle):
 
             self._lexer = SqlLexer(self.dialect.name)
         return self._lexer
+
+    def expand(self, text: str, lookup: Lookup) -> str:
+        from opsh.commands.sql.variables import expand_sql
+
+        return expand_sql(text, self.dialect, lookup)
 
     def completer(self, session: Session) -> Completer | None:
         if self._completer is None:
