@@ -14,11 +14,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opsh.commands.ssh.state import LastRun
 from opsh.commands.ssh.transport.prompting import Question, QueuedPrompter
 from opsh.shell.errors import describe, swallowed
+
+if TYPE_CHECKING:
+    from opsh.shell.background import Background
 
 # Output of one host waiting for the screen: past this a host's worker stops reading its
 # channel, so the SSH window fills and the host itself waits (a slow terminal slows the hosts
@@ -179,13 +182,13 @@ class FanOut:
     def seconds(self) -> float:
         return time.monotonic() - self.control.started
 
-    def start(self) -> None:
+    def start(self, background: Background) -> None:
         for host in self.hosts:
             self.todo.put(host)
         for n in range(self.fanout):
-            thread = threading.Thread(target=self._worker, name=f"opsh-fanout-{n}", daemon=True)
-            thread.start()
-            self.threads.append(thread)
+            thread = background.start(f"opsh-fanout-{n}", self._worker)
+            if thread is not None:
+                self.threads.append(thread)
 
     def _worker(self) -> None:
         while True:
@@ -219,6 +222,8 @@ class FanOut:
                 try:
                     event = self.control.events.get(timeout=0.1)
                 except queue.Empty:
+                    if not any(t.is_alive() for t in self.threads) and self.control.events.empty():
+                        break  # no worker left (the session is ending): nothing more will come
                     continue
                 if isinstance(event, Question):
                     self.prompter.answer(event)
@@ -238,6 +243,8 @@ class FanOut:
             if pending and not self.control.interrupted:
                 self.control.stop()  # the consumer went away (a pager quit): stop the hosts
                 self.control.finish_stop()
+        if pending:
+            yield from self._cancelled()
 
     def _cancelled(self) -> Iterator[HostResult]:
         """Results of hosts that were running or waiting when Ctrl-C came. Workers get up to
