@@ -54,6 +54,21 @@ class ConnectionConfig:
     options: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class TopologyConfig:
+    """`[topology]`: the gateways `run` goes through, in ClusterShell's own terms.
+
+    `routes` is topology.conf's [routes] (gateways -> the nodes they reach, a route per key;
+    a route from this machine may be given or is implied); `ssh_options` is ClusterShell's
+    `ssh_options`, passed on to the gateways for their ssh to the leaves; `gateway_python` is
+    the interpreter that runs `-m ClusterShell.Gateway` on the gateways (its
+    CLUSTERSHELL_GW_PYTHON_EXECUTABLE)."""
+
+    routes: dict[str, str] = field(default_factory=dict)
+    ssh_options: str | None = None
+    gateway_python: str | None = None
+
+
 @dataclass
 class Config:
     paths: Paths
@@ -61,6 +76,7 @@ class Config:
     connections: dict[str, ConnectionConfig] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    topology: TopologyConfig = field(default_factory=TopologyConfig)
 
     @classmethod
     def load(cls, paths: Paths | None = None, file: Path | None = None) -> Config:
@@ -74,7 +90,8 @@ class Config:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise OpshError(f"config {path}: {exc}") from None
-        return cls(paths, dict(raw.get("settings", {})), _connections(raw, path), _groups(raw, path), raw)
+        settings = dict(raw.get("settings", {}))
+        return cls(paths, settings, _connections(raw, path), _groups(raw, path), raw, _topology(raw, path))
 
 
 def _connections(raw: dict[str, Any], path: Path) -> dict[str, ConnectionConfig]:
@@ -99,3 +116,29 @@ def _groups(raw: dict[str, Any], path: Path) -> dict[str, str]:
     if not isinstance(groups, dict):
         raise OpshError(f'config {path}: [groups] must be a table of name = "hosts"')
     return {str(k): str(v) if not isinstance(v, list) else ",".join(map(str, v)) for k, v in groups.items()}
+
+
+_TOPOLOGY_KEYS = {"routes", "ssh_options", "gateway_python"}
+
+
+def _topology(raw: dict[str, Any], path: Path) -> TopologyConfig:
+    body = raw.get("topology", {})
+    if not isinstance(body, dict):
+        raise OpshError(f"config {path}: [topology] must be a table")
+    unknown = sorted(set(body) - _TOPOLOGY_KEYS)
+    if unknown:
+        raise OpshError(
+            f"config {path}: unknown key in [topology]: {unknown[0]}", "routes, ssh_options, gateway_python"
+        )
+    routes = body.get("routes", {})
+    if not isinstance(routes, dict) or not all(isinstance(v, str) and v.strip() for v in routes.values()):
+        raise OpshError(
+            f"config {path}: [topology.routes] must map gateways to the nodes they reach",
+            '"bastion[1-2]" = "web[001-400]", as the [routes] of ClusterShell\'s topology.conf',
+        )
+    for key in ("ssh_options", "gateway_python"):
+        if key in body and not isinstance(body[key], str):
+            raise OpshError(f"config {path}: [topology] {key} must be a string")
+    return TopologyConfig(
+        {str(k): str(v) for k, v in routes.items()}, body.get("ssh_options"), body.get("gateway_python")
+    )

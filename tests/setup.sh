@@ -15,9 +15,11 @@ APT_PACKAGES=(
     less procps iproute2                # pager, ps, ip
     openssl                             # throwaway certificates for the TLS tests (rediss://)
     zip unzip                           # reference archivers for the archive tests
+    python3-venv                        # the ClusterShell gateway's virtualenv (system Python)
 )
 MONGO_SERVER_PIN="secantusdb==0.7.0b3"   # MongoDB-wire test server (GPL-2.0: run, never imported)
 MONGOSH_PIN="mongosh@2"                  # reference client (npm), the oracle for Mongo mode
+GATEWAY_PIN="clustershell==1.10.1"       # what the test gateway runs (`python -m ClusterShell.Gateway`)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -42,10 +44,40 @@ install_python_env() {
         log "creating .venv"
         python3 -m venv .venv
     fi
-    log "installing opsh and test dependencies into .venv"
-    .venv/bin/pip install -q -e '.[test]' 2>&1 | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
-    .venv/bin/python -c "import opsh.shell, pytest, pexpect, hypothesis" \
+    log "installing opsh, its fleet extra and the test dependencies into .venv"
+    .venv/bin/pip install -q -e '.[test,fleet]' 2>&1 | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
+    .venv/bin/python -c "import opsh.shell, pytest, pexpect, hypothesis, ClusterShell" \
         || { log "the .venv install failed"; return 1; }
+}
+
+others_can_reach() {
+    # Every directory from / down to $1 lets other users through (o+x).
+    local dir="$1"
+    while [ "$dir" != "/" ]; do
+        [ "$(( 0$(stat -c %a "$dir") & 1 ))" -eq 1 ] || return 1
+        dir="$(dirname "$dir")"
+    done
+}
+
+install_gateway_env() {
+    # The test gateway host logs in as the SSH test user, who must be able to run this
+    # Python: it is built from the system interpreter (ours may live under /root, closed to
+    # other users), never from .venv's, and outside the checkout when other users cannot
+    # reach into it.
+    local python=/usr/bin/python3
+    [ -x "$python" ] || python="$(command -v python3)"
+    GATEWAY_VENV="$ROOT/.venv-gateway"
+    if ! others_can_reach "$ROOT"; then
+        GATEWAY_VENV="/var/tmp/opsh-gateway-venv-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+    fi
+    if [ ! -x "$GATEWAY_VENV/bin/python3" ] || ! "$GATEWAY_VENV/bin/python3" -c "import ClusterShell" 2>/dev/null; then
+        log "building the gateway's virtualenv ($GATEWAY_VENV, $GATEWAY_PIN) from $python"
+        rm -rf "$GATEWAY_VENV"
+        "$python" -m venv "$GATEWAY_VENV"
+        "$GATEWAY_VENV/bin/pip" install -q "$GATEWAY_PIN" 2>&1 | grep -v "is ignored" >&2 || true
+    fi
+    "$GATEWAY_VENV/bin/python3" -c "import ClusterShell.Gateway" || { log "the gateway virtualenv is broken"; return 1; }
+    export OPSH_GATEWAY_VENV="$GATEWAY_VENV"
 }
 
 install_mongo_server() {
@@ -74,6 +106,7 @@ install_mongosh() {
 setup_all() {
     install_debian_packages
     install_python_env
+    install_gateway_env
     install_mongo_server
     install_mongosh
     export OPSH_TEST_ROOT="$ROOT"

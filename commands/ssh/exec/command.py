@@ -19,6 +19,7 @@ class RunCommand(Command):
         opt("-x", "--exclude", kind=Kind.TARGETS, multiple=True, help="leave these hosts out"),
         opt("-g", "--group", help="gather output: identical results shown once with their hosts"),
         opt("--accept-new", help="trust unknown host keys (appended to known_hosts; changed keys stay refused)"),
+        opt("--via", kind=Kind.TARGETS, help="through these ClusterShell gateways (tree mode; see [topology])"),
         opt("--format", kind=Kind.CHOICE, choices=FORMATS, help="json/csv/vertical: one record per host"),
     )
     examples = (
@@ -28,5 +29,6 @@ class RunCommand(Command):
         "run @failed -- uptime",
         "run db[1-3] --timeout 5s --format json -- df -h /",
         "run local,web1 -- date",
+        "run @racks --via bastion[1-2] -- uptime",
     )
     implementation = "opsh.commands.ssh.exec.run:run"

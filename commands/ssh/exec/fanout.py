@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from opsh.commands.ssh.state import LastRun
 from opsh.commands.ssh.transport.prompting import Question, QueuedPrompter
@@ -156,6 +156,16 @@ class Job:
 Work = Callable[[Job], HostResult]
 
 
+class Delegate(Protocol):
+    """Hosts a fan-out hands to another engine as a whole (the gateways of `run --via`): `run()`
+    is a thread body that posts their Output and HostResult events on the fan-out's Control,
+    exactly as the workers do, so the same drain, rendering and cancellation serve them."""
+
+    hosts: list[str]
+
+    def run(self) -> None: ...
+
+
 def host_error(exc: BaseException) -> str:
     """One host's failure as its error cell; a host key refusal keeps its remedy (the
     `ssh-keygen -R` line, `--accept-new`), as `connect` shows it."""
@@ -168,10 +178,21 @@ def host_error(exc: BaseException) -> str:
 
 
 class FanOut:
-    def __init__(self, hosts: list[str], work: Work, fanout: int, control: Control, prompter: QueuedPrompter) -> None:
+    def __init__(
+        self,
+        hosts: list[str],
+        work: Work,
+        fanout: int,
+        control: Control,
+        prompter: QueuedPrompter,
+        delegate: Delegate | None = None,
+    ) -> None:
         self.hosts = hosts
         self.work = work
-        self.fanout = max(1, min(fanout, len(hosts) or 1))
+        self.delegate = delegate
+        delegated = set(delegate.hosts) if delegate is not None else set()
+        self.direct = [h for h in hosts if h not in delegated]
+        self.fanout = max(1, min(fanout, len(self.direct) or 1))
         self.control = control
         self.prompter = prompter
         self.results: dict[str, HostResult] = {}
@@ -183,10 +204,13 @@ class FanOut:
         return time.monotonic() - self.control.started
 
     def start(self, background: Background) -> None:
-        for host in self.hosts:
+        for host in self.direct:
             self.todo.put(host)
-        for n in range(self.fanout):
-            thread = background.start(f"opsh-fanout-{n}", self._worker)
+        workers = [(f"opsh-fanout-{n}", self._worker) for n in range(self.fanout if self.direct else 0)]
+        if self.delegate is not None:
+            workers.append(("opsh-gateways", self.delegate.run))
+        for name, body in workers:
+            thread = background.start(name, body)
             if thread is not None:
                 self.threads.append(thread)
 

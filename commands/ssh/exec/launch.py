@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from opsh.commands.ssh.exec.fanout import Control, FanOut, Work
+from opsh.commands.ssh.exec.fanout import Control, Delegate, FanOut, Work
 from opsh.commands.ssh.hosts import lookup
 from opsh.commands.ssh.state import ssh_state
 from opsh.commands.ssh.transport import setup
@@ -34,19 +34,22 @@ class Launch:
     options: ConnectOptions
     background: Background  # the session's: workers still connecting are joined at exit
 
-    def start(self, work: Work, fanout: int) -> FanOut:
-        fan = FanOut(self.labels, work, fanout, self.control, self.prompter)
+    def start(self, work: Work, fanout: int, delegate: Delegate | None = None) -> FanOut:
+        fan = FanOut(self.labels, work, fanout, self.control, self.prompter, delegate)
         fan.start(self.background)
         return fan
 
 
-def prepare(session: Session, labels: list[str], timeout: float, accept_new: bool) -> Launch:
+def prepare(
+    session: Session, labels: list[str], timeout: float, accept_new: bool, direct: list[str] | None = None
+) -> Launch:
     """Stale pooled connections closed, HostSpecs resolved, keys decrypted (passphrases asked
-    now), one password shared by the hosts that want one."""
+    now), one password shared by the hosts that want one. `direct`: the labels opsh connects
+    to itself, when some of `labels` go through gateways instead (resolved there, not here)."""
     ssh_state(session).pool.expire(setup.persist(session))
     control = Control()
     prompter = QueuedPrompter(session, control.events, control.cancel)
-    specs = lookup.specs_for(session, labels)
+    specs = lookup.specs_for(session, labels if direct is None else direct)
     setup.prepare_keys(session, specs.values())
     options = setup.connect_options(session, prompter, timeout, accept_new, shared=True, cancel=control.cancel)
     control.on_cancel.append(options.cancel_all)

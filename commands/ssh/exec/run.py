@@ -10,6 +10,7 @@ from opsh.commands.ssh.exec.fanout import FanOut, HostResult, Output
 from opsh.commands.ssh.exec.gather import grouped, prefixed, status_line, structured_rows, summary_rows
 from opsh.commands.ssh.exec.hostrun import RunPlan, run_on_host
 from opsh.commands.ssh.exec.launch import prepare
+from opsh.commands.ssh.gateways import launch as gateways
 from opsh.commands.ssh.hosts import lookup
 from opsh.commands.ssh.state import ssh_state
 from opsh.shell.errors import UsageError
@@ -33,7 +34,10 @@ def run(session: Session, args: Args) -> Result:
     fmt = args.format or session.settings.get("format")
     structured = fmt in STRUCTURED
     timeout = args.timeout or session.timeout
-    launch = prepare(session, labels, timeout, args.accept_new)
+    fanout = args.fanout or session.settings.get("fanout")
+    route = gateways.routing(session, labels, args.via)
+    direct = [label for label in labels if label not in route.routed] if route else None
+    launch = prepare(session, labels, timeout, args.accept_new, direct)
     plan = RunPlan(
         command=command_text,
         specs=launch.specs,
@@ -44,7 +48,12 @@ def run(session: Session, args: Args) -> Result:
         stream=not (structured or args.group),
         cwd=session.cwd,
     )
-    fan = launch.start(partial(run_on_host, plan), args.fanout or session.settings.get("fanout"))
+    delegate = None
+    if route is not None:
+        delegate = gateways.delegate(
+            session, route, launch.control, command_text, timeout, fanout, args.accept_new, plan.keep_output
+        )
+    fan = launch.start(partial(run_on_host, plan), fanout, delegate)
     if structured:
         return _structured(session, fan, fmt if args.format else None)
     lines = _gathered(session, fan) if args.group else _streamed(session, fan)
