@@ -2,7 +2,7 @@
 
     with start_fleet(workdir, leaves=20) as fleet:
         fleet.leaf_names        -> ["leaf01", ..., "leaf20"]   (127.0.1.2 ... 127.0.1.21)
-        fleet.down_name         -> "leaf99": a name the gateway knows, where nothing listens
+        fleet.down_name         -> "leafdown": a name the gateway knows, where nothing listens
         files = fleet.write_client(tmpdir)   # the head's ssh config (host `gw`) + known_hosts
         fleet.config()          -> opsh config text: [groups] leaves, [topology] ssh_options
 
@@ -95,11 +95,19 @@ class Fleet:
 
     def config(self, extra: str = "") -> str:
         """opsh's config for the head: the leaves as a group, the gateway's ssh options."""
-        names = f"leaf[01-{len(self.leaf_names):02d}]"
+        width = len(self.leaf_names[-1]) - len("leaf")
+        names = f"leaf[{1:0{width}d}-{len(self.leaf_names)}]"
         return f'[groups]\nleaves = "{names}"\n\n[topology]\nssh_options = "-F {self.gateway_ssh_config}"\n{extra}'
 
     def user_processes(self, pattern: str) -> list[str]:
         return self.leaves.user_processes(pattern)
+
+    def chown(self, path: Path) -> None:
+        """A file the gateway's side reads (as the test user): theirs, private."""
+        from tests.servers.sshd import chown_to_test_user
+
+        chown_to_test_user(path)
+        path.chmod(0o600)
 
 
 def _gateway_ssh_config(user_dir: Path, leaves: SshHosts, names: list[str], down: str, gateway_address: str) -> Path:
@@ -131,8 +139,11 @@ def _gateway_ssh_config(user_dir: Path, leaves: SshHosts, names: list[str], down
 
 
 @contextmanager
-def start_fleet(workdir: Path, leaves: int = 20, first_leaf: int = FIRST_LEAF_INDEX) -> Iterator[Fleet]:
-    """One gateway host and `leaves` leaf hosts (names leaf01...), all sshd daemons we start."""
+def start_fleet(
+    workdir: Path, leaves: int = 20, first_leaf: int = FIRST_LEAF_INDEX, leaf_hosts: SshHosts | None = None
+) -> Iterator[Fleet]:
+    """One gateway host and `leaves` leaf hosts (leaf01... or leaf001...), all sshd daemons we
+    start; `leaf_hosts`: daemons already running to use as the leaves (the benchmark's)."""
     from tests.servers.sshd import chown_to_test_user, loopback_addresses, start_sshd
 
     venv = gateway_venv()
@@ -145,9 +156,11 @@ def start_fleet(workdir: Path, leaves: int = 20, first_leaf: int = FIRST_LEAF_IN
         log_dir = user_dir / "log"
         log_dir.mkdir()
         chown_to_test_user(log_dir)
-        leaf_hosts = stack.enter_context(start_sshd(workdir / "leaves", count=leaves, first=first_leaf))
-        names = [f"leaf{n:02d}" for n in range(1, leaves + 1)]
-        down = "leaf99"
+        if leaf_hosts is None:
+            leaf_hosts = stack.enter_context(start_sshd(workdir / "leaves", count=leaves, first=first_leaf))
+        count = len(leaf_hosts.addresses)
+        names = [f"leaf{n:0{max(2, len(str(count)))}d}" for n in range(1, count + 1)]
+        down = "leafdown"
         gateway_address = loopback_addresses(1, GATEWAY_ADDRESS_INDEX)[0]
         gateway_config = _gateway_ssh_config(user_dir / "ssh", leaf_hosts, names, down, gateway_address)
         path = f"{venv / 'bin'}:/usr/local/bin:/usr/bin:/bin"

@@ -164,6 +164,33 @@ def test_a_gateway_without_the_named_python_says_so(head):
     assert [r["error"] for r in rows] == ["gateway gw: /nowhere/python3 not found on the gateway"] * 2
 
 
+def test_a_gateway_that_goes_silent_is_given_up(head, fleet):
+    """A gateway that logs in and then never answers: the head stops waiting after twice the
+    timeout and a margin of silence (ClusterShell has no timeout for a gateway's channel)."""
+    import shutil
+    import tempfile
+    import time
+
+    from tests.servers.sshd import chown_to_test_user
+
+    where = Path(tempfile.mkdtemp(prefix="opsh-silent-gw-"))
+    try:
+        where.chmod(0o755)
+        python = where / "python3"
+        python.write_text("#!/bin/sh\nexec sleep 63.9\n")
+        python.chmod(0o755)
+        chown_to_test_user(python)
+        sh = head(f'gateway_python = "{python}"\n')
+        started = time.monotonic()
+        rows = sh("run leaf[01-02] --via gw --timeout 1 --format json -- true").json
+        assert time.monotonic() - started < 15
+        assert [r["error"] for r in rows] == ["timed out after 1s (no answer through the gateway)"] * 2
+    finally:
+        for line in fleet.gateway.user_processes("^sleep 63.9"):
+            subprocess.run(["kill", line.split()[0]])
+        shutil.rmtree(where, ignore_errors=True)
+
+
 def test_an_unknown_gateway_key_is_refused_before_anything_runs(head, fleet, tmp_path):
     sh = head()
     known = tmp_path / "head0" / "known_hosts"

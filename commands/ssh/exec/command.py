@@ -19,7 +19,7 @@ class RunCommand(Command):
         opt("-x", "--exclude", kind=Kind.TARGETS, multiple=True, help="leave these hosts out"),
         opt("-g", "--group", help="gather output: identical results shown once with their hosts"),
         opt("--accept-new", help="trust unknown host keys (appended to known_hosts; changed keys stay refused)"),
-        opt("--via", kind=Kind.TARGETS, help="through these ClusterShell gateways (tree mode; see [topology])"),
+        opt("--via", kind=Kind.TARGETS, metavar="GATEWAYS", help="through these ClusterShell gateways (tree mode)"),
         opt("--format", kind=Kind.CHOICE, choices=FORMATS, help="json/csv/vertical: one record per host"),
     )
     examples = (

@@ -44,9 +44,11 @@ if TYPE_CHECKING:
 
 ACTIVE_KEY = "<gateways>"  # this run's entry in Control.active (no host label has < or >)
 EX_PROTOCOL = 76  # ClusterShell's code for the hosts of a gateway that went away
-# The gateways' own connection has no timeout in ClusterShell: past connecting, the leaf's
-# command limit and this much more, the head gives up on what is left.
-DEADLINE_MARGIN = 5.0
+# The gateways' own connection has no timeout in ClusterShell. Each leaf's command is bounded
+# by its gateway, so something arrives at least once per `timeout` while the gateways work
+# (a leaf's end, if nothing else): after twice that and this margin of silence, the head
+# gives up on what is left.
+SILENCE_MARGIN = 5.0
 _GATEWAY_ENV = ("CLUSTERSHELL_GW_LOG_DIR", "CLUSTERSHELL_GW_LOG_LEVEL", "CLUSTERSHELL_GW_B64_LINE_LENGTH")
 
 
@@ -88,7 +90,7 @@ class GatewayRun:
         self.gateway_said: dict[str, str] = {}  # gateway -> the last line its ssh or shell printed
         self.stopping = ""  # why the task was aborted: "cancelled" | "timed out"
         self.failure = ""  # why the task ended before every leaf did
-        self.started = time.monotonic()
+        self.started = self.heard = time.monotonic()
         self._port: Any = None
         self._lock = threading.Lock()
 
@@ -143,10 +145,9 @@ class GatewayRun:
             )
             worker.invoke_gateway = self._invoke_gateway()
             task.schedule(worker)
-            deadline = 2 * self.plan.timeout + DEADLINE_MARGIN
-            task.timer(deadline, handler=_Abort(self, task, "timed out"), autoclose=True)
+            task.timer(1.0, handler=_Silence(self, task), interval=1.0, autoclose=True)
             with self._lock:
-                self._port = task.port(handler=_Abort(self, task, ""), autoclose=True)
+                self._port = task.port(handler=_Abort(self, task), autoclose=True)
                 if self.stopping:
                     return  # Ctrl-C came before the task could hear it
             task.resume()
@@ -177,6 +178,7 @@ class GatewayRun:
     # -- ClusterShell's events (the task's thread) --
 
     def line(self, node: str, stream: str, data: bytes) -> None:
+        self.heard = time.monotonic()
         leaf = self.leaves.get(node)
         text = data.decode("utf-8", "replace")
         if leaf is None:  # a gateway's own stderr, reported under the gateway's name
@@ -197,6 +199,7 @@ class GatewayRun:
             leaf.result.output.append((stream, piece))
 
     def ended(self, node: str, code: int) -> None:
+        self.heard = time.monotonic()
         leaf = self.leaves.get(node)
         if leaf is None or leaf.done:
             return
@@ -210,12 +213,16 @@ class GatewayRun:
             self._finish(leaf, exit=code)
 
     def timed_out(self, node: str) -> None:
+        self.heard = time.monotonic()
         leaf = self.leaves.get(node)
         if leaf is not None and not leaf.done:
             self._finish(leaf, error=f"timed out after {self.plan.timeout:g}s (stopped)")
 
     def aborted(self, why: str) -> None:
         self.stopping = self.stopping or why
+
+    def silent_too_long(self) -> bool:
+        return time.monotonic() - self.heard > 2 * self.plan.timeout + SILENCE_MARGIN
 
     # -- results --
 
@@ -266,22 +273,31 @@ class _Events(EventHandler):  # type: ignore[misc]
 
 
 class _Abort(EventHandler):  # type: ignore[misc]
-    """A message on the run's port (Ctrl-C) or the deadline's timer: abort the task from its
-    own thread (a ClusterShell task is driven by one thread only)."""
+    """A message on the run's port (Ctrl-C): abort the task from its own thread (a
+    ClusterShell task is driven by one thread only)."""
 
-    def __init__(self, run: GatewayRun, task: Any, why: str) -> None:
+    def __init__(self, run: GatewayRun, task: Any) -> None:
         super().__init__()
         self.run = run
         self.task = task
-        self.why = why
 
     def ev_msg(self, port: Any, msg: Any) -> None:
         self.run.aborted(str(msg))
         self.task.abort()
 
+
+class _Silence(EventHandler):  # type: ignore[misc]
+    """Once a second: nothing from the gateways for too long, the task gives up."""
+
+    def __init__(self, run: GatewayRun, task: Any) -> None:
+        super().__init__()
+        self.run = run
+        self.task = task
+
     def ev_timer(self, timer: Any) -> None:
-        self.run.aborted(self.why)
-        self.task.abort()
+        if self.run.silent_too_long():
+            self.run.aborted("timed out")
+            self.task.abort()
 
 
 class _GatewayClient(SshClient):  # type: ignore[misc]
