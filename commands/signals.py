@@ -128,10 +128,10 @@ def signal_of(text: str) -> int:
         if not int(signal.SIGRTMIN) <= number <= int(signal.SIGRTMAX):
             raise UsageError(f"real-time signal out of range: {text!r}", f"{signal.SIGRTMIN}-{signal.SIGRTMAX} here")
         return number
-    number = small_number(word)
-    if number is not None and number in signal.valid_signals():
-        return number
-    if number is not None or word.isdigit():
+    plain = small_number(word)
+    if plain is not None and plain in signal.valid_signals():
+        return plain
+    if plain is not None or word.isdigit():
         raise UsageError(f"unknown signal: {_short(text)!r}", "see `signals` for the list")
     return int(kinds.parse_signal(word))
 
