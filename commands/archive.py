@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from opsh.commands.paths import Target, expand_paths, file_type, is_inside, plural, timestamp
+from opsh.commands.paths import Target, check_regular, expand_paths, file_type, is_inside, plural, timestamp
 from opsh.shell.errors import NotFound, OpshError, UsageError
 from opsh.shell.result import Result, Size
 from opsh.shell.session import Session
@@ -463,11 +463,9 @@ def archive_kind(path: Path) -> str:
 
 
 def _existing_archive(session: Session, text: str) -> tuple[Path, str]:
+    """A regular file: /dev/zero read as an archive never ends (zipfile reads to the end)."""
     path = session.path(text)
-    if not path.exists():
-        raise NotFound(f"no such archive: {text}")
-    if path.is_dir():
-        raise UsageError(f"{text} is a directory, not an archive")
+    check_regular(path, text, "archive")
     return path, text
 
 

@@ -109,7 +109,8 @@ def signal_rows() -> list[list[Any]]:
         if sig.name in ("SIGRTMIN", "SIGRTMAX"):
             continue
         action, about = SIGNAL_FACTS.get(sig.name, ("?", signal.strsignal(sig) or ""))
-        rows.append([sig.name, int(sig), action, sig.name not in UNCATCHABLE, ", ".join(aliases.get(int(sig), [])), about])
+        also = ", ".join(aliases.get(int(sig), []))
+        rows.append([sig.name, int(sig), action, sig.name not in UNCATCHABLE, also, about])
     for number, name in realtime_signals():
         about = f"real-time signal {number - int(signal.SIGRTMIN)}: queued, no fixed meaning (for applications)"
         rows.append([name, number, "terminate", True, "", about])
@@ -239,7 +240,9 @@ def _signal_and_pids(words: list[str], option: str | None) -> tuple[int, list[in
 
 def _pid_of(word: str) -> int:
     if word.startswith("-"):
-        raise UsageError(f"kill: {_short(word)}: process groups (negative pids) are refused", "signal the pids one by one")
+        raise UsageError(
+            f"kill: {_short(word)}: process groups (negative pids) are refused", "signal the pids one by one"
+        )
     pid = small_number(word)
     if pid is None and not word.isdigit():
         raise UsageError(f"kill: not a pid: {_short(word)!r}", f"`ps {_short(word)}` finds its pids")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from opsh.commands.paths import read_text
 from opsh.commands.ssh.hosts import lookup
 from opsh.commands.ssh.hosts.hostspec import inventory, resolve
 from opsh.commands.ssh.hosts.inventory import (
@@ -194,7 +195,7 @@ def load_server_list(session: Session, args: Args) -> Result:
 
 def _read_server_list(path: Path, shown: str) -> list[ServerListLine]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, shown, "server list")  # a regular file, read with a bound
     except OSError as exc:
         raise NotFound(f"cannot read {shown}: {exc.strerror}") from None
     lines = parse_server_list(text, shown)
