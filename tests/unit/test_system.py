@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from opsh.shell.redact import MASK
+
 
 # Unique to this test process: other suites on this machine run the same tests at the same time.
 SLEEP = f"31.{os.getpid()}"
@@ -96,6 +98,29 @@ def test_env_masks_secret_looking_values(sh, monkeypatch):
     }
     revealed = {r["name"]: r["value"] for r in sh.json("env OPSHT_ --show")}
     assert revealed["OPSHT_DB_PASSWORD"] == "hunter2" and revealed["OPSHT_DSN"].endswith("s3cret@db1/shop")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "OPSHT_DB_PW",
+        "OPSHT_SMTP_PASS",
+        "OPSHT_PASSWD",
+        "OPSHT_PASSPHRASE",
+        "OPSHT_GH_TOKEN",
+        "OPSHT_TOKENS",
+        "OPSHT_VAULT_TOKEN_PATH",
+        "OPSHT_CLIENT_SECRET",
+        "OPSHT_SECRET_FILE",
+        "opsht_lower_secret",
+    ],
+)
+def test_env_masks_the_usual_secret_names(sh, monkeypatch, name):
+    """`*_PW`, `*_PASS*`, `*TOKEN*`, `*SECRET*` are masked, whatever their suffix says."""
+    monkeypatch.setenv(name, "do-not-show-me")
+    assert sh.json(f"env {name}") == [{"name": name, "value": MASK}]
+    assert "do-not-show-me" not in sh.ok(f"env {name}").text
+    assert sh.json(f"env {name} --show") == [{"name": name, "value": "do-not-show-me"}]
 
 
 def test_env_glob_and_substring(sh, monkeypatch):
