@@ -12,7 +12,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from opsh.shell.errors import UsageError, swallowed
@@ -75,12 +76,14 @@ class Zone:
         """Lenient (for arithmetic): a wall time the clocks skip becomes the moment it stands
         for (02:30 EST is 03:30 EDT), as mktime and GNU date's `+1 day` do."""
         # astimezone() on a naive datetime reads it as machine-local time (DST-aware, via mktime)
-        if self.tz is None:
-            return naive.astimezone()
-        return naive.replace(tzinfo=self.tz).astimezone(dt.UTC).astimezone(self.tz)
+        with _in_range():
+            if self.tz is None:
+                return naive.astimezone()
+            return naive.replace(tzinfo=self.tz).astimezone(dt.UTC).astimezone(self.tz)
 
     def view(self, moment: dt.datetime) -> dt.datetime:
-        return moment.astimezone(self.tz)
+        with _in_range():
+            return moment.astimezone(self.tz)
 
     def place(self, naive: dt.datetime, shown: str, notes: list[str] | None = None) -> dt.datetime:
         """`naive` read strictly as a wall-clock time here: a time the clocks skip (the hour a
@@ -106,13 +109,25 @@ class Zone:
     def _wall(self, moment: dt.datetime) -> dt.datetime:
         """The wall clock here at `moment`, through UTC (astimezone() to the zone a datetime
         already has would return it unchanged, skipped hour and all)."""
-        return self.view(moment.astimezone(dt.UTC)).replace(tzinfo=None, fold=0)
+        with _in_range():
+            return self.view(moment.astimezone(dt.UTC)).replace(tzinfo=None, fold=0)
 
     def label(self) -> str:
         return "the local time zone" if self.tz is None else self.name
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC).astimezone(self.tz)
+
+
+@contextmanager
+def _in_range() -> Iterator[None]:
+    """9999-12-31 23:00 in New York is past year 9999 in UTC: one clear line, not a traceback."""
+    try:
+        yield
+    except (OverflowError, ValueError):
+        raise UsageError(
+            "date out of range", "years 1 to 9999 in every zone involved (the first and last day may be out of reach)"
+        ) from None
 
 
 def _offset_text(moment: dt.datetime) -> str:

@@ -42,7 +42,10 @@ def parse_size(text: str) -> int:
     if not match:
         raise UsageError(f"bad size: {text!r}", "use e.g. 512, 10k, 1M, 2G")
     unit = (match.group(2) or "").lower()[:1]
-    return int(float(match.group(1)) * _SIZE_UNITS[unit])
+    size = float(match.group(1)) * _SIZE_UNITS[unit]
+    if size > 2**63:  # 1e400 is infinity: int() of it raised OverflowError
+        raise UsageError(f"bad size: {text[:40]!r}", "too large")
+    return int(size)
 
 
 def parse_bool(text: str) -> bool:

@@ -167,6 +167,7 @@ def _single(text: str, item: str) -> Target:
         pass
     else:
         return Target(str(address), str(address), socket.AF_INET6 if address.version == 6 else socket.AF_INET)
+    check_host_name(text, item)
     try:
         infos = socket.getaddrinfo(text, None, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -174,6 +175,19 @@ def _single(text: str, item: str) -> Target:
     infos.sort(key=lambda info: info[0] != socket.AF_INET)  # IPv4 first, as nmap does
     family, _, _, _, sockaddr = infos[0]
     return Target(text, str(sockaddr[0]), family)
+
+
+def check_host_name(text: str, item: str) -> None:
+    """Refuse what no resolver takes before asking one: getaddrinfo raised UnicodeError on a
+    5000-character name or a control character (its IDNA encoding), ValueError on a NUL."""
+    shown = item if len(item) <= 60 else item[:57] + "..."
+    hint = "a name is letters, digits, '-' and '.', at most 253 characters, 63 between dots"
+    if not text or len(text) > 253 or any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise UsageError(f"scan: bad host name {shown!r}", hint)
+    try:
+        text.encode("idna")
+    except UnicodeError:
+        raise UsageError(f"scan: bad host name {shown!r}", hint) from None
 
 
 def parse_ports(spec: str | None) -> Sequence[int]:
@@ -191,16 +205,21 @@ def parse_ports(spec: str | None) -> Sequence[int]:
 
 
 def _port_part(part: str) -> range:
-    if part.isdigit():
-        low = high = int(part)
-    elif re.fullmatch(r"\d*-\d*", part):
+    if re.fullmatch(r"[0-9]+", part):
+        low = high = _port_number(part)
+    elif re.fullmatch(r"[0-9]*-[0-9]*", part):
         first, _, last = part.partition("-")
-        low, high = int(first or 1), int(last or 65535)
+        low, high = _port_number(first or "1"), _port_number(last or "65535")
     else:
         return range(_service_port(part), _service_port(part) + 1)
     if not 1 <= low <= high <= 65535:
         raise UsageError(f"scan: bad port range {part!r}", "ports are 1-65535, ranges low-high")
     return range(low, high + 1)
+
+
+def _port_number(digits: str) -> int:
+    """65536 for anything longer than 5 digits: out of range either way (int() refuses 5000)."""
+    return int(digits) if len(digits.lstrip("0")) <= 5 else 65536
 
 
 def _service_port(name: str) -> int:
@@ -209,7 +228,7 @@ def _service_port(name: str) -> int:
             return port
     try:
         return socket.getservbyname(name.lower(), "tcp")
-    except OSError:
+    except (OSError, ValueError, UnicodeError):  # NUL, surrogates, odd characters: not a service
         raise UsageError(
             f"scan: unknown port or service {name!r}", "use numbers (22,80,8000-8100), names (ssh,http), or -"
         ) from None
