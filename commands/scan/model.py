@@ -80,7 +80,7 @@ SERVICES = {
     9100: "node-exporter",
     9200: "elasticsearch",
     9300: "elasticsearch",
-    11211: "memcache",
+    11211: "memcached",
     15672: "rabbitmq-mgmt",
     22133: "kestrel",
     27017: "mongodb",
@@ -222,9 +222,13 @@ def _port_number(digits: str) -> int:
     return int(digits) if len(digits.lstrip("0")) <= 5 else 65536
 
 
+_SERVICE_ALIASES = {"memcache": "memcached", "mongo": "mongodb", "mariadb": "mysql", "postgres": "postgresql"}
+
+
 def _service_port(name: str) -> int:
+    wanted = _SERVICE_ALIASES.get(name.lower(), name.lower())
     for port, service in SERVICES.items():
-        if service == name.lower():
+        if service == wanted:
             return port
     try:
         return socket.getservbyname(name.lower(), "tcp")
@@ -246,6 +250,47 @@ def service_name(port: int, cache: dict[int, str]) -> str:
     return cache[port]
 
 
+# ---------------------------------------------------------------- from a scan to a client
+
+# service -> URL scheme of the client that talks to it (opsh's `connect` knows most of them)
+SCHEMES = {
+    "ssh": "ssh",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "redis": "redis",
+    "mongodb": "mongodb",
+    "memcached": "memcache",
+    "tarantool": "tarantool",
+    "http": "http",
+    "http-alt": "http",
+    "http-proxy": "http",
+    "https": "https",
+    "https-alt": "https",
+}
+
+
+def url_for(target: Target, port: int, service: str) -> str:
+    """`redis://127.0.0.1:6379` for what was found, "" when no client scheme fits."""
+    scheme = SCHEMES.get(service)
+    if scheme is None:
+        return ""
+    host = f"[{target.label}]" if target.family == socket.AF_INET6 and ":" in target.label else target.label
+    return f"{scheme}://{host}:{port}"
+
+
+@dataclass
+class ScanState:
+    """The session's memory of what scans found: `connect <Tab>` offers these URLs."""
+
+    found: dict[str, str] = field(default_factory=dict)  # url -> service, latest scan first
+    LIMIT = 200
+
+    def remember(self, urls: list[tuple[str, str]]) -> None:
+        fresh = dict(urls)
+        fresh.update((url, service) for url, service in self.found.items() if url not in fresh)
+        self.found = dict(list(fresh.items())[: self.LIMIT])
+
+
 # ---------------------------------------------------------------- the scan loop
 
 
@@ -254,6 +299,7 @@ class HostTally:
     """What one host answered; closed and filtered ports are kept only as samples unless asked."""
 
     open: dict[int, str] = field(default_factory=dict)  # port -> banner
+    services: dict[int, str] = field(default_factory=dict)  # port -> what its banner says it is
     counts: collections.Counter[str] = field(default_factory=collections.Counter)
     listed: dict[str, list[int]] = field(default_factory=lambda: {"closed": [], "filtered": []})
 

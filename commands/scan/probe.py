@@ -261,23 +261,27 @@ class Scanner:
         except OSError:
             swallowed("reading a banner")
             data = b""
-        self._finish(probe, "open", banner=clean_banner(data))
+        self._finish(probe, "open", banner=clean_banner(data), service=greeting_service(data))
 
-    def _finish(self, probe: _Probe, state: str, registered: bool = True, banner: str = "") -> None:
+    def _finish(
+        self, probe: _Probe, state: str, registered: bool = True, banner: str = "", service: str = ""
+    ) -> None:
         if registered:
             if self.poller.forget is not None:
                 self.poller.forget(probe.fd)
             del self.by_fd[probe.fd]
         probe.finished = True
         probe.sock.close()
-        self._record(probe.host, probe.port, state, banner)
+        self._record(probe.host, probe.port, state, banner, service)
 
-    def _record(self, host: int, port: int, state: str, banner: str = "") -> None:
+    def _record(self, host: int, port: int, state: str, banner: str = "", service: str = "") -> None:
         self.done += 1
         tally = self.tallies[host]
         tally.counts[state] += 1
         if state == "open":
             tally.open[port] = banner
+            if service:
+                tally.services[port] = service
             return
         listed = tally.listed[state]
         if self.limit is None or len(listed) <= self.limit:
@@ -314,6 +318,34 @@ def clean_banner(data: bytes) -> str:
     pieces = [p.strip() for p in re.split(r"[\x00-\x1f\x7f\ufffd]+", text) if p.strip()]
     readable = [p for p in pieces if len(p) >= 3]
     return (readable or pieces or [""])[0][:100]
+
+
+def greeting_service(data: bytes) -> str:
+    """What a server that speaks first is, from its first bytes ("" when they do not say):
+    `SSH-2.0-...`, Tarantool's greeting, a MySQL handshake."""
+    if data.startswith(b"SSH-"):
+        return "ssh"
+    if data.startswith(b"Tarantool "):
+        return "tarantool"
+    return _mysql_greeting(data)
+
+
+_MYSQL_VERSION = re.compile(rb"[0-9]+\.[0-9]+\.[0-9]+[0-9A-Za-z.+_~-]*")
+
+
+def _mysql_greeting(data: bytes) -> str:
+    """A MySQL packet is a 3-byte length and a sequence number (0 here). The handshake is
+    protocol 10 and a NUL-ended version (MariaDB says so in it); a server that refuses this
+    client at once sends an error packet (0xFF) instead: still MySQL."""
+    if len(data) < 6 or data[3] != 0:
+        return ""
+    if data[4] == 10:
+        version = data[5:].split(b"\0", 1)[0]
+        if _MYSQL_VERSION.fullmatch(version):
+            return "mariadb" if b"MariaDB" in version else "mysql"
+    if data[4] == 0xFF and int.from_bytes(data[:3], "little") == len(data) - 4:
+        return "mysql"
+    return ""
 
 
 def raise_fd_limit(wanted: int) -> int:
