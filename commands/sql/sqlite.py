@@ -93,10 +93,12 @@ class SqliteHandle(SqlHandle):
     def in_transaction(self) -> bool:
         return bool(self.conn.in_transaction)
 
-    def _discard_connection(self) -> None:
-        """A worker still holds the connection after a cancel: continue on a fresh one."""
+    def _discard_connection(self, run: Run) -> None:
+        """A worker still holds the connection after a cancel: continue on a fresh one (the
+        worker closes the old one when it returns). An in-memory database has no other."""
         if self.path is not None:
-            self.conn = _connect(self.path, self.readonly)
+            old, self.conn = self.conn, _connect(self.path, self.readonly)
+            run.abandon(old.close)
 
     def _start(self, sql: str, params: tuple[Any, ...] = ()) -> Run:
         conn = self.conn
@@ -126,6 +128,7 @@ class SqliteHandle(SqlHandle):
                     if kind == "view":
                         views.add(table)
                 databases = tuple(row[1] for row in conn.execute("PRAGMA database_list"))
+                other = {db: _tables_of(conn, db) for db in databases}
                 try:
                     functions = tuple(sorted({row[0] for row in conn.execute("PRAGMA function_list")}))
                 except sqlite3.DatabaseError:  # SQLite before 3.30 has no function_list
@@ -135,7 +138,7 @@ class SqliteHandle(SqlHandle):
                 if conn is not main:
                     conn.close()
             tables_ = {t: tuple(c) for t, c in tables.items()}
-            return Schema(databases, tables_, frozenset(views), functions, (), "ready")
+            return Schema(databases, tables_, frozenset(views), functions, (), "ready", other)
 
         return load
 
@@ -177,3 +180,10 @@ class SqliteHandle(SqlHandle):
             "an SQLite handle is one database file",
             "connect sqlite:///other.db, or ATTACH 'other.db' AS other and write other.table",
         )
+
+
+def _tables_of(conn: Any, schema: str) -> tuple[str, ...]:
+    """Tables and views of one attached database (`main`, `temp`, `ATTACH ... AS x`)."""
+    quoted = '"' + schema.replace('"', '""') + '"'
+    sql = f"SELECT name FROM {quoted}.sqlite_master WHERE type IN ('table', 'view') ORDER BY name"
+    return tuple(row[0] for row in conn.execute(sql) if not str(row[0]).startswith("sqlite_"))
