@@ -7,6 +7,7 @@ cd "$ROOT"
 
 APT_PACKAGES=(
     mariadb-server mariadb-client       # SQL tests (mariadbd started by the suite)
+    sqlite3                             # reference CLI for the SQLite tests (.schema)
     redis-server redis-tools            # Redis tests, redis-cli for the pipe benchmark
     memcached                           # memcache tests
     openssh-server openssh-client       # SSH tests (sshd started by the suite)

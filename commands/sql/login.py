@@ -34,7 +34,7 @@ def read_login(explicit: Path | None) -> dict[str, str | None]:
     for parser in _parsers(path, 0):
         for group in GROUPS:
             if parser.has_section(group):
-                values.update({key: parser.get(group, key) for key in parser.options(group)})
+                values.update({key: _value(parser, group, key) for key in parser.options(group)})
     return values
 
 
@@ -72,6 +72,14 @@ def _parsers(path: Path, depth: int) -> list[configparser.RawConfigParser]:
         if child.is_file():
             out += _parsers(child, depth + 1)
     return out
+
+
+def _value(parser: configparser.RawConfigParser, group: str, key: str) -> str | None:
+    """The value with its quotes taken off (pymysql's parser), None for a bare key."""
+    if configparser.RawConfigParser.get(parser, group, key) is None:
+        return None
+    value: str = parser.get(group, key)
+    return value
 
 
 def _resolve(base: Path, name: str) -> Path:

@@ -37,6 +37,17 @@ class Schema:
                 return columns
         return ()
 
+    def tables_in(self, database: str) -> tuple[str, ...]:
+        """Tables of another database (MySQL) or attached schema (SQLite), for `db.` completion."""
+        found = self.other_tables.get(database)
+        if found is not None:
+            return found
+        lowered = database.lower()
+        for name, tables in self.other_tables.items():
+            if name.lower() == lowered:
+                return tables
+        return ()
+
 
 class SchemaCache:
     """The current snapshot plus the background refresh that replaces it.
