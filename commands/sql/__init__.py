@@ -47,7 +47,9 @@ CONNECTORS = {"mysql": _open_mysql, "mariadb": _open_mysql, "sqlite": _open_sqli
     params=(
         arg("statement", Kind.REST, help="the statement (options go before it); quote it if it has quotes, ; > or |"),
         opt("--on", kind=Kind.HANDLE, metavar="NAME", help="the handle (default: the current or only SQL one)"),
-        opt("--null", kind=Kind.TEXT, metavar="TEXT", help="how NULL is written in CSV (default: the csv_null setting)"),
+        opt(
+            "--null", kind=Kind.TEXT, metavar="TEXT", help="how NULL is written in CSV (default: the csv_null setting)"
+        ),
     ),
     examples=(
         "connect sqlite:///app.db            # relative to the current directory",

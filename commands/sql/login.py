@@ -66,7 +66,9 @@ def _parsers(path: Path, depth: int) -> list[configparser.RawConfigParser]:
     except configparser.Error as exc:
         number = getattr(exc, "lineno", None) or _first_error_line(exc)
         where = f" at line {number}" if number else ""
-        raise UsageError(f"the option file {path} cannot be read{where}", "lines are `[group]` or `key = value`") from None
+        raise UsageError(
+            f"the option file {path} cannot be read{where}", "lines are `[group]` or `key = value`"
+        ) from None
     out: list[configparser.RawConfigParser] = [parser]
     for child in included:
         if child.is_file():

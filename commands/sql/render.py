@@ -78,15 +78,18 @@ def _adapter(result: Result, stream: RowStream, shown: Presentation) -> Callable
             result.headers = distinct(headers)
         elif fmt == "csv" and shown.csv_null:
             stream.null = shown.csv_null
-        elif fmt == "table" and shown.auto_vertical and sink.is_terminal:
-            if table_width(headers, stream.peek(PEEK_ROWS)) > sink.width:
-                from opsh.shell.render import render
+        elif fmt == "table" and shown.auto_vertical and sink.is_terminal and _too_wide(headers, stream, sink):
+            from opsh.shell.render import render
 
-                render(Result.table(distinct(headers), stream), "vertical", sink)
-                return ""
+            render(Result.table(distinct(headers), stream), "vertical", sink)
+            return ""
         return None
 
     return adapt
+
+
+def _too_wide(headers: list[str], stream: RowStream, sink: Any) -> bool:
+    return table_width(headers, stream.peek(PEEK_ROWS)) > int(sink.width)
 
 
 def distinct(headers: list[str]) -> list[str]:

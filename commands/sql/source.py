@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from opsh.commands.sql.guard import classify
-from opsh.commands.sql.syntax import End, delimiter_argument, find_end
+from opsh.commands.sql.syntax import End, delimiter_argument
 from opsh.shell.errors import BackendError, NotFound, OpshError, UsageError, describe
 from opsh.shell.result import Result
 

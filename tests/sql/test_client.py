@@ -29,8 +29,10 @@ def test_use_db_without_a_semicolon_runs_at_once(my, mariadb, database):
 
 
 def test_db_dot_table_completes_the_tables_of_that_database(my, mariadb, database):
-    mariadb.root_sql(f"CREATE DATABASE IF NOT EXISTS {database}_o; CREATE TABLE {database}_o.orders (id INT);"
-                     f" CREATE TABLE {database}_o.owners (id INT);")
+    mariadb.root_sql(
+        f"CREATE DATABASE IF NOT EXISTS {database}_o; CREATE TABLE {database}_o.orders (id INT);"
+        f" CREATE TABLE {database}_o.owners (id INT);"
+    )
     try:
         my.ok("CREATE TABLE local_one (n INT);")
         wait_for_schema(my)

@@ -27,7 +27,11 @@ def test_my_cnf_fills_in_what_the_url_leaves_out(tmp_path, mariadb, database, mo
     shell.ok("\\record stop")
     status = shell.json("\\status")[1]
     assert status["endpoint"] == f"opsh@127.0.0.1:{mariadb.port}"
-    history = (tmp_path / "opsh-home" / "history.jsonl").read_text() if (tmp_path / "opsh-home" / "history.jsonl").exists() else ""
+    history = (
+        (tmp_path / "opsh-home" / "history.jsonl").read_text()
+        if (tmp_path / "opsh-home" / "history.jsonl").exists()
+        else ""
+    )
     for text in (history, (tmp_path / "session.opsh").read_text(), json.dumps(status)):
         assert mariadb.password not in text
     shell.close()
@@ -52,7 +56,9 @@ def test_defaults_file_is_the_only_file_read_and_the_url_wins(tmp_path, mariadb,
 
 
 def test_a_wrong_password_from_the_file_and_a_broken_file_never_show_it(tmp_path, mariadb, database):
-    (tmp_path / "wrong.cnf").write_text(f"[client]\nuser = {mariadb.user}\npassword = secret-guess-17\nport = {mariadb.port}\n")
+    (tmp_path / "wrong.cnf").write_text(
+        f"[client]\nuser = {mariadb.user}\npassword = secret-guess-17\nport = {mariadb.port}\n"
+    )
     shell = Shell(tmp_path)
     out = shell(f"connect mysql://127.0.0.1/{database}?defaults_file=wrong.cnf")
     assert out.err.startswith("error: mysql 1045: Access denied for user 'opsh'") and "secret-guess-17" not in out.err

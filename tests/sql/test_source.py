@@ -103,7 +103,10 @@ def test_source_runs_a_file_statement_by_statement_and_stops_at_the_first_error(
     )
     out = my("source steps.sql")
     assert not out.ok
-    assert out.err == f"error: steps.sql:5: mysql 1146: Table '{my.session.current_handle.database}.nosuch' doesn't exist\n"
+    assert (
+        out.err
+        == f"error: steps.sql:5: mysql 1146: Table '{my.session.current_handle.database}.nosuch' doesn't exist\n"
+    )
     assert my.json("SELECT n FROM s;") == [{"n": 1}]  # line 7 never ran
     out = my("\\. steps.sql --keep-going")
     assert not out.ok and my.session.last.status == "" or "failed" in my.session.last.status

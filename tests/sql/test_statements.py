@@ -138,7 +138,8 @@ def test_highlighting_colours_keywords_strings_and_comments():
     "body",
     [
         "CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END",
-        "CREATE OR REPLACE DEFINER=`app`@`%` PROCEDURE p(IN n INT) BEGIN IF n > 1 THEN SELECT 1; ELSE SELECT 2; END IF; END",
+        "CREATE OR REPLACE DEFINER=`app`@`%` PROCEDURE p(IN n INT)"
+        " BEGIN IF n > 1 THEN SELECT 1; ELSE SELECT 2; END IF; END",
         "CREATE FUNCTION f(x INT) RETURNS INT DETERMINISTIC BEGIN DECLARE y INT;"
         " SET y = CASE WHEN x > 0 THEN 1 ELSE 0 END; RETURN y; END",
         "CREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW BEGIN SET NEW.x = 1; INSERT INTO log VALUES (NEW.x); END",
@@ -190,7 +191,9 @@ def test_sqlite_statements_end_where_sqlite3_complete_statement_says():
         ("SELECT 1 \\G X", "//", "SELECT 1", " X", "\\G"),  # \\G ends a statement whatever the delimiter
     ],
 )
-def test_a_delimiter_set_by_DELIMITER_ends_statements_instead_of_semicolons(text, delimiter, statement, rest, terminator):
+def test_a_delimiter_set_by_DELIMITER_ends_statements_instead_of_semicolons(
+    text, delimiter, statement, rest, terminator
+):
     assert split_statement(text, MYSQL, delimiter) == (statement, rest, terminator)
 
 

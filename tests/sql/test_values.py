@@ -76,7 +76,8 @@ def test_decimals_show_the_servers_digits_and_are_strings_in_json(my):
 
 
 def test_duplicate_column_names_stay_distinct_in_json_and_vertical(my):
-    my.ok("CREATE TABLE a (id INT); CREATE TABLE b (id INT, id_2 INT); INSERT INTO a VALUES (1); INSERT INTO b VALUES (2, 3);")
+    my.ok("CREATE TABLE a (id INT); CREATE TABLE b (id INT, id_2 INT);")
+    my.ok("INSERT INTO a VALUES (1); INSERT INTO b VALUES (2, 3);")
     assert my.json("SELECT a.id, b.id, b.id_2 FROM a JOIN b;") == [{"id": 1, "id_3": 2, "id_2": 3}]
     assert my("SELECT a.id, b.id FROM a JOIN b\\G").lines[1:] == ["  id: 1", "id_2: 2"]
     assert my("SELECT a.id, b.id FROM a JOIN b;").lines[1] == "|   id |   id |"  # the table shows them as sent
@@ -103,6 +104,14 @@ def test_sqlite_values_match_the_sqlite3_cli(lite, tmp_path):
     lite.ok("\\set csv_null NULL")
     lite.ok("SELECT * FROM s ORDER BY rowid \\> s.csv;")
     ours = list(csv.reader(io.StringIO((tmp_path / "s.csv").read_text())))
-    argv = ["sqlite3", "-csv", "-header", "-nullvalue", "NULL", str(tmp_path / "app.db"), "SELECT * FROM s ORDER BY rowid"]
+    argv = [
+        "sqlite3",
+        "-csv",
+        "-header",
+        "-nullvalue",
+        "NULL",
+        str(tmp_path / "app.db"),
+        "SELECT * FROM s ORDER BY rowid",
+    ]
     theirs = list(csv.reader(io.StringIO(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)))
     assert ours == theirs
