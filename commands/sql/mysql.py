@@ -23,6 +23,7 @@ import select
 import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from ssl import SSLContext
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -56,6 +57,7 @@ OPTIONS = (
 )
 OFF = ("0", "false", "no", "off")
 KILL_TIMEOUT = 5  # seconds to open the side connection that sends KILL QUERY
+CR_SSL_CONNECTION_ERROR = 2026  # pymysql: "SSL is required but the server doesn't support it"
 SERVER_STATUS_IN_TRANS = 1
 SERVER_STATUS_AUTOCOMMIT = 2
 OTHER_TABLES_MAX = 20_000  # tables of other databases kept for `db.` completion
@@ -93,6 +95,11 @@ class Target:
     socket: str | None = None
     charset: str = "utf8mb4"
     local_infile: bool = False
+    # PREFERRED TLS (no ssl options): one context for every connection of the handle (main,
+    # schema loader, KILL QUERY), made once instead of pymysql loading a CA store per
+    # connection; None until the first connection learns whether the server offers TLS.
+    preferred: SSLContext | None = None
+    server_has_tls: bool | None = None
 
     @property
     def endpoint(self) -> str:
@@ -108,23 +115,15 @@ class Target:
         import pymysql
 
         limit = max(0.1, float(timeout or self.timeout))
-        conn = pymysql.connect(
-            host=self.host,
-            port=self.port,
-            user=self.user,
-            password=self.password,
-            database=database,
-            unix_socket=self.socket,
-            charset=self.charset,
-            connect_timeout=limit,
-            read_timeout=limit,
-            write_timeout=limit,
-            ssl=self.ssl,
-            ssl_disabled=self.ssl_disabled,
-            autocommit=True,
-            local_infile=self.local_infile,
-            conv=_converters(),
-        )
+        try:
+            conn = self._open(database, limit, *self._tls())
+        except pymysql.err.OperationalError as exc:
+            if not (self._preferring() and _code(exc) == CR_SSL_CONNECTION_ERROR):
+                raise
+            self.server_has_tls = False  # PREFERRED: the server offers no TLS, go on without
+            conn = self._open(database, limit, None, True)
+        if self._preferring():
+            self.server_has_tls = True if self.server_has_tls is None else self.server_has_tls
         try:
             if readonly:
                 with conn.cursor() as cursor:
@@ -135,6 +134,50 @@ class Target:
         if not bounded:
             set_read_limit(conn, None)
         return conn
+
+    def _preferring(self) -> bool:
+        return self.ssl is None and not self.ssl_disabled
+
+    def _tls(self) -> tuple[SSLContext | None, bool]:
+        """(context, disabled) for the next connection."""
+        if not self._preferring():
+            return self.ssl, self.ssl_disabled
+        if self.server_has_tls is False:
+            return None, True
+        if self.preferred is None:
+            self.preferred = _unverified_context()
+        return self.preferred, False
+
+    def _open(self, database: str | None, limit: float, context: SSLContext | None, disabled: bool) -> Any:
+        """One connection; connecting, the handshake and the login each wait at most `limit`."""
+        import pymysql
+
+        return pymysql.connect(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            database=database,
+            unix_socket=self.socket,
+            charset=self.charset,
+            connect_timeout=limit,
+            read_timeout=limit,
+            write_timeout=limit,
+            ssl=context,
+            ssl_disabled=disabled,
+            autocommit=True,
+            local_infile=self.local_infile,
+            conv=_converters(),
+        )
+
+
+def _unverified_context() -> ssl.SSLContext:
+    """Encryption without verification, the mysql client's PREFERRED mode: with no CA named
+    there is nothing to verify against, so no CA store is loaded either."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def set_read_limit(conn: Any, seconds: float | None) -> None:
@@ -353,6 +396,9 @@ class MySqlHandle(SqlHandle):
 
     def autocommit(self) -> bool:
         return bool(self.conn is not None and (self.conn.server_status or 0) & SERVER_STATUS_AUTOCOMMIT)
+
+    def rollback(self) -> None:
+        self.conn.rollback()
 
     def _dead(self) -> bool:
         """Whether the idle connection is unusable: closed, or the server hung up on it."""

@@ -11,8 +11,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
 
 from opsh.shell.errors import describe, swallowed
+
+if TYPE_CHECKING:
+    from opsh.shell.background import Background
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,9 @@ class SchemaCache:
         self._loading = False
         self._waiting: Callable[[], Schema] | None = None
 
-    def refresh(self, load: Callable[[], Schema], background: bool = True) -> None:
-        """Load a new snapshot (after the one loading now, if any)."""
+    def refresh(self, load: Callable[[], Schema], background: Background | None = None) -> None:
+        """Load a new snapshot (on a thread of `background`, else here; after the one loading
+        now, if any)."""
         if self.current.state == "not loaded":
             self.current = Schema(state="loading")
         with self._lock:
@@ -73,9 +78,7 @@ class SchemaCache:
                 self._waiting = load
                 return
             self._loading = True
-        if background:
-            threading.Thread(target=self._work, args=(load,), name="opsh-sql-schema", daemon=True).start()
-        else:
+        if background is None or background.start("opsh-sql-schema", self._work, load) is None:
             self._work(load)
 
     def _work(self, load: Callable[[], Schema]) -> None:
