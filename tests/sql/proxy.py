@@ -5,6 +5,7 @@
         proxy.freeze()   # bytes stop flowing both ways: the server looks silent
         proxy.thaw()
         proxy.cut()      # every connection is closed and new ones are refused (a server gone)
+        proxy.slow_new_connections(0.3)   # each new connection waits before it reaches the server
 
 Faults a real server cannot be asked for on cue (a silent peer, a network cut mid-statement).
 """
@@ -26,11 +27,15 @@ class Proxy:
         self.listener.listen(16)
         self.port = self.listener.getsockname()[1]
         self._frozen = threading.Event()
+        self._connect_delay = 0.0
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
+
+    def slow_new_connections(self, seconds: float) -> None:
+        self._connect_delay = seconds
 
     def freeze(self) -> None:
         self._frozen.set()
@@ -64,10 +69,15 @@ class Proxy:
                 client, _ = self.listener.accept()
             except OSError:
                 continue
-            server = socket.create_connection(self.target)
-            with self._lock:
-                self._sockets += [client, server]
-            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        if self._connect_delay:
+            self._stop.wait(self._connect_delay)
+        server = socket.create_connection(self.target)
+        with self._lock:
+            self._sockets += [client, server]
+        self._pump(client, server)
 
     def _pump(self, client: socket.socket, server: socket.socket) -> None:
         peers = {client: server, server: client}

@@ -7,6 +7,7 @@ cannot produce on cue come from tests/sql/proxy.py, a forwarder the test freezes
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterator
 
@@ -16,7 +17,7 @@ from opsh.commands.sql.mysql import read_limit
 from tests.helpers import Shell
 from tests.sql.conftest import connected, mysql_url
 from tests.sql.proxy import Proxy
-from tests.sql.test_connection import interrupt_after, kill_connection, running
+from tests.sql.test_connection import kill_connection, press_ctrl_c, running
 
 
 @pytest.fixture
@@ -86,33 +87,36 @@ def test_status_of_a_frozen_connection_answers_within_the_timeout(tmp_path, prox
 # ---------------------------------------------------------------- Ctrl-C pressed again and again
 
 
-def test_ctrl_c_twice_in_a_row_cancels_once_and_keeps_the_connection(my, mariadb):
-    """The repro: two presses within ~80 ms froze the shell; KILL QUERY was never sent."""
-    my.ok("CREATE TABLE t (n INT); BEGIN; INSERT INTO t VALUES (1);")
+def test_ctrl_c_twice_in_a_row_cancels_once_and_keeps_the_connection(tmp_path, proxy, mariadb, database):
+    """The repro: two presses within ~80 ms froze the shell; KILL QUERY was never sent. The KILL
+    goes through a proxy that slows new connections, so the second press lands mid-cancel."""
+    shell = connected(Shell(tmp_path), through(proxy, mariadb, database), "db")
+    shell.ok("CREATE TABLE t (n INT); BEGIN; INSERT INTO t VALUES (1);")
+    proxy.slow_new_connections(0.3)
+    presses = press_ctrl_c(after=0.5, times=2, gap=0.04)
     started = time.monotonic()
-    interrupt_after(0.5)
-    interrupt_after(0.54)
     try:
-        out = my("SELECT SLEEP(30);")
+        out = shell("SELECT SLEEP(30);")
+        presses.join()
     except KeyboardInterrupt:
         pytest.fail("the second Ctrl-C escaped the shell")
     assert out.err == "error: cancelled\n" and time.monotonic() - started < 8
     assert running(mariadb, "SELECT SLEEP(30)") == 0  # KILL QUERY went out
-    assert my.session.current_handle.in_transaction()  # the same connection, its transaction kept
-    assert my.json("SELECT COUNT(*) AS n FROM t;") == [{"n": 1}]
+    assert shell.session.current_handle.in_transaction()  # the same connection, its transaction kept
+    assert shell.json("SELECT COUNT(*) AS n FROM t;") == [{"n": 1}]
+    shell.close()
 
 
 def test_ctrl_c_three_times_gives_up_on_a_statement_that_will_not_stop(tmp_path, proxy, mariadb, database):
     """The server is out of reach (KILL QUERY cannot get there either): the third press stops
     waiting; the worker still owns the old socket, so nothing is closed under it."""
     shell = connected(Shell(tmp_path), through(proxy, mariadb, database), "db")
-    interrupt_after(0.8)
-    interrupt_after(1.0)
-    interrupt_after(1.3)
-    started = time.monotonic()
     proxy_freeze_after(proxy, 0.3)
+    presses = press_ctrl_c(after=0.8, times=3, gap=0.25)
+    started = time.monotonic()
     try:
         out = shell("SELECT SLEEP(3);")
+        presses.join()
     except KeyboardInterrupt:
         pytest.fail("a Ctrl-C escaped the shell")
     assert out.err == "error: cancelled\n" and time.monotonic() - started < 2.5
@@ -123,8 +127,6 @@ def test_ctrl_c_three_times_gives_up_on_a_statement_that_will_not_stop(tmp_path,
 
 
 def proxy_freeze_after(proxy: Proxy, seconds: float) -> None:
-    import threading
-
     threading.Timer(seconds, proxy.freeze).start()
 
 
@@ -134,8 +136,6 @@ def proxy_freeze_after(proxy: Proxy, seconds: float) -> None:
 def test_a_write_cut_off_when_the_server_is_gone_says_it_may_have_been_applied(tmp_path, proxy, mariadb, database):
     shell = connected(Shell(tmp_path), through(proxy, mariadb, database), "db")
     shell.ok("CREATE TABLE t (n INT); INSERT INTO t VALUES (1);")
-    import threading
-
     threading.Timer(0.5, proxy.cut).start()
     out = shell("UPDATE t SET n = n + 1 WHERE SLEEP(1.5) = 0;")
     assert out.err.startswith("error: connection lost during UPDATE (")
