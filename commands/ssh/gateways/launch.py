@@ -26,13 +26,18 @@ DEFAULT_PYTHON = "python3"
 
 def routing(session: Session, labels: list[str], via: str | None) -> Routing | None:
     """The hosts that go through gateways (`--via`, else the config's [topology]); None: all
-    of them are run directly."""
-    if via is not None:
-        return topology.via(labels, lookup.targets(session, via))
+    of them are run directly. When some do, ClusterShell must be there: said now, before any
+    passphrase is asked or host contacted."""
     routes = session.config.topology.routes
-    if not routes:
+    if via is not None:
+        route = topology.via(labels, lookup.targets(session, via))
+    elif routes:
+        route = topology.configured(labels, routes, lambda expression: lookup.targets(session, expression))
+    else:
         return None
-    return topology.configured(labels, routes, lambda expression: lookup.targets(session, expression))
+    if route is not None:
+        _engine()
+    return route
 
 
 def delegate(
