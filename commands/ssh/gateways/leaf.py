@@ -18,7 +18,7 @@ import secrets
 import shlex
 
 _WATCHER = (
-    "(trap '' TERM; cat >/dev/null; kill -0 $$ 2>/dev/null"
+    "(trap '' TERM; while read -r _; do :; done; kill -0 $$ 2>/dev/null"
     " && { kill -TERM 0; sleep 0.5; kill -KILL 0; }) <&3 >/dev/null 2>&1 &"
 )
 
