@@ -63,6 +63,10 @@ class TeeSink(Sink):
         self.copy.write(text)
         self.inner.write(text)
 
+    def write_bytes(self, data: bytes) -> None:
+        self.copy.write(data.decode("utf-8", "backslashreplace"))
+        self.inner.write_bytes(data)
+
     def flush(self) -> None:
         self.inner.flush()
 
@@ -204,7 +208,7 @@ class Engine:
         if statement.vertical and not text.strip():
             raise UsageError(f"no statement before {statement.terminator}", "e.g. SELECT * FROM users LIMIT 1\\G")
         redirect = self._mode_redirect(statement.redirect)
-        result = handle.execute(self.session, expand_text(text, self.session.lookup))
+        result = handle.run(self.session, expand_text(text, self.session.lookup))
         if statement.vertical:
             result.force_format = "vertical"
         return self.emit(result, None, redirect, captured)
@@ -313,6 +317,8 @@ class Engine:
     ) -> bool:
         chosen = self._format_for(result, fmt, redirect)
         started = time.monotonic()
+        if result.notice and redirect is None:
+            self._status(result.notice)
         sink = shared or self._sink_for(None, result)
         tee = TeeSink(sink) if self.capture else None
         from opsh.shell.render import render  # json, csv, decimal: not needed before the first output

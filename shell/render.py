@@ -41,6 +41,9 @@ def render(result: Result, fmt: str, sink: Sink) -> int:
     """Write `result` to `sink` in `fmt`; returns the number of rows/lines written."""
     if result.present is not None:
         text = result.present(fmt, sink)
+        if isinstance(text, bytes):
+            sink.write_bytes(text)
+            return text.count(b"\n")
         if text is not None:
             return _render_text(text, "plain", sink)
     kind = result.kind

@@ -44,8 +44,9 @@ def rsh(tmp_path: Path, redis_server: RedisServer, client) -> Iterator[Shell]:  
 
 
 def wait_for_docs(shell: Shell, name: str = "r") -> None:
-    """The server's COMMAND DOCS arrive in the background after connecting."""
+    """The server's COMMAND DOCS arrive in the background once completion is first used."""
     handle = shell.session.handles[name]
+    handle.completion_used(shell.session)
     wait_until(lambda: handle.catalog.source == "server", 10, "COMMAND DOCS")
 
 
