@@ -20,6 +20,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from opsh.shell.completion import ShellCompleter
 from opsh.shell.dispatch import Engine
 from opsh.shell.highlight import STYLE, ModeLexer
+from opsh.shell.hints import ModeHint
 from opsh.shell.session import Session
 
 
@@ -99,6 +100,7 @@ def build_prompt(engine: Engine, history: History | None = None) -> PromptSessio
         include_default_pygments_style=False,
         history=history,
         auto_suggest=AutoSuggestFromHistory(),
+        input_processors=[ModeHint(session)],
         bottom_toolbar=lambda: toolbar(session),
         multiline=True,
         key_bindings=key_bindings(engine),
