@@ -44,8 +44,10 @@ def render(result: Result, fmt: str, sink: Sink) -> int:
         if isinstance(text, bytes):
             sink.write_bytes(text)
             return text.count(b"\n")
-        if text is not None:
+        if isinstance(text, str):
             return _render_text(text, "plain", sink)
+        if text is not None:  # lines to stream as they are produced
+            return _render_stream(text, sink)
     kind = result.kind
     if kind == "table":
         return _render_table(result.headers or [], result.rows or [], fmt, sink)

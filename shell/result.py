@@ -59,10 +59,10 @@ class Result:
     notice: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     # A backend's own look (redis-cli's `(integer) 5`): called with the chosen format and the
-    # Sink; returns the text to write (bytes: written exactly, as raw Redis values), or None to
-    # render the table/document as usual. The data stays structured, so json/csv and files
-    # still get it whole.
-    present: Callable[[str, Any], str | bytes | None] | None = None
+    # Sink; returns the text to write (bytes: written exactly, as raw Redis values; an
+    # iterable of lines: streamed as they come), or None to render the table/document as
+    # usual. The data stays structured, so json/csv and files still get it whole.
+    present: Callable[[str, Any], str | bytes | Iterable[str] | None] | None = None
 
     @property
     def kind(self) -> str:

@@ -1,10 +1,13 @@
-"""Mongo replies as Results, and how BSON values are shown: valid JSON when the output is JSON,
-mongosh's notation in tables.
+"""Mongo replies as Results, and how BSON values are shown: as mongosh shows them at a
+terminal, valid JSON when the output is JSON or goes to a file or a pipe, mongosh's notation
+in tables.
 
-As JSON (the default for documents) values use relaxed Extended JSON, the form `mongoexport`
-writes and opsh's reader accepts back: `{"$oid": "..."}`, `{"$date": "2024-05-01T10:00:00Z"}`,
-`{"$numberDecimal": "1.5"}`. In a table (`--format table`, `set format table`, csv, vertical)
-a cell reads like mongosh: `ObjectId('...')`, `ISODate('...')`, `NumberDecimal('1.5')`, `/a/i`.
+While the `format` setting is left at its default, a document at the terminal reads as in
+mongosh (`{ _id: ObjectId('...'), n: Long('5') }`, see pretty.py); piped, redirected or with
+`--format json` it is relaxed Extended JSON, the form `mongoexport` writes and opsh's reader
+accepts back: `{"$oid": "..."}`, `{"$date": "2024-05-01T10:00:00Z"}`, `{"$numberDecimal":
+"1.5"}`. In a table (`--format table`, `set format table`, csv, vertical) a cell reads like
+mongosh: `ObjectId('...')`, `ISODate('...')`, `NumberDecimal('1.5')`, `/a/i`.
 """
 
 from __future__ import annotations
@@ -13,12 +16,16 @@ import base64
 import datetime as dt
 import json
 import uuid
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from opsh.shell.result import Result
 from opsh.shell.syntax.rjson import json_options
 
-JSON_FORMATS = ("json", "plain")
+# The format a document Result prefers while the `format` setting is left at its default:
+# mongosh's look at a terminal, JSON anywhere else.
+MONGOSH = "mongosh"
+JSON_FORMATS = ("json", "plain", MONGOSH)
 
 
 def shown(value: Any, fmt: str) -> Any:
@@ -29,8 +36,46 @@ def shown(value: Any, fmt: str) -> Any:
 
 
 def value_result(value: Any, fmt: str, status: str, forced: str | None) -> Result:
-    """A document Result that prefers JSON while the `format` setting is left at its default."""
-    return Result.doc(shown(value, fmt), status=status, format_hint="json", force_format=forced)
+    """A document Result: mongosh's look at a terminal while the format is left at default."""
+    from opsh.commands.mongo.pretty import show
+
+    def present(chosen: str, sink: Any) -> str | None:
+        if chosen != MONGOSH or not sink.is_terminal:
+            return None
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list) and not value:
+            return ""  # an empty result prints nothing, as in mongosh
+        return show(value)
+
+    return Result.doc(shown(value, fmt), status=status, format_hint=MONGOSH, force_format=forced, present=present)
+
+
+def printed_result(style: str, values: Iterable[Any], separate: bool, fmt: str, forced: str | None) -> Result:
+    """What print()/printjson() wrote, a value at a time as it is produced (forEach over a big
+    cursor streams): at a terminal as mongosh prints them (printjson fully expanded), else one
+    JSON document per line; strings as they are."""
+    from opsh.commands.mongo.pretty import show
+
+    def lines(terminal: bool) -> Iterator[str]:
+        if separate:
+            yield " ".join(_printed(v, style, terminal, show) for v in values)
+            return
+        for value in values:
+            yield _printed(value, style, terminal, show)
+
+    def present(chosen: str, sink: Any) -> Iterator[str]:
+        return lines(chosen == MONGOSH and sink.is_terminal and forced is None)
+
+    return Result.doc(None, format_hint=MONGOSH, force_format=forced, present=present)
+
+
+def _printed(value: Any, style: str, terminal: bool, show: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if terminal:
+        return str(show(value, expanded=style == "printjson"))
+    return json.dumps(as_json(value), ensure_ascii=False)
 
 
 def batch_status(count: int, more: bool, shown_before: int) -> str:
