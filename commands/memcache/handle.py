@@ -2,7 +2,9 @@
 
 pymemcache's Client with a serializer that keeps values as bytes and hands back the item's
 flags; replies become Results in render.py. After Ctrl-C the socket is dropped (a reply may
-be half read) and the next verb reconnects by itself.
+be half read); a lost connection goes through the shell's one reconnect path (one
+`cannot reach memcache at ...` line, not pymemcache's exception names), and the next verb
+reconnects by itself.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class FlagSerde:
 
 class MemcacheHandle(Handle):
     kind = "memcache"
+    server_name = "memcache"
 
     def __init__(self, request: ConnectRequest, client: Any) -> None:
         super().__init__(request.name, request.url, readonly=request.readonly, tag=request.tag)
@@ -62,6 +65,11 @@ class MemcacheHandle(Handle):
     def cancel(self) -> None:
         """After Ctrl-C a reply may be half read: drop the socket; the next verb reconnects."""
         self.close()
+
+    def connection_errors(self) -> tuple[type[BaseException], ...]:
+        from pymemcache.exceptions import MemcacheUnexpectedCloseError
+
+        return (MemcacheUnexpectedCloseError, ConnectionError, TimeoutError)
 
     def toolbar(self) -> str:
         return self.address
