@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import math
 import re
 import uuid
@@ -51,33 +52,40 @@ class _Layout:
         self.current_depth = 0
 
     def value(self, value: Any, level: int) -> str:
+        kind = type(value)
+        if kind is str:
+            return quote(value) if len(value) <= 16 or "\n" not in value else _string(value, self.indent)
+        simple = _SIMPLE.get(kind)
+        if simple is not None:
+            return str(simple(value))
+        if kind is dict:
+            return self._document(value, level) if value else "{}"
+        if kind is list:
+            return self._array(value, level) if value else "[]"
         text = scalar(value, self.indent)
         if text is not None:
             return text
         if isinstance(value, dict):
-            if not value:
-                return "{}"
-            return self._container(_ordered(value), "{", "}", level, None)
+            return self._document(value, level) if value else "{}"
         items = list(value)
-        if not items:
-            return "[]"
-        return self._container(items, "[", "]", level, items)
+        return self._array(items, level) if items else "[]"
 
-    def _container(self, entries: Iterable[Any], opening: str, closing: str, level: int, array: list[Any] | None) -> str:
+    def _document(self, doc: dict[Any, Any], level: int) -> str:
         level += 1
         self.current_depth = level
-        output = []
         self.indent += 2
-        try:
-            for entry in entries:
-                if array is not None:
-                    output.append(self.value(entry, level))
-                else:
-                    key, item = entry
-                    output.append(f"{_key(key)}: {self.value(item, level)}")
-        finally:
-            self.indent -= 2
-        return self._join(output, opening, closing, level, array)
+        pairs = doc.items() if _plain_keys(tuple(doc)) else _ordered(doc)
+        output = [f"{_key(key)}: {self.value(item, level)}" for key, item in pairs]
+        self.indent -= 2
+        return self._join(output, "{", "}", level, None)
+
+    def _array(self, items: list[Any], level: int) -> str:
+        level += 1
+        self.current_depth = level
+        self.indent += 2
+        output = [self.value(item, level) for item in items]
+        self.indent -= 2
+        return self._join(output, "[", "]", level, items)
 
     def _join(self, output: list[str], opening: str, closing: str, level: int, array: list[Any] | None) -> str:
         if not self.expanded:
@@ -93,16 +101,10 @@ class _Layout:
         newline = "\n" + " " * self.indent
         return f"{opening}{newline}  " + f",{newline}  ".join(output) + f"{newline}{closing}"
 
-
 def _fits(output: list[str], start: int) -> bool:
+    """Whether the entries, a separator each and `start` more, fit in BREAK_LENGTH."""
     total = len(output) + start
-    if total + len(output) > BREAK_LENGTH:
-        return False
-    for entry in output:
-        total += len(entry)
-        if total > BREAK_LENGTH:
-            return False
-    return True
+    return total + len(output) <= BREAK_LENGTH and total + sum(map(len, output)) <= BREAK_LENGTH
 
 
 def _columns(output: list[str], values: list[Any], indent: int) -> list[str]:
@@ -148,6 +150,12 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and type(value).__name__ != "Int64"
 
 
+@functools.lru_cache(maxsize=1024)
+def _plain_keys(keys: tuple[Any, ...]) -> bool:
+    """Whether the keys keep their order as they are: all strings, none integer-like."""
+    return all(type(k) is str and not _INDEX_KEY.match(k) for k in keys)
+
+
 def _ordered(doc: dict[Any, Any]) -> list[tuple[str, Any]]:
     """A JavaScript object's key order: integer-like keys first, ascending, then the rest as
     inserted (so `{'1': x, a: y, '0': z}` shows as `{ '0': z, '1': x, a: y }`, as in mongosh)."""
@@ -159,6 +167,7 @@ def _ordered(doc: dict[Any, Any]) -> list[tuple[str, Any]]:
     return indexed + [p for p in pairs if p[0] not in chosen]
 
 
+@functools.lru_cache(maxsize=4096)
 def _key(key: str) -> str:
     return key if _IDENTIFIER.match(key) else quote(key)
 
@@ -184,6 +193,34 @@ def scalar(value: Any, indent: int = 0) -> str | None:
     if isinstance(value, (dict, list, tuple)):
         return None
     return _bson(value, name)
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _object_id(value: Any) -> str:
+    return f"ObjectId('{value}')"
+
+
+def _date(value: dt.datetime) -> str:
+    return f"ISODate('{iso_date(value)}')"
+
+
+def _simple_table() -> dict[type, Any]:
+    """The common types, straight to their text (the rest go through scalar())."""
+    from bson import ObjectId
+    from bson.int64 import Int64
+
+    return {
+        int: str,
+        float: lambda v: js_number(v),
+        bool: _bool,
+        type(None): lambda v: "null",
+        ObjectId: _object_id,
+        dt.datetime: _date,
+        Int64: lambda v: f"Long('{int(v)}')",
+    }
 
 
 def _bson(value: Any, name: str) -> str:
@@ -229,6 +266,9 @@ def js_number(value: float) -> str:
         return "Infinity" if value > 0 else "-Infinity"
     if value == 0:
         return "-0" if math.copysign(1, value) < 0 else "0"
+    if 1e-4 <= abs(value) < 1e16:  # Python's repr and JavaScript agree here, but for `.0`
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
     sign = "-" if value < 0 else ""
     digits, exponent = _shortest(abs(value))
     count = len(digits)
@@ -278,3 +318,6 @@ def _string(text: str, indent: int) -> str:
         pieces = [p for p in re.split(r"(?<=\n)", text) if p]
         return f" +\n{' ' * (indent + 2)}".join(quote(p) for p in pieces)
     return quote(text)
+
+
+_SIMPLE: dict[type, Any] = _simple_table()

@@ -110,3 +110,24 @@ def test_strings_pick_the_quote_that_needs_no_escape():
     assert quote("it's \"x\"") == "`it's \"x\"`"
     assert quote("all ' \" `") == "'all \\' \" `'"
     assert quote("a\nb\x01") == "'a\\nb\\x01'"
+
+
+def test_the_fast_json_writer_agrees_with_bson_s_relaxed_extended_json():
+    """json_text's shortcuts for ObjectIds and dates give what bson.json_util gives."""
+    import json
+
+    from bson import json_util
+
+    from opsh.commands.mongo.render import json_text
+    from opsh.shell.syntax.rjson import json_options
+
+    documents = [d for d in DOCUMENTS if "code" not in d] + [
+        {"at": dt.datetime(1970, 1, 1), "early": dt.datetime(1969, 12, 31, 23, 59, 59)},
+        {"at": dt.datetime(2024, 5, 1, 10, 0, 0, 999999), "far": dt.datetime(9999, 12, 31, 23, 59, 59)},
+        {"nan": float("nan"), "inf": float("-inf")},
+    ]
+    for doc in documents:
+        expected = json.loads(json_util.dumps(doc, json_options=json_options()))
+        assert json.loads(json_text(doc)) == expected
+    expected = json.loads(json_util.dumps(documents, json_options=json_options()))
+    assert json.loads(json_text(documents)) == expected
