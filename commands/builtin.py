@@ -180,6 +180,7 @@ def sleep_cmd(session: Session, args: Args) -> Result:
         opt("--accept-new", help="trust an unknown SSH host key (never a changed one)"),
         opt("--background", help="open without switching to its mode"),
     ),
+    switches_mode=True,
     examples=(
         "connect sqlite:///app.db         # relative; sqlite:////abs/path.db is absolute",
         "connect mysql://app@127.0.0.1:3306/shop as shop",
@@ -285,6 +286,7 @@ def _derived_name(parts: urllib.parse.SplitResult) -> str:
     area="shell",
     summary="make a handle current (bare lines go to it); `use local` goes back",
     params=(arg("name", Kind.HANDLE),),
+    switches_mode=True,
     examples=("use shop", "use local"),
 )
 def use_cmd(session: Session, args: Args) -> Result:

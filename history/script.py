@@ -19,8 +19,9 @@ from pathlib import Path
 
 from opsh.history import transcript
 from opsh.shell.dispatch import Engine, StatementRecord
-from opsh.shell.errors import NotFound, OpshError, UsageError
-from opsh.shell.lineparse import expand_text, tokenize
+from opsh.shell.errors import OpshError, UsageError
+from opsh.shell.fileread import read_text
+from opsh.shell.lineparse import continues, expand_text, tokenize
 from opsh.shell.result import Result
 
 MAX_INCLUDE_DEPTH = 16
@@ -67,20 +68,13 @@ class Report:
 
 def read_lines(path: Path) -> Iterator[Line]:
     """Logical lines of a script: a trailing backslash joins the next physical line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFound(f"no such script: {path}") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path} is a directory, not a script") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not a text file") from None
+    text = read_text(path, str(path), "script")  # a regular file, read with a bound (not /dev/zero)
     buffer: list[str] = []
     start = 0
     for number, raw in enumerate(text.splitlines(), 1):
         if not buffer:
             start = number
-        if _continues(raw):
+        if continues(raw):
             buffer.append(raw[:-1])
             continue
         buffer.append(raw)
@@ -88,11 +82,6 @@ def read_lines(path: Path) -> Iterator[Line]:
         buffer = []
     if buffer:
         yield Line(path, start, "".join(buffer))
-
-
-def _continues(raw: str) -> bool:
-    trailing = len(raw) - len(raw.rstrip("\\"))
-    return trailing % 2 == 1 and not raw.lstrip().startswith("#")
 
 
 class ScriptReplay:
@@ -109,10 +98,13 @@ class ScriptReplay:
 
     def run(self, path: Path) -> Report:
         engine = self.engine
-        saved = (engine.pending, engine.location, engine.out, engine.err)
+        saved = (engine.pending, engine.location, engine.out, engine.err, engine.batch, engine.keep_going, engine.stopped)
         previous_mode = self.session.current
         self.session.current = None  # scripts start in the local mode
-        engine.pending = ""
+        engine.pending, engine.stopped = "", None
+        # A replay is a batch run: it stops at the first failed line (--check compares every
+        # statement, so it goes on), rolling back a transaction left open.
+        engine.batch, engine.keep_going = True, self.options.keep_going or self.options.check is not None
         if self.options.check:
             engine.capture_for(self)
             engine.out, engine.err = io.StringIO(), io.StringIO()
@@ -125,7 +117,7 @@ class ScriptReplay:
             if self.options.check:
                 self.session.observers.remove(self._observe)
             engine.release_capture(self)
-            engine.pending, engine.location, engine.out, engine.err = saved
+            (engine.pending, engine.location, engine.out, engine.err, engine.batch, engine.keep_going, engine.stopped) = saved
             if self.session.current is None and previous_mode in self.session.handles:
                 self.session.current = previous_mode
         if self.options.check:
@@ -175,20 +167,18 @@ class ScriptReplay:
             self.engine.feed(line.text + "\n")
         finally:
             self.engine.location = None
-        if self.engine.failures > failures:
-            self.report.failed += self.engine.failures - failures
-            if not (self.options.keep_going or self.options.check):
-                self.report.stopped_at = start.where
-                return False
+        self.report.failed += self.engine.failures - failures
+        if self.engine.stopped:
+            self.report.stopped_at = self.engine.stopped
+            return False
         return True
 
     def _finish(self) -> None:
-        if not self.engine.pending.strip():
-            self.engine.pending = ""
-            return
         failures = self.engine.failures
         self.engine.finish()
         self.report.failed += self.engine.failures - failures
+        if self.engine.stopped:
+            self.report.stopped_at = self.engine.stopped
 
     def _directive(self, text: str, line: Line) -> None:
         match = _MASK.match(text)

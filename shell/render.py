@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from opsh.shell.output import Sink
-from opsh.shell.result import Result, Size, StyledLine
+from opsh.shell.result import Block, Result, Size, StyledLine
 
 NULL = "<null>"
 TABULATE_MAX_ROWS = 500
@@ -374,9 +374,20 @@ def _render_text(text: str, fmt: str, sink: Sink) -> int:
 def styled(line: StyledLine, color: bool) -> str:
     if isinstance(line, str):
         return line
+    if isinstance(line, Block):
+        return _block(line, color)
     if not color:
         return "".join(text for _, text in line)
     return "".join(f"{STYLES.get(style, '')}{text}{RESET}" if style else text for style, text in line)
+
+
+def _block(block: Block, color: bool) -> str:
+    prefix = styled(block.prefix, color)
+    if color and block.style:
+        prefix, end = prefix + STYLES.get(block.style, ""), RESET
+    else:
+        end = ""
+    return prefix + block.text.replace("\n", end + "\n" + prefix) + end
 
 
 def _render_stream(lines: Iterable[StyledLine], sink: Sink) -> int:

@@ -40,7 +40,6 @@ class RedisCompleter(Completer):
         self.session = session
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Completion]:
-        self.handle.completion_used(self.session)
         statement = self.handle.current_statement(document.text_before_cursor)
         words, prefix, typed = split_partial(statement)
         for text, meta in self.candidates(words, prefix):

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from prompt_toolkit.completion import Completer
     from prompt_toolkit.lexers import Lexer
 
+    from opsh.shell.background import Background
     from opsh.shell.session import Session
 
 # redis-py's Connection. Its methods carry no annotations, so under mypy --strict every call
@@ -129,6 +130,7 @@ class RedisHandle(Handle):
         conn: Wire,
         opener: Callable[[], Wire],
         raw_setting: Callable[[], str],
+        background: Background,
     ) -> None:
         super().__init__(request.name, request.url, readonly=request.readonly, tag=request.tag)
         self.conn = conn
@@ -142,11 +144,13 @@ class RedisHandle(Handle):
         self.keys = KeyCache()
         self.flags: dict[str, frozenset[str]] = {}
         self.stopped = threading.Event()
+        self.background = background
         # State of this connection that a lost connection takes with it (said, not replaced).
         self.queued: int | None = None  # inside MULTI: how many commands are queued
         self.watching = False
-        # The completion loader: started on first use of completion, woken after writes.
-        self.loader_started = False
+        # Completion data (command docs, key names) loads once completion is first asked for:
+        # a batch run never asks, so it starts no loader thread. Writes wake its rescan.
+        self.completing = False
         self.rescan = threading.Event()
 
     # ------------------------------------------------------------ connection
@@ -216,7 +220,7 @@ class RedisHandle(Handle):
         self.busy = False
         kill = _KILL.get(self.inflight)
         if kill:
-            threading.Thread(target=self._kill_script, args=(kill,), daemon=True).start()
+            self.background.start(f"redis-kill-{self.name}", self._kill_script, kill)
 
     def _kill_script(self, command: tuple[str, str]) -> None:
         """SCRIPT KILL while the server is busy: RESP2 and db 0, since a busy server refuses
@@ -318,6 +322,7 @@ class RedisHandle(Handle):
     def completer(self, session: Session) -> Completer | None:
         from opsh.commands.redis.complete import RedisCompleter
 
+        self.completion_used(session)
         return RedisCompleter(self, session)
 
     def execute(self, session: Session, statement: str) -> Result:
@@ -486,13 +491,13 @@ class RedisHandle(Handle):
     # ------------------------------------------------------------ background completion data
 
     def completion_used(self, session: Session) -> None:
-        """Called by the completer: the first time, start the loader (command docs, then key
+        """The first time completion is asked for, start the loader (command docs, then key
         names rescanned after writes and every RESCAN_SECONDS) through the session's
         Background, so it is joined at exit. Scripts and -c never complete, so never load."""
-        if self.loader_started or self.stopped.is_set():
+        if self.completing or self.stopped.is_set():
             return
-        self.loader_started = True
-        session.background.start(f"redis-completion-{self.name}", self._load, session.background.stopping)
+        self.completing = True
+        self.background.start(f"redis-completion-{self.name}", self._load, self.background.stopping)
 
     def _load(self, stopping: threading.Event) -> None:
         """The loader thread: one side connection, docs first, then a bounded SCAN whenever
@@ -600,7 +605,7 @@ def connect_redis(session: Session, request: ConnectRequest) -> RedisHandle:
 
     conn = opener()
     _open(conn, request)
-    handle = RedisHandle(request, conn, opener, lambda: str(session.settings.get("raw")))
+    handle = RedisHandle(request, conn, opener, lambda: str(session.settings.get("raw")), session.background)
     handle.timeout = session.timeout
     return handle
 

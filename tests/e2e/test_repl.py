@@ -28,11 +28,10 @@ def opsh(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.Com
 
 def test_prompt_tab_completion_and_help(term):
     term.send("statu")  # `stat` alone is also a command (files area)
-    term.pause(0.3)  # the completion menu appears while typing; Tab picks from it
-    term.send("\t")
+    term.pause(0.3)  # the completion menu appears while typing
+    term.send("\t")  # one candidate: the first Tab completes it and closes the menu
     term.expect("status")
-    term.send("\r")  # Enter on a selected completion takes it (and closes the menu)
-    out = term.run("")
+    out = term.run("")  # so Enter runs the line
     assert "local" in out and "latency_ms" in out
     out = term.run("help")
     assert "shell:" in out and "connect" in out
@@ -108,8 +107,10 @@ def test_dash_c_runs_and_sets_exit_status(tmp_path):
     ok = opsh(tmp_path, "-c", "echo one; echo two")
     assert ok.returncode == 0 and ok.stdout == "one\ntwo\n"
     failed = opsh(tmp_path, "-c", "echo one; nosuchcmd; echo three")
-    assert failed.returncode == 1 and "three" in failed.stdout
+    assert failed.returncode == 1 and failed.stdout == "one\n"  # stops at the first failure
     assert failed.stderr.strip() == "error: unknown command: nosuchcmd (type `help` for the list)"
+    going = opsh(tmp_path, "--keep-going", "-c", "echo one; nosuchcmd; echo three")
+    assert going.returncode == 1 and going.stdout == "one\nthree\n"
     usage = opsh(tmp_path, "-c", "sleep")
     assert usage.returncode == 2 and "missing DURATION" in usage.stderr
     assert opsh(tmp_path, "--bogus").returncode == 2
