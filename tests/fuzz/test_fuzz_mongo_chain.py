@@ -6,33 +6,19 @@ operators, `var`), those mutated a character at a time, and the known repros (de
 5000-digit numbers, huge escapes). Both the statement splitter (what Enter and `;` see) and
 the parser are fed each input. Any exception other than an OpshError is an internal error.
 
-Counting mode writes one line per input to $OPSH_FUZZ_TALLY (the format tests/fuzz/garbage.py
-of the local-tools fuzz targets reads): `OPSH_FUZZ_TALLY=/tmp/t.jsonl OPSH_FUZZ_EXAMPLES=3000`.
+The counting mode of tests/fuzz/garbage.py applies (OPSH_FUZZ_TALLY, OPSH_FUZZ_EXAMPLES).
 """
 
 from __future__ import annotations
 
-import json
-import os
-
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from opsh.commands.mongo.syntax import next_statement, parse_statement
-from opsh.shell.errors import OpshError
+from tests.fuzz.garbage import CHARS, FUZZ, check
 
-TALLY = os.environ.get("OPSH_FUZZ_TALLY")
-EXAMPLES = int(os.environ.get("OPSH_FUZZ_EXAMPLES", "400"))
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None if TALLY else settings.default.database,
-    derandomize=bool(TALLY),
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
 VARIABLES = {"x": {"a": [1, {"b": 2}]}, "docs": [{"_id": 1}], "n": 5}
 
-CHARS = st.characters(blacklist_categories=("Cs",))
 PUNCTUATION = st.sampled_from(list("db.()[]{},:;'\"`/\\*+-=!<>&|$_ \n\t0123456789exu{}") + ["=>", "//", "/*", "*/"])
 NAMES = st.sampled_from(
     ["db", "users", "find", "findOne", "sort", "limit", "toArray", "forEach", "printjson", "print", "length",
@@ -119,20 +105,13 @@ def mutated(draw: st.DrawFn) -> str:
     return text
 
 
+def _parse(text: str) -> None:
+    statement = next_statement(text)
+    parse_statement(statement.text if statement is not None else text, dict(VARIABLES))
+
+
 def _check(target: str, text: str) -> None:
-    outcome = "ok"
-    try:
-        statement = next_statement(text)
-        parse_statement(statement.text if statement is not None else text, dict(VARIABLES))
-    except OpshError:
-        pass
-    except Exception as exc:  # noqa: BLE001 - what the fuzzing looks for
-        if not TALLY:
-            raise
-        outcome = f"{type(exc).__name__}: {str(exc)[:120]}"
-    if TALLY:
-        with open(TALLY, "a", encoding="utf-8") as out:
-            out.write(json.dumps({"target": target, "outcome": outcome, "input": repr(text)[:300]}) + "\n")
+    check(target, text, lambda: _parse(text))
 
 
 @FUZZ
