@@ -182,6 +182,11 @@ class Handle:
     def reconnect(self) -> None:
         """Open a new connection after `drop()` (same credentials, same database)."""
 
+    def connection_stale(self) -> bool:
+        """Whether the idle connection was closed by the server meanwhile (a restart, an idle
+        timeout): checked before each command, so that the command goes out on a new one."""
+        return False
+
     @contextmanager
     def connection_guard(self) -> Iterator[None]:
         """Reconnect first if the last command lost the connection; if this one loses it, drop
@@ -194,12 +199,23 @@ class Handle:
             if self.lost:
                 self.reconnect()
                 self.lost = False
+            elif self.connection_stale():
+                self._replace_stale()
             yield
         except errors as exc:
             already_lost = self.lost
             self.lost = True
             forgotten = [] if already_lost else self.drop()
             raise self.lost_error(forgotten) from exc
+
+    def _replace_stale(self) -> None:
+        """A connection found closed before anything was sent: replaced at once when nothing
+        died with it, else the loss is said and the command is not sent."""
+        forgotten = self.drop()
+        if forgotten:
+            self.lost = True
+            raise self.lost_error(forgotten)
+        self.reconnect()
 
     def lost_error(self, forgotten: list[str]) -> ConnectionLost:
         where = f"{self.server_name or self.kind} at {self.address or self.endpoint}"
@@ -208,6 +224,21 @@ class Handle:
         return ConnectionLost(
             f"lost the connection to {where}: {'; '.join(forgotten)}", "is it running? the next command reconnects"
         )
+
+
+def peer_closed(sock: Any) -> bool:
+    """Whether the other end closed this idle socket (it is readable and reads as the end);
+    None (not connected yet) is not closed: the driver connects by itself."""
+    import select
+    import socket
+
+    if sock is None:
+        return False
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
 
 
 def split_unquoted(text: str, separators: str) -> tuple[str, str, str]:

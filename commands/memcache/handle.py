@@ -16,7 +16,7 @@ from opsh.commands.memcache import guard
 from opsh.commands.memcache.render import gets_table, number_result, outcome, stats_result, value_result, value_text
 from opsh.commands.memcache.syntax import STATS_GROUPS, encode, number, parse
 from opsh.shell.errors import UsageError, swallowed
-from opsh.shell.handles import ConnectRequest, Handle
+from opsh.shell.handles import ConnectRequest, Handle, peer_closed
 from opsh.shell.result import Result
 
 if TYPE_CHECKING:
@@ -70,6 +70,9 @@ class MemcacheHandle(Handle):
         from pymemcache.exceptions import MemcacheUnexpectedCloseError
 
         return (MemcacheUnexpectedCloseError, ConnectionError, TimeoutError)
+
+    def connection_stale(self) -> bool:
+        return peer_closed(getattr(self.client, "sock", None))
 
     def toolbar(self) -> str:
         return self.address

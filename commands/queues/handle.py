@@ -79,6 +79,9 @@ class QueueHandle(Handle):
     def reconnect(self) -> None:
         self.backend.reset()
 
+    def connection_stale(self) -> bool:
+        return self.backend.connection_stale()
+
     def forget_takes(self) -> list[str]:
         """Tasks this connection took that the server gave back when it ended (Tarantool's
         sessions, Kestrel's open reads): forgotten, and said."""

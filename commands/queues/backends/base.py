@@ -64,6 +64,10 @@ class Backend:
         """Close the dead connection and forget what it held; must not raise."""
         self.close()
 
+    def connection_stale(self) -> bool:
+        """Whether the server closed the idle connection (see Handle.connection_stale)."""
+        return False
+
     def parse_id(self, text: str) -> Any:
         try:
             return int(text)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from opsh.commands.queues.backends.base import Backend, Task, as_bytes, from_bytes
 from opsh.commands.queues.handle import QueueHandle
 from opsh.shell.errors import BackendError, ConnectError, NotFound, UsageError, swallowed
+from opsh.shell.handles import peer_closed
 
 if TYPE_CHECKING:
     from opsh.shell.handles import ConnectRequest
@@ -153,6 +154,9 @@ class KestrelQueue(Backend):
     def drop(self) -> None:
         self.client.close()
         self.open.clear()
+
+    def connection_stale(self) -> bool:
+        return peer_closed(self.client.sock)
 
     def _check(self, reply: list[bytes]) -> list[bytes]:
         if reply and reply[-1].split(b" ", 1)[0] in _ERRORS:

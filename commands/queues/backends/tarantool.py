@@ -23,6 +23,7 @@ import socket
 from opsh.commands.queues.backends.base import STATUS_WORDS, Backend, Task
 from opsh.commands.queues.handle import QueueHandle
 from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError, swallowed
+from opsh.shell.handles import peer_closed
 
 if TYPE_CHECKING:
     from opsh.shell.handles import ConnectRequest
@@ -95,6 +96,9 @@ class TarantoolQueue(Backend):
         from tarantool.error import NetworkError
 
         return (NetworkError, ConnectionError, TimeoutError)
+
+    def connection_stale(self) -> bool:
+        return peer_closed(getattr(self.conn, "_socket", None))
 
     def ping(self) -> None:
         self.conn.ping()
