@@ -131,3 +131,13 @@ def test_commands_that_block_by_design_wait_past_the_timeout(rsh, client):
     threading.Thread(target=push_later, daemon=True).start()
     assert rsh.ok("BLPOP jobs 5").lines == ['1) "jobs"', '2) "late"']
     assert rsh.ok("PING").text == "PONG\n"
+
+
+def test_questions_opsh_asks_inside_multi_do_not_join_the_transaction(tmp_path, redis_server, client):
+    client.set("k", 1)
+    shell = connected(tmp_path, redis_server.url, yes=True)
+    shell.ok("MULTI")
+    assert shell.ok("FLUSHDB").text == "QUEUED\n"  # the DBSIZE for the question went beside it
+    assert shell.ok("EXEC").text == "1) OK\n"
+    assert client.dbsize() == 0
+    shell.close()
