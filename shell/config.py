@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from opsh.shell.errors import OpshError
 
@@ -99,3 +99,26 @@ def _groups(raw: dict[str, Any], path: Path) -> dict[str, str]:
     if not isinstance(groups, dict):
         raise OpshError(f'config {path}: [groups] must be a table of name = "hosts"')
     return {str(k): str(v) if not isinstance(v, list) else ",".join(map(str, v)) for k, v in groups.items()}
+
+
+def open_private(path: Path, append: bool = False) -> IO[str]:
+    """A text file only its owner can read (recordings, transcripts): created 0600, and an
+    existing file is narrowed to 0600 too, since it is about to hold this session's work."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+    fd = os.open(path, flags, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    except OSError:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "a" if append else "w", encoding="utf-8")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace `path` with `text` atomically (a temporary name, then a rename), mode 0600:
+    config.toml and hosts.toml name servers and users, readable by their owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open_private(tmp) as out:
+        out.write(text)
+    tmp.replace(path)
