@@ -216,7 +216,7 @@ class ArchiveCreate(Command):
         targets = expand_paths(session, args.paths)
         inputs = list(_inputs(targets, out))
         total = sum(i.st.st_size for i in inputs if stat.S_ISREG(i.st.st_mode))
-        with session.progress(total, f"packing {args.out}") as bar, replaced_at_end(out) as temp:
+        with session.progress(total, f"packing {args.out}", unit="B") as bar, replaced_at_end(out) as temp:
             if fmt == "zip":
                 skipped = _write_zip(temp, inputs, args.level, bar)
             else:
@@ -496,7 +496,7 @@ def _extract_tar(session: Session, path: Path, shown: str, dest: Path, wanted: l
         total = sum(i.size for i in picked if i.isreg())
         dest.mkdir(parents=True, exist_ok=True)
         current: list[tarfile.TarInfo] = []
-        with session.progress(total, f"extracting {shown}") as bar:
+        with session.progress(total, f"extracting {shown}", unit="B") as bar:
 
             def counted() -> Iterator[tarfile.TarInfo]:
                 for info in picked:
@@ -534,7 +534,7 @@ def _extract_zip(session: Session, path: Path, shown: str, dest: Path, wanted: l
         total = sum(m.size for m in members if m.type == "file")
         dest.mkdir(parents=True, exist_ok=True)
         root = os.path.realpath(dest)
-        with session.progress(total, f"extracting {shown}") as bar:
+        with session.progress(total, f"extracting {shown}", unit="B") as bar:
             for info, member in zip(picked, members, strict=True):
                 _write_zip_member(zf, info, member, root, shown, bar)
     return len(picked), total
@@ -611,7 +611,7 @@ class GzipCommand(Command):
                 raise UsageError(f"gzip: {target.shown} already ends in .gz")
             _check_plan(target, out, args.force)
         before = after = 0
-        with session.progress(sum(t.path.stat().st_size for t in targets), "gzip") as bar:
+        with session.progress(sum(t.path.stat().st_size for t in targets), "gzip", unit="B") as bar:
             for target, out in plans:
                 before += target.path.stat().st_size
                 _compress(target.path, out, level, bar)
@@ -661,7 +661,7 @@ class GunzipCommand(Command):
         for target, out in plans:
             _check_plan(target, out, args.force)
         written = 0
-        with session.progress(sum(t.path.stat().st_size for t in targets), "gunzip") as bar:
+        with session.progress(sum(t.path.stat().st_size for t in targets), "gunzip", unit="B") as bar:
             for target, out in plans:
                 with corrupt_is_error(target.shown):
                     written += _decompress(target.path, out, bar)

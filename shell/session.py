@@ -296,8 +296,9 @@ class Session:
     def secret(self, prompt: str) -> str:
         return self.io.secret(prompt)
 
-    def progress(self, total: float | None, label: str) -> Progress:
-        return Progress(total, label, enabled=self.io.interactive)
+    def progress(self, total: float | None, label: str, unit: str = "") -> Progress:
+        """A progress bar for long work; `unit="B"` when it counts bytes."""
+        return Progress(total, label, enabled=self.io.interactive, unit=unit)
 
     # -- per-area state (SSH inventory, last run's failed hosts...)
     def area(self, key: str, factory: Callable[[], T]) -> T:
