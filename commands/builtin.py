@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 import urllib.parse
 from typing import Any
@@ -12,6 +13,8 @@ from opsh.shell.handles import ConnectRequest, Handle, split_url
 from opsh.shell.result import Result
 from opsh.shell.session import Session
 from opsh.shell.spec import Args, Kind, arg, command, opt
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 # ---------------------------------------------------------------- help
 
@@ -191,9 +194,27 @@ def sleep_cmd(session: Session, args: Args) -> Result:
 )
 def connect_cmd(session: Session, args: Args) -> Result:
     name = _alias(args.alias)
+    same = already_open(session, args.target, name, args.readonly)
+    if same is not None:
+        if not args.background:
+            session.use(same.name)
+        return Result.empty(status=f"already connected: {same.name} ({same.kind} {same.endpoint})")
     handle = open_connection(session, args.target, name, args.readonly, args.tag, args.accept_new)
     session.add_handle(handle, make_current=not args.background)
     return Result.empty(status=f"connected: {handle.name} ({handle.kind} {handle.endpoint})")
+
+
+def already_open(session: Session, target: str, name: str | None, readonly: bool = False) -> Handle | None:
+    """The open handle that `connect target [as name]` would open again: same name (given, from
+    the config, or derived from the URL) and same URL. Reusing it lets a script that connects
+    run in the session that recorded it, or twice in a row."""
+    url, _, config_name = _resolve(session, target)
+    clean, _ = split_url(url)
+    wanted = name or config_name or _base_name(urllib.parse.urlsplit(clean))
+    handle = session.handles.get(wanted)
+    if handle is None or handle.url != (target if "://" not in target else clean):
+        return None
+    return handle if handle.readonly or not readonly else None
 
 
 def _alias(words: list[str]) -> str | None:
@@ -226,7 +247,7 @@ def open_connection(
         )
     clean, password = split_url(url)
     parts = urllib.parse.urlsplit(clean)
-    handle_name = name or config_name or session.unique_handle_name(_derived_name(parts))
+    handle_name = name or config_name or session.unique_handle_name(_base_name(parts))
     if handle_name in session.handles:
         raise UsageError(
             f"a handle named {handle_name!r} is already open", "close it first, or pick another name with `as NAME`"
@@ -272,12 +293,12 @@ def _resolve(session: Session, target: str) -> tuple[str, str | None, str | None
     )
 
 
-def _derived_name(parts: urllib.parse.SplitResult) -> str:
+def _base_name(parts: urllib.parse.SplitResult) -> str:
+    """The handle name a URL gets without `as NAME` (before `-2` makes it unique)."""
     path = urllib.parse.unquote(parts.path).rstrip("/").rsplit("/", 1)[-1]
     stem = path.rsplit(".", 1)[0] if "." in path else path
-    if stem and not stem.isdigit():
-        return stem
-    return parts.hostname or parts.scheme
+    base = stem if stem and not stem.isdigit() else parts.hostname or parts.scheme
+    return _SAFE_NAME.sub("_", base).strip("_") or "conn"
 
 
 @command(

@@ -9,7 +9,6 @@ text belongs to the new mode.
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from opsh.shell import argv
+from opsh.shell.capture import TeeSink, keep_producers, plain_copy, renders_plainly
 from opsh.shell.errors import Cancelled, UsageError, describe, swallowed
 from opsh.shell.handles import Handle
 from opsh.shell.lineparse import Redirect, expand_text, extract_redirect, split_backslash_redirect, tokenize
@@ -46,28 +46,7 @@ class StatementRecord:
     error: str | None
     shell_command: bool = True  # ran as an opsh command (local mode or a `\` line)
     had_secret: bool = False  # `source` had a secret masked (it no longer replays as written)
-
-
-class TeeSink(Sink):
-    """Writes to the real sink and keeps a plain copy (for transcripts)."""
-
-    def __init__(self, inner: Sink) -> None:
-        self.inner = inner
-        self.color = inner.color
-        self.width = inner.width
-        self.is_terminal = inner.is_terminal
-        self.copy = io.StringIO()
-        self.plain = StreamSink(self.copy)
-
-    def write(self, text: str) -> None:
-        self.copy.write(text)
-        self.inner.write(text)
-
-    def flush(self) -> None:
-        self.inner.flush()
-
-    def close(self) -> None:
-        self.inner.close()
+    depth: int = 1  # 1 for a typed line; statements a `replay` runs are one deeper
 
 
 class Engine:
@@ -83,10 +62,19 @@ class Engine:
         self.capture = False
         self._capture_owners: set[int] = set()
         self.location: str | None = None  # "file.opsh:12" while a script runs
+        # Statements running now, outermost first: each one's captured output. What a nested
+        # statement (one a `replay` runs) printed belongs to the enclosing statement too.
+        self._running: list[list[str]] = []
+        self._warned: set[str] = set()
         # Exceptions that were not expected (bugs): reported like any error, and kept so the
         # in-process test helper can fail loudly instead of passing on a printed error line.
         self.internal_errors: list[BaseException] = []
         session.engine = self  # replay and include feed lines through the session's engine
+
+    @property
+    def depth(self) -> int:
+        """How many statements are running now (a `replay` runs its lines one level deeper)."""
+        return len(self._running)
 
     # ------------------------------------------------------------ input
 
@@ -150,6 +138,7 @@ class Engine:
         error: str | None = None
         exit_code = 0
         captured: list[str] = []
+        self._running.append(captured)
         try:
             handle = None if shell_escape else session.current_handle
             result_ok = self._run(statement, handle, captured)
@@ -161,6 +150,9 @@ class Engine:
         except Exception as exc:  # noqa: BLE001 - the single place where errors become messages
             error = self.report(exc)
             exit_code = describe(exc).exit_code
+        finally:
+            depth = len(self._running)
+            self._running.pop()
         seconds = time.monotonic() - started
         ok = exit_code == 0
         if not ok:
@@ -184,7 +176,10 @@ class Engine:
             error,
             shell_escape or mode == "local",
             masked != public,
+            depth,
         )
+        if self.capture and self._running:
+            self._running[-1].append("".join(captured) + (error + "\n" if error else ""))
         for observer in list(session.observers):
             observer(record)
         return ok
@@ -314,7 +309,9 @@ class Engine:
         chosen = self._format_for(result, fmt, redirect)
         started = time.monotonic()
         sink = shared or self._sink_for(None, result)
-        tee = TeeSink(sink) if self.capture else None
+        tee = TeeSink(sink) if self.capture and renders_plainly(sink) else None
+        if self.capture and tee is None:
+            keep_producers(result)
         from opsh.shell.render import render  # json, csv, decimal: not needed before the first output
 
         try:
@@ -332,6 +329,8 @@ class Engine:
                     pass
         if tee is not None:
             captured.append(tee.copy.getvalue())
+        elif self.capture:
+            captured.append(plain_copy(result, chosen))
         self._finish_status(result, count, time.monotonic() - started, redirect)
         return not result.failed
 
@@ -392,6 +391,18 @@ class Engine:
     def release_capture(self, owner: object) -> None:
         self._capture_owners.discard(id(owner))
         self.capture = bool(self._capture_owners)
+
+    def warn(self, text: str, once: str | None = None) -> None:
+        """A warning line on stderr: something went wrong beside the command (a history or
+        recording write), which still ran. With `once`, only the first of that kind is shown."""
+        if once is not None:
+            if once in self._warned:
+                return
+            self._warned.add(once)
+        color = self._color(self.err)
+        self.out.flush()
+        self.err.write(f"\x1b[33mwarning: {text}\x1b[0m\n" if color else f"warning: {text}\n")
+        self.err.flush()
 
     def report(self, exc: BaseException) -> str:
         described = describe(exc)
