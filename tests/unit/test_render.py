@@ -139,3 +139,56 @@ def test_ctrl_c_in_a_producer_that_does_not_handle_it_propagates():
 
     with pytest.raises(KeyboardInterrupt):
         render(Result.of_stream(producer()), "table", Interrupt(io.StringIO()))
+
+
+class ScreenSink(StreamSink):
+    """A terminal this many columns wide."""
+
+    is_terminal = True
+
+    def __init__(self, buffer: io.StringIO, width: int) -> None:
+        super().__init__(buffer, width=width)
+
+
+def on_screen(result: Result, width: int) -> list[str]:
+    buffer = io.StringIO()
+    render(result, "table", ScreenSink(buffer, width))
+    return buffer.getvalue().splitlines()
+
+
+def test_large_tables_keep_the_small_tables_style():
+    small = show(Result.table(["n", "name"], [[i, f"host{i}"] for i in range(10)]), "table").splitlines()
+    large = show(Result.table(["n", "name"], iter([[i, f"host{i}"] for i in range(5000)])), "table").splitlines()
+    assert small[2] == "|-----+--------|" and large[2].startswith("|------+") and large[2].endswith("-|")
+    assert [line[0] for line in large[:3]] == ["+", "|", "|"] and large[-1].startswith("+-")
+
+
+def test_wide_characters_are_aligned_by_display_width():
+    from opsh.shell.table import width_of
+
+    rows = [[i, "東京サーバー" if i % 2 else "web", "ok"] for i in range(1200)]
+    lines = show(Result.table(["n", "name", "state"], iter(rows)), "table").splitlines()
+    assert width_of("東京") == 4
+    assert len({width_of(line) for line in lines}) == 1
+    assert lines[4].index("| ok") != -1 and width_of(lines[4][: lines[4].index("| ok")]) == width_of(
+        lines[3][: lines[3].index("| ok")]
+    )
+
+
+def test_a_wide_table_is_cut_to_the_terminal_width():
+    rows = [["-rw-r--r--", "root", 4096, "/var/log/" + "very-long-file-name-" * 6 + str(i)] for i in range(3)]
+    lines = on_screen(Result.table(["mode", "owner", "size", "path"], rows), 80)
+    assert all(len(line) <= 80 for line in lines), lines
+    assert len({len(line) for line in lines}) == 1  # still a box
+    assert lines[3].endswith("… |") and "| -rw-r--r-- | root    |   4096 |" in lines[3]
+    # the same table into a file (or a transcript) is never cut
+    assert "very-long-file-name-" * 6 in show(Result.table(["mode", "owner", "size", "path"], rows), "table")
+
+
+def test_a_table_that_fits_is_not_touched_on_a_terminal():
+    assert on_screen(Result.table(HEADERS, ROWS), 80) == show(Result.table(HEADERS, ROWS), "table").splitlines()
+
+
+def test_cells_with_newlines_take_several_lines_of_the_box():
+    lines = show(Result.table(["a", "b"], [["one\ntwo", 1]]), "table").splitlines()
+    assert lines[3:5] == ["| one |   1 |", "| two |     |"]
