@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import time
 import urllib.parse
+from collections.abc import Iterable
 from typing import Any
 
 from opsh.shell.errors import NotFound, OpshError, UsageError
 from opsh.shell.handles import ConnectRequest, Handle, split_url
 from opsh.shell.result import Result
 from opsh.shell.session import Session
-from opsh.shell.spec import Args, Kind, arg, command, opt
+from opsh.shell.spec import Args, Command, Kind, Param, arg, command, opt
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -28,8 +30,19 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
     examples=("help", "help ls", "help archive extract"),
 )
 def help_cmd(session: Session, args: Args) -> Result:
+    return _help_page(_help_text(session, args))
+
+
+def _help_page(text: str) -> Result:
+    """Help wraps to the terminal's width; a file or a pipe gets the lines as written."""
+    from opsh.shell.render import wrapped
+
+    return Result.of_text(text, present=lambda fmt, sink: wrapped(text, sink.width) if sink.is_terminal else None)
+
+
+def _help_text(session: Session, args: Args) -> str:
     if not args.command:
-        return Result.of_text(_overview(session))
+        return _overview(session)
     cmd = session.registry.get(args.command[0])
     prefix = cmd.name + " "
     for word in args.command[1:]:
@@ -39,7 +52,7 @@ def help_cmd(session: Session, args: Args) -> Result:
                 f"{cmd.name} has no subcommand {word!r}", f"one of: {', '.join(s.name for s in cmd.subcommands)}"
             )
         prefix, cmd = prefix + sub.name + " ", sub
-    return Result.of_text(cmd.help_text(prefix[: -len(cmd.name) - 1].strip()))
+    return cmd.help_text(prefix[: -len(cmd.name) - 1].strip())
 
 
 def _overview(session: Session) -> str:
@@ -86,26 +99,67 @@ def back_to_local(session: Session, args: Args) -> Result:
 # ---------------------------------------------------------------- settings and variables
 
 
-@command(
-    "set",
-    area="shell",
-    summary="show or change settings (format, pager, timeout, fanout, confirm, color) and variables",
-    params=(
-        arg("name", Kind.NAME, required=False, help="a setting or variable name"),
+class SetCommand(Command):
+    name = "set"
+    area = "shell"
+    summary = "show or change settings (format, pager, timeout, fanout, confirm, color, editing_mode) and variables"
+    usage = "set [SETTING [VALUE]] | set NAME VALUE | set var NAME [VALUE]"
+    params = (
+        arg("name", Kind.NAME, required=False, help="a setting or variable name (`var`: always a variable)"),
         arg("value", Kind.REST, required=False, help="new value; for a variable, the rest of the line"),
-    ),
-    examples=("set", "set format json", "set pager off", "set timeout 10s", "set env prod", "echo ${env}"),
-)
-def set_cmd(session: Session, args: Args) -> Result:
-    if args.name is None:
-        return _all_settings(session)
-    name, value = args.name, " ".join(args.value)
-    if name in session.settings:
-        if not args.value:
-            return Result.of_text(session.settings.display(name))
-        session.settings.set(name, value)
-        return Result.empty(status=f"{name} = {session.settings.display(name)}")
-    if not args.value:
+    )
+    examples = (
+        "set",
+        "set format json",
+        "set pager off",
+        "set timeout 10s",
+        "set editing_mode vi",
+        "set env prod",
+        "set var format2 x     # a variable whose name is close to a setting",
+        "echo ${env}",
+    )
+
+    def run(self, session: Session, args: Args) -> Result:
+        if args.name is None:
+            return _all_settings(session)
+        name, words = args.name, list(args.value)
+        if name == "var":
+            if not words:
+                raise UsageError("write `set var NAME VALUE`")
+            return _set_variable(session, words[0], " ".join(words[1:]), len(words) > 1)
+        if name in session.settings:
+            return _set_setting(session, name, " ".join(words) if words else None)
+        close = difflib.get_close_matches(name, session.settings.names(), n=1, cutoff=0.75)
+        if close and words:
+            raise UsageError(
+                f"no setting named {name!r}: did you mean {close[0]}?",
+                f"for a variable of that name: set var {name} {' '.join(words)}",
+            )
+        return _set_variable(session, name, " ".join(words), bool(words))
+
+    def complete(self, session: Session, args: Args, param: Param, prefix: str) -> Iterable[str] | None:
+        """After a setting's name, its values (choices, on/off)."""
+        if param.name != "value" or args.get("value"):
+            return None
+        spec = session.settings.specs.get(str(args.get("name", "")))
+        if spec is None:
+            return []
+        values = spec.choices if spec.kind is Kind.CHOICE else ("on", "off") if spec.kind is Kind.BOOL else ()
+        return [v for v in values if v.startswith(prefix)]
+
+
+def _set_setting(session: Session, name: str, value: str | None) -> Result:
+    if value is None:
+        return Result.of_text(session.settings.display(name))
+    chosen = session.settings.set(name, value)
+    if session.settings.specs[name].persist:
+        session.config.save_setting(name, chosen)
+        return Result.empty(status=f"{name} = {session.settings.display(name)} (saved in {session.config.path})")
+    return Result.empty(status=f"{name} = {session.settings.display(name)}")
+
+
+def _set_variable(session: Session, name: str, value: str, given: bool) -> Result:
+    if not given:
         if name not in session.variables:
             raise NotFound(f"no setting or variable named {name!r}", "`set` lists them")
         return Result.of_text(session.variables[name])
@@ -147,6 +201,20 @@ def unset_cmd(session: Session, args: Args) -> Result:
 )
 def echo_cmd(session: Session, args: Args) -> Result:
     return Result.of_text(" ".join(args.words))
+
+
+CLEAR_SCREEN = "\x1b[H\x1b[2J\x1b[3J"
+
+
+@command(
+    "clear",
+    area="shell",
+    summary="clear the screen and its scrollback (Ctrl-L clears the screen while typing)",
+    examples=("clear",),
+)
+def clear_cmd(session: Session, args: Args) -> Result:
+    """Only a terminal is cleared: in a file, a pipe or a transcript `clear` leaves nothing."""
+    return Result.empty(present=lambda fmt, sink: CLEAR_SCREEN if sink.is_terminal else "")
 
 
 @command(
@@ -394,9 +462,10 @@ COMMANDS = (
     help_cmd,
     exit_cmd,
     back_to_local,
-    set_cmd,
+    SetCommand,
     unset_cmd,
     echo_cmd,
+    clear_cmd,
     sleep_cmd,
     connect_cmd,
     use_cmd,

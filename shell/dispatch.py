@@ -10,6 +10,7 @@ text belongs to the new mode.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -115,6 +116,9 @@ class Engine:
         if text.startswith("\\") and _backslash_word(text) not in handle.meta_commands:
             return _shell_line(text), True
         found = handle.next_statement(text)
+        if found is None and _misplaced_connect(text):
+            line, newline, rest = text.partition("\n")  # answered at once, never a continuation
+            found = Statement(line, rest, newline)
         return None if found is None else (found, False)
 
     def input_complete(self, text: str) -> bool:
@@ -196,6 +200,11 @@ class Engine:
             self.session.last.status = f"left {handle.name} (still open: `use {handle.name}` goes back)"
             self._status(self.session.last.status)
             return True
+        if _misplaced_connect(text):
+            raise UsageError(
+                f"`connect` is not a {handle.kind} statement",
+                "inside a mode, opsh commands start with \\: write \\connect URL",
+            )
         if statement.vertical and not text.strip():
             raise UsageError(f"no statement before {statement.terminator}", "e.g. SELECT * FROM users LIMIT 1\\G")
         redirect = self._mode_redirect(statement.redirect)
@@ -443,6 +452,14 @@ def _shell_line(text: str) -> Statement:
     first = local_statement(line)
     rest = first.rest + newline + after if first.rest else after
     return Statement(first.text, rest, first.terminator or newline)
+
+
+_CONNECT_URL = re.compile(r"^\s*connect\s+[A-Za-z][A-Za-z0-9+.-]*://", re.I)
+
+
+def _misplaced_connect(text: str) -> bool:
+    """`connect URL` typed in a mode, where it would go to the backend: meant as \\connect."""
+    return bool(_CONNECT_URL.match(text))
 
 
 def _backslash_word(text: str) -> str:

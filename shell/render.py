@@ -13,6 +13,7 @@ import decimal
 import io
 import itertools
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -295,6 +296,30 @@ def _render_text(text: str, fmt: str, sink: Sink) -> int:
         return 1
     sink.write(text if text.endswith("\n") or not text else text + "\n")
     return text.count("\n") + 1
+
+
+def wrapped(text: str, width: int) -> str:
+    """`text` with its long lines wrapped at `width` (help pages at the terminal): a line laid
+    out in columns (`  name  what it does`) continues under its second column, any other
+    under its own indent plus two."""
+    import textwrap
+
+    out: list[str] = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = len(line) - len(line.lstrip())
+        column = _SECOND_COLUMN.match(line)
+        hang = column.end(1) if column and column.end(1) <= width // 2 else indent + 2
+        wrapper = textwrap.TextWrapper(
+            width=width, subsequent_indent=" " * hang, break_on_hyphens=False, break_long_words=True
+        )
+        out += wrapper.wrap(line) or [line[:width]]
+    return "\n".join(out)
+
+
+_SECOND_COLUMN = re.compile(r"^(\s*\S(?:\S| (?! ))*\s{2,})\S")
 
 
 def styled(line: StyledLine, color: bool) -> str:

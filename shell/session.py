@@ -38,6 +38,9 @@ CORE_SETTINGS = (
     Setting("timeout", Kind.DURATION, 30.0, "network timeout in seconds"),
     Setting("confirm", Kind.BOOL, True, "ask before dangerous actions"),
     Setting("color", Kind.CHOICE, "auto", "colours: auto (terminal, no NO_COLOR), on, off", ("auto", "on", "off")),
+    Setting(
+        "editing_mode", Kind.CHOICE, "emacs", "keys at the prompt (kept in the config)", ("emacs", "vi"), persist=True
+    ),
 )
 
 

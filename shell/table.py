@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import unicodedata
+from dataclasses import dataclass
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -25,7 +26,8 @@ from opsh.shell.output import Sink
 CHUNK = 2000
 ELLIPSIS = "…"
 HEADER_PADDING = 2  # a column is at least its header and two (as tabulate drew small tables)
-_MIN_CUT = 5  # a column is never cut narrower than this (or its header, if shorter)
+_SHORT = 12  # a column this narrow is never cut on a narrow terminal
+_MIN_CUT = 8  # nor is a longer one cut below this (or its header, up to _SHORT)
 
 Texts = Callable[[Sequence[Any]], Sequence[str]]
 Numeric = Callable[[Sequence[Any]], bool]
@@ -35,33 +37,89 @@ def draw(headers: list[str], rows: Iterator[Sequence[Any]], sink: Sink, texts: T
     """Write the table to `sink`; `texts` turns one column's values into their cells,
     `numeric` says whether a column is right-aligned. Returns the number of rows."""
     ncol = len(headers)
-    width_limit = sink.width if sink.is_terminal else None
+    limit = sink.width if sink.is_terminal else None
+    layout: Layout | None = None
     count = 0
-    widths: list[int] = []
-    right: list[bool] = []
-    caps: list[int] | None = None
-    while True:
-        chunk = list(itertools.islice(rows, CHUNK))
-        if not chunk and count:
-            break
-        columns = [texts(c) for c in _columns(chunk, ncol)] if chunk else [[] for _ in headers]
-        if count == 0:
-            right = [numeric(column) for column in _columns(chunk, ncol)] if chunk else [False] * ncol
-            widths = [max(width_of(h) + HEADER_PADDING, _column_width(c)) for h, c in zip(headers, columns, strict=True)]
-            if width_limit is not None:
-                caps = _fit(widths, headers, width_limit)
-                widths = caps if caps is not None else widths
-            sink.write(_rule(widths, "+", "+") + _header(headers, widths, right) + _rule(widths, "|", "+"))
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        raw = _columns(chunk, ncol)
+        columns = [texts(c) for c in raw]
+        if layout is None:
+            layout = Layout.measure(headers, columns, [numeric(c) for c in raw], limit)
+            sink.write(layout.head(headers))
         else:
-            grown = [max(w, _column_width(c)) for w, c in zip(widths, columns, strict=True)]
-            widths = [min(g, cap) for g, cap in zip(grown, caps, strict=True)] if caps else grown
-        if chunk:
-            sink.write(_body(columns, widths, right))
+            layout.grow(columns)
+        sink.write(layout.body(columns))
         count += len(chunk)
-        if not chunk:
-            break
-    sink.write(_rule(widths, "+", "+"))
+    if layout is None:
+        layout = Layout.measure(headers, [[] for _ in headers], [False] * ncol, limit)
+        sink.write(layout.head(headers))
+    sink.write(layout.rule("+", "+"))
     return count
+
+
+@dataclass
+class Layout:
+    """Column widths and alignment, from the first chunk (later chunks may widen a column up
+    to its cap). On a narrow terminal, `shown` columns are drawn and the rest stand behind one
+    `…` column."""
+
+    widths: list[int]
+    right: list[bool]
+    shown: int
+    caps: list[int] | None = None
+    hidden: bool = False  # columns after `shown` are left out (a `…` column stands for them)
+
+    @classmethod
+    def measure(cls, headers: list[str], columns: list[Sequence[str]], right: list[bool], limit: int | None) -> Layout:
+        content = [_column_width(c) for c in columns]
+        natural = [max(width_of(h) + HEADER_PADDING, w) for h, w in zip(headers, content, strict=True)]
+        if limit is None or _frame(len(natural)) + sum(natural) <= limit:
+            return cls(natural, right, len(natural))
+        need = [max(width_of(h), w) for h, w in zip(headers, content, strict=True)]
+        if _frame(len(need)) + sum(need) <= limit:  # dropping the header padding is enough
+            return cls(need, right, len(need))
+        floors = [n if n <= _SHORT else max(_MIN_CUT, min(width_of(h), _SHORT)) for n, h in zip(need, headers, strict=True)]
+        shown = len(need)
+        while shown > 1 and _frame(shown, shown < len(need)) + sum(floors[:shown]) > limit:
+            shown -= 1
+        budget = limit - _frame(shown, shown < len(need))
+        caps = _cut_widest(need[:shown], floors[:shown], budget)
+        return cls(caps, right[:shown], shown, list(caps), shown < len(need))
+
+    def grow(self, columns: list[Sequence[str]]) -> None:
+        for i, column in enumerate(columns[: self.shown]):
+            wider = max(self.widths[i], _column_width(column))
+            self.widths[i] = min(wider, self.caps[i]) if self.caps else wider
+
+    def _drawn(self, cells: list[Sequence[str]]) -> tuple[list[Sequence[str]], list[int], list[bool]]:
+        """The shown columns, plus the `…` column when some are left out."""
+        drawn, widths, right = cells[: self.shown], self.widths, self.right
+        if self.hidden:
+            rows = len(cells[0]) if cells else 0
+            drawn, widths, right = [*drawn, [ELLIPSIS] * rows], [*widths, 1], [*right, False]
+        return drawn, widths, right
+
+    def rule(self, edge: str, cross: str) -> str:
+        widths = self.widths + ([1] if self.hidden else [])
+        return edge + cross.join("-" * (w + 2) for w in widths) + edge + "\n"
+
+    def head(self, headers: list[str]) -> str:
+        drawn, widths, right = self._drawn([[h] for h in headers])
+        cells = [_pad(_cut(column[0], w), w, r) for column, w, r in zip(drawn, widths, right, strict=True)]
+        return self.rule("+", "+") + "| " + " | ".join(cells) + " |\n" + self.rule("|", "+")
+
+    def body(self, columns: list[Sequence[str]]) -> str:
+        drawn, widths, right = self._drawn(columns)
+        padded = [_pad_column(column, w, r) for column, w, r in zip(drawn, widths, right, strict=True)]
+        if any("\n" in cell for column in padded for cell in column):
+            return "".join(_multiline_row(cells, widths, right) for cells in zip(*padded, strict=True))
+        return "| " + " |\n| ".join(map(" | ".join, zip(*padded, strict=True))) + " |\n"
+
+
+def _frame(columns: int, more: bool = False) -> int:
+    """Screen columns taken by the box itself (`| ` + ` | ` between + ` |`), and by the one-cell
+    `…` column when there is one."""
+    return 3 * (columns + more) + 1 + more
 
 
 def _columns(chunk: list[Sequence[Any]], ncol: int) -> list[Sequence[Any]]:
@@ -94,19 +152,13 @@ def _char_width(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
 
 
-def _fit(widths: list[int], headers: list[str], limit: int) -> list[int] | None:
-    """Column widths that fit `limit` screen columns, the widest cut first (no column below a
-    floor: its header or _MIN_CUT); None when the table fits as it is."""
-    frame = 3 * len(widths) + 1
-    if sum(widths) + frame <= limit:
-        return None
-    floors = [min(w, max(_MIN_CUT, min(width_of(h), 12))) for w, h in zip(widths, headers, strict=True)]
-    budget = limit - frame
+def _cut_widest(need: list[int], floors: list[int], budget: int) -> list[int]:
+    """Widths within `budget`, cutting the widest columns first, none below its floor."""
 
     def capped(cap: int) -> list[int]:
-        return [min(w, max(cap, floor)) for w, floor in zip(widths, floors, strict=True)]
+        return [min(w, max(cap, floor)) for w, floor in zip(need, floors, strict=True)]
 
-    low, high = 0, max(widths)  # the largest cap whose widths fit the budget
+    low, high = 0, max(need, default=0)  # the largest cap whose widths fit the budget
     while low < high:
         mid = (low + high + 1) // 2
         if sum(capped(mid)) <= budget:
@@ -114,22 +166,6 @@ def _fit(widths: list[int], headers: list[str], limit: int) -> list[int] | None:
         else:
             high = mid - 1
     return capped(low)
-
-
-def _rule(widths: list[int], edge: str, cross: str) -> str:
-    return edge + cross.join("-" * (w + 2) for w in widths) + edge + "\n"
-
-
-def _header(headers: list[str], widths: list[int], right: list[bool]) -> str:
-    cells = [_pad(_cut(h, w), w, r) for h, w, r in zip(headers, widths, right, strict=True)]
-    return "| " + " | ".join(cells) + " |\n"
-
-
-def _body(columns: list[Sequence[str]], widths: list[int], right: list[bool]) -> str:
-    padded = [_pad_column(column, w, r) for column, w, r in zip(columns, widths, right, strict=True)]
-    if any("\n" in cell for column in padded for cell in column):
-        return "".join(_multiline_row(cells, widths, right) for cells in zip(*padded, strict=True))
-    return "| " + " |\n| ".join(map(" | ".join, zip(*padded, strict=True))) + " |\n"
 
 
 def _pad_column(column: Sequence[str], width: int, right: bool) -> Sequence[str]:

@@ -80,3 +80,28 @@ def opsh_piped(tmp_path: Path, stdin: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [opsh_binary()], input=stdin, capture_output=True, text=True, cwd=tmp_path, env=clean_env(tmp_path / "home"), timeout=60
     )
+
+
+def test_a_transcript_that_fills_the_disk_stops_the_recording_with_one_warning(tmp_path):
+    import resource
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))  # writes beyond fail (EFBIG)
+
+    typed = "record start big.opsh --transcript\n" + "help\n" * 30 + "echo still-here\n"
+    proc = subprocess.run(
+        [opsh_binary()],
+        input=typed,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=clean_env(tmp_path / "home"),
+        timeout=60,
+        preexec_fn=small_files,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.rstrip().endswith("still-here")
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "recording to big.opsh stopped" in warnings[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (tmp_path / "big.transcript").stat().st_size <= 20_000
