@@ -253,3 +253,17 @@ def test_a_full_disk_costs_one_warning_not_the_session(tmp_path):
     assert "two" in second and "warning" not in second
     term.send("exit\r")
     assert term.exit_status() == 0
+
+
+def test_cp_of_a_large_file_shows_progress_with_rate_and_eta(tmp_path):
+    with open(tmp_path / "big.bin", "wb") as big:
+        big.truncate(96 * 1024 * 1024)
+    term = Term.start(tmp_path / "home", cwd=tmp_path)
+    term.expect_prompt()
+    term.send("cp big.bin copy.bin\r")
+    term.expect(r"copying \[[#.]+\] +\d+% \S+/96M \S+/s ETA \d+s", timeout=30)
+    out = term.expect_prompt(timeout=60)
+    assert "copied 1 file (96M)" in out
+    assert (tmp_path / "copy.bin").stat().st_size == 96 * 1024 * 1024
+    term.send("exit\r")
+    assert term.exit_status() == 0
