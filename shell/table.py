@@ -8,8 +8,9 @@
 
 Rows come a chunk at a time, so a million-row result streams with flat memory and its first
 screen shows at once; columns are measured in display cells (a CJK character takes two), and
-on a terminal a table wider than the screen has its widest columns cut (`…`) until it fits,
-instead of wrapping every row. Work is done column by column so the common case (ASCII text
+a table on the terminal's screen that is wider than it has its widest columns cut (`…`) until
+it fits, instead of wrapping every row (one long enough for the pager is left whole: less -S
+cuts it at the edge and scrolls sideways). Work is done column by column so the common case (ASCII text
 and numbers) runs in C: map, join, ljust.
 """
 
@@ -37,13 +38,13 @@ def draw(headers: list[str], rows: Iterator[Sequence[Any]], sink: Sink, texts: T
     """Write the table to `sink`; `texts` turns one column's values into their cells,
     `numeric` says whether a column is right-aligned. Returns the number of rows."""
     ncol = len(headers)
-    limit = sink.width if sink.is_terminal else None
     layout: Layout | None = None
     count = 0
     while chunk := list(itertools.islice(rows, CHUNK)):
         raw = _columns(chunk, ncol)
         columns = [texts(c) for c in raw]
         if layout is None:
+            limit = sink.table_width(len(chunk) + 4)
             layout = Layout.measure(headers, columns, [numeric(c) for c in raw], limit)
             sink.write(layout.head(headers))
         else:
@@ -51,7 +52,7 @@ def draw(headers: list[str], rows: Iterator[Sequence[Any]], sink: Sink, texts: T
         sink.write(layout.body(columns))
         count += len(chunk)
     if layout is None:
-        layout = Layout.measure(headers, [[] for _ in headers], [False] * ncol, limit)
+        layout = Layout.measure(headers, [[] for _ in headers], [False] * ncol, sink.table_width(4))
         sink.write(layout.head(headers))
     sink.write(layout.rule("+", "+"))
     return count

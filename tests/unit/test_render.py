@@ -200,3 +200,15 @@ def test_a_terminal_too_narrow_for_every_column_shows_the_first_ones_and_a_mark(
     lines = on_screen(Result.table(headers, rows), 40)
     assert all(len(line) <= 40 for line in lines)
     assert lines[1].startswith("| name") and lines[1].endswith("| … |") and lines[3].endswith("| … |")
+
+
+def test_a_table_long_enough_for_the_pager_is_left_whole():
+    from opsh.shell.output import TerminalSink
+
+    paged = TerminalSink(io.StringIO(), color=False, pager=True)
+    paged.width, paged.limit = 80, 22
+    assert paged.table_width(10) == 80  # fits the screen: fitted to it
+    assert paged.table_width(500) is None  # the pager (less -S) cuts it and scrolls sideways
+    unpaged = TerminalSink(io.StringIO(), color=False, pager=False)
+    unpaged.width = 80
+    assert unpaged.table_width(500) == 80
