@@ -192,5 +192,7 @@ def test_recordings_and_transcripts_are_private(sh, tmp_path):
     sh.ok("record start old.opsh --transcript")
     sh.ok("echo x")
     sh.ok("record stop")
-    for name in ("old.opsh", "old.transcript"):
+    sh.session.history.append("echo from history", "local", 0)
+    sh.ok("history save 1-1 saved.opsh")
+    for name in ("old.opsh", "old.transcript", "saved.opsh"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name
