@@ -39,7 +39,7 @@ class Recorder:
     script: IO[str]
     depth: int  # the level of the statements recorded (deeper ones ran inside a `replay`)
     warn: Callable[[str], None]
-    stop: Callable[[], None]
+    detach: Callable[[], None]  # stops this recording (after a write failed)
     transcript_path: Path | None = None
     transcript_file: IO[str] | None = None
     statements: int = 0
@@ -60,7 +60,7 @@ class Recorder:
                 self.transcript_file.flush()
         except OSError as exc:
             self.warn(f"recording to {self.path.name} stopped: {exc.strerror or exc} (what came before is kept)")
-            self.stop()
+            self.detach()
             return
         self.statements += 1
 
@@ -106,30 +106,40 @@ def start(session: Session, path: Path, with_transcript: bool) -> Recorder:
             f"{path.name} would be both the script and its transcript",
             "name the script FILE.opsh: its transcript is FILE.transcript",
         )
+    stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    head = [f"# opsh recording, {stamp} on {socket.gethostname()}", *_reopen_lines(session)]
     engine = session.engine
-    try:
-        script = open_private(path)
-        stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-        script.write(f"# opsh recording, {stamp} on {socket.gethostname()}\n")
-        for line in _reopen_lines(session):
-            script.write(line + "\n")
-        script.flush()
-    except OSError as exc:
-        raise OpshError(f"cannot record to {path}: {exc.strerror or exc}") from None
+    script = _open_with(path, head)
     recorder = Recorder(path, script, engine.depth, lambda text: engine.warn(text), lambda: _detach(session, recorder))
     if with_transcript:
         recorder.transcript_path = transcript_path_for(path)
         try:
-            recorder.transcript_file = open_private(recorder.transcript_path)
-            recorder.transcript_file.write(transcript.HEADER + "\n")
-            recorder.transcript_file.flush()
-        except OSError as exc:
+            recorder.transcript_file = _open_with(recorder.transcript_path, [transcript.HEADER])
+        except OpshError:
             recorder.close()
-            raise OpshError(f"cannot write {recorder.transcript_path}: {exc.strerror or exc}") from None
+            raise
         engine.capture_for(recorder)
     session.areas["recorder"] = recorder
     session.observers.append(recorder)
     return recorder
+
+
+def _open_with(path: Path, lines: list[str]) -> IO[str]:
+    """A new private file holding `lines` already, or one clear error (and no file handle left)."""
+    try:
+        stream = open_private(path)
+    except OSError as exc:
+        raise OpshError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        stream.write("".join(line + "\n" for line in lines))
+        stream.flush()
+    except OSError as exc:
+        try:
+            stream.close()
+        except OSError:
+            swallowed("closing a file that could not be written")
+        raise OpshError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return stream
 
 
 def stop(session: Session) -> Recorder:
