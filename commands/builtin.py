@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import time
@@ -129,10 +128,10 @@ class SetCommand(Command):
             return _set_variable(session, words[0], " ".join(words[1:]), len(words) > 1)
         if name in session.settings:
             return _set_setting(session, name, " ".join(words) if words else None)
-        close = difflib.get_close_matches(name, session.settings.names(), n=1, cutoff=0.75)
-        if close and words:
+        meant = _misspelt_setting(name, session.settings.names())
+        if meant and words:
             raise UsageError(
-                f"no setting named {name!r}: did you mean {close[0]}?",
+                f"no setting named {name!r}: did you mean {meant}?",
                 f"for a variable of that name: set var {name} {' '.join(words)}",
             )
         return _set_variable(session, name, " ".join(words), bool(words))
@@ -146,6 +145,35 @@ class SetCommand(Command):
             return []
         values = spec.choices if spec.kind is Kind.CHOICE else ("on", "off") if spec.kind is Kind.BOOL else ()
         return [v for v in values if v.startswith(prefix)]
+
+
+def _misspelt_setting(name: str, settings: list[str]) -> str | None:
+    """The setting `name` is a typo of (`fromat`, `pagr`, `timout`): one edit away (two for a
+    long name), a letter swap counting as one. Short words stay variables (`col`, `row`), and so
+    do a short word and its extension (`raws`, `colo`)."""
+    if len(name) < 4:
+        return None
+    allowed = 1 if len(name) <= 5 else 2
+    for setting in settings:
+        shorter, longer = sorted((name.lower(), setting), key=len)
+        if longer.startswith(shorter) and len(shorter) <= 4:
+            continue
+        if len(longer) - len(shorter) <= 1 and _edits(name.lower(), setting) <= allowed:
+            return setting
+    return None
+
+
+def _edits(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) from `a` to `b`."""
+    rows = [list(range(len(b) + 1))]
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            row.append(min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (ca != cb)))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
 
 
 def _set_setting(session: Session, name: str, value: str | None) -> Result:
@@ -251,6 +279,7 @@ def sleep_cmd(session: Session, args: Args) -> Result:
         opt("--accept-new", help="trust an unknown SSH host key (never a changed one)"),
         opt("--background", help="open without switching to its mode"),
     ),
+    switches_mode=True,
     examples=(
         "connect sqlite:///app.db         # relative; sqlite:////abs/path.db is absolute",
         "connect mysql://app@127.0.0.1:3306/shop as shop",
@@ -377,6 +406,7 @@ def _base_name(parts: urllib.parse.SplitResult) -> str:
     area="shell",
     summary="make a handle current (bare lines go to it); `use local` goes back",
     params=(arg("name", Kind.HANDLE),),
+    switches_mode=True,
     examples=("use shop", "use local"),
 )
 def use_cmd(session: Session, args: Args) -> Result:

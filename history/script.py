@@ -20,7 +20,7 @@ from pathlib import Path
 from opsh.history import transcript
 from opsh.shell.dispatch import Engine, StatementRecord
 from opsh.shell.errors import NotFound, OpshError, UsageError, swallowed
-from opsh.shell.lineparse import expand_text, tokenize
+from opsh.shell.lineparse import continues, expand_text, tokenize
 from opsh.shell.result import Result
 
 MAX_INCLUDE_DEPTH = 16
@@ -80,7 +80,7 @@ def read_lines(path: Path) -> Iterator[Line]:
     for number, raw in enumerate(text.splitlines(), 1):
         if not buffer:
             start = number
-        if _continues(raw):
+        if continues(raw):
             buffer.append(raw[:-1])
             continue
         buffer.append(raw)
@@ -88,11 +88,6 @@ def read_lines(path: Path) -> Iterator[Line]:
         buffer = []
     if buffer:
         yield Line(path, start, "".join(buffer))
-
-
-def _continues(raw: str) -> bool:
-    trailing = len(raw) - len(raw.rstrip("\\"))
-    return trailing % 2 == 1 and not raw.lstrip().startswith("#")
 
 
 class ScriptReplay:
@@ -112,11 +107,14 @@ class ScriptReplay:
     def run(self, path: Path) -> Report:
         self._check_inputs(path)
         engine = self.engine
-        saved = (engine.pending, engine.location, engine.out, engine.err)
+        saved = (engine.pending, engine.location, engine.out, engine.err, engine.batch, engine.keep_going, engine.stopped)
         previous_mode = self.session.current
         opened_before = set(self.session.handles)
         self.session.current = None  # scripts start in the local mode
-        engine.pending = ""
+        engine.pending, engine.stopped = "", None
+        # A replay is a batch run: it stops at the first failed line (--check compares every
+        # statement, so it goes on), rolling back a transaction left open.
+        engine.batch, engine.keep_going = True, self.options.keep_going or self.options.check is not None
         if self.options.check:
             engine.capture_for(self)
             engine.out, engine.err = io.StringIO(), io.StringIO()
@@ -129,7 +127,7 @@ class ScriptReplay:
             if self.options.check:
                 self.session.observers.remove(self._observe)
             engine.release_capture(self)
-            engine.pending, engine.location, engine.out, engine.err = saved
+            (engine.pending, engine.location, engine.out, engine.err, engine.batch, engine.keep_going, engine.stopped) = saved
             self._close_opened(opened_before)
             if self.session.current is None and previous_mode in self.session.handles:
                 self.session.current = previous_mode
@@ -222,20 +220,18 @@ class ScriptReplay:
             self.engine.feed(line.text + "\n")
         finally:
             self.engine.location = None
-        if self.engine.failures > failures:
-            self.report.failed += self.engine.failures - failures
-            if not (self.options.keep_going or self.options.check):
-                self.report.stopped_at = start.where
-                return False
+        self.report.failed += self.engine.failures - failures
+        if self.engine.stopped:
+            self.report.stopped_at = self.engine.stopped
+            return False
         return True
 
     def _finish(self) -> None:
-        if not self.engine.pending.strip():
-            self.engine.pending = ""
-            return
         failures = self.engine.failures
         self.engine.finish()
         self.report.failed += self.engine.failures - failures
+        if self.engine.stopped:
+            self.report.stopped_at = self.engine.stopped
 
     def _directive(self, text: str, line: Line) -> None:
         match = _MASK.match(text)

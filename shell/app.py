@@ -33,7 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-c", dest="commands", metavar="CMDS", help="run these commands (separated by ;) and exit")
     parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="set a variable (repeatable)")
     parser.add_argument("--yes", action="store_true", help="confirm dangerous actions (for scripts)")
-    parser.add_argument("--keep-going", action="store_true", help="in a script, go on after a failing line")
+    parser.add_argument(
+        "--keep-going", action="store_true", help="in a script, -c or piped input: go on after a failing line"
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the script's lines expanded, run nothing")
     parser.add_argument("--step", action="store_true", help="ask before each line of the script")
     parser.add_argument(
@@ -105,24 +107,29 @@ def _run(options: argparse.Namespace) -> int:
 
 
 def _dispatch(engine: Engine, options: argparse.Namespace, interactive: bool) -> int:
-    if options.commands is not None:
-        engine.feed(options.commands + "\n")
-        engine.finish()
-        return engine.exit_status()
     if options.script is not None:
         return _replay(engine, options)
-    if not interactive:
-        for line in sys.stdin:
-            engine.feed(line)
-            if engine.session.exit_code is not None:
-                break
-        engine.finish()
-        return engine.exit_status()
+    if options.commands is not None or not interactive:
+        return _batch(engine, options)
     from opsh.history.store import prompt_history
     from opsh.shell.repl import run_repl
 
     run_repl(engine, prompt_history(engine.session.history))
     return 0
+
+
+def _batch(engine: Engine, options: argparse.Namespace) -> int:
+    """`-c` or piped stdin: lines run as if typed, stopping at the first failure (exit 1)
+    unless --keep-going; a failed connect or use stops it regardless."""
+    engine.batch, engine.keep_going = True, options.keep_going
+    lines = [options.commands + "\n"] if options.commands is not None else sys.stdin
+    for line in lines:
+        engine.feed(line)
+        if engine.stopped or engine.session.exit_code is not None:
+            break
+    engine.finish()
+    engine.end_batch()
+    return engine.exit_status()
 
 
 def _replay(engine: Engine, options: argparse.Namespace) -> int:
@@ -133,6 +140,8 @@ def _replay(engine: Engine, options: argparse.Namespace) -> int:
     replay_options = Options(options.keep_going, options.dry_run, options.step, check)
     try:
         report = ScriptReplay(engine, replay_options).run(engine.session.path(options.script))
+        if not replay_options.dry_run:
+            engine.end_batch()
         engine.emit(replay_result(report, replay_options, options.script), None, None, [])
     except Exception as exc:  # noqa: BLE001 - reported like any other failure
         engine.report(exc)

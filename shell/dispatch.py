@@ -23,7 +23,16 @@ from opsh.shell import argv
 from opsh.shell.capture import TeeSink, keep_producers, plain_copy, renders_plainly
 from opsh.shell.errors import Cancelled, UsageError, describe, swallowed
 from opsh.shell.handles import Handle
-from opsh.shell.lineparse import Redirect, expand_text, extract_redirect, split_backslash_redirect, tokenize
+from opsh.shell.lineparse import (
+    Redirect,
+    continues,
+    expand_for_shell,
+    expand_text,
+    extract_redirect,
+    join_continued,
+    split_backslash_redirect,
+    tokenize,
+)
 from opsh.shell.output import FileSink, OutputClosed, PipeSink, Sink, StreamSink, TerminalSink
 from opsh.shell.redact import redact, redact_url
 from opsh.shell.result import Result
@@ -70,6 +79,12 @@ class Engine:
         # Exceptions that were not expected (bugs): reported like any error, and kept so the
         # in-process test helper can fail loudly instead of passing on a printed error line.
         self.internal_errors: list[BaseException] = []
+        # Batch runs (-c, a script, piped stdin, replay) stop at the first failed statement
+        # unless keep_going; `stopped` then says where, and the rest of the input is dropped.
+        self.batch = False
+        self.keep_going = False
+        self.stopped: str | None = None
+        self._mode_switch = False  # the statement running is a connect/use
         session.engine = self  # replay and include feed lines through the session's engine
 
     @property
@@ -80,11 +95,20 @@ class Engine:
     # ------------------------------------------------------------ input
 
     def feed(self, text: str) -> bool:
-        """Run every complete statement in `text`; keep an unfinished one for the next feed."""
+        """Run every complete statement in `text`; keep an unfinished one for the next feed.
+
+        A line ending in a backslash continues on the next (wherever the text comes from), and
+        a batch run that stopped takes no more input."""
+        if self.stopped:
+            return False
         text = self.pending + text
         self.pending = ""
+        if continues(text.removesuffix("\n").rpartition("\n")[2]):
+            self.pending = text if text.endswith("\n") else text + "\n"
+            return True
+        text = join_continued(text)
         ok = True
-        while text.strip() and self.session.exit_code is None:
+        while text.strip() and self.session.exit_code is None and not self.stopped:
             found = self.next_statement(text)
             if found is None:
                 self.pending = text if text.endswith("\n") else text + "\n"
@@ -97,13 +121,12 @@ class Engine:
 
     def finish(self) -> bool:
         """End of input: a statement still waiting for its terminator runs as it is."""
-        if not self.pending.strip():
-            self.pending = ""
-            return True
-        text, self.pending = self.pending, ""
+        text, self.pending = join_continued(self.pending.removesuffix("\n")).removesuffix("\\"), ""
+        if not text.strip() or self.stopped:
+            return not self.stopped
         handle = self.session.current_handle
         if handle is None:
-            return self.feed(text)
+            return self.feed(text + "\n")
         return self.run_statement(Statement.cut(text.strip(), "", ""), text.strip(), False)
 
     def next_statement(self, text: str) -> tuple[Statement, bool] | None:
@@ -123,9 +146,11 @@ class Engine:
 
     def input_complete(self, text: str) -> bool:
         """Whether Enter should run `text` now (False: the mode wants more lines)."""
+        if continues(text.rstrip("\n").rpartition("\n")[2]):
+            return False
         if self.session.current_handle is None:
-            return not text.rstrip("\n").endswith("\\") or text.rstrip().endswith("\\\\")
-        remaining = text
+            return True
+        remaining = join_continued(text)
         while remaining.strip():
             found = self.next_statement(remaining)
             if found is None:
@@ -159,8 +184,11 @@ class Engine:
             self._running.pop()
         seconds = time.monotonic() - started
         ok = exit_code == 0
+        mode_switch, self._mode_switch = self._mode_switch, False
         if not ok:
             self.failures += 1
+            if self.batch and (mode_switch or not self.keep_going):
+                self.stop(source, mode_switch)
         session.last.line = source
         session.last.ok = ok
         session.last.seconds = seconds
@@ -208,7 +236,7 @@ class Engine:
         if statement.vertical and not text.strip():
             raise UsageError(f"no statement before {statement.terminator}", "e.g. SELECT * FROM users LIMIT 1\\G")
         redirect = self._mode_redirect(statement.redirect)
-        result = handle.execute(self.session, expand_text(text, self.session.lookup))
+        result = handle.execute(self.session, handle.expand(text, self.session.lookup))
         if statement.vertical:
             result.force_format = "vertical"
         return self.emit(result, None, redirect, captured)
@@ -229,7 +257,7 @@ class Engine:
         if not text:
             return True
         if text.startswith("!"):
-            return self._run_shell(expand_text(text[1:], self.session.lookup), captured)
+            return self._run_shell(expand_for_shell(text[1:], self.session.lookup), captured)
         text, slash_redirect = split_backslash_redirect(text)
         tokens = tokenize(text, self.session.lookup)
         tokens, redirect = extract_redirect(tokens, text)
@@ -241,6 +269,7 @@ class Engine:
                 raise UsageError("nothing to redirect")
             return True
         command = self.session.registry.get(tokens[0].text)
+        self._mode_switch = command.switches_mode
         parsed = argv.parse(command, tokens[1:])
         with self._assume_yes(parsed.yes):
             result = parsed.command().run(self.session, parsed.args)
@@ -371,7 +400,7 @@ class Engine:
             return True
         if setting == "off":
             return False
-        return _isatty(stream) and not os.environ.get("NO_COLOR")
+        return _isatty(stream) and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
     def _finish_status(self, result: Result, count: int, seconds: float, redirect: Redirect | None) -> None:
         status = result.status
@@ -389,6 +418,38 @@ class Engine:
             return
         color = self._color(self.err)
         self.err.write(f"\x1b[2m{text}\x1b[0m\n" if color else f"{text}\n")
+        self.err.flush()
+
+    # ------------------------------------------------------------ batch runs
+
+    def stop(self, source: str, mode_switch: bool = False) -> None:
+        """A batch run stops at its first failed statement: what follows is dropped (the rest of a
+        `;` line too), and an open transaction is rolled back rather than left for a later COMMIT."""
+        self.stopped = self.location or source.split("\n", 1)[0][:60]
+        self.pending = ""
+        if mode_switch and self.keep_going:
+            self.notice("stopping: the lines that follow were meant for the mode this line did not open")
+        self.rollback_open_transactions("the run stopped at a failed line")
+
+    def rollback_open_transactions(self, why: str) -> None:
+        for handle in list(self.session.handles.values()):
+            try:
+                rolled_back = handle.rollback_open_transaction()
+            except Exception as exc:  # noqa: BLE001 - reported, and the run ends anyway
+                self.report(exc)
+                continue
+            if rolled_back:
+                self.notice(f"rolled back the open transaction on {handle.name} ({why})")
+
+    def end_batch(self) -> None:
+        """End of a batch's input: nothing is committed that the input did not COMMIT."""
+        if not self.stopped:
+            self.rollback_open_transactions("no COMMIT before the end of the input")
+
+    def notice(self, text: str) -> None:
+        """A line the user must see even in a script (unlike status lines): on stderr."""
+        self.out.flush()
+        self.err.write(f"opsh: {text}\n")
         self.err.flush()
 
     def capture_for(self, owner: object) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from opsh.shell.errors import OpshError
+from opsh.shell.lineparse import Lookup, expand_text
 from opsh.shell.redact import redact_url
 from opsh.shell.statement import Statement, statement_at_end
 
@@ -126,9 +127,18 @@ class Handle:
         looks at (earlier statements on the line dropped)."""
         return statement_at_end(text_before_cursor, self.next_statement)
 
+    def expand(self, text: str, lookup: Lookup) -> str:
+        """`${var}` in a statement of this mode (SQL adds quoted forms, SSH quotes for the shell)."""
+        return expand_text(text, lookup)
+
     def execute(self, session: Session, statement: str) -> Result:
         """Run one statement's text: terminator and redirect are gone, `${var}` expanded."""
         raise OpshError(f"{self.kind} handles take no statements", "use \\q to go back to local")
+
+    def rollback_open_transaction(self) -> bool:
+        """Roll back a transaction left open (a batch run stopped or ended inside it); True
+        when there was one. Backends without transactions have nothing to do."""
+        return False
 
     def cancel(self) -> None:
         """Called after Ctrl-C interrupted `execute()`: stop the server-side work."""

@@ -183,10 +183,75 @@ def expand_text(source: str, lookup: Lookup) -> str:
         pos = end + 1
 
 
+def expand_for_shell(source: str, lookup: Lookup) -> str:
+    """Expand `${...}` in a line a POSIX shell will run (`!cmd`, SSH mode) so that each value
+    stays one literal word: quoted for where it stands (bare, inside '...' or inside "..."), a
+    value like `$(touch F)` or `; rm x` is text, never shell syntax."""
+    out: list[str] = []
+    quote = ""
+    pos = 0
+    while pos < len(source):
+        ch = source[pos]
+        if source.startswith("\\${", pos):
+            out.append("${")
+            pos += 3
+        elif ch == "\\" and quote != "'":
+            out.append(source[pos : pos + 2])
+            pos += 2
+        elif source.startswith("${", pos):
+            end = source.find("}", pos + 2)
+            if end < 0:
+                raise UsageError("unclosed ${", "write ${name} or ${name:-default}")
+            out.append(_shell_quoted(expand_one(source[pos + 2 : end], lookup), quote))
+            pos = end + 1
+        else:
+            if ch in "'\"" and quote in ("", ch):
+                quote = "" if quote else ch
+            out.append(ch)
+            pos += 1
+    return "".join(out)
+
+
+def _shell_quoted(value: str, quote: str) -> str:
+    if quote == "'":
+        return value.replace("'", "'\\''")
+    if quote == '"':
+        return "".join("\\" + c if c in '\\$`"' else c for c in value)
+    import shlex
+
+    return shlex.quote(value) if value else "''"
+
+
 def split_first(source: str) -> tuple[str, str]:
     """(first statement, rest) at the first unquoted `;`; a `!` line is never split."""
     statement, rest, _ = split_first_at(source)
     return statement, rest
+
+
+def continues(line: str) -> bool:
+    """Whether a physical line goes on on the next one: it ends in an odd number of
+    backslashes (`\\\\` is a literal backslash) and is not a `#` comment. The one rule for typed,
+    piped, `-c` and script input alike."""
+    trailing = len(line) - len(line.rstrip("\\"))
+    return trailing % 2 == 1 and not line.lstrip().startswith("#")
+
+
+def join_continued(text: str) -> str:
+    """`text` with every continued line joined to the next (the backslash and the newline
+    go, as in a POSIX shell: `echo a \\` + `b` is `echo a b`)."""
+    if "\\\n" not in text:
+        return text
+    lines = text.split("\n")
+    out: list[str] = []
+    carry = ""
+    for line in lines[:-1]:
+        if continues(carry + line):
+            carry += line[:-1]
+        else:
+            out.append(carry + line)
+            carry = ""
+    out.append(carry + lines[-1])
+    return "\n".join(out)
 
 
 def split_first_at(source: str) -> tuple[str, str, str]:

@@ -37,7 +37,7 @@ CORE_SETTINGS = (
     Setting("fanout", Kind.INT, 20, "parallel SSH connections for run and copy"),
     Setting("timeout", Kind.DURATION, 30.0, "network timeout in seconds"),
     Setting("confirm", Kind.BOOL, True, "ask before dangerous actions"),
-    Setting("color", Kind.CHOICE, "auto", "colours: auto (terminal, no NO_COLOR), on, off", ("auto", "on", "off")),
+    Setting("color", Kind.CHOICE, "auto", "colours: auto (a terminal, no NO_COLOR, TERM not dumb), on, off", ("auto", "on", "off")),
     Setting(
         "editing_mode", Kind.CHOICE, "emacs", "keys at the prompt (kept in the config)", ("emacs", "vi"), persist=True
     ),

@@ -114,6 +114,9 @@ class Command:
     dash_args: ClassVar[bool] = False
     # Hidden commands are dispatched but not listed in help or completion.
     hidden: ClassVar[bool] = False
+    # The command changes the mode the next lines go to (connect, use): when it fails in a
+    # batch run, the run stops even with --keep-going, so no line runs in the wrong mode.
+    switches_mode: ClassVar[bool] = False
     # "module:function" doing the work, `function(session, args) -> Result`: imported only when
     # the command runs, so a spec module stays cheap to import (startup loads every spec).
     implementation: ClassVar[str] = ""
@@ -200,6 +203,7 @@ def command(
     examples: Sequence[str] = (),
     dash_args: bool = False,
     hidden: bool = False,
+    switches_mode: bool = False,
 ) -> Callable[[RunFunc], type[Command]]:
     """Turn `def run(session, args) -> Result` into a Command class with this spec."""
 
@@ -214,6 +218,7 @@ def command(
             "examples": tuple(examples),
             "dash_args": dash_args,
             "hidden": hidden,
+            "switches_mode": switches_mode,
             "run": lambda self, session, args: func(session, args),
             "__doc__": func.__doc__,
             "__module__": func.__module__,

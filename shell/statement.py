@@ -59,6 +59,10 @@ def statement_at_end(text: str, split: Splitter) -> str:
 
 
 def local_statement(text: str) -> Statement:
-    """The first statement of a local line: up to an unquoted `;` (a `!` line is one command)."""
-    statement, rest, terminator = split_first_at(text)
-    return Statement(statement, rest, terminator)
+    """The first local statement: up to an unquoted `;` or the end of its line, as in a shell
+    (a `!` line is one command to its line's end). Continued lines are joined before this."""
+    line, newline, after = text.partition("\n")
+    statement, rest, terminator = split_first_at(line)
+    if terminator:
+        return Statement(statement, rest + newline + after, terminator)
+    return Statement(statement, after, newline)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from prompt_toolkit.completion import Completer
     from prompt_toolkit.lexers import Lexer
 
+    from opsh.shell.background import Background
     from opsh.shell.session import Session
 
 # redis-py's Connection. Its methods carry no annotations, so under mypy --strict every call
@@ -99,6 +100,7 @@ class RedisHandle(Handle):
         conn: Wire,
         opener: Callable[[], Wire],
         raw_setting: Callable[[], str],
+        background: Background,
     ) -> None:
         super().__init__(request.name, request.url, readonly=request.readonly, tag=request.tag)
         self.conn = conn
@@ -113,6 +115,10 @@ class RedisHandle(Handle):
         self.keys = KeyCache()
         self.flags: dict[str, frozenset[str]] = {}
         self.stopped = threading.Event()
+        self.background = background
+        # Completion data (command docs, key names) loads once completion is first asked for:
+        # a batch run never asks, so it starts no loader threads.
+        self.completing = False
 
     # ------------------------------------------------------------ connection
 
@@ -153,7 +159,7 @@ class RedisHandle(Handle):
         self.busy = False
         kill = _KILL.get(self.inflight)
         if kill:
-            threading.Thread(target=self._kill_script, args=(kill,), daemon=True).start()
+            self.background.start(f"redis-kill-{self.name}", self._kill_script, kill)
 
     def _kill_script(self, command: tuple[str, str]) -> None:
         """SCRIPT KILL while the server is busy: RESP2 and db 0, since a busy server refuses
@@ -239,6 +245,9 @@ class RedisHandle(Handle):
     def completer(self, session: Session) -> Completer | None:
         from opsh.commands.redis.complete import RedisCompleter
 
+        if not self.completing:
+            self.completing = True
+            self.start_background()
         return RedisCompleter(self, session)
 
     def execute(self, session: Session, statement: str) -> Result:
@@ -354,10 +363,11 @@ class RedisHandle(Handle):
     # ------------------------------------------------------------ background completion data
 
     def start_background(self) -> None:
-        threading.Thread(target=self._load_catalog_and_keys, name=f"redis-{self.name}", daemon=True).start()
+        self.background.start(f"redis-{self.name}", self._load_catalog_and_keys)
 
     def refresh_keys(self) -> None:
-        threading.Thread(target=self._scan_keys_safely, args=(self.db,), daemon=True).start()
+        if self.completing:
+            self.background.start(f"redis-keys-{self.name}", self._scan_keys_safely, self.db)
 
     def _load_catalog_and_keys(self) -> None:
         side = self._side_connection()
@@ -463,9 +473,8 @@ def connect_redis(session: Session, request: ConnectRequest) -> RedisHandle:
 
     conn = opener()
     _open(conn, request)
-    handle = RedisHandle(request, conn, opener, lambda: str(session.settings.get("raw")))
+    handle = RedisHandle(request, conn, opener, lambda: str(session.settings.get("raw")), session.background)
     handle.timeout = session.timeout
-    handle.start_background()
     return handle
 
 

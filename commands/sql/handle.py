@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from prompt_toolkit.completion import Completer
     from prompt_toolkit.lexers import Lexer
 
+    from opsh.shell.background import Background
+    from opsh.shell.lineparse import Lookup
     from opsh.shell.session import Session
 
 VERTICAL = "\\G"
@@ -55,6 +57,9 @@ class SqlHandle(Handle):
         self._completer: Completer | None = None
         self._lexer: Lexer | None = None
         self._refresh_on_commit = False
+        # Where schema loads run; None until completion is first asked for, so a batch run
+        # (which never completes) starts no loader thread at all.
+        self._background: Background | None = None
 
     # ------------------------------------------------------------ what backends provide
 
@@ -68,6 +73,16 @@ class SqlHandle(Handle):
 
     def in_transaction(self) -> bool:
         return False
+
+    def rollback_open_transaction(self) -> bool:
+        if not self.in_transaction():
+            return False
+        self._settle()
+        self.rollback()
+        return True
+
+    def rollback(self) -> None:
+        raise NotImplementedError
 
     def autocommit(self) -> bool:
         return True
@@ -95,7 +110,14 @@ class SqlHandle(Handle):
         return self.schemas.current
 
     def refresh_schema(self) -> None:
-        self.schemas.refresh(self._load_schema())
+        """Reload the completion schema, if completion is in use (else the first completion
+        request loads it)."""
+        if self._background is not None:
+            self.schemas.refresh(self._load_schema(), self._schema_worker())
+
+    def _schema_worker(self) -> Background | None:
+        """Where the load runs: a background thread (SQLite in memory overrides: inline)."""
+        return self._background
 
     def toolbar(self) -> str:
         parts = []
@@ -118,11 +140,18 @@ class SqlHandle(Handle):
             self._lexer = SqlLexer(self.dialect.name)
         return self._lexer
 
+    def expand(self, text: str, lookup: Lookup) -> str:
+        from opsh.commands.sql.variables import expand_sql
+
+        return expand_sql(text, self.dialect, lookup)
+
     def completer(self, session: Session) -> Completer | None:
         if self._completer is None:
             from opsh.commands.sql.complete import SqlCompleter
 
             self._completer = SqlCompleter(self)
+            self._background = session.background
+            self.refresh_schema()
         return self._completer
 
     def next_statement(self, text: str) -> Statement | None:

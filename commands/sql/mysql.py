@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import select
 import ssl
+from ssl import SSLContext
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -34,6 +35,7 @@ LOST = frozenset({0, 1053, 1927, 2006, 2013, 2055, 4031})
 OPTIONS = ("ssl", "ssl_ca", "ssl_cert", "ssl_key", "socket", "charset", "connect_timeout")
 OFF = ("0", "false", "no", "off")
 KILL_TIMEOUT = 5  # seconds to open the side connection that sends KILL QUERY
+CR_SSL_CONNECTION_ERROR = 2026  # pymysql: "SSL is required but the server doesn't support it"
 SERVER_STATUS_IN_TRANS = 1
 SERVER_STATUS_AUTOCOMMIT = 2
 
@@ -52,6 +54,11 @@ class Target:
     ssl_disabled: bool = False
     socket: str | None = None
     charset: str = "utf8mb4"
+    # PREFERRED TLS (no ssl options): one context for every connection of the handle (main,
+    # schema loader, KILL QUERY), made once instead of pymysql loading a CA store per
+    # connection; None until the first connection learns whether the server offers TLS.
+    preferred: SSLContext | None = None
+    server_has_tls: bool | None = None
 
     @property
     def endpoint(self) -> str:
@@ -61,7 +68,38 @@ class Target:
     def connect(self, database: str | None = None, readonly: bool = False, timeout: float | None = None) -> Any:
         import pymysql
 
-        conn = pymysql.connect(
+        seconds = max(1, int(timeout or self.timeout))
+        try:
+            conn = self._open(database, seconds, *self._tls())
+        except pymysql.err.OperationalError as exc:
+            if not (self._preferring() and _code(exc) == CR_SSL_CONNECTION_ERROR):
+                raise
+            self.server_has_tls = False  # PREFERRED: the server offers no TLS, go on without
+            conn = self._open(database, seconds, None, True)
+        if self._preferring():
+            self.server_has_tls = True if self.server_has_tls is None else self.server_has_tls
+        if readonly:
+            with conn.cursor() as cursor:
+                cursor.execute("SET SESSION TRANSACTION READ ONLY")
+        return conn
+
+    def _preferring(self) -> bool:
+        return self.ssl is None and not self.ssl_disabled
+
+    def _tls(self) -> tuple[SSLContext | None, bool]:
+        """(context, disabled) for the next connection."""
+        if not self._preferring():
+            return self.ssl, self.ssl_disabled
+        if self.server_has_tls is False:
+            return None, True
+        if self.preferred is None:
+            self.preferred = _unverified_context()
+        return self.preferred, False
+
+    def _open(self, database: str | None, seconds: int, context: SSLContext | None, disabled: bool) -> Any:
+        import pymysql
+
+        return pymysql.connect(
             host=self.host,
             port=self.port,
             user=self.user,
@@ -69,17 +107,22 @@ class Target:
             database=database,
             unix_socket=self.socket,
             charset=self.charset,
-            connect_timeout=max(1, int(timeout or self.timeout)),
-            ssl=self.ssl,
-            ssl_disabled=self.ssl_disabled,
+            connect_timeout=seconds,
+            ssl=context,
+            ssl_disabled=disabled,
             autocommit=True,
             local_infile=False,
             conv=_converters(),
         )
-        if readonly:
-            with conn.cursor() as cursor:
-                cursor.execute("SET SESSION TRANSACTION READ ONLY")
-        return conn
+
+
+def _unverified_context() -> ssl.SSLContext:
+    """Encryption without verification, the mysql client's PREFERRED mode: with no CA named
+    there is nothing to verify against, so no CA store is loaded either."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def open_mysql(session: Session, request: ConnectRequest) -> MySqlHandle:
@@ -231,6 +274,9 @@ class MySqlHandle(SqlHandle):
 
     def autocommit(self) -> bool:
         return bool(self.conn is not None and (self.conn.server_status or 0) & SERVER_STATUS_AUTOCOMMIT)
+
+    def rollback(self) -> None:
+        self.conn.rollback()
 
     def _dead(self) -> bool:
         """Whether the idle connection is unusable: closed, or the server hung up on it."""

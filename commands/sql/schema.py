@@ -11,8 +11,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
 
 from opsh.shell.errors import describe, swallowed
+
+if TYPE_CHECKING:
+    from opsh.shell.background import Background
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,9 @@ class SchemaCache:
         self._lock = threading.Lock()
         self._ready = threading.Event()
 
-    def refresh(self, load: Callable[[], Schema], background: bool = True) -> None:
-        """Load a new snapshot; only the newest of overlapping refreshes is kept."""
+    def refresh(self, load: Callable[[], Schema], background: Background | None = None) -> None:
+        """Load a new snapshot (on a thread of `background`, else here); only the newest of
+        overlapping refreshes is kept."""
         with self._lock:
             self._generation += 1
             generation = self._generation
@@ -72,9 +77,7 @@ class SchemaCache:
                     self.current = schema
                     self._ready.set()
 
-        if background:
-            threading.Thread(target=work, name="opsh-sql-schema", daemon=True).start()
-        else:
+        if background is None or background.start("opsh-sql-schema", work) is None:
             work()
 
     def wait(self, timeout: float) -> bool:

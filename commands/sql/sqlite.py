@@ -11,7 +11,7 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opsh.commands.sql.handle import SqlHandle
 from opsh.commands.sql.render import describe_result
@@ -22,6 +22,9 @@ from opsh.shell.errors import NotFound, UsageError, swallowed
 from opsh.shell.handles import ConnectRequest
 from opsh.shell.result import Result
 from opsh.shell.session import Session
+
+if TYPE_CHECKING:
+    from opsh.shell.background import Background
 
 BUSY_TIMEOUT = 5.0
 SCHEMA_SQL = (
@@ -93,6 +96,9 @@ class SqliteHandle(SqlHandle):
     def in_transaction(self) -> bool:
         return bool(self.conn.in_transaction)
 
+    def rollback(self) -> None:
+        self.conn.rollback()
+
     def _discard_connection(self) -> None:
         """A worker still holds the connection after a cancel: continue on a fresh one."""
         if self.path is not None:
@@ -106,10 +112,10 @@ class SqliteHandle(SqlHandle):
 
         return Run(open_cursor, conn.interrupt)
 
-    def refresh_schema(self) -> None:
+    def _schema_worker(self) -> Background | None:
         # An in-memory database is only visible to its own connection, and reading its
         # schema takes microseconds: do it here, between statements.
-        self.schemas.refresh(self._load_schema(), background=self.path is not None)
+        return self._background if self.path is not None else None
 
     def _load_schema(self) -> Callable[[], Schema]:
         path, main = self.path, self.conn

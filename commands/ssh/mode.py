@@ -24,6 +24,7 @@ from opsh.commands.ssh.transport.conn import ConnectOptions, open_transport
 from opsh.commands.ssh.transport.prompting import Prompter
 from opsh.shell.errors import ConnectError, swallowed
 from opsh.shell.handles import ConnectRequest, Handle
+from opsh.shell.lineparse import Lookup, expand_for_shell
 from opsh.shell.result import Result, StyledLine
 from opsh.shell.statement import Statement
 
@@ -101,6 +102,10 @@ class SshHandle(Handle):
     def toolbar(self) -> str:
         status = "" if self.last_exit is None else f" · exit {self.last_exit}"
         return f"{self.spec.endpoint}{status}"
+
+    def expand(self, text: str, lookup: Lookup) -> str:
+        """The line goes to the remote shell: a variable's value stays one literal word."""
+        return expand_for_shell(text, lookup)
 
     def lexer(self) -> Lexer | None:
         from prompt_toolkit.lexers import PygmentsLexer

@@ -108,8 +108,10 @@ def test_dash_c_runs_and_sets_exit_status(tmp_path):
     ok = opsh(tmp_path, "-c", "echo one; echo two")
     assert ok.returncode == 0 and ok.stdout == "one\ntwo\n"
     failed = opsh(tmp_path, "-c", "echo one; nosuchcmd; echo three")
-    assert failed.returncode == 1 and "three" in failed.stdout
+    assert failed.returncode == 1 and failed.stdout == "one\n"  # stops at the first failure
     assert failed.stderr.strip() == "error: unknown command: nosuchcmd (type `help` for the list)"
+    going = opsh(tmp_path, "--keep-going", "-c", "echo one; nosuchcmd; echo three")
+    assert going.returncode == 1 and going.stdout == "one\nthree\n"
     usage = opsh(tmp_path, "-c", "sleep")
     assert usage.returncode == 2 and "missing DURATION" in usage.stderr
     assert opsh(tmp_path, "--bogus").returncode == 2

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,9 +44,16 @@ def rsh(tmp_path: Path, redis_server: RedisServer, client) -> Iterator[Shell]:  
     shell.close()
 
 
-def wait_for_docs(shell: Shell, name: str = "r") -> None:
-    """The server's COMMAND DOCS arrive in the background after connecting."""
+def completing(shell: Shell, name: str = "r") -> Any:
+    """The handle once the REPL has asked it for completion (that starts its loaders)."""
     handle = shell.session.handles[name]
+    handle.completer(shell.session)
+    return handle
+
+
+def wait_for_docs(shell: Shell, name: str = "r") -> None:
+    """The server's COMMAND DOCS arrive in the background once completion is in use."""
+    handle = completing(shell, name)
     wait_until(lambda: handle.catalog.source == "server", 10, "COMMAND DOCS")
 
 

@@ -7,7 +7,7 @@ from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
 from opsh.shell.completion import ShellCompleter
-from tests.redis.conftest import connected, wait_for_docs
+from tests.redis.conftest import completing, connected, wait_for_docs
 from tests.servers.base import wait_until
 
 
@@ -73,7 +73,7 @@ def test_keys_seen_in_replies_complete_in_key_positions(rsh):
 def test_keys_that_existed_before_connecting_are_found_by_the_background_scan(tmp_path, redis_server, client):
     client.mset({f"order:{i}": i for i in range(30)})
     shell = connected(tmp_path, redis_server.url)
-    handle = shell.session.handles["r"]
+    handle = completing(shell)
     wait_until(lambda: len(handle.keys.matching(0, "order:")) == 30, 10, "background SCAN")
     assert len(words(shell, "GET order:")) == 30
     shell.close()
@@ -81,8 +81,8 @@ def test_keys_that_existed_before_connecting_are_found_by_the_background_scan(tm
 
 def test_select_rescans_the_new_database(rsh, redis_server):
     redis_server.client(db=4).set("in-four", "x")
+    handle = completing(rsh)
     rsh.ok("SELECT 4")
-    handle = rsh.session.handles["r"]
     wait_until(lambda: handle.keys.matching(4, "in-") == ["in-four"], 10, "SCAN of db 4")
     assert words(rsh, "GET in-") == ["in-four"]
 

@@ -68,5 +68,8 @@ def complete(shell: Shell, text: str) -> list[str]:
 
 
 def wait_for_schema(shell: Shell) -> None:
+    """Completion in use (the REPL asks the handle for its completer), and its schema loaded."""
     handle = shell.session.current_handle
-    assert handle is not None and handle.schemas.wait(10), "the schema did not load"  # type: ignore[attr-defined]
+    assert handle is not None
+    handle.completer(shell.session)
+    assert handle.schemas.wait(10), "the schema did not load"  # type: ignore[attr-defined]

@@ -82,7 +82,7 @@ def test_completion_uses_what_is_loaded_while_a_refresh_is_slow(lite):
         release.wait(10)
         return Schema(tables={"first": ("a",), "second": ("b",)}, state="ready")
 
-    handle.schemas.refresh(slow_load)  # a big schema that takes a while to read
+    handle.schemas.refresh(slow_load, lite.session.background)  # a big schema that takes a while to read
     assert complete(lite, "SELECT * FROM fi") == ["first"]  # answered at once from the old snapshot
     assert handle.toolbar().endswith("schema loading") or handle.schema.state == "ready"
     release.set()

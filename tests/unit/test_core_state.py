@@ -178,7 +178,9 @@ def test_set_a_name_close_to_a_setting_asks_what_was_meant(sh):
     sh.ok("set var fromat json")
     assert sh.session.variables["fromat"] == "json"
     assert sh.ok("echo ${fromat}").text == "json\n"
+    sh.fails("set colour on", "did you mean color?")
     sh.ok("set env prod")  # not close to any setting: a variable, as before
+    sh.ok("set col name")  # a short word is never taken for a typo (`color` is two letters more)
     assert sh.ok("set var env").text == "prod\n"
 
 

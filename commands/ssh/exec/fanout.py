@@ -14,11 +14,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opsh.commands.ssh.state import LastRun
 from opsh.commands.ssh.transport.prompting import Question, QueuedPrompter
 from opsh.shell.errors import describe, swallowed
+
+if TYPE_CHECKING:
+    from opsh.shell.background import Background
 
 
 @dataclass
@@ -122,11 +125,11 @@ class FanOut:
     def seconds(self) -> float:
         return time.monotonic() - self.control.started
 
-    def start(self) -> None:
+    def start(self, background: Background) -> None:
         for host in self.hosts:
             self.todo.put(host)
         for n in range(self.fanout):
-            threading.Thread(target=self._worker, name=f"opsh-fanout-{n}", daemon=True).start()
+            background.start(f"opsh-fanout-{n}", self._worker)
 
     def _worker(self) -> None:
         while True:

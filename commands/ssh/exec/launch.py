@@ -21,6 +21,7 @@ from opsh.commands.ssh.transport.prompting import QueuedPrompter
 if TYPE_CHECKING:
     from opsh.commands.ssh.hosts.hostspec import HostSpec
     from opsh.commands.ssh.transport.conn import ConnectOptions
+    from opsh.shell.background import Background
     from opsh.shell.session import Session
 
 
@@ -31,10 +32,11 @@ class Launch:
     control: Control
     prompter: QueuedPrompter
     options: ConnectOptions
+    background: Background  # the session's: workers still connecting are joined at exit
 
     def start(self, work: Work, fanout: int) -> FanOut:
         fan = FanOut(self.labels, work, fanout, self.control, self.prompter)
-        fan.start()
+        fan.start(self.background)
         return fan
 
 
@@ -48,4 +50,4 @@ def prepare(session: Session, labels: list[str], timeout: float, accept_new: boo
     setup.prepare_keys(session, specs.values())
     options = setup.connect_options(session, prompter, timeout, accept_new, shared=True, cancel=control.cancel)
     control.on_cancel.append(options.cancel_all)
-    return Launch(labels, specs, control, prompter, options)
+    return Launch(labels, specs, control, prompter, options, session.background)
