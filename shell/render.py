@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from opsh.shell.output import Sink
-from opsh.shell.result import Result, Size, StyledLine
+from opsh.shell.result import Block, Result, Size, StyledLine
 
 NULL = "<null>"
 CHUNK = 2000
@@ -325,9 +325,20 @@ _SECOND_COLUMN = re.compile(r"^(\s*\S(?:\S| (?! ))*\s{2,})\S")
 def styled(line: StyledLine, color: bool) -> str:
     if isinstance(line, str):
         return line
+    if isinstance(line, Block):
+        return _block(line, color)
     if not color:
         return "".join(text for _, text in line)
     return "".join(f"{STYLES.get(style, '')}{text}{RESET}" if style else text for style, text in line)
+
+
+def _block(block: Block, color: bool) -> str:
+    prefix = styled(block.prefix, color)
+    if color and block.style:
+        prefix, end = prefix + STYLES.get(block.style, ""), RESET
+    else:
+        end = ""
+    return prefix + block.text.replace("\n", end + "\n" + prefix) + end
 
 
 def _render_stream(lines: Iterable[StyledLine], sink: Sink) -> int:

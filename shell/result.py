@@ -12,9 +12,22 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+
+@dataclass
+class Block:
+    """Many lines of a stream as one item: every line of `text` is shown after the styled
+    `prefix`, in `style`. The renderer shapes the whole block with a few string operations
+    instead of styling line by line, which is what keeps a million prefixed lines cheap."""
+
+    text: str  # lines separated by "\n", no final newline
+    prefix: list[tuple[str, str]] = field(default_factory=list)
+    style: str = ""
+
+
 # A line of a stream is plain text, or styled fragments [(style, text), ...] where style is
-# one of the renderer's style names ("host", "error", "ok", "warn", "dim", "key", "null").
-StyledLine = str | list[tuple[str, str]]
+# one of the renderer's style names ("host", "error", "ok", "warn", "dim", "key", "null"), or
+# a Block of many lines.
+StyledLine = str | list[tuple[str, str]] | Block
 
 _NOTHING = object()
 _SIZE_UNITS = ("K", "M", "G", "T", "P", "E")

@@ -130,12 +130,17 @@ class SshHandle(Handle):
         return Statement.cut(line, rest, newline)
 
     def wrap(self, line: str) -> str:
-        """The line as the remote shell runs it: in the kept directory, reporting back."""
-        prefix = ""
+        """The line as the remote shell runs it: in the kept directory, reporting back.
+
+        The shell traps TERM (a handler, which its children do not inherit, unlike an ignored
+        signal): on Ctrl-C it outlives a command that ignores TERM, and so sshd still knows the
+        session's process and delivers the KILL that follows to the whole group. Without it the
+        shell would die at once, sshd would forget the process, and the command would stay."""
+        prefix = "trap 'exit 143' TERM; "
         if self.cwd:
             quoted = shlex.quote(self.cwd)
             gone = f"printf 'opsh: %s is gone, running in %s\\n' {quoted} \"$PWD\" >&2"
-            prefix = f"cd -- {quoted} 2>/dev/null || {gone}; "
+            prefix += f"cd -- {quoted} 2>/dev/null || {gone}; "
         report = f'__opsh_rc=$?; printf \'%s%s %s\\n\' {self.marker} "$__opsh_rc" "$(pwd)"'
         return f"{prefix}eval {shlex.quote(line)}\n{report}"
 

@@ -55,3 +55,68 @@ def test_ctrl_c_in_ssh_mode_returns_to_the_prompt_on_the_same_host(term, sshd_ho
     assert "still 42" in out
     term.ctrl("d")
     assert term.exit_status() == 0
+
+
+# A command that ignores TERM, INT and HUP (its `sleep` inherits the ignored signals): only a
+# KILL of its process group ends it.
+STUBBORN = "bash -c \"trap '' TERM INT HUP; sleep {secs}\""
+
+
+def test_ctrl_c_kills_a_run_whose_commands_ignore_term(term, sshd_hosts):
+    term.send(f"run web[01-03] -- '{STUBBORN.format(secs=155.1)}'\r")
+    wait_until(lambda: len(sshd_hosts.user_processes("^sleep 155.1")) == 3, 10, "three remote sleeps")
+    term.ctrl("c")
+    out = term.expect_prompt(timeout=10)
+    assert "interrupted" in out and "cancelled" in out
+    gone(sshd_hosts, "sleep 155.1")
+    assert "alive" in term.run("echo alive")
+
+
+def test_ctrl_c_kills_an_ssh_mode_command_that_ignores_term(term, sshd_hosts):
+    term.run("connect web02")
+    term.send(STUBBORN.format(secs=155.2) + "\r")
+    wait_until(lambda: sshd_hosts.user_processes("^sleep 155.2"), 10, "the remote sleep")
+    term.ctrl("c")
+    term.expect_prompt(timeout=10)
+    gone(sshd_hosts, "sleep 155.2")
+    assert "still 42" in term.run("echo still $((40+2))")
+
+
+def test_interrupting_opsh_c_leaves_nothing_on_the_hosts(tmp_path, sshd_hosts):
+    """`opsh -c 'run ...'` interrupted (SIGINT, as Ctrl-C in a shell sends): opsh exits only
+    after the hosts' process groups are killed."""
+    import signal
+    import subprocess
+
+    from tests.helpers import clean_env, opsh_binary
+
+    files = sshd_hosts.write_client(tmp_path / "ssh", aliases=web_aliases(sshd_hosts))
+    line = f"run web[04-06] -- '{STUBBORN.format(secs=155.3)}'"
+    proc = subprocess.Popen([opsh_binary(), "-c", line], env=clean_env(tmp_path / "home", **files.env),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        wait_until(lambda: len(sshd_hosts.user_processes("^sleep 155.3")) == 3, 15, "three remote sleeps")
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=15)
+    finally:
+        proc.kill()
+    assert proc.returncode != 0 and "cancelled" in out
+    assert sshd_hosts.user_processes("sleep 155.3") == []  # already gone when opsh has exited
+
+
+def test_ctrl_c_mid_copy_leaves_no_file_under_its_final_name(term, sshd_hosts, tmp_path):
+    import os
+    import shutil
+
+    remote = sshd_hosts.remote_dir()
+    try:
+        (tmp_path / "huge.bin").write_bytes(os.urandom(1_000_000) * 400)  # 400 MB: seconds to send
+        term.send(f"copy huge.bin web[01-02]:{remote}/\r")
+        wait_until(lambda: any(p.name.endswith(".part") for p in remote.iterdir()), 15, "the upload to start")
+        term.ctrl("c")
+        out = term.expect_prompt(timeout=15)
+        assert "interrupted" in out
+        assert os.listdir(remote) == []  # neither huge.bin nor a partial file
+        assert "alive" in term.run("echo alive")
+    finally:
+        shutil.rmtree(remote, ignore_errors=True)

@@ -62,6 +62,7 @@ class SshHosts:
     host_key_line: str  # "ssh-ed25519 AAAA..." of every daemon
     workdir: Path
     logs: list[Path] = field(default_factory=list)
+    daemons: list[int] = field(default_factory=list)  # PIDs of the listening sshd processes
 
     @property
     def passphrase(self) -> str:
@@ -110,6 +111,21 @@ class SshHosts:
         os.chown(path, user.pw_uid, user.pw_gid)
         path.chmod(0o755)
         return path
+
+    def cut_connections(self) -> int:
+        """Kill the sshd processes serving the current connections (as if the server died
+        under them), never the listening daemons: what a test does to cut a transfer short."""
+        import signal
+
+        def children(pid: int) -> list[int]:
+            out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+            return [int(p) for p in out.stdout.split()]
+
+        doomed = [pid for daemon in self.daemons for pid in children(daemon)]  # [priv] monitors
+        doomed += [pid for monitor in doomed for pid in children(monitor)]  # their user halves
+        for pid in doomed:
+            os.kill(pid, signal.SIGKILL)
+        return len(doomed)
 
     def user_processes(self, pattern: str) -> list[str]:
         """Command lines of the test user's processes matching `pattern` (remote leftovers)."""
@@ -220,6 +236,7 @@ def start_sshd(workdir: Path, count: int = 20, first: int = 2, extra_config: str
             hosts.logs.append(log)
             process = ServerProcess.spawn("sshd", [sshd, "-D", "-f", str(conf), "-E", str(log)], log)
             stack.callback(process.stop)
+            hosts.daemons.append(process.proc.pid if process.proc else 0)
         for address in addresses:
             wait_until(lambda a=address: port_open(a, port), 15, f"sshd on {address}:{port}", hosts.logs[-1])
         yield hosts

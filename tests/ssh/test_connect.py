@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -150,12 +151,37 @@ def test_proxy_jump_through_another_host(sh, client_files, sshd_hosts):
     assert sh("echo $SSH_CONNECTION").text.split()[2] == target
 
 
-def test_proxy_command(sh, client_files, sshd_hosts):
-    relay = "bash -c 'exec 3<>/dev/tcp/%h/%p; cat <&3 & exec cat >&3'"
-    client_files(extra=f"Host viaproxy\n    HostName {sshd_hosts.addresses[6]}\n    ProxyCommand {relay}\n")
+RELAY = """\
+import os, selectors, socket, sys
+sock = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+loop = selectors.DefaultSelector()
+loop.register(0, selectors.EVENT_READ, sock.sendall)
+loop.register(sock, selectors.EVENT_READ, lambda data: os.write(1, data))
+while True:
+    for key, _ in loop.select():
+        data = os.read(0, 65536) if key.fileobj == 0 else sock.recv(65536)
+        if not data:
+            sys.exit(0)
+        key.data(data)
+"""
+
+
+def test_proxy_command(sh, client_files, sshd_hosts, tmp_path):
+    """One process relays (paramiko ends a ProxyCommand with TERM: nothing may outlive it)."""
+    relay = tmp_path / "relay.py"
+    relay.write_text(RELAY)
+    proxy = f"{sys.executable} {relay} %h %p"
+    client_files(extra=f"Host viaproxy\n    HostName {sshd_hosts.addresses[6]}\n    ProxyCommand {proxy}\n")
     out = sh("connect viaproxy")
     assert out.ok, out.err
     assert sh("echo $SSH_CONNECTION").text.split()[2] == sshd_hosts.addresses[6]
+    sh.close()
+    wait_until(lambda: relays(str(relay)) == [], 10, "the relay to end")
+
+
+def relays(pattern: str) -> list[str]:
+    found = subprocess.run(["pgrep", "-a", "-f", pattern], capture_output=True, text=True)
+    return found.stdout.splitlines()
 
 
 def test_down_host_fails_fast_with_a_clear_error(sh, ssh_client):

@@ -10,7 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+import time
 from pathlib import Path
+
+import pytest
+
+from tests.servers.sshd import start_sshd
 
 
 def sha(path) -> str:
@@ -106,3 +112,112 @@ def test_copy_asks_a_password_once_from_its_workers(asking, client_files, sshd_h
     assert out.ok, out.err
     assert len(sh.io.asked) == 1 and "password" in sh.io.asked[0]
     assert (remote_dir / "small.txt").read_text() == "small\n"
+
+
+# ---------------------------------------------------------------- symlinks, skips, partial files
+
+
+def make_tree(root: Path) -> Path:
+    """conf/ with a file, a symlink to it, a symlink to a directory and a dangling symlink."""
+    tree = root / "conf"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "a.conf").write_text("a\n")
+    (tree / "sub" / "b.conf").write_text("b\n")
+    (tree / "link.conf").symlink_to("a.conf")
+    (tree / "subdir-link").symlink_to("sub")
+    (tree / "dangling").symlink_to("nowhere")
+    return tree
+
+
+def test_push_keeps_symlinks_as_symlinks(sh, ssh_client, remote_dir, tmp_path):
+    make_tree(tmp_path)
+    out = sh(f"copy -r conf web01:{remote_dir}/ --format json")
+    assert out.ok, out.err
+    copied = remote_dir / "conf"
+    assert os.readlink(copied / "link.conf") == "a.conf"
+    assert os.readlink(copied / "subdir-link") == "sub"
+    assert os.readlink(copied / "dangling") == "nowhere"
+    assert (copied / "sub" / "b.conf").read_text() == "b\n"
+    assert rows(out)[0]["files"] == 5 and rows(out)[0]["skipped"] == 0
+
+
+def test_push_with_L_follows_and_reports_what_it_could_not_copy(sh, ssh_client, remote_dir, tmp_path):
+    tree = make_tree(tmp_path)
+    os.mkfifo(tree / "pipe")
+    out = sh(f"copy -r -L conf web01:{remote_dir}/ --format json")
+    assert not out.ok and out.exit_code == 1
+    row = rows(out)[0]
+    assert row["skipped"] == 2
+    assert row["error"] == "not copied: conf/dangling (dangling symlink), conf/pipe (fifo)"
+    copied = remote_dir / "conf"
+    assert not (copied / "link.conf").is_symlink() and (copied / "link.conf").read_text() == "a\n"
+    assert (copied / "subdir-link").is_dir() and not (copied / "subdir-link").is_symlink()
+    assert (copied / "subdir-link" / "b.conf").read_text() == "b\n"
+    assert not (copied / "dangling").exists() and not (copied / "pipe").exists()
+
+
+def test_pull_keeps_symlinks_and_reports_skips(sh, ssh_client, remote_dir, tmp_path):
+    make_tree(remote_dir)
+    out = sh(f"copy -r web01:{remote_dir}/conf back")
+    assert out.ok, out.err
+    assert os.readlink(tmp_path / "back" / "link.conf") == "a.conf"
+    assert os.readlink(tmp_path / "back" / "dangling") == "nowhere"
+    out = sh(f"copy -r -L web01:{remote_dir}/conf followed --format json")
+    assert not out.ok and out.exit_code == 1
+    assert rows(out)[0]["error"] == f"not copied: {remote_dir}/conf/dangling (dangling symlink)"
+    assert (tmp_path / "followed" / "subdir-link" / "b.conf").read_text() == "b\n"
+    assert not (tmp_path / "followed" / "link.conf").is_symlink()
+
+
+def test_no_temporary_files_are_left_after_a_copy(sh, ssh_client, remote_dir, tmp_path):
+    (tmp_path / "big.bin").write_bytes(os.urandom(2_000_000))
+    assert sh(f"copy big.bin web01:{remote_dir}/").ok
+    assert sh(f"copy web01:{remote_dir}/big.bin got.bin").ok
+    assert os.listdir(remote_dir) == ["big.bin"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    assert sha(tmp_path / "got.bin") == sha(tmp_path / "big.bin")
+
+
+@pytest.fixture(scope="module")
+def lone_host(tmp_path_factory):
+    """A daemon of its own, whose connections a test may cut."""
+    with start_sshd(tmp_path_factory.mktemp("sshd-lone"), count=1, first=241) as hosts:
+        yield hosts
+
+
+def test_a_push_cut_off_by_the_server_reports_what_arrived(sh, client_files, lone_host, remote_dir, tmp_path):
+    files = client_files(extra=f"Host lone\n    HostName {lone_host.addresses[0]}\n    Port {lone_host.port}\n")
+    files.known_hosts.write_text(files.known_hosts.read_text() + lone_host.known_hosts_text())
+    # the suite's daemons trust another client key than this daemon: use this one's
+    files.ssh_config.write_text(files.ssh_config.read_text().replace(str(sshd_key(files)), str(lone_host.key)))
+    (tmp_path / "small.txt").write_text("small\n")
+    (tmp_path / "big.bin").write_bytes(os.urandom(100_000_000))
+
+    def started() -> bool:
+        try:
+            return any(p.name.endswith(".part") and p.stat().st_size > 1_000_000 for p in remote_dir.iterdir())
+        except FileNotFoundError:  # renamed while we looked
+            return False
+
+    def cut_when_started() -> None:
+        deadline = time.monotonic() + 30
+        while not started() and time.monotonic() < deadline:
+            time.sleep(0.002)
+        lone_host.cut_connections()
+
+    cutter = threading.Thread(target=cut_when_started, daemon=True)
+    cutter.start()
+    out = sh(f"copy small.txt big.bin lone:{remote_dir}/ --format json")
+    cutter.join()
+    assert not out.ok
+    row = rows(out)[0]
+    assert row["files"] == 1 and row["bytes"] == 6  # small.txt arrived, and says so
+    partial = [p for p in remote_dir.iterdir() if p.name.endswith(".part")]
+    assert len(partial) == 1 and not (remote_dir / "big.bin").exists()
+    assert f"the partial file stays on the host as {partial[0]}" in row["error"]
+    assert "after sending" in row["error"]
+
+
+def sshd_key(files) -> Path:
+    line = next(line for line in files.ssh_config.read_text().splitlines() if "IdentityFile" in line)
+    return Path(line.split(None, 1)[1])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 import pytest
 
+from opsh.commands.ssh.exec.fanout import HostResult
 from opsh.commands.ssh.state import ssh_state
 from tests.servers.base import wait_until
 from tests.ssh.conftest import DOWN_ADDRESS
@@ -136,3 +138,81 @@ def test_an_encrypted_key_is_unlocked_once_before_the_run_starts(asking, client_
     rows = records(sh, "run web[01-06] --format json -- echo ok")
     assert [r["stdout"] for r in rows] == ["ok\n"] * 6
     assert sh.io.asked == [f"passphrase for key {sshd_hosts.encrypted_key}: "]
+
+
+def test_json_and_csv_keep_the_bytes_the_host_sent(sh, ssh_client):
+    rows = records(sh, "run web01 --format json -- \"printf 'a\\nb'; printf 'e\\r\\n' >&2\"")
+    assert rows[0]["stdout"] == "a\nb" and rows[0]["stderr"] == "e\r\n"
+    out = sh.ok("run web01 --format csv -- \"printf 'x\\ny'\"")
+    assert out.text.endswith(',"x\ny",\n')
+
+
+def test_remote_stderr_is_marked_without_colour(sh, ssh_client):
+    out = sh.ok("run web[01-02] -- 'echo to-out; echo to-err >&2'")
+    assert "web01 | to-out" in out.lines and "web01 ! to-err" in out.lines
+    out = sh.ok("run web[01-02] --group -- 'echo to-out; echo to-err >&2'")
+    assert "to-out" in out.lines and "! to-err" in out.lines
+
+
+def test_summary_table_shortens_long_errors_json_keeps_them(sh, client_files, sshd_hosts):
+    client_files(known=[])
+    out = sh("run web01 -- true")
+    row = next(line for line in out.lines if line.startswith("| web01"))
+    assert len(row) < 120 and "…" in row
+    assert any(line.startswith("web01 | unknown host key for web01") and "--accept-new" in line for line in out.lines)
+    full = records(sh, "run web01 --format json -- true")[0]["error"]
+    assert full.startswith("unknown host key for web01") and full.endswith("or add --accept-new)")
+
+
+def test_a_changed_key_in_run_names_the_remedy(sh, client_files, sshd_hosts, tmp_path):
+    files = client_files()
+    other = tmp_path / "other_host_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    forged = " ".join(other.with_suffix(".pub").read_text().split()[:2])
+    files.known_hosts.write_text(files.known_hosts.read_text().replace(sshd_hosts.host_key_line, forged, 1))
+    error = records(sh, "run web01 --accept-new --format json -- true")[0]["error"]
+    assert "HOST KEY CHANGED for web01" in error
+    assert f"ssh-keygen -R '[{sshd_hosts.addresses[0]}]:{sshd_hosts.port}' -f {files.known_hosts}" in error
+
+
+@pytest.mark.parametrize("pattern", ["[127.0.0.*]:{port}", "[127.0.0.?]:{port}", "[127.0.0.[2-9]]:{port},*"])
+def test_known_hosts_wildcards_match_as_openssh_reads_them(sh, client_files, sshd_hosts, pattern):
+    files = client_files(known=[])
+    written = pattern.format(port=sshd_hosts.port)
+    files.known_hosts.write_text(f"{written} {sshd_hosts.host_key_line}\n")
+    rows = records(sh, "run web[01-03] --format json -- true")
+    if "[2-9]" in written:  # literal brackets: only the `*` of the list matches
+        assert [r["exit"] for r in rows] == [0, 0, 0]
+    else:
+        assert [r["exit"] for r in rows] == [0, 0, 0], rows
+    assert files.known_hosts.read_text() == f"{written} {sshd_hosts.host_key_line}\n"
+
+
+def test_known_hosts_negation_wins(sh, client_files, sshd_hosts):
+    files = client_files(known=[])
+    first = sshd_hosts.addresses[0]
+    patterns = f"[127.0.0.*]:{sshd_hosts.port},![{first}]:{sshd_hosts.port}"
+    files.known_hosts.write_text(f"{patterns} {sshd_hosts.host_key_line}\n")
+    rows = records(sh, "run web[01-02] --format json -- true")
+    assert rows[0]["error"].startswith("unknown host key for web01") and rows[1]["exit"] == 0
+
+
+def test_a_host_whose_command_was_killed_was_reached(sh, ssh_client):
+    from opsh.commands.ssh.exec.gather import status_line
+
+    line = "run web[01-02] --format json -- '" + 'case " $SSH_CONNECTION " in *" 127.0.0.2 "*) kill -9 $$ ;; esac' + "'"
+    rows = records(sh, line)
+    assert rows[0]["error"] == "killed by a signal" and rows[1]["exit"] == 0
+    results = [HostResult(r["host"], r["exit"], r["error"], reached=True) for r in rows]
+    assert status_line(results, 1).endswith("1 ok, 1 killed")
+
+
+def test_connect_to_a_bare_address_is_ssh(sh, ssh_client, sshd_hosts):
+    out = sh(f"connect {sshd_hosts.addresses[4]}")
+    assert out.ok, out.err
+    assert sh.session.current_handle.kind == "ssh"
+    assert sh("echo $SSH_CONNECTION").text.split()[2] == sshd_hosts.addresses[4]
+    sh.ok("\\q")
+    assert sh(f"connect {sshd_hosts.user}@{sshd_hosts.addresses[5]} as five").ok
+    sh.ok("\\q")
+    assert "unknown connection" in sh("connect nosuchname").err

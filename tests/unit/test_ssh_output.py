@@ -57,3 +57,34 @@ def test_paramiko_errors_read_as_one_line():
     )
     assert describe(paramiko.SSHException("Error reading SSH protocol banner")).message == "ssh: no SSH banner"
     assert describe(paramiko.SSHException("Incompatible ssh peer")).message == "ssh: Incompatible ssh peer"
+
+
+def test_output_comes_in_whole_lines_and_joins_back_to_the_bytes_sent():
+    from opsh.commands.ssh.exec.remote import MAX_LINE, Chunker
+
+    chunker = Chunker()
+    pieces = [chunker.feed(b"one\ntw"), chunker.feed(b"o\r\nthr\xc3"), chunker.feed(b"\xa9e"), chunker.flush()]
+    assert pieces == ["one\n", "two\r\n", "", "thr\u00e9e"]
+    long = Chunker().feed(b"x" * (MAX_LINE + 1))
+    assert long == "x" * (MAX_LINE + 1)  # an endless line is passed on, never held
+
+
+def test_prefixed_blocks_render_every_line_at_once():
+    from opsh.commands.ssh.exec.gather import prefixed
+
+    block = prefixed("web1", 5, "out", "a\r\nb\n")
+    assert styled(block, False) == "web1  | a\nweb1  | b"
+    err = prefixed("web1", 4, "err", "oops\n")
+    assert styled(err, False) == "web1 ! oops"
+    coloured = styled(err, True)
+    assert coloured.startswith("\x1b[36mweb1\x1b[0m") and "\x1b[33moops\x1b[0m" in coloured
+
+
+def test_long_errors_are_shortened_in_the_summary_only():
+    from opsh.commands.ssh.exec.gather import ERROR_WIDTH, structured_rows, summary_rows
+
+    message = "unknown host key for web01: ssh-ed25519 key SHA256:" + "x" * 80 + " (add --accept-new)"
+    result = HostResult("web01", None, message)
+    short = summary_rows([result])[0][3]
+    assert len(short) == ERROR_WIDTH and short.endswith("…")
+    assert structured_rows([result])[0][3] == message

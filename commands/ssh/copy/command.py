@@ -18,10 +18,11 @@ class CopyCommand(Command):
     aliases = ("scp",)
     area = "ssh"
     summary = "copy files to or from hosts over SFTP (HOST:PATH, many hosts for a push), with progress"
-    usage = "copy [-r] [-p] [--verify] [-f FANOUT] [-t TIMEOUT] [-x EXCLUDE] [--accept-new] SRC... DST"
+    usage = "copy [-r] [-L] [-p] [--verify] [-f FANOUT] [-t TIMEOUT] [-x EXCLUDE] [--accept-new] SRC... DST"
     params = (
         arg("paths", Kind.PATH, multiple=True, metavar="PATH", help="local paths or HOSTS:PATH"),
-        opt("-r", "--recursive", help="copy directories with their contents"),
+        opt("-r", "--recursive", help="copy directories with their contents (symlinks stay symlinks)"),
+        opt("-L", "--dereference", help="copy what symlinks point to instead of the links (as cp -L)"),
         opt("-p", "--preserve", help="keep modification times (modes are always kept)"),
         opt("--verify", help="compare sha256 of every file after the transfer"),
         opt("-f", "--fanout", kind=Kind.INT, help="hosts at a time (default: the fanout setting)"),
@@ -46,4 +47,3 @@ class CopyCommand(Command):
         local = kinds.path_candidates(session, prefix)
         hosts = [(f"{name}:", meta) for name, meta in hosts_completer(session, prefix)]
         return [*local, *hosts]
-

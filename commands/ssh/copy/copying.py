@@ -33,9 +33,11 @@ def copy(session: Session, args: Args) -> Result:
     if not labels:
         raise UsageError(f"no hosts in {hosts_expr!r}")
     push = dest.hosts is not None
-    items, roots = local_items([session.path(s.path) for s in sources], args.recursive) if push else ([], [])
+    paths = [session.path(s.path) for s in sources]
+    items, roots, skipped = local_items(paths, args.recursive, args.dereference) if push else ([], [], [])
     launch = prepare(session, labels, args.timeout or session.timeout, args.accept_new)
     plan = _plan(session, args, launch, sources, dest, items, roots)
+    plan.skipped = skipped
     fan = launch.start(partial(push_to_host if push else pull_from_host, plan), _fanout(session, args))
     total = sum(i.size for i in items if not i.is_dir) * len(labels) if push else None
     try:
@@ -91,6 +93,7 @@ def _plan(
         options=launch.options,
         specs=launch.specs,
         many_hosts=not push and len(launch.labels) > 1,
+        follow=args.dereference,
     )
 
 
@@ -104,6 +107,7 @@ def _report(results: list[HostResult], seconds: float, verify: bool, interrupted
             r.host,
             r.detail.get("files", 0),
             r.detail.get("bytes", 0),
+            len(r.detail.get("skipped", ())),
             round(r.seconds, 3),
             ("yes" if r.detail.get("verified") else "no") if verify else "",
             r.error or "",
@@ -113,10 +117,16 @@ def _report(results: list[HostResult], seconds: float, verify: bool, interrupted
     ok = sum(1 for r in results if r.ok)
     total = sum(r.detail.get("bytes", 0) for r in results)
     status = f"{ok} of {len(results)} host{'s' if len(results) != 1 else ''} ok, {_size(total)} in {seconds:.2f}s"
+    skipped = max((len(r.detail.get("skipped", ())) for r in results), default=0)
+    if skipped:
+        status += f"; {skipped} entr{'ies' if skipped != 1 else 'y'} not copied (see the error column)"
     if interrupted:
         status = "interrupted: " + status
     return Result.table(
-        ["host", "files", "bytes", "seconds", "verified", "error"], rows, status=status, failed=ok != len(results)
+        ["host", "files", "bytes", "skipped", "seconds", "verified", "error"],
+        rows,
+        status=status,
+        failed=ok != len(results),
     )
 
 

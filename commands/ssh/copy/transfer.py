@@ -58,7 +58,7 @@ def parse_location(text: str) -> Location:
 
 @dataclass
 class LocalItem:
-    """A file or directory to push, with its path relative to the copy's root."""
+    """A file, directory or symlink to push, with its path relative to the copy's root."""
 
     path: Path
     relative: str
@@ -66,6 +66,7 @@ class LocalItem:
     size: int = 0
     mode: int = 0o644
     mtime: float = 0.0
+    link: str | None = None  # a symlink copied as a symlink: where it points
 
 
 @dataclass
@@ -83,13 +84,20 @@ class CopyPlan:
     specs: dict[str, HostSpec]
     progress: Progress | None = None
     many_hosts: bool = False
+    follow: bool = False  # -L: copy what symlinks point to instead of the links
+    skipped: list[str] = field(default_factory=list)  # push: local entries that cannot be sent
     local_hashes: dict[str, str] = field(default_factory=dict)
 
 
-def local_items(paths: list[Path], recursive: bool) -> tuple[list[LocalItem], list[LocalItem]]:
-    """(every file and directory to send, the sources) for a push; read once, before fan-out."""
+def local_items(
+    paths: list[Path], recursive: bool, follow: bool = False
+) -> tuple[list[LocalItem], list[LocalItem], list[str]]:
+    """(every file, directory and symlink to send, the sources, what cannot be sent and why)
+    for a push; read once, before fan-out. The sources themselves are followed (as cp does
+    with its arguments); inside a tree symlinks stay symlinks unless `follow`."""
     items: list[LocalItem] = []
     roots: list[LocalItem] = []
+    skipped: list[str] = []
     for path in paths:
         try:
             info = path.stat()
@@ -98,20 +106,53 @@ def local_items(paths: list[Path], recursive: bool) -> tuple[list[LocalItem], li
         root = _item(path, path.name, info)
         roots.append(root)
         if not root.is_dir:
+            if not stat.S_ISREG(info.st_mode):
+                raise UsageError(f"{path} is a {_kind(info.st_mode)}, not a file", "copy regular files and directories")
             items.append(root)
             continue
         if not recursive:
             raise UsageError(f"{path} is a directory", "add -r to copy it with its contents")
         items.append(root)
-        for folder, dirs, files in os.walk(path):
-            dirs.sort()
-            base = Path(folder)
-            for name in [*dirs, *sorted(files)]:
-                child = base / name
-                child_info = child.stat()
-                relative = posixpath.join(path.name, child.relative_to(path).as_posix())
-                items.append(_item(child, relative, child_info))
-    return items, roots
+        _walk(path, path.name, follow, items, skipped, {(info.st_dev, info.st_ino)})
+    return items, roots, skipped
+
+
+def _walk(
+    folder: Path, relative: str, follow: bool, items: list[LocalItem], skipped: list[str], seen: set[tuple[int, int]]
+) -> None:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        skipped.append(f"{relative} ({describe(exc).message})")
+        return
+    for entry in entries:
+        child, name = Path(entry.path), posixpath.join(relative, entry.name)
+        try:
+            info = os.stat(child) if follow else os.lstat(child)
+        except OSError:
+            skipped.append(f"{name} (dangling symlink)")
+            continue
+        mode = info.st_mode
+        if stat.S_ISLNK(mode):
+            items.append(LocalItem(child, name, False, 0, 0o777, info.st_mtime, link=os.readlink(child)))
+        elif stat.S_ISDIR(mode):
+            if (info.st_dev, info.st_ino) in seen:
+                skipped.append(f"{name} (symlink loop)")
+                continue
+            items.append(_item(child, name, info))
+            _walk(child, name, follow, items, skipped, seen | {(info.st_dev, info.st_ino)})
+        elif stat.S_ISREG(mode):
+            items.append(_item(child, name, info))
+        else:
+            skipped.append(f"{name} ({_kind(mode)})")
+
+
+def _kind(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "fifo"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"))
+    for test, name in (*kinds, (stat.S_ISBLK, "block device")):
+        if test(mode):
+            return name
+    return "special file"
 
 
 def _item(path: Path, relative: str, info: os.stat_result) -> LocalItem:
@@ -123,6 +164,19 @@ def remote_path(text: str) -> str:
     if text in ("", "~", "~/"):
         return "."
     return text[2:] if text.startswith("~/") else text
+
+
+def _temporary(final: str) -> str:
+    """Where a file is written until it is complete (then renamed over `final`): a cut or
+    cancelled copy never leaves a truncated file under the final name."""
+    import secrets
+
+    head, tail = posixpath.split(final)
+    return posixpath.join(head, f".{tail}.opsh-{secrets.token_hex(4)}.part")
+
+
+class PartialFile(BackendError):
+    """A copy was cut off mid-file; says where the partial data is (or that it was removed)."""
 
 
 # ---------------------------------------------------------------- push
@@ -140,10 +194,21 @@ def _push(plan: CopyPlan, job: Job, sftp: Any, result: HostResult) -> list[tuple
         if item.is_dir:
             _remote_mkdir(sftp, target, item.mode)
             continue
+        if item.link is not None:
+            _remote_symlink(sftp, item.link, target)
+            _count(result, 0)
+            continue
         digest = _send(sftp, item, target, plan, job)
         sent.append((target, digest))
-        result.detail["bytes"] = result.detail.get("bytes", 0) + item.size
+        _count(result, item.size)
+    result.detail["skipped"] = list(plan.skipped)
     return sent
+
+
+def _count(result: HostResult, size: int) -> None:
+    """Files and bytes counted as each one is complete, so a copy cut short reports them."""
+    result.detail["files"] = result.detail.get("files", 0) + 1
+    result.detail["bytes"] = result.detail.get("bytes", 0) + size
 
 
 def _on_host(
@@ -151,21 +216,28 @@ def _on_host(
 ) -> HostResult:
     """One host's copy over its own SFTP channel: a failure becomes this host's error."""
     result = HostResult(job.host)
+    result.detail.update(files=0, bytes=0, skipped=[])
     spec = plan.specs[job.host]
     sftp = pooled_transport(plan.state, spec, plan.options).open_sftp_client()
+    result.reached = True
     try:
         done = transfer(plan, job, sftp, result)
-        result.detail["files"] = len(done)
         if plan.verify:
             _verify(plan, spec, sftp, done, job)
             result.detail["verified"] = True
         result.exit = 0
+        if result.detail["skipped"]:
+            result.exit = 1
+            result.error = "not copied: " + ", ".join(result.detail["skipped"])
     except Cancelled:
         result.error = "cancelled"
     except Exception as exc:  # noqa: BLE001 - reported for this host
         result.error = describe(exc).message
     finally:
-        sftp.close()
+        try:
+            sftp.close()
+        except Exception:  # noqa: BLE001 - the connection may be gone already
+            swallowed("closing an SFTP session")
     return result
 
 
@@ -194,22 +266,56 @@ def _push_targets(sftp: Any, plan: CopyPlan) -> list[tuple[LocalItem, str]]:
 
 
 def _send(sftp: Any, item: LocalItem, target: str, plan: CopyPlan, job: Job) -> str:
+    """Written under a temporary name, renamed over `target` once complete."""
     digest = hashlib.sha256()
+    temporary = _temporary(target)
+    sent = 0
     try:
-        with open(item.path, "rb") as source, sftp.file(target, "wb") as remote:
+        with open(item.path, "rb") as source, sftp.file(temporary, "wb") as remote:
             remote.set_pipelined(True)
             while chunk := source.read(CHUNK):
                 _check(job)
                 remote.write(chunk)
+                sent += len(chunk)
                 digest.update(chunk)
                 if plan.progress is not None:
                     plan.progress.advance(len(chunk))
-        sftp.chmod(target, item.mode & 0o777)
+        sftp.chmod(temporary, item.mode & 0o777)
         if plan.preserve:
-            sftp.utime(target, (item.mtime, item.mtime))
-    except OSError as exc:
-        raise BackendError(f"{target}: {describe(exc).message}") from None
+            sftp.utime(temporary, (item.mtime, item.mtime))
+        sftp.posix_rename(temporary, target)
+    except BaseException as exc:
+        left = _remove_remote(sftp, temporary)
+        if isinstance(exc, Cancelled | KeyboardInterrupt):
+            raise
+        why = describe(exc).message
+        where = f"; the partial file stays on the host as {temporary}" if left else " (the partial file was removed)"
+        raise PartialFile(f"{target}: {why} after sending {sent} of {item.size} bytes{where}") from None
     return digest.hexdigest()
+
+
+def _remove_remote(sftp: Any, path: str) -> bool:
+    """Remove a partial upload; True when it could not be removed (the connection is gone)."""
+    try:
+        sftp.remove(path)
+    except FileNotFoundError:
+        return False
+    except Exception:  # noqa: BLE001 - the connection died: the partial stays, and is reported
+        swallowed(f"removing the partial upload {path}")
+        return True
+    return False
+
+
+def _remote_symlink(sftp: Any, points_to: str, target: str) -> None:
+    try:
+        if stat.S_ISLNK(sftp.lstat(target).st_mode or 0):
+            sftp.remove(target)
+    except OSError:
+        swallowed(f"checking for an old symlink at {target}")
+    try:
+        sftp.symlink(points_to, target)
+    except OSError as exc:
+        raise BackendError(f"cannot create the symlink {target}: {describe(exc).message}") from None
 
 
 def _remote_isdir(sftp: Any, path: str) -> bool:
@@ -244,12 +350,14 @@ def _pull(plan: CopyPlan, job: Job, sftp: Any, result: HostResult) -> list[tuple
         dest.mkdir(parents=True, exist_ok=True)
     received: list[tuple[str, str]] = []
     for source in plan.sources:
-        received += _pull_one(sftp, remote_path(source), dest, plan, job, len(plan.sources) > 1 or plan.many_hosts)
-    result.detail["bytes"] = job.bytes
+        into_dir = len(plan.sources) > 1 or plan.many_hosts
+        received += _pull_one(sftp, remote_path(source), dest, plan, job, result, into_dir)
     return received
 
 
-def _pull_one(sftp: Any, source: str, dest: Path, plan: CopyPlan, job: Job, into_dir: bool) -> list[tuple[str, str]]:
+def _pull_one(
+    sftp: Any, source: str, dest: Path, plan: CopyPlan, job: Job, result: HostResult, into_dir: bool
+) -> list[tuple[str, str]]:
     try:
         info = sftp.stat(source)
     except OSError as exc:
@@ -264,42 +372,74 @@ def _pull_one(sftp: Any, source: str, dest: Path, plan: CopyPlan, job: Job, into
     else:
         target = dest
     if not is_dir:
-        return [(source, _receive(sftp, source, target, info, plan, job))]
-    return _pull_tree(sftp, source, target, info, plan, job)
+        return [(source, _receive(sftp, source, target, info, plan, job, result))]
+    return _pull_tree(sftp, source, target, info, plan, job, result)
 
 
-def _pull_tree(sftp: Any, source: str, target: Path, info: Any, plan: CopyPlan, job: Job) -> list[tuple[str, str]]:
+def _pull_tree(
+    sftp: Any, source: str, target: Path, info: Any, plan: CopyPlan, job: Job, result: HostResult
+) -> list[tuple[str, str]]:
     target.mkdir(parents=True, exist_ok=True)
     target.chmod((info.st_mode or 0o755) & 0o777 | 0o700)
     received: list[tuple[str, str]] = []
     for entry in sorted(sftp.listdir_attr(source), key=lambda e: e.filename):
         _check(job)
-        child = posixpath.join(source, entry.filename)
+        child, local = posixpath.join(source, entry.filename), target / entry.filename
         mode = entry.st_mode or 0
+        if stat.S_ISLNK(mode):
+            if not plan.follow:
+                _local_symlink(sftp.readlink(child), local)
+                _count(result, 0)
+                continue
+            try:
+                entry = sftp.stat(child)
+            except OSError:
+                result.detail["skipped"].append(f"{child} (dangling symlink)")
+                continue
+            mode = entry.st_mode or 0
         if stat.S_ISDIR(mode):
-            received += _pull_tree(sftp, child, target / entry.filename, entry, plan, job)
+            received += _pull_tree(sftp, child, local, entry, plan, job, result)
         elif stat.S_ISREG(mode):
-            received.append((child, _receive(sftp, child, target / entry.filename, entry, plan, job)))
+            received.append((child, _receive(sftp, child, local, entry, plan, job, result)))
+        else:
+            result.detail["skipped"].append(f"{child} ({_kind(mode)})")
     return received
 
 
-def _receive(sftp: Any, source: str, target: Path, info: Any, plan: CopyPlan, job: Job) -> str:
+def _local_symlink(points_to: str, local: Path) -> None:
+    if local.is_symlink() or local.is_file():
+        local.unlink()
+    local.symlink_to(points_to)
+
+
+def _receive(sftp: Any, source: str, target: Path, info: Any, plan: CopyPlan, job: Job, result: HostResult) -> str:
+    """Written to a temporary name beside `target`, renamed once complete; removed if cut."""
     digest = hashlib.sha256()
+    temporary = Path(_temporary(str(target)))
+    got = 0
     try:
-        with sftp.open(source, "rb") as remote, open(target, "wb") as out:
+        with sftp.open(source, "rb") as remote, open(temporary, "wb") as out:
             remote.prefetch(info.st_size, 64)
             while chunk := remote.read(CHUNK):
                 _check(job)
                 out.write(chunk)
+                got += len(chunk)
                 digest.update(chunk)
                 job.bytes += len(chunk)
                 if plan.progress is not None:
                     plan.progress.advance(len(chunk))
-    except OSError as exc:
-        raise BackendError(f"{source}: {describe(exc).message}") from None
-    target.chmod((info.st_mode or 0o644) & 0o777)
-    if plan.preserve and info.st_mtime:
-        os.utime(target, (info.st_atime or info.st_mtime, info.st_mtime))
+        temporary.chmod((info.st_mode or 0o644) & 0o777)
+        if plan.preserve and info.st_mtime:
+            os.utime(temporary, (info.st_atime or info.st_mtime, info.st_mtime))
+        temporary.replace(target)
+    except BaseException as exc:
+        temporary.unlink(missing_ok=True)
+        if isinstance(exc, Cancelled | KeyboardInterrupt):
+            raise
+        raise PartialFile(
+            f"{source}: {describe(exc).message} after {got} of {info.st_size} bytes (the partial copy was removed)"
+        ) from None
+    _count(result, got)
     return digest.hexdigest()
 
 

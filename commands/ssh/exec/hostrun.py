@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.ssh.exec.fanout import HostResult, Job
+from opsh.commands.ssh.exec.fanout import HostResult, Job, host_error
 from opsh.commands.ssh.exec.local import LocalCommand
 from opsh.commands.ssh.exec.remote import RemoteCommand
 from opsh.commands.ssh.transport.conn import ConnectOptions, pooled_transport
-from opsh.shell.errors import describe, swallowed
+from opsh.shell.errors import swallowed
 
 if TYPE_CHECKING:
-
     from opsh.commands.ssh.hosts.hostspec import HostSpec
     from opsh.commands.ssh.state import SshState
 
@@ -41,10 +40,11 @@ def run_on_host(plan: RunPlan, job: Job) -> HostResult:
         else:
             command = _start_remote(plan, plan.specs[job.host])
     except Exception as exc:  # noqa: BLE001 - reported for this host only
-        result.error = describe(exc).message
+        result.error = host_error(exc)
         result.seconds = time.monotonic() - started
         return result
     job.running(command)
+    result.reached = True
     _follow(plan, job, command, result)
     result.seconds = time.monotonic() - started
     return result
@@ -76,13 +76,13 @@ def _follow(plan: RunPlan, job: Job, command: Any, result: HostResult) -> None:
                 command.stop()
                 result.error = f"timed out after {plan.timeout:g}s (stopped)"
                 return
-            for stream, text in command.read(min(0.1, max(deadline - time.monotonic(), 0.0))):
+            for stream, text in command.read_text(min(0.1, max(deadline - time.monotonic(), 0.0))):
                 if plan.stream:
                     job.emit(stream, text)
                 if plan.keep_output:
                     result.output.append((stream, text))
         result.exit = command.exit_status
         if result.exit is None:
-            result.error = "killed by a signal"
+            result.error = command.ending or "killed by a signal"
     finally:
         command.close()

@@ -19,30 +19,60 @@ from opsh.shell.errors import swallowed
 if TYPE_CHECKING:
     from paramiko import Channel, Transport
 
+RECV = 262144  # as much as the channel holds: one piece per wake-up, not one per packet
+
 MAX_LINE = 65536  # a "line" longer than this is passed on in pieces
 
 
-class LineSplitter:
-    """Bytes in, complete text lines out; invalid UTF-8 becomes U+FFFD, never an error."""
+class Chunker:
+    """Bytes in, text out in whole lines: each piece `feed` returns ends with a newline (or is
+    a piece of a line longer than MAX_LINE), so pieces can be prefixed and shown as they come,
+    and their concatenation is exactly what the host sent. Invalid UTF-8 becomes U+FFFD."""
 
     def __init__(self) -> None:
         self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.partial = ""
 
-    def feed(self, data: bytes) -> list[str]:
-        text = self.partial + self.decoder.decode(data)
-        lines = text.split("\n")
-        self.partial = lines.pop()
-        if len(self.partial) > MAX_LINE:
-            lines.append(self.partial)
-            self.partial = ""
-        return [line[:-1] if line.endswith("\r") else line for line in lines]
+    def feed(self, data: bytes) -> str:
+        text = self.decoder.decode(data)
+        cut = text.rfind("\n") + 1
+        if not cut:
+            self.partial += text
+            if len(self.partial) <= MAX_LINE:
+                return ""
+            text, self.partial = self.partial, ""
+            return text
+        done, self.partial = self.partial + text[:cut], text[cut:]
+        return done
 
-    def flush(self) -> list[str]:
+    def flush(self) -> str:
         """The last line when the output did not end with a newline."""
         text = self.partial + self.decoder.decode(b"", final=True)
         self.partial = ""
-        return [text] if text else []
+        return text
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of a piece of output (a final newline ends the last one; `\r\n` is one)."""
+    if not text:
+        return []
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+class LineSplitter:
+    """Bytes in, complete text lines out (SSH mode and `local` read lines)."""
+
+    def __init__(self) -> None:
+        self.chunker = Chunker()
+
+    def feed(self, data: bytes) -> list[str]:
+        return split_lines(self.chunker.feed(data))
+
+    def flush(self) -> list[str]:
+        return split_lines(self.chunker.flush())
 
 
 class RemoteCommand:
@@ -53,27 +83,37 @@ class RemoteCommand:
         self.channel: Channel = transport.open_session(timeout=open_timeout)
         self.channel.exec_command(command)
         self.channel.shutdown_write()  # no stdin: `cat` with no file ends at once
-        self.out = LineSplitter()
-        self.err = LineSplitter()
+        self.out = Chunker()
+        self.err = Chunker()
         self.done = False
         self.exit_status: int | None = None
 
-    def read(self, wait: float = 0.1) -> list[tuple[str, str]]:
-        """Lines that arrived within `wait` seconds; sets `done` (and `exit_status`) at the end."""
+    def read_text(self, wait: float = 0.1) -> list[tuple[str, str]]:
+        """[(stream, text)] that arrived within `wait` seconds, in whole lines (see Chunker);
+        sets `done` (and `exit_status`) at the end."""
         channel = self.channel
         if not (channel.recv_ready() or channel.recv_stderr_ready() or self._at_end()):
             select.select([channel], [], [], wait)
-        lines: list[tuple[str, str]] = []
+        pieces: list[tuple[str, str]] = []
+        out, err = [], []
         while channel.recv_ready():
-            lines += [("out", line) for line in self.out.feed(channel.recv(65536))]
+            out.append(self.out.feed(channel.recv(RECV)))
         while channel.recv_stderr_ready():
-            lines += [("err", line) for line in self.err.feed(channel.recv_stderr(65536))]
+            err.append(self.err.feed(channel.recv_stderr(RECV)))
         if self._at_end() and not channel.recv_ready() and not channel.recv_stderr_ready():
-            lines += [("out", line) for line in self.out.flush()]
-            lines += [("err", line) for line in self.err.flush()]
+            out.append(self.out.flush())
+            err.append(self.err.flush())
             self.exit_status = self._exit_status()
             self.done = True
-        return lines
+        for stream, texts in (("out", out), ("err", err)):
+            text = "".join(texts)
+            if text:
+                pieces.append((stream, text))
+        return pieces
+
+    def read(self, wait: float = 0.1) -> list[tuple[str, str]]:
+        """[(stream, line)]: `read_text` cut into lines."""
+        return [(stream, line) for stream, text in self.read_text(wait) for line in split_lines(text)]
 
     def _at_end(self) -> bool:
         return bool(self.channel.eof_received or self.channel.closed)
@@ -111,6 +151,20 @@ class RemoteCommand:
         if not self._at_end():
             self.signal("KILL")
         self.close()
+
+    def kill(self) -> None:
+        """KILL to the command's process group, then the channel closes (Ctrl-C's last step)."""
+        if not self.channel.closed:
+            self.signal("KILL")
+        self.close()
+
+    @property
+    def ending(self) -> str | None:
+        """Why the command ended without an exit status, when that is known."""
+        transport = self.channel.get_transport()
+        if transport is None or not transport.is_active():
+            return "connection lost while the command ran"
+        return None
 
     def close(self) -> None:
         try:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from opsh.commands.ssh.exec.fanout import FanOut, HostResult, Line
+from opsh.commands.ssh.exec.fanout import FanOut, HostResult, Output
 from opsh.commands.ssh.exec.gather import grouped, prefixed, status_line, structured_rows, summary_rows
 from opsh.commands.ssh.exec.hostrun import RunPlan, run_on_host
 from opsh.commands.ssh.exec.launch import prepare
@@ -59,7 +59,7 @@ def _streamed(session: Session, fan: FanOut) -> Iterator[StyledLine]:
     width = max(len(h) for h in fan.hosts)
     try:
         for event in fan.drain():
-            if isinstance(event, Line):
+            if isinstance(event, Output):
                 yield prefixed(event.host, width, event.stream, event.text)
             elif isinstance(event, HostResult) and event.error:
                 yield [("host", event.host.ljust(width)), ("dim", " | "), ("error", event.error)]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opsh.commands.ssh.hosts.inventory import HostEntry, read_hosts_file
+from opsh.commands.ssh.hosts.names import check_host, check_user
 from opsh.commands.ssh.hosts.sshconf import config_path, known_hosts_path, system_known_hosts
 from opsh.commands.ssh.state import ssh_state
 from opsh.commands.ssh.transport.hostkeys import known_name
@@ -79,8 +80,9 @@ def resolve(
 ) -> HostSpec:
     """The HostSpec for `name` (`user` and `port` given on the line win); `entries` is the
     inventory when the caller resolves many names (read once)."""
-    if not name or name.startswith("-"):
-        raise UsageError(f"bad host name: {name!r}")
+    check_host(name)  # before the ssh config's tokens (%h in a ProxyCommand) can see it
+    if user is not None:
+        check_user(user)
     if depth > 8:
         raise UsageError(f"ProxyJump chain through {name!r} is too long (a loop in the ssh config?)")
     state = ssh_state(session)
@@ -88,17 +90,18 @@ def resolve(
     entry = (entries if entries is not None else inventory(session)).get(name)
     options: dict[str, Any] = dict(config.lookup(name))
     if entry is not None and entry.address and entry.address != name:
+        check_host(entry.address, f"address of {name}")
         by_address = config.lookup(entry.address)
         options = {**dict(by_address), **{k: v for k, v in options.items() if k != "hostname"}}
         options["hostname"] = entry.address
-    hostname = options.get("hostname") or name
+    hostname = check_host(options.get("hostname") or name)
     proxy_jump = _none_is_none(options.get("proxyjump"))
     jumps = [_resolve_hop(session, hop, depth, entries) for hop in proxy_jump.split(",")] if proxy_jump else []
     return HostSpec(
         name=name,
         hostname=hostname,
         port=port or (entry.port if entry and entry.port else None) or _int(options.get("port"), 22),
-        user=user or (entry.user if entry else None) or options.get("user") or _local_user(),
+        user=check_user(user or (entry.user if entry else None) or options.get("user") or _local_user()),
         identity_files=tuple(_identity_files(session, options)),
         identities_only=_yes(options.get("identitiesonly")),
         proxy_jump=proxy_jump,

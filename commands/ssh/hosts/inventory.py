@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from opsh.commands.ssh.hosts.names import valid_host, valid_user
 from opsh.shell.config import write_private
 from opsh.shell.errors import OpshError, UsageError
 
@@ -117,12 +118,21 @@ def parse_server_list(text: str, origin: str) -> list[ServerListLine]:
             if not fields[1].isdigit() or not 0 < int(fields[1]) < 65536:
                 raise UsageError(f"{origin}:{number}: bad port {fields[1]!r}")
             port = int(fields[1])
+        _check_fields(fields, f"{origin}:{number}")
         out.append(
             ServerListLine(
                 fields[0], port, fields[2] if len(fields) > 2 else None, fields[3] if len(fields) > 3 else None
             )
         )
     return out
+
+
+def _check_fields(fields: list[str], where: str) -> None:
+    """The host and user of one server-list line, as every host name is checked (names.py)."""
+    if not valid_host(fields[0]):
+        raise UsageError(f"{where}: host name {fields[0]!r} contains invalid characters", "as OpenSSH refuses it")
+    if len(fields) > 2 and not valid_user(fields[2]):
+        raise UsageError(f"{where}: user name {fields[2]!r} contains invalid characters", "as OpenSSH refuses it")
 
 
 def server_list_names(lines: list[ServerListLine]) -> list[str]:

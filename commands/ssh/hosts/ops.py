@@ -15,6 +15,7 @@ from opsh.commands.ssh.hosts.inventory import (
     server_list_names,
     write_hosts_file,
 )
+from opsh.commands.ssh.hosts.names import check_host, check_user
 from opsh.commands.ssh.hosts.nodeset import expand, fold, natural_key
 from opsh.commands.ssh.hosts.sshconf import concrete_hosts, config_path
 from opsh.commands.ssh.hosts.targets import split_label
@@ -117,6 +118,8 @@ def add_hosts(session: Session, args: Args) -> Result:
     addresses = _addresses(names, args.address)
     if args.port is not None and not 0 < args.port < 65536:
         raise UsageError(f"bad port: {args.port}")
+    if args.user is not None:
+        check_user(args.user)
     for group in args.group:
         check_name(group, "group name")
     path = session.config.paths.hosts_file
@@ -130,7 +133,7 @@ def _addresses(names: list[str], expression: str | None) -> list[str | None]:
     """One address per name: a range as long as the names', or one address for one name."""
     if not expression:
         return [None] * len(names)
-    given: list[str | None] = list(expand(expression))
+    given: list[str | None] = [check_host(address, "address") for address in expand(expression)]
     if len(given) == 1 and len(names) != 1:
         raise UsageError(f"{len(names)} names but one address", "give a matching range, e.g. 10.0.0.[11-13]")
     if len(given) != len(names):
@@ -192,11 +195,26 @@ def load_server_list(session: Session, args: Args) -> Result:
     return Result.of_stream([_password_warning(args.file, with_password)], then=lambda: table)
 
 
+MAX_SERVER_LIST = 16 * 1024 * 1024  # far beyond any real list; /dev/zero stops here
+
+
 def _read_server_list(path: Path, shown: str) -> list[ServerListLine]:
+    """Only a regular file, read with a bound: a device (/dev/zero) or fifo never fills memory."""
+    import stat
+
     try:
-        text = path.read_text(encoding="utf-8")
+        if not stat.S_ISREG(path.stat().st_mode):  # before open(): opening a fifo would block
+            raise UsageError(f"{shown} is not a regular file", "give a server list file")
+        with open(path, "rb") as source:
+            data = source.read(MAX_SERVER_LIST + 1)
     except OSError as exc:
         raise NotFound(f"cannot read {shown}: {exc.strerror}") from None
+    if len(data) > MAX_SERVER_LIST:
+        raise UsageError(f"{shown} is larger than {MAX_SERVER_LIST // (1024 * 1024)} MiB", "is it a server list?")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{shown} is not UTF-8 text", "one per line: host port user password") from None
     lines = parse_server_list(text, shown)
     if not lines:
         raise UsageError(f"{shown}: no hosts in it", "one per line: host port user password")

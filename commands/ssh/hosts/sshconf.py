@@ -75,11 +75,24 @@ def import_paramiko(needs_invoke: bool = False) -> ModuleType:
     import paramiko
     import paramiko.config
 
+    _quiet(paramiko)
     if needs_invoke and paramiko.config.invoke is None:  # type: ignore[attr-defined]  # private: see fastconfig
         import invoke
 
         paramiko.config.invoke, paramiko.config.invoke_import_error = invoke, None  # type: ignore[attr-defined]
     return paramiko
+
+
+def _quiet(paramiko: ModuleType) -> None:
+    """paramiko logs every failed handshake with a traceback (21 lines per host for a port
+    that speaks something other than SSH), which Python prints when no handler is set. opsh
+    reports those failures itself, as one line, so paramiko's records go to a handler that
+    drops them (a handler someone configured for paramiko is left alone)."""
+    import logging
+
+    logger = logging.getLogger(paramiko.__name__)
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
 
 
 def _expanded_lines(path: Path, root: Path, depth: int) -> list[str]:
@@ -130,6 +143,9 @@ class ConfigCache:
 
 
 def concrete_hosts(config: SSHConfig) -> list[str]:
-    """Host names written literally in the config (no wildcards, no negations)."""
+    """Host names written literally in the config (no wildcards, no negations); an alias a
+    shell could read as syntax is left out, as every host name is checked (names.py)."""
+    from opsh.commands.ssh.hosts.names import valid_host
+
     names = config.get_hostnames()
-    return sorted(n for n in names if not any(c in n for c in "*?!") and n)
+    return sorted(n for n in names if not any(c in n for c in "*?!") and valid_host(n))

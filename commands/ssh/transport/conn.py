@@ -85,6 +85,12 @@ class ConnectOptions:
         with self.lock:
             self.pending.append(thing)
 
+    def untrack(self, *things: Any) -> None:
+        """Opened: from now on the pool (or a handle) owns it, and Ctrl-C must not close it
+        under a running command, whose process group still has to get its signals."""
+        with self.lock:
+            self.pending = [t for t in self.pending if not any(t is thing for thing in things)]
+
     def cancel_all(self) -> None:
         self.cancel.set()
         with self.lock:
@@ -113,6 +119,7 @@ def open_transport(state: SshState, spec: HostSpec, options: ConnectOptions, dep
     except BaseException:
         transport.close()
         raise
+    options.untrack(transport, sock)
     _idle_quietly(sock)
     return transport
 
@@ -205,6 +212,7 @@ def open_transport_over(state: SshState, spec: HostSpec, options: ConnectOptions
     options.track(transport)
     _handshake(transport, state, spec, options, time.monotonic() + limit, limit)
     authenticate(transport, state, spec, options)
+    options.untrack(transport, sock)
     return transport
 
 

@@ -10,9 +10,9 @@ refused. New keys are appended under a lock, since parallel runs accept keys fro
 from __future__ import annotations
 
 import base64
-import fnmatch
 import hashlib
 import hmac
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -42,6 +42,8 @@ class _Entry:
     key_type: str
     blob: str
     revoked: bool = False
+    # (negated, compiled pattern) of wildcard patterns, compiled once when the file is read
+    wildcards: list[tuple[bool, re.Pattern[str]]] = field(default_factory=list)
 
 
 @dataclass
@@ -101,6 +103,9 @@ class KnownHosts:
             return
         entry = _Entry(fields[0].split(","), fields[1], fields[2], revoked)
         if any(p.startswith("|1|") or any(c in p for c in "*?!") for p in entry.patterns):
+            entry.wildcards = [
+                (p.startswith("!"), _wildcard(p.removeprefix("!"))) for p in entry.patterns if not p.startswith("|1|")
+            ]
             self.special.append(entry)
         else:
             for name in entry.patterns:
@@ -108,7 +113,7 @@ class KnownHosts:
 
     def entries_for(self, name: str) -> list[_Entry]:
         found = list(self.plain.get(name, ()))
-        found += [e for e in self.special if _matches(name, e.patterns)]
+        found += [e for e in self.special if _matches(name, e)]
         return found
 
     def preferred_key_types(self, name: str, offered: Iterable[str]) -> list[str]:
@@ -155,19 +160,25 @@ def _ends_with_newline(path: Path) -> bool:
         return f.read(1) == b"\n"
 
 
-def _matches(name: str, patterns: list[str]) -> bool:
+def _matches(name: str, entry: _Entry) -> bool:
+    """A negated pattern that matches wins over everything (OpenSSH's match_hostname)."""
+    if any(p.startswith("|1|") and _hashed_match(name, p) for p in entry.patterns):
+        return True
     matched = False
-    for pattern in patterns:
-        if pattern.startswith("|1|"):
-            if _hashed_match(name, pattern):
-                return True
-            continue
-        negated = pattern.startswith("!")
-        if fnmatch.fnmatchcase(name, pattern[1:] if negated else pattern):
+    for negated, pattern in entry.wildcards:
+        if pattern.fullmatch(name):
             if negated:
                 return False
             matched = True
     return matched
+
+
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    """OpenSSH's match_pattern(): only `*` and `?` are special, everything else (the brackets
+    of `[127.0.1.*]:2422` included) is literal, and host names compare without case. fnmatch
+    would read `[...]` as a character class and never match such an entry."""
+    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
 
 
 def _hashed_match(name: str, entry: str) -> bool:
