@@ -91,7 +91,8 @@ class Progress:
             frac = min(1.0, self.done / self.total)
             left = (self.total - self.done) / rate if rate > 0 else None
             eta = f"ETA {_duration(left)}" if left is not None else ""
-            tail = " ".join(p for p in (f"{frac:4.0%}", f"{self._amount(self.done)}/{self._amount(self.total)}", speed, eta) if p)
+            amounts = f"{self._amount(self.done)}/{self._amount(self.total)}"
+            tail = " ".join(p for p in (f"{frac:4.0%}", amounts, speed, eta) if p)
             room = width - len(self.label) - len(tail) - 5 - (len(self.note) + 1 if self.note else 0)
             bar_width = max(5, min(30, room))
             filled = int(bar_width * frac)

@@ -56,7 +56,9 @@ RULES: dict[str, tuple[Rule, ...]] = {
             r"(\b\w+_PASSWORD\s*=\s*)" + _VALUE,
             re.I,
         ),
-        Rule("CREATE ROLE ... PASSWORD 'x', CREATE SERVER ... OPTIONS (PASSWORD 'x')", r"(\bPASSWORD\s+)" + _QUOTED, re.I),
+        Rule(
+            "CREATE ROLE ... PASSWORD 'x', CREATE SERVER ... OPTIONS (PASSWORD 'x')", r"(\bPASSWORD\s+)" + _QUOTED, re.I
+        ),
     ),
     "redis": (
         Rule(
@@ -64,10 +66,18 @@ RULES: dict[str, tuple[Rule, ...]] = {
             r"((?:^|[\s;])AUTH2?\s+(?:(?:\"[^\"]*\"|'[^']*'|[^\s\"']\S*)\s+)?)(\"[^\"]*\"|'[^']*'|\S+)(?=\s*(?:;|$))",
             re.I | re.M,
         ),
-        Rule("CONFIG SET [...] requirepass|masterauth x", r"(\bCONFIG\s+SET\b[^\n]*?\b(?:requirepass|masterauth)[ \t]+)" + _VALUE, re.I),
+        Rule(
+            "CONFIG SET [...] requirepass|masterauth x",
+            r"(\bCONFIG\s+SET\b[^\n]*?\b(?:requirepass|masterauth)[ \t]+)" + _VALUE,
+            re.I,
+        ),
     ),
     "mongo": (
-        Rule("{pwd: 'x'}, {\"password\": \"x\"} (createUser, updateUser)", r"(\b(?:pwd|password)[\"']?\s*:\s*)" + _QUOTED, re.I),
+        Rule(
+            "{pwd: 'x'}, {\"password\": \"x\"} (createUser, updateUser)",
+            r"(\b(?:pwd|password)[\"']?\s*:\s*)" + _QUOTED,
+            re.I,
+        ),
         Rule("db.auth('user', 'x')", r"(\bdb\.auth\s*\(\s*(?:'[^']*'|\"[^\"]*\")\s*,\s*)" + _QUOTED),
         Rule(
             "db.changeUserPassword('user', 'x')",

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import itertools
 import unicodedata
-from dataclasses import dataclass
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from opsh.shell.output import Sink
@@ -79,7 +79,7 @@ class Layout:
         need = [max(width_of(h), w) for h, w in zip(headers, content, strict=True)]
         if _frame(len(need)) + sum(need) <= limit:  # dropping the header padding is enough
             return cls(need, right, len(need))
-        floors = [n if n <= _SHORT else max(_MIN_CUT, min(width_of(h), _SHORT)) for n, h in zip(need, headers, strict=True)]
+        floors = [_floor(n, h) for n, h in zip(need, headers, strict=True)]
         shown = len(need)
         while shown > 1 and _frame(shown, shown < len(need)) + sum(floors[:shown]) > limit:
             shown -= 1
@@ -115,6 +115,12 @@ class Layout:
         if any("\n" in cell for column in padded for cell in column):
             return "".join(_multiline_row(cells, widths, right) for cells in zip(*padded, strict=True))
         return "| " + " |\n| ".join(map(" | ".join, zip(*padded, strict=True))) + " |\n"
+
+
+def _floor(need: int, header: str) -> int:
+    """How narrow a column may be cut: not at all when short, else to its header (up to
+    _SHORT) or _MIN_CUT."""
+    return need if need <= _SHORT else max(_MIN_CUT, min(width_of(header), _SHORT))
 
 
 def _frame(columns: int, more: bool = False) -> int:
@@ -183,7 +189,8 @@ def _multiline_row(cells: Sequence[str], widths: list[int], right: list[bool]) -
     lines = []
     for n in range(height):
         parts = [
-            _pad(_cut(part[n] if n < len(part) else "", w), w, r) for part, w, r in zip(split, widths, right, strict=True)
+            _pad(_cut(part[n] if n < len(part) else "", w), w, r)
+            for part, w, r in zip(split, widths, right, strict=True)
         ]
         lines.append("| " + " | ".join(parts) + " |\n")
     return "".join(lines)

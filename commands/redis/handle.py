@@ -521,7 +521,8 @@ def _unix_params(params: dict[str, Any], request: ConnectRequest, options: dict[
         raise UsageError("no socket path", "e.g. redis+unix:///run/redis/redis.sock?db=0")
     db = options.pop("db", "0")
     if options:
-        raise UsageError(f"unknown option(s) for {request.parts.scheme}://: {', '.join(sorted(options))}", "db=N, protocol=2|3")
+        unknown = ", ".join(sorted(options))
+        raise UsageError(f"unknown option(s) for {request.parts.scheme}://: {unknown}", "db=N, protocol=2|3")
     unix = {k: v for k, v in params.items() if k not in ("host", "port", "socket_keepalive")}
     return unix | {"path": path, "db": _db_number(db)}
 

@@ -29,8 +29,8 @@ def test_mysql_over_its_socket(tmp_path: Path, mariadb: MariaDB):
 def redis_socket(tmp_path: Path) -> Iterator[Path]:
     """A redis-server of this test's own, listening on a unix socket only."""
     path = tmp_path / "redis.sock"
-    argv = [require_binary("redis-server"), "--port", "0", "--unixsocket", str(path), "--save", "", "--appendonly", "no"]
-    argv += ["--dir", str(tmp_path)]
+    argv = [require_binary("redis-server"), "--port", "0", "--unixsocket", str(path)]
+    argv += ["--save", "", "--appendonly", "no", "--dir", str(tmp_path)]
     server = ServerProcess.spawn("redis-unix", argv, tmp_path / "redis.log")
     try:
         wait_until(path.exists, 10, "redis-server on a unix socket", tmp_path / "redis.log")

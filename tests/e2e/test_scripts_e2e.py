@@ -63,7 +63,9 @@ def test_no_secret_in_history_or_recordings(tmp_path):
 
 
 def test_recording_a_piped_session_that_runs_replay(tmp_path):
-    (tmp_path / "d.opsh").write_text("connect sqlite:///d.db as d\ncreate table if not exists t (n int);\nselect count(*) as n from t;\n\\q\n")
+    (tmp_path / "d.opsh").write_text(
+        "connect sqlite:///d.db as d\ncreate table if not exists t (n int);\nselect count(*) as n from t;\n\\q\n"
+    )
     wrong = opsh_piped(tmp_path, "record start d.transcript --transcript\n")
     assert wrong.returncode == 2 and "would be both the script and its transcript" in wrong.stderr
     typed = "record start s.opsh --transcript\nreplay d.opsh\necho after\nrecord stop\n"
@@ -78,7 +80,13 @@ def test_recording_a_piped_session_that_runs_replay(tmp_path):
 
 def opsh_piped(tmp_path: Path, stdin: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [opsh_binary()], input=stdin, capture_output=True, text=True, cwd=tmp_path, env=clean_env(tmp_path / "home"), timeout=60
+        [opsh_binary()],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=clean_env(tmp_path / "home"),
+        timeout=60,
     )
 
 

@@ -115,7 +115,9 @@ def servers(
     key = "every_" + secrets.token_hex(4)
     (tmp_path / "inventory.txt").write_text("web1\nweb2\n")
     with sqlite3.connect(tmp_path / "inv.db") as db:
-        db.executescript("create table hosts (name text, role text); insert into hosts values ('web1', 'web'), ('db1', 'db');")
+        db.executescript(
+            "create table hosts (name text, role text); insert into hosts values ('web1', 'web'), ('db1', 'db');"
+        )
     database = "t_" + secrets.token_hex(4)
     mariadb.root_sql(
         f"CREATE DATABASE {database}; CREATE TABLE {database}.hosts (name varchar(10), role varchar(20));"
