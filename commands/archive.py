@@ -4,10 +4,13 @@ and `gzip` / `gunzip`.
 Extraction is the dangerous half. Every member is checked before anything is written: an
 absolute name, a `..` component, a symlink or hard link leading out, a path through a symlink
 member, or a device file makes the whole archive refused, naming the member. tar extraction
-then also runs under tarfile's `data` filter, and zip members (which zipfile would silently
-rename) are written by our own loop that checks where each one really lands. New archives
-and (de)compressed files are written under a temporary name and renamed at the end, so a
-failure or Ctrl-C never leaves a half-written file behind.
+then also runs every member through tarfile's `data` filter (its escape checks), and zip
+members (which zipfile would silently rename) are written by our own loop that checks where
+each one really lands. Modes are restored as stored, as `tar -p` and unzip do (the data
+filter would turn a 700 directory into 755 and a 444 file into 644), without setuid and setgid
+unless asked: an archive from elsewhere must not plant a setuid binary. New archives and
+(de)compressed files are written under a temporary name and renamed at the end, so a failure
+or Ctrl-C never leaves a half-written file behind.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from opsh.commands.paths import Target, expand_paths, file_type, is_inside, plural, timestamp
+from opsh.commands.paths import Target, check_regular, expand_paths, file_type, is_inside, plural, timestamp
 from opsh.shell.errors import NotFound, OpshError, UsageError
 from opsh.shell.result import Result, Size
 from opsh.shell.session import Session
@@ -50,6 +53,8 @@ FORMATS = {  # name ending -> format
 }
 _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")  # C:\x or C:/x in a zip made on Windows
 _TAR_WRITE_MODES = {"tar": "w", "tar.gz": "w:gz", "tar.bz2": "w:bz2", "tar.xz": "w:xz"}
+_UTF8_NAME = 0x800  # zip general purpose flag: the name is UTF-8
+_SPECIAL_BITS = stat.S_ISUID | stat.S_ISGID
 
 
 class UnsafeArchive(OpshError):
@@ -406,17 +411,35 @@ def _list_rows(path: Path, shown: str) -> Iterator[list[Any]]:
 
 
 def _iter_members(path: Path) -> Iterator[Member]:
-    import zipfile
-
     kind = archive_kind(path)
     if kind == "zip":
-        with zipfile.ZipFile(path) as zf:
+        with open_zip(path) as zf:
             for info in zf.infolist():
                 yield _with_target(zf, info)
         return
     with open_tar(path, f"r:{kind}") as tar:
         for member in tar:
             yield _tar_member(member)
+
+
+def open_zip(path: Path) -> zipfile.ZipFile:
+    """A zip for reading, its names decoded as unzip does: a name without the UTF-8 flag is
+    UTF-8 when its bytes are valid UTF-8 (Info-ZIP on Linux writes them so, flag unset), else
+    cp437, the zip format's default. Only `filename` changes: zipfile compares `orig_filename`
+    with each local header when a member is read."""
+    import zipfile
+
+    zf = zipfile.ZipFile(path)
+    for info in zf.infolist():
+        if info.flag_bits & _UTF8_NAME:
+            continue
+        raw = info.orig_filename.encode("cp437")
+        try:
+            name = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        info.filename = name.split("\0", 1)[0]  # cut at a NUL, as ZipInfo does
+    return zf
 
 
 _MAGIC = ((b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"), (b"\x1f\x8b", "gz"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"))
@@ -440,39 +463,52 @@ def archive_kind(path: Path) -> str:
 
 
 def _existing_archive(session: Session, text: str) -> tuple[Path, str]:
+    """A regular file: /dev/zero read as an archive never ends (zipfile reads to the end)."""
     path = session.path(text)
-    if not path.exists():
-        raise NotFound(f"no such archive: {text}")
-    if path.is_dir():
-        raise UsageError(f"{text} is a directory, not an archive")
+    check_regular(path, text, "archive")
     return path, text
 
 
 class ArchiveExtract(Command):
     name = "extract"
     area = AREA
-    summary = "unpack an archive (all of it, or the MEMBERs named); never writes outside the destination"
+    summary = (
+        "unpack an archive (all of it, or the MEMBERs named), modes as stored (tar -p, unzip) but setuid/setgid"
+        " only with --preserve-special; never writes outside the destination"
+    )
     params = (
         arg("archive", Kind.PATH),
         arg("members", Kind.TEXT, required=False, multiple=True, help="only these members (a directory: all below)"),
         opt("--to", kind=Kind.DIR, metavar="DIR", help="destination, created if missing (default: .)"),
+        opt(
+            "--preserve-special",
+            help="keep setuid and setgid bits too (by default they are dropped, as unzip does; every other"
+            " mode bit is restored as stored, without the umask; owners are not restored)",
+        ),
     )
     examples = (
         "archive extract release.tar.gz --to /srv/app",
         "archive extract site.zip",
         "archive extract backup.tar.xz etc/nginx --to /tmp/restore",
+        "archive extract tools.tar --preserve-special   # setuid/setgid bits too",
     )
-
     def run(self, session: Session, args: Args) -> Result:
         path, shown = _existing_archive(session, args.archive)
         dest = session.path(args.to or ".")
+        keep = _SPECIAL_BITS if args.preserve_special else 0
         with corrupt_is_error(shown):
             if archive_kind(path) == "zip":
-                count, size = _extract_zip(session, path, shown, dest, args.members)
+                count, size = _extract_zip(session, path, shown, dest, args.members, keep)
             else:
-                count, size = _extract_tar(session, path, shown, dest, args.members)
+                count, size = _extract_tar(session, path, shown, dest, args.members, keep)
         where = args.to or "."
         return Result.empty(status=f"extracted {plural(count, 'member')} ({Size(size).human()}) to {where}")
+
+
+def restored_mode(mode: int, keep_special: int) -> int:
+    """The permission bits to give an extracted entry: all of them (the sticky bit too),
+    except setuid/setgid unless `keep_special` holds them."""
+    return stat.S_IMODE(mode) & ~(_SPECIAL_BITS & ~keep_special)
 
 
 def _selected(names: list[str], wanted: list[str], shown: str) -> list[bool]:
@@ -487,7 +523,9 @@ def _selected(names: list[str], wanted: list[str], shown: str) -> list[bool]:
     return picked
 
 
-def _extract_tar(session: Session, path: Path, shown: str, dest: Path, wanted: list[str]) -> tuple[int, int]:
+def _extract_tar(
+    session: Session, path: Path, shown: str, dest: Path, wanted: list[str], keep_special: int
+) -> tuple[int, int]:
 
     with open_tar(path, f"r:{archive_kind(path)}") as tar:
         infos = tar.getmembers()  # reads every header: a truncated archive fails here, before any write
@@ -505,11 +543,25 @@ def _extract_tar(session: Session, path: Path, shown: str, dest: Path, wanted: l
                     bar.advance(info.size if info.isreg() else 0)
 
             try:
-                tar.extractall(dest, members=counted(), filter="data")
+                tar.extractall(dest, members=counted(), filter=_modes_kept(keep_special))
             except BaseException:
                 _remove_partial(dest, current)
                 raise
     return len(picked), total
+
+
+def _modes_kept(keep_special: int) -> Callable[[tarfile.TarInfo, str], tarfile.TarInfo | None]:
+    """tarfile's `data` filter for its escape checks, with the stored mode put back (the filter
+    itself would make directories 755 and files at least 600, without group/other write)."""
+    import tarfile
+
+    def keep_modes(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+        safe = tarfile.data_filter(member, dest)
+        if safe is None or member.issym() or member.mode is None:
+            return safe
+        return safe.replace(mode=restored_mode(member.mode, keep_special), deep=False)
+
+    return keep_modes
 
 
 def _remove_partial(dest: Path, current: list[tarfile.TarInfo]) -> None:
@@ -521,10 +573,10 @@ def _remove_partial(dest: Path, current: list[tarfile.TarInfo]) -> None:
         out.unlink()
 
 
-def _extract_zip(session: Session, path: Path, shown: str, dest: Path, wanted: list[str]) -> tuple[int, int]:
-    import zipfile
-
-    with zipfile.ZipFile(path) as zf:
+def _extract_zip(
+    session: Session, path: Path, shown: str, dest: Path, wanted: list[str], keep_special: int
+) -> tuple[int, int]:
+    with open_zip(path) as zf:
         infos = zf.infolist()
         picked = [
             i for i, keep in zip(infos, _selected([i.filename for i in infos], wanted, shown), strict=True) if keep
@@ -534,10 +586,31 @@ def _extract_zip(session: Session, path: Path, shown: str, dest: Path, wanted: l
         total = sum(m.size for m in members if m.type == "file")
         dest.mkdir(parents=True, exist_ok=True)
         root = os.path.realpath(dest)
+        directories: list[tuple[str, int | None, float | None]] = []
         with session.progress(total, f"extracting {shown}", unit="B") as bar:
             for info, member in zip(picked, members, strict=True):
-                _write_zip_member(zf, info, member, root, shown, bar)
+                out = _write_zip_member(zf, info, member, root, shown, bar, keep_special)
+                if member.type == "dir":
+                    mode = restored_mode(member.mode, keep_special) if _has_unix_mode(info) else None
+                    directories.append((out, mode, member.mtime.timestamp() if member.mtime else None))
+        _set_directory_modes(directories)
     return len(picked), total
+
+
+def _has_unix_mode(info: zipfile.ZipInfo) -> bool:
+    """Only a zip made on Unix (Info-ZIP, zipfile, opsh) stores permission bits."""
+    return info.create_system == 3 and bool(info.external_attr >> 16)
+
+
+def _set_directory_modes(directories: list[tuple[str, int | None, float | None]]) -> None:
+    """Directory modes and times last, deepest first, as tar and unzip do: a 500 directory
+    could not have received its files if it had been made read-only first, and writing a file
+    into a directory changes its mtime."""
+    for path, mode, mtime in sorted(directories, key=lambda d: d[0].count(os.sep), reverse=True):
+        if mode is not None:
+            os.chmod(path, mode)
+        if mtime is not None:
+            os.utime(path, (mtime, mtime))
 
 
 def _with_target(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Member:
@@ -551,28 +624,36 @@ def _with_target(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Member:
 
 
 def _write_zip_member(
-    zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: Member, root: str, shown: str, bar: Progress
-) -> None:
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    member: Member,
+    root: str,
+    shown: str,
+    bar: Progress,
+    keep_special: int,
+) -> str:
+    """Write one member (directories get their mode later); returns where it landed."""
     out = os.path.join(root, posixpath.normpath(member.name))
     landing = os.path.realpath(os.path.dirname(out) if member.type != "dir" else out)
     if os.path.commonpath([landing, root]) != root:  # an existing symlink in the destination leads out
         raise UnsafeArchive(f"refusing to extract {shown}: member {member.name!r} would land in {landing}")
     if member.type == "dir":
         os.makedirs(out, exist_ok=True)
-        return
+        return out
     os.makedirs(os.path.dirname(out), exist_ok=True)
     if os.path.islink(out) or (os.path.lexists(out) and member.type == "link"):
         os.unlink(out)
     if member.type == "link":
         os.symlink(member.target, out)
-        return
+        return out
     with replaced_at_end(Path(out)) as temp:  # a CRC error or Ctrl-C leaves no half file
         with zf.open(info) as src, open(temp, "wb") as dst:
             copy_stream(src, dst, bar)
-        os.chmod(temp, (member.mode & 0o755) | 0o600 if member.mode else 0o644)
+        os.chmod(temp, restored_mode(member.mode, keep_special) if _has_unix_mode(info) else 0o644)
         if member.mtime is not None:
             stamp = member.mtime.timestamp()
             os.utime(temp, (stamp, stamp))
+    return out
 
 
 class ArchiveCommand(Command):

@@ -22,7 +22,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from opsh.commands.paths import Target, expand_paths, file_type, is_inside, one_path, plural, timestamp
+from opsh.commands.paths import (
+    Target,
+    expand_paths,
+    file_type,
+    is_inside,
+    one_path,
+    open_regular,
+    plural,
+    read_bytes,
+    timestamp,
+)
 from opsh.shell import kinds
 from opsh.shell.errors import NotFound, OpshError, UsageError, swallowed
 from opsh.shell.progress import BYTES, copy_with_progress
@@ -788,12 +798,11 @@ def _sniff(handle: BinaryIO, shown: str, size: int) -> None:
         raise BinaryFile(f"{shown} is a binary file ({Size(size).human()})", f"`head --hex {shown}` shows its bytes")
 
 
-def _open_text(session: Session, text: str) -> tuple[Target, BinaryIO]:
+def _open_text(session: Session, text: str, devices: bool = False) -> tuple[Target, BinaryIO]:
+    """A regular file (a character device too with `devices`, for bounded reads): /dev/zero
+    or a fifo must not be read line by line forever."""
     target = one_path(session, text)
-    if target.path.is_dir():
-        raise UsageError(f"{target.shown} is a directory")
-    handle = open(target.path, "rb")  # noqa: SIM115 - closed by the caller or its generator
-    return target, handle
+    return target, open_regular(target.path, target.shown, devices=devices)
 
 
 def _decode(data: bytes) -> str:
@@ -825,16 +834,19 @@ def cat_cmd(session: Session, args: Args) -> Result:
     targets = expand_paths(session, args.files)
     total = 0
     for target in targets:
-        if target.path.is_dir():
-            raise UsageError(f"cat: {target.shown} is a directory")
-        total += target.path.stat().st_size
-        if not args.hex:
-            with open(target.path, "rb") as handle:
-                _sniff(handle, target.shown, total)
+        with open_regular(target.path, target.shown) as handle:  # no directory, device or fifo
+            size = os.fstat(handle.fileno()).st_size
+            total += size
+            if not args.hex:
+                _sniff(handle, target.shown, size)
     if args.hex:
         return Result.of_stream(_hex_blocks(targets))
     if total <= TEXT_INLINE_LIMIT:
-        return Result.of_text("".join(_decode(t.path.read_bytes()) for t in targets))
+        try:  # /proc files say size 0: the bound is on what is read
+            texts = [_decode(read_bytes(t.path, t.shown, limit=TEXT_INLINE_LIMIT)) for t in targets]
+            return Result.of_text("".join(texts))
+        except OpshError:
+            swallowed("reading files whole for cat (larger than they said: streamed instead)")
     return Result.of_stream(_text_blocks(targets))
 
 
@@ -842,7 +854,7 @@ def _text_blocks(targets: list[Target]) -> Iterator[str]:
     """Whole lines in blocks of about BLOCK bytes (a stream writes each with a newline)."""
     pending = ""
     for target in targets:
-        with open(target.path, encoding="utf-8", errors="replace", newline="") as handle:
+        with io.TextIOWrapper(open_regular(target.path, target.shown), "utf-8", "replace", newline="") as handle:
             while block := handle.read(BLOCK):
                 pending += block
                 cut = pending.rfind("\n")
@@ -855,7 +867,7 @@ def _text_blocks(targets: list[Target]) -> Iterator[str]:
 
 def _hex_blocks(targets: list[Target]) -> Iterator[str]:
     for target in targets:
-        with open(target.path, "rb") as handle:
+        with open_regular(target.path, target.shown) as handle:
             offset = 0
             while block := handle.read(BLOCK):
                 yield "\n".join(hexdump(block, offset))
@@ -884,7 +896,7 @@ def head_cmd(session: Session, args: Args) -> Result:
 
 
 def _head_one(session: Session, target: Target, count: int, hex_: bool) -> str:
-    found, handle = _open_text(session, target.shown)
+    found, handle = _open_text(session, target.shown, devices=hex_)  # --hex reads count*16 bytes
     with handle:
         if hex_:
             return "\n".join(hexdump(handle.read(count * 16)))
@@ -981,7 +993,7 @@ def _check_rotation(target: Target, handle: BinaryIO, opened: os.stat_result) ->
         return "", handle, opened  # between rename and create: wait for the new file
     if (now.st_dev, now.st_ino) != (opened.st_dev, opened.st_ino):
         handle.close()
-        handle = open(target.path, "rb")  # noqa: SIM115 - closed by _follow
+        handle = open_regular(target.path, target.shown)  # closed by _follow
         return "replaced, following the new file", handle, os.fstat(handle.fileno())
     if now.st_size < handle.tell():
         handle.seek(0)

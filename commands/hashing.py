@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.paths import expand_paths, plural
+from opsh.commands.paths import check_regular, expand_paths, open_regular, plural, read_text
 from opsh.shell import kinds
-from opsh.shell.errors import NotFound, OpshError, UsageError, swallowed
+from opsh.shell.errors import OpshError, UsageError, swallowed
 from opsh.shell.result import Result
 from opsh.shell.session import Session
 from opsh.shell.spec import Args, Command, Kind, Param, arg, opt
@@ -50,13 +50,14 @@ def algorithm(name: str) -> str | None:
 
 
 def file_digest(path: Path | str, algo: str, progress: Progress | None = None) -> str:
-    """Hex digest of a file, streamed through one reused 1 MiB buffer."""
+    """Hex digest of a regular file (never /dev/zero, which has no end), streamed through one
+    reused 1 MiB buffer."""
     import hashlib
 
     digest = hashlib.new(algo)
     buffer = bytearray(CHUNK)
     view = memoryview(buffer)
-    with open(path, "rb", buffering=0) as handle:
+    with open_regular(path) as handle:
         while count := handle.readinto(buffer):
             digest.update(view[:count])
             if progress is not None:
@@ -156,8 +157,7 @@ def _hash_text(text: str, algo: str, sums: bool) -> Result:
 def _hash_files(session: Session, words: list[str], algo: str, sums: bool) -> Result:
     targets = expand_paths(session, words)
     for target in targets:
-        if target.path.is_dir():
-            raise UsageError(f"hash: {target.shown} is a directory")
+        check_regular(target.path, target.shown)  # a directory or a device is refused before any work
     total = sum(t.path.stat().st_size for t in targets)
     rows: list[list[Any]] = []
     with session.progress(total, algo, unit="B") as bar:
@@ -186,10 +186,8 @@ class _Expected:
 
 
 def _check(session: Session, sums_text: str, algo: str | None) -> Result:
-    sums = session.path(sums_text)
-    if not sums.is_file():
-        raise NotFound(f"no such sums file: {sums_text}")
-    expected, malformed = _parse_sums(sums.read_text(encoding="utf-8", errors="replace"), algo)
+    text = read_text(session.path(sums_text), sums_text, "sums file", errors="replace")
+    expected, malformed = _parse_sums(text, algo)
     if not expected:
         raise OpshError(f"{sums_text}: no checksum lines found", "expected `HASH  FILE` lines (the sha256sum format)")
     sizes = [_size_or_none(session.path(e.name)) for e in expected]
@@ -224,7 +222,7 @@ def _verify(path: Path, entry: _Expected, size: int | None, bar: Progress) -> st
         return "missing"
     try:
         actual = file_digest(path, entry.algo, bar)
-    except OSError:
+    except (OSError, OpshError):  # gone or replaced by a device since it was listed
         swallowed(f"hashing {path} (reported as unreadable)")
         return "unreadable"
     return "OK" if actual == entry.digest.lower() else "FAILED"

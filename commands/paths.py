@@ -17,6 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opsh.shell.errors import NotFound, UsageError
+from opsh.shell.fileread import check_regular as check_regular  # the bounded readers, for every area's
+from opsh.shell.fileread import open_regular as open_regular  # file arguments (they live in the core
+from opsh.shell.fileread import read_bytes as read_bytes  # so that history/ can use them too)
+from opsh.shell.fileread import read_text as read_text
 from opsh.shell.session import Session
 
 _MAGIC = re.compile(r"[*?[]")

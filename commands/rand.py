@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from opsh.shell.errors import UsageError
+from opsh.shell.fileread import read_text
 from opsh.shell.result import Result
 from opsh.shell.session import Session
 from opsh.shell.spec import Args, Command, Kind, Param, arg, opt
@@ -68,8 +69,7 @@ def _items(session: Session, args: Args) -> list[str]:
     """Items from the command line, or one per non-empty line of --from FILE."""
     items = list(args.item)
     if args.get("from_file"):
-        path = session.path(args.from_file)
-        text = path.read_text(encoding="utf-8")
+        text = read_text(session.path(args.from_file), args.from_file)
         items += [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     return items
 

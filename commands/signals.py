@@ -60,7 +60,36 @@ SIGNAL_FACTS: dict[str, tuple[str, str]] = {
     "SIGINFO": ("ignore", "status request from the keyboard (Ctrl-T)"),
     "SIGEMT": ("core dump", "emulator trap"),
 }
-_RT = re.compile(r"^(?:SIG)?RT(MIN|MAX)([+-]\d+)?$")
+_RT = re.compile(r"^(?:SIG)?RT(MIN|MAX)([+-][0-9]{1,3})?$")
+_NUMBER = re.compile(r"^[0-9]{1,9}$")  # ASCII digits of a size int() and the kernel take
+PID_MAX_FALLBACK = 4194304  # Linux's largest pid_max
+
+
+def small_number(word: str) -> int | None:
+    """The value of a plain decimal number of sane length, else None: `²` and a 5000-digit
+    word are not numbers here (int() would refuse them or take ages)."""
+    return int(word) if _NUMBER.match(word) else None
+
+
+def realtime_signals() -> list[tuple[int, str]]:
+    """(number, name) of the real-time signals, named as bash's `kill -l` names them: SIGRTMIN,
+    SIGRTMIN+1 ... up to half way, then SIGRTMAX-n ... SIGRTMAX."""
+    if not hasattr(signal, "SIGRTMIN"):
+        return []
+    low, high = int(signal.SIGRTMIN), int(signal.SIGRTMAX)
+    middle = (high - low) // 2
+    out = []
+    for number in range(low, high + 1):
+        if number == low:
+            name = "SIGRTMIN"
+        elif number == high:
+            name = "SIGRTMAX"
+        elif number - low <= middle:
+            name = f"SIGRTMIN+{number - low}"
+        else:
+            name = f"SIGRTMAX-{high - number}"
+        out.append((number, name))
+    return out
 
 
 def _aliases() -> dict[int, list[str]]:
@@ -73,22 +102,23 @@ def _aliases() -> dict[int, list[str]]:
 
 
 def signal_rows() -> list[list[Any]]:
+    """Every signal by number, the real-time ones included, as `kill -l` lists them."""
     aliases = _aliases()
     rows = []
     for sig in signal.Signals:
-        name = sig.name
-        if name in ("SIGRTMIN", "SIGRTMAX"):
-            action = "terminate"
-            about = f"real-time signals {name}{'+n' if name.endswith('MIN') else '-n'} "
-            about += f"({int(signal.SIGRTMIN)}-{int(signal.SIGRTMAX)} here), queued, for applications"
-        else:
-            action, about = SIGNAL_FACTS.get(name, ("?", signal.strsignal(sig) or ""))
-        rows.append([name, int(sig), action, name not in UNCATCHABLE, ", ".join(aliases.get(int(sig), [])), about])
-    return rows
+        if sig.name in ("SIGRTMIN", "SIGRTMAX"):
+            continue
+        action, about = SIGNAL_FACTS.get(sig.name, ("?", signal.strsignal(sig) or ""))
+        also = ", ".join(aliases.get(int(sig), []))
+        rows.append([sig.name, int(sig), action, sig.name not in UNCATCHABLE, also, about])
+    for number, name in realtime_signals():
+        about = f"real-time signal {number - int(signal.SIGRTMIN)}: queued, no fixed meaning (for applications)"
+        rows.append([name, number, "terminate", True, "", about])
+    return sorted(rows, key=lambda row: row[1])
 
 
 def signal_of(text: str) -> int:
-    """A signal number from `TERM`, `SIGTERM`, `-15`, `15`, `0`, `RTMIN+2`."""
+    """A signal number from `TERM`, `SIGTERM`, `-15`, `15`, `0`, `RTMIN+2`, `RTMAX-3`."""
     word = text.strip().lstrip("-").upper()
     if word == "0":
         return 0
@@ -99,19 +129,24 @@ def signal_of(text: str) -> int:
         if not int(signal.SIGRTMIN) <= number <= int(signal.SIGRTMAX):
             raise UsageError(f"real-time signal out of range: {text!r}", f"{signal.SIGRTMIN}-{signal.SIGRTMAX} here")
         return number
-    if word.isdigit() and int(word) in signal.valid_signals():
-        return int(word)
+    plain = small_number(word)
+    if plain is not None and plain in signal.valid_signals():
+        return plain
+    if plain is not None or word.isdigit():
+        raise UsageError(f"unknown signal: {_short(text)!r}", "see `signals` for the list")
     return int(kinds.parse_signal(word))
 
 
 def signal_name(number: int) -> str:
     if number == 0:
         return "signal 0 (check only)"
+    for realtime, name in realtime_signals():
+        if realtime == number:
+            return name
     try:
         return signal.Signals(number).name
     except ValueError:
-        low = int(getattr(signal, "SIGRTMIN", 0))
-        return f"SIGRTMIN+{number - low}" if low and number > low else str(number)
+        return str(number)
 
 
 @command(
@@ -125,7 +160,8 @@ def signals_cmd(session: Session, args: Args) -> Result:
     rows = signal_rows()
     if args.pattern:
         needle = args.pattern.upper()
-        rows = [r for r in rows if (needle.isdigit() and int(needle) == r[1]) or needle in r[0] or needle in r[4]]
+        number = small_number(needle)
+        rows = [r for r in rows if number == r[1] or (number is None and (needle in r[0] or needle in r[4]))]
     return Result.table(["signal", "number", "action", "catchable", "aliases", "meaning"], rows)
 
 
@@ -196,16 +232,33 @@ def _signal_and_pids(words: list[str], option: str | None) -> tuple[int, list[in
         raise UsageError("kill: which process?", "usage: kill [-SIG] PID...; `ps PATTERN` finds pids")
     pids = []
     for word in rest:
-        if word.startswith("-"):
-            raise UsageError(f"kill: {word}: process groups (negative pids) are refused", "signal the pids one by one")
-        if not word.isdigit():
-            raise UsageError(f"kill: not a pid: {word!r}", f"`ps {word}` finds its pids")
-        pid = int(word)
-        if pid == 0:
-            raise UsageError("kill: pid 0 means opsh's whole process group: refused")
+        pid = _pid_of(word)
         if pid not in pids:
             pids.append(pid)
     return (signal.SIGTERM if number is None else number), pids
+
+
+def _pid_of(word: str) -> int:
+    if word.startswith("-"):
+        raise UsageError(
+            f"kill: {_short(word)}: process groups (negative pids) are refused", "signal the pids one by one"
+        )
+    pid = small_number(word)
+    if pid is None and not word.isdigit():
+        raise UsageError(f"kill: not a pid: {_short(word)!r}", f"`ps {_short(word)}` finds its pids")
+    highest = _pid_max()
+    if pid is None or pid > highest:
+        raise UsageError(f"kill: not a pid: {_short(word)!r}", f"pids here are 1 to {highest}")
+    if pid == 0:
+        raise UsageError("kill: pid 0 means opsh's whole process group: refused")
+    return pid
+
+
+def _pid_max() -> int:
+    try:
+        return int(Path("/proc/sys/kernel/pid_max").read_text())
+    except (OSError, ValueError):
+        return PID_MAX_FALLBACK
 
 
 def _confirm(session: Session, number: int, pids: list[int]) -> None:
@@ -223,6 +276,7 @@ def _confirm(session: Session, number: int, pids: list[int]) -> None:
 
 
 def _short(text: str, width: int = 40) -> str:
+    """Long enough to recognise, short enough for one line (a pasted blob, a 5000-digit pid)."""
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
@@ -240,10 +294,10 @@ def _complete_signal(prefix: str) -> Iterable[tuple[str, str]]:
     word = prefix.lstrip("-").upper()
     lead = "-" if prefix.startswith("-") else ""
     out = []
-    for sig in signal.Signals:
-        short = sig.name[3:]
-        if short.startswith(word) or sig.name.startswith(word):
-            out.append((lead + short, f"{int(sig)} {SIGNAL_FACTS.get(sig.name, ('', ''))[0]}"))
+    for name, number, action, *_ in signal_rows():
+        short = name[3:]
+        if short.startswith(word) or name.startswith(word):
+            out.append((lead + short, f"{number} {action}"))
     return out
 
 

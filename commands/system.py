@@ -57,6 +57,8 @@ PSEUDO_FS = frozenset(
 )
 _SECRET_NAME = re.compile(r"PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL|AUTH|PRIVATE|COOKIE|SESSION|SIGNATURE", re.I)
 _NOT_SECRET_NAME = re.compile(r"^(OLD)?PWD$|_(SOCK|FILE|PATH|DIR|HOME|URL_BASE)$|^KEYBOARD|^XKB", re.I)
+# Masked whatever else the name says (even DB_TOKEN_PATH): the usual ways secrets are named.
+_ALWAYS_SECRET = ("*_PW", "*_PASS*", "*TOKEN*", "*SECRET*")
 
 
 # ---------------------------------------------------------------- formatting
@@ -302,6 +304,9 @@ class SysCmd(Command):
 
 
 def looks_secret(name: str) -> bool:
+    upper = name.upper()
+    if any(fnmatch.fnmatchcase(upper, pattern) for pattern in _ALWAYS_SECRET):
+        return True
     return bool(_SECRET_NAME.search(name)) and not _NOT_SECRET_NAME.search(name)
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from opsh.shell.errors import UsageError, swallowed
@@ -72,14 +73,71 @@ class Zone:
     tz: dt.tzinfo | None
 
     def localize(self, naive: dt.datetime) -> dt.datetime:
+        """Lenient (for arithmetic): a wall time the clocks skip becomes the moment it stands
+        for (02:30 EST is 03:30 EDT), as mktime and GNU date's `+1 day` do."""
         # astimezone() on a naive datetime reads it as machine-local time (DST-aware, via mktime)
-        return naive.astimezone() if self.tz is None else naive.replace(tzinfo=self.tz)
+        with _in_range():
+            if self.tz is None:
+                return naive.astimezone()
+            return naive.replace(tzinfo=self.tz).astimezone(dt.UTC).astimezone(self.tz)
 
     def view(self, moment: dt.datetime) -> dt.datetime:
-        return moment.astimezone(self.tz)
+        with _in_range():
+            return moment.astimezone(self.tz)
+
+    def place(self, naive: dt.datetime, shown: str, notes: list[str] | None = None) -> dt.datetime:
+        """`naive` read strictly as a wall-clock time here: a time the clocks skip (the hour a
+        DST change jumps over) is refused as GNU date refuses it; a time they show twice is
+        read as the first, and `notes` gets a line saying so and how to write the second."""
+        moments = sorted((self.localize(naive.replace(fold=fold)) for fold in (0, 1)), key=lambda m: m.timestamp())
+        exists = [moment for moment in moments if self._wall(moment) == naive]
+        if not exists:
+            before, after = sorted(moments, key=lambda m: m.utcoffset() or dt.timedelta())
+            raise UsageError(
+                f"invalid date {shown!r}: {naive:%Y-%m-%d %H:%M:%S} does not exist in {self.label()}"
+                f" (the clocks move forward there, {_zone_text(before)} to {_zone_text(after)})",
+                f"give a time outside the change, or an offset: {naive.isoformat()}{_offset_text(before)}",
+            )
+        first, last = exists[0], exists[-1]
+        if first.timestamp() != last.timestamp() and notes is not None:
+            notes.append(
+                f"{naive:%Y-%m-%d %H:%M:%S} happens twice in {self.label()}: read as the first,"
+                f" {_zone_text(first)}; for the second write {naive.isoformat()}{_offset_text(last)}"
+            )
+        return first
+
+    def _wall(self, moment: dt.datetime) -> dt.datetime:
+        """The wall clock here at `moment`, through UTC (astimezone() to the zone a datetime
+        already has would return it unchanged, skipped hour and all)."""
+        with _in_range():
+            return self.view(moment.astimezone(dt.UTC)).replace(tzinfo=None, fold=0)
+
+    def label(self) -> str:
+        return "the local time zone" if self.tz is None else self.name
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC).astimezone(self.tz)
+
+
+@contextmanager
+def _in_range() -> Iterator[None]:
+    """9999-12-31 23:00 in New York is past year 9999 in UTC: one clear line, not a traceback."""
+    try:
+        yield
+    except (OverflowError, ValueError):
+        raise UsageError(
+            "date out of range", "years 1 to 9999 in every zone involved (the first and last day may be out of reach)"
+        ) from None
+
+
+def _offset_text(moment: dt.datetime) -> str:
+    """`-05:00`: the offset as ISO 8601 input writes it."""
+    return moment.isoformat()[19:].lstrip(".0123456789") or "+00:00"
+
+
+def _zone_text(moment: dt.datetime) -> str:
+    """`EDT (-0400)`: the zone's abbreviation and offset at that moment."""
+    return f"{moment.tzname()} ({moment:%z})"
 
 
 LOCAL = Zone("local", None)
@@ -147,8 +205,11 @@ def zone_from_args(args: Args) -> Zone:
 # ---------------------------------------------------------------- reading a moment
 
 
-def parse_moment(text: str, zone: Zone, now: dt.datetime | None = None) -> dt.datetime:
-    """An aware datetime from any accepted format; naive input is placed in `zone`."""
+def parse_moment(
+    text: str, zone: Zone, now: dt.datetime | None = None, notes: list[str] | None = None
+) -> dt.datetime:
+    """An aware datetime from any accepted format; naive input is placed in `zone` strictly
+    (see Zone.place: a skipped local time is refused, a repeated one noted in `notes`)."""
     text = " ".join(text.split())
     if not text:
         raise UsageError("no date given", ACCEPTED)
@@ -168,7 +229,7 @@ def parse_moment(text: str, zone: Zone, now: dt.datetime | None = None) -> dt.da
                 bad_value = bad_value or message
             continue
         if found is not None:
-            return found if found.tzinfo else zone.localize(found)
+            return found if found.tzinfo else zone.place(found, text, notes)
     if bad_value:
         raise UsageError(f"invalid date {text!r}: {bad_value}", ACCEPTED)
     raise UsageError(f"cannot read {text!r} as a date", ACCEPTED)
@@ -400,7 +461,8 @@ _ZONE_OPTS = (
 def ts_cmd(session: Session, args: Args) -> Result:
     zone = zone_from_args(args)
     now = zone.now().replace(microsecond=0)
-    moment = parse_moment(" ".join(args.when), zone, now) if args.when else now
+    notes: list[str] = []
+    moment = parse_moment(" ".join(args.when), zone, now, notes) if args.when else now
     doc: dict[str, object] = {
         "epoch": epoch_of(moment),
         "epoch_ms": int(round(moment.timestamp() * 1000)),
@@ -412,6 +474,8 @@ def ts_cmd(session: Session, args: Args) -> Result:
     precise = "microseconds" if moment.microsecond % 1000 else "milliseconds" if moment.microsecond else "seconds"
     doc["iso"] = UTC.view(moment).isoformat(timespec=precise).replace("+00:00", "Z")
     doc["relative"] = relative(moment.timestamp() - now.timestamp())
+    if notes:
+        doc["note"] = " ".join(notes)
     return Result.doc(doc)
 
 
@@ -447,11 +511,14 @@ def ts_cmd(session: Session, args: Args) -> Result:
 )
 def date_cmd(session: Session, args: Args) -> Result:
     zone = zone_from_args(args)
-    moment, fmt = evaluate(args.words, zone)
-    return Result.of_text(strftime(zone.view(moment), fmt or DEFAULT_FORMAT))
+    notes: list[str] = []
+    moment, fmt = evaluate(args.words, zone, notes=notes)
+    return Result.of_text(strftime(zone.view(moment), fmt or DEFAULT_FORMAT), status=" ".join(notes))
 
 
-def evaluate(words: Sequence[str], zone: Zone, now: dt.datetime | None = None) -> tuple[dt.datetime, str | None]:
+def evaluate(
+    words: Sequence[str], zone: Zone, now: dt.datetime | None = None, notes: list[str] | None = None
+) -> tuple[dt.datetime, str | None]:
     """Read `date`'s words left to right: base date, adjustments and anchors, +FORMAT."""
     base: list[str] = []
     steps: list[str] = []
@@ -465,7 +532,7 @@ def evaluate(words: Sequence[str], zone: Zone, now: dt.datetime | None = None) -
             steps.append(word)
         else:
             base.append(word)
-    moment = parse_moment(" ".join(base), zone, now) if base else (now or zone.now())
+    moment = parse_moment(" ".join(base), zone, now, notes) if base else (now or zone.now())
     index = 0
     while index < len(steps):
         word = steps[index]

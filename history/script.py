@@ -20,6 +20,7 @@ from pathlib import Path
 from opsh.history import transcript
 from opsh.shell.dispatch import Engine, StatementRecord
 from opsh.shell.errors import NotFound, OpshError, UsageError, swallowed
+from opsh.shell.fileread import read_text
 from opsh.shell.lineparse import continues, expand_text, tokenize
 from opsh.shell.result import Result
 
@@ -67,14 +68,7 @@ class Report:
 
 def read_lines(path: Path) -> Iterator[Line]:
     """Logical lines of a script: a trailing backslash joins the next physical line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFound(f"no such script: {path}") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path} is a directory, not a script") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not a text file") from None
+    text = read_text(path, str(path), "script")  # a regular file, read with a bound (not /dev/zero)
     buffer: list[str] = []
     start = 0
     for number, raw in enumerate(text.splitlines(), 1):

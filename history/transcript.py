@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from opsh.shell.errors import NotFound, OpshError, UsageError
+from opsh.shell.errors import OpshError
+from opsh.shell.fileread import read_text
 from opsh.shell.redact import redact, redact_output
 
 if TYPE_CHECKING:
@@ -88,14 +89,7 @@ def format_entry(entry: Entry) -> str:
 def read(path: Path) -> list[Entry]:
     """Every entry of a transcript; any unreadable line is an error naming it (checked before
     a replay runs anything)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFound(f"no such transcript: {path}") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path} is a directory, not a transcript") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not a text file") from None
+    text = read_text(path, str(path), "transcript")  # a regular file, read with a bound
     lines = text.splitlines()
     if not lines or lines[0] not in _READABLE:
         raise OpshError(f"{path} is not an opsh transcript", f"it should start with {HEADER!r}")

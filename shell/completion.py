@@ -20,6 +20,8 @@ from opsh.shell.spec import Args, Command, Kind, Param
 from opsh.shell.statement import local_statement, statement_at_end
 
 if TYPE_CHECKING:
+    from prompt_toolkit.buffer import Buffer
+
     from opsh.shell.handles import Handle
     from opsh.shell.session import Session
 
@@ -42,6 +44,35 @@ class ShellCompleter(Completer):
             text = text.lstrip()[1:]
         for word, start, meta in local_candidates(self.session, text):
             yield Completion(word, start_position=start, display_meta=meta)
+
+
+def complete_on_tab(buffer: Buffer, session: Session) -> None:
+    """Tab: a unique completion is taken at once, menu closed, as in bash. The menu shown while
+    typing would otherwise make the first Tab only select it, and Enter would then take it
+    instead of running the line. Local lines are completed here and now (specs and local
+    paths are quick); a mode's completer (a remote listing, a schema) keeps prompt_toolkit's
+    Tab, which inserts a unique completion once the candidates are in."""
+    state = buffer.complete_state
+    if state is not None and state.complete_index is not None:
+        buffer.complete_next()  # already going through the menu
+        return
+    document = buffer.document
+    handle = session.current_handle
+    if handle is None or not mode_line(handle, document.text_before_cursor):
+        asked = CompleteEvent(completion_requested=True)
+        found = [c for c in ShellCompleter(session).get_completions(document, asked) if not _does_nothing(document, c)]
+        if len(found) == 1:
+            buffer.apply_completion(found[0])
+            return
+    if state is not None:
+        buffer.complete_next()
+    else:
+        buffer.start_completion(insert_common_part=True)
+
+
+def _does_nothing(document: Document, completion: Completion) -> bool:
+    before = document.text_before_cursor
+    return before[len(before) + completion.start_position :] == completion.text
 
 
 def mode_line(handle: Handle, text: str) -> bool:

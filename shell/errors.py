@@ -101,7 +101,16 @@ class Described:
         text = f"error: {self.message}"
         if self.hint:
             text += f" ({self.hint})"
-        return redact(text)
+        return _shorten_long_words(redact(text))
+
+
+_LONG_WORD = re.compile(r"\S{201,}")
+
+
+def _shorten_long_words(text: str) -> str:
+    """A 5000-digit argument quoted back in full is not a clear error line: such a word keeps
+    its start and end and says how long it was."""
+    return _LONG_WORD.sub(lambda m: f"{m.group()[:100]}...({len(m.group())} characters)...{m.group()[-20:]}", text)
 
 
 def describe(exc: BaseException) -> Described:
@@ -141,6 +150,9 @@ _OS_MESSAGES = {
 
 
 def _describe_os_error(exc: BaseException) -> Described | None:
+    if isinstance(exc, ValueError) and str(exc).startswith("embedded null"):
+        # What os.* and open() say of a path with a NUL in it (a typed Ctrl-@, a pasted blob).
+        return Described("a file name cannot contain a NUL character", None, 2, True)
     if isinstance(exc, TimeoutError) and not getattr(exc, "errno", None):
         return Described("timed out", None, 1, True)
     socket = sys.modules.get("socket")  # a gaierror can only exist once socket is imported

@@ -42,7 +42,10 @@ def parse_size(text: str) -> int:
     if not match:
         raise UsageError(f"bad size: {text!r}", "use e.g. 512, 10k, 1M, 2G")
     unit = (match.group(2) or "").lower()[:1]
-    return int(float(match.group(1)) * _SIZE_UNITS[unit])
+    size = float(match.group(1)) * _SIZE_UNITS[unit]
+    if size > 2**63:  # 1e400 is infinity: int() of it raised OverflowError
+        raise UsageError(f"bad size: {text[:40]!r}", "too large")
+    return int(size)
 
 
 def parse_bool(text: str) -> bool:
@@ -121,10 +124,15 @@ def candidates(session: Session, param: Param, prefix: str) -> Iterable[tuple[st
 
 
 def url_candidates(session: Session, prefix: str) -> list[tuple[str, str]]:
+    """Configured names, schemes, hosts, and URLs an area contributes for Kind.URL (what a
+    scan found: `redis://127.0.0.1:6379`)."""
     schemes = [f"{s}://" for s in sorted(session.registry.connectors)]
     named = sorted(session.config.connections)
     out = [(n, "config") for n in named if n.startswith(prefix)]
     out += [(s, "scheme") for s in schemes if s.startswith(prefix)]
+    found = session.registry.completers.get(Kind.URL)
+    if found is not None:
+        out += [(c, meta or "found") for c, meta in found(session, prefix)]
     provider = session.registry.completers.get(Kind.HOST)
     if provider is not None and "://" not in prefix:
         out += [(c, meta or "host") for c, meta in provider(session, prefix)]

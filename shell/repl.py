@@ -19,7 +19,7 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.history import History
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
-from opsh.shell.completion import ShellCompleter
+from opsh.shell.completion import ShellCompleter, complete_on_tab
 from opsh.shell.dispatch import Engine
 from opsh.shell.highlight import STYLE, ModeLexer
 from opsh.shell.session import Session
@@ -102,6 +102,11 @@ def key_bindings(engine: Engine) -> KeyBindings:
             buffer.validate_and_handle()
         else:
             buffer.insert_text("\n")
+
+    @bindings.add("tab")
+    def _tab(event: KeyPressEvent) -> None:
+        """A unique completion completes on the first Tab (see complete_on_tab)."""
+        complete_on_tab(event.current_buffer, engine.session)
 
     @bindings.add("escape", "enter")
     def _force(event: KeyPressEvent) -> None:

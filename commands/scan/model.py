@@ -80,7 +80,7 @@ SERVICES = {
     9100: "node-exporter",
     9200: "elasticsearch",
     9300: "elasticsearch",
-    11211: "memcache",
+    11211: "memcached",
     15672: "rabbitmq-mgmt",
     22133: "kestrel",
     27017: "mongodb",
@@ -167,6 +167,7 @@ def _single(text: str, item: str) -> Target:
         pass
     else:
         return Target(str(address), str(address), socket.AF_INET6 if address.version == 6 else socket.AF_INET)
+    check_host_name(text, item)
     try:
         infos = socket.getaddrinfo(text, None, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -174,6 +175,19 @@ def _single(text: str, item: str) -> Target:
     infos.sort(key=lambda info: info[0] != socket.AF_INET)  # IPv4 first, as nmap does
     family, _, _, _, sockaddr = infos[0]
     return Target(text, str(sockaddr[0]), family)
+
+
+def check_host_name(text: str, item: str) -> None:
+    """Refuse what no resolver takes before asking one: getaddrinfo raised UnicodeError on a
+    5000-character name or a control character (its IDNA encoding), ValueError on a NUL."""
+    shown = item if len(item) <= 60 else item[:57] + "..."
+    hint = "a name is letters, digits, '-' and '.', at most 253 characters, 63 between dots"
+    if not text or len(text) > 253 or any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise UsageError(f"scan: bad host name {shown!r}", hint)
+    try:
+        text.encode("idna")
+    except UnicodeError:
+        raise UsageError(f"scan: bad host name {shown!r}", hint) from None
 
 
 def parse_ports(spec: str | None) -> Sequence[int]:
@@ -191,11 +205,11 @@ def parse_ports(spec: str | None) -> Sequence[int]:
 
 
 def _port_part(part: str) -> range:
-    if part.isdigit():
-        low = high = int(part)
-    elif re.fullmatch(r"\d*-\d*", part):
+    if re.fullmatch(r"[0-9]+", part):
+        low = high = _port_number(part)
+    elif re.fullmatch(r"[0-9]*-[0-9]*", part):
         first, _, last = part.partition("-")
-        low, high = int(first or 1), int(last or 65535)
+        low, high = _port_number(first or "1"), _port_number(last or "65535")
     else:
         return range(_service_port(part), _service_port(part) + 1)
     if not 1 <= low <= high <= 65535:
@@ -203,13 +217,22 @@ def _port_part(part: str) -> range:
     return range(low, high + 1)
 
 
+def _port_number(digits: str) -> int:
+    """65536 for anything longer than 5 digits: out of range either way (int() refuses 5000)."""
+    return int(digits) if len(digits.lstrip("0")) <= 5 else 65536
+
+
+_SERVICE_ALIASES = {"memcache": "memcached", "mongo": "mongodb", "mariadb": "mysql", "postgres": "postgresql"}
+
+
 def _service_port(name: str) -> int:
+    wanted = _SERVICE_ALIASES.get(name.lower(), name.lower())
     for port, service in SERVICES.items():
-        if service == name.lower():
+        if service == wanted:
             return port
     try:
         return socket.getservbyname(name.lower(), "tcp")
-    except OSError:
+    except (OSError, ValueError, UnicodeError):  # NUL, surrogates, odd characters: not a service
         raise UsageError(
             f"scan: unknown port or service {name!r}", "use numbers (22,80,8000-8100), names (ssh,http), or -"
         ) from None
@@ -227,6 +250,47 @@ def service_name(port: int, cache: dict[int, str]) -> str:
     return cache[port]
 
 
+# ---------------------------------------------------------------- from a scan to a client
+
+# service -> URL scheme of the client that talks to it (opsh's `connect` knows most of them)
+SCHEMES = {
+    "ssh": "ssh",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "redis": "redis",
+    "mongodb": "mongodb",
+    "memcached": "memcache",
+    "tarantool": "tarantool",
+    "http": "http",
+    "http-alt": "http",
+    "http-proxy": "http",
+    "https": "https",
+    "https-alt": "https",
+}
+
+
+def url_for(target: Target, port: int, service: str) -> str:
+    """`redis://127.0.0.1:6379` for what was found, "" when no client scheme fits."""
+    scheme = SCHEMES.get(service)
+    if scheme is None:
+        return ""
+    host = f"[{target.label}]" if target.family == socket.AF_INET6 and ":" in target.label else target.label
+    return f"{scheme}://{host}:{port}"
+
+
+@dataclass
+class ScanState:
+    """The session's memory of what scans found: `connect <Tab>` offers these URLs."""
+
+    found: dict[str, str] = field(default_factory=dict)  # url -> service, latest scan first
+    LIMIT = 200
+
+    def remember(self, urls: list[tuple[str, str]]) -> None:
+        fresh = dict(urls)
+        fresh.update((url, service) for url, service in self.found.items() if url not in fresh)
+        self.found = dict(list(fresh.items())[: self.LIMIT])
+
+
 # ---------------------------------------------------------------- the scan loop
 
 
@@ -235,6 +299,7 @@ class HostTally:
     """What one host answered; closed and filtered ports are kept only as samples unless asked."""
 
     open: dict[int, str] = field(default_factory=dict)  # port -> banner
+    services: dict[int, str] = field(default_factory=dict)  # port -> what its banner says it is
     counts: collections.Counter[str] = field(default_factory=collections.Counter)
     listed: dict[str, list[int]] = field(default_factory=lambda: {"closed": [], "filtered": []})
 

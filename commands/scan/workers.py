@@ -54,7 +54,7 @@ SPLIT_ABOVE = 8000
 PROBES_PER_WORKER = 4000
 MAX_WORKERS = 4
 
-# (done, error or None, [(host, open, closed, filtered, {port: banner}, [closed], [filtered])])
+# (done, error or None, [(host, open, closed, filtered, {port: banner}, [closed], [filtered], {port: service})])
 Packed = tuple[int, "tuple[str, str | None] | None", list[tuple[Any, ...]]]
 
 
@@ -308,8 +308,9 @@ class SplitScan:
         limit = None if self.options.get("keep_all") else LIST_LIMIT
         tallies = [HostTally() for _ in self.targets]
         for _, _, hosts in parts:
-            for host, opened, closed, filtered, banners, closed_list, filtered_list in hosts:
+            for host, opened, closed, filtered, banners, closed_list, filtered_list, services in hosts:
                 _add(tallies[host], (opened, closed, filtered), banners, (closed_list, filtered_list), limit)
+                tallies[host].services.update(services)
         done = sum(part[0] for part in parts)
         probes = len(self.targets) * len(self.ports)
         return ScanOutcome(
@@ -335,6 +336,7 @@ def pack(scanner: Scanner, error: tuple[str, str | None] | None) -> Packed:
             tally.open,
             tally.listed["closed"],
             tally.listed["filtered"],
+            tally.services,
         )
         for host, tally in enumerate(scanner.tallies)
         if tally.counts

@@ -28,9 +28,10 @@ class RemotePathCompleter(Completer):
         text = document.text_before_cursor
         if text.lstrip().startswith("\\"):
             return
+        if not complete_event.completion_requested:
+            return  # on Tab only: a listing per keystroke costs a round trip, and a menu made
+            # while typing would turn the first Tab into a selection instead of a completion
         word = text.split(" ")[-1] if text else ""
-        if not word and not complete_event.completion_requested:
-            return
         head, _, tail = word.rpartition("/")
         directory = self._directory(head, word)
         if directory is None:

@@ -55,6 +55,8 @@ _EJSON_KEYS = frozenset(
 )
 _REGEX_FLAGS = set("imxsu")
 EXCERPT = 30
+MAX_DEPTH = 100  # MongoDB's own limit for nested documents; far below Python's recursion limit
+MAX_DIGITS = 400  # a longer decimal number is a typo (an int64 has 19 digits, a double ~17)
 
 
 class RJsonError(UsageError):
@@ -87,6 +89,7 @@ class Reader:
     def __init__(self, source: str, pos: int = 0) -> None:
         self.source = source
         self.pos = pos
+        self.depth = 0
 
     # ------------------------------------------------------------ low level
 
@@ -142,6 +145,17 @@ class Reader:
     # ------------------------------------------------------------ values
 
     def value(self) -> Any:
+        """One value; nesting deeper than MAX_DEPTH is refused (450 levels once hit Python's
+        recursion limit)."""
+        if self.depth >= MAX_DEPTH:
+            raise self.fail(f"nested too deeply (at most {MAX_DEPTH} levels)")
+        self.depth += 1
+        try:
+            return self._value()
+        finally:
+            self.depth -= 1
+
+    def _value(self) -> Any:
         ch = self.peek()
         if ch == "{":
             return self._object()
@@ -255,7 +269,11 @@ class Reader:
                     raise self.fail("bad \\u{...} escape")
                 digits = src[self.pos + 1 : end]
                 self.pos = end + 1
-                return self._codepoint(digits)
+                if not re.fullmatch(r"[0-9a-fA-F]+", digits):
+                    raise self.fail(f"bad escape \\u{{{digits[:12]}}}: hex digits expected")
+                significant = digits.lstrip("0") or "0"
+                code = int(significant, 16) if len(significant) <= 6 else 0x110000
+                return self._codepoint(code, f"\\u{{{digits[:12]}{'...' if len(digits) > 12 else ''}}}")
             return self._hex_escape(4)
         if ch == "\n":
             return ""
@@ -264,13 +282,23 @@ class Reader:
     def _hex_escape(self, size: int) -> str:
         digits = self.source[self.pos : self.pos + size]
         self.pos += size
-        return self._codepoint(digits)
+        if not re.fullmatch(f"[0-9a-fA-F]{{{size}}}", digits):
+            raise self.fail(f"bad escape \\{'x' if size == 2 else 'u'}{digits}: {size} hex digits expected")
+        code = int(digits, 16)
+        if 0xD800 <= code <= 0xDBFF and re.match(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}", self.source[self.pos :]):
+            low = int(self.source[self.pos + 2 : self.pos + 6], 16)  # a UTF-16 pair, as JavaScript writes it
+            self.pos += 6
+            return chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+        return self._codepoint(code, f"\\{'x' if size == 2 else 'u'}{digits}")
 
-    def _codepoint(self, digits: str) -> str:
-        try:
-            return chr(int(digits, 16))
-        except ValueError:
-            raise self.fail(f"bad escape \\{digits}") from None
+    def _codepoint(self, code: int, shown: str) -> str:
+        """A character for a code point; a lone UTF-16 half cannot be sent or printed, and
+        anything past 10FFFF is not Unicode (`\\u{fffffffffffffffff}` once overflowed chr)."""
+        if code > 0x10FFFF:
+            raise self.fail(f"bad escape {shown}: code points end at 10FFFF")
+        if 0xD800 <= code <= 0xDFFF:
+            raise self.fail(f"bad escape {shown}: half of a UTF-16 pair")
+        return chr(code)
 
     def _number(self) -> Any:
         start = self.pos
@@ -288,6 +316,8 @@ class Reader:
         if _IDENT_START.match(src, self.pos) or (self.pos < len(src) and src[self.pos].isdigit()):
             raise self.fail(f"bad number {src[start : self.pos + 1]!r}", start)
         digits = text.lstrip("+-")
+        if len(digits) > MAX_DIGITS:
+            raise self.fail(f"number too long ({len(digits)} digits)", start)
         if digits[:2].lower() == "0x":
             value = int(digits, 16)
             return -value if text.startswith("-") else value

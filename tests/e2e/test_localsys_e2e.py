@@ -55,3 +55,16 @@ def test_kill_of_many_processes_asks_in_the_terminal(term, sleepers):
     out = term.expect_prompt()
     assert out.count("| sent ") == 4 or len(re.findall(r"\|\s*sent\s*\|", out)) == 4, out
     assert [p.wait(timeout=5) for p in sleepers] == [-15] * 4
+
+
+def test_scan_then_connect_tab_completes_the_url_found(term, redis_server):
+    """The issue's story: scan, `connect <Tab>` on what was found, and Enter connects."""
+    out = term.run(f"scan 127.0.0.1 {redis_server.port} --banner")
+    assert f"redis://127.0.0.1:{redis_server.port}" in out and "PONG" in out
+    term.send("connect redis://127")
+    term.pause(0.4)
+    term.send("\t")  # one found URL: the first Tab completes it
+    term.expect(str(redis_server.port))
+    term.pause(0.3)
+    term.run("")
+    assert "PONG" in term.run("PING")

@@ -110,7 +110,7 @@ def test_open_and_closed_ports(sh, listeners, closed_port):
 def test_filtered_when_nothing_answers(sh, full_backlog):
     started = time.monotonic()
     rows = sh.json(f"scan 127.0.0.1 {full_backlog} --timeout 300ms")
-    assert rows == [{"host": "127.0.0.1", "port": full_backlog, "state": "filtered", "service": ""}]
+    assert rows == [{"host": "127.0.0.1", "port": full_backlog, "state": "filtered", "service": "", "url": ""}]
     assert time.monotonic() - started < 3
 
 
@@ -171,7 +171,7 @@ def test_several_hosts_by_range_and_cidr(sh, listeners):
 def test_scans_with_csv_output(sh, listeners):
     port = port_of(listeners[1])
     out = sh(f"scan 127.0.0.1 {port} --format csv")
-    assert out.text.splitlines() == ["host,port,state,service", f"127.0.0.1,{port},open,"]
+    assert out.text.splitlines() == ["host,port,state,service,url", f"127.0.0.1,{port},open,,"]
 
 
 def test_a_big_cidr_needs_force(sh):
@@ -259,10 +259,11 @@ def test_full_range_finds_every_listener_and_leaks_nothing(listeners):
 
 
 def test_banner_of_a_real_mariadb_and_redis(sh, mariadb, redis_server):
-    """MariaDB greets with a binary packet holding its version; Redis says nothing first."""
+    """MariaDB greets with a binary packet holding its version; Redis says nothing first, so
+    it is asked (PING) and its answer is the banner."""
     rows = {r["port"]: r for r in sh.json(f"scan 127.0.0.1 {mariadb.port},{redis_server.port} --banner -t 500ms")}
     assert rows[mariadb.port]["state"] == "open" and "MariaDB" in rows[mariadb.port]["banner"]
-    assert rows[redis_server.port]["state"] == "open" and rows[redis_server.port]["banner"] == ""
+    assert rows[redis_server.port]["state"] == "open" and rows[redis_server.port]["banner"] == "PONG"
 
 
 # ---------------------------------------------------------------- scans shared by processes

@@ -4,6 +4,7 @@ opsh's own pid are only ever sent signal 0 (which checks and sends nothing)."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -215,6 +216,62 @@ def test_kill_list(sh):
     assert sh.json("kill -l 9 15") == [{"number": 9, "signal": "SIGKILL"}, {"number": 15, "signal": "SIGTERM"}]
     names = {r["signal"] for r in sh.json("kill -l")}
     assert {"SIGHUP", "SIGUSR1", "SIGKILL"} <= names
+
+
+def bash_kill_l() -> list[tuple[int, str]]:
+    """bash's `kill -l`: `34) SIGRTMIN  35) SIGRTMIN+1 ...`, the real-time signals included."""
+    out = subprocess.run(["bash", "-c", "kill -l"], capture_output=True, text=True, check=True).stdout
+    return [(int(n), name) for n, name in re.findall(r"(\d+)\) (SIG\S+)", out)]
+
+
+def test_kill_list_matches_bash_kill_l_real_time_signals_included(sh):
+    reference = bash_kill_l()
+    assert (int(signal.SIGRTMAX), "SIGRTMAX") in reference  # the reference does list them
+    assert [(r["number"], r["signal"]) for r in sh.json("kill -l")] == reference
+
+
+def test_signals_table_lists_every_signal_kill_l_lists(sh):
+    rows = {r["number"]: r for r in sh.json("signals")}
+    for number, name in bash_kill_l():
+        assert rows[number]["signal"] == name
+    rtmin = int(signal.SIGRTMIN)
+    assert rows[rtmin + 1]["action"] == "terminate" and rows[rtmin + 1]["catchable"] is True
+    assert "real-time" in rows[rtmin + 1]["meaning"]
+
+
+@pytest.mark.parametrize("name", ["RTMIN+1", "SIGRTMAX-14", "rtmax", "RTMIN+15"])
+def test_real_time_names_read_as_bash_reads_them(sh, name):
+    expected = subprocess.run(["bash", "-c", f"kill -l {name}"], capture_output=True, text=True, check=True)
+    assert sh.json(f"kill -l {name}")[0]["number"] == int(expected.stdout)
+
+
+def test_kill_sends_a_real_time_signal(sh, sleepers):
+    pid = sleepers[0].pid
+    out = sh.json(f"kill -RTMIN+2 {pid}")
+    assert out[0]["signal"] == "SIGRTMIN+2" and out[0]["result"] == "sent"
+    sleepers[0].wait(timeout=5)
+    assert sleepers[0].returncode == -(int(signal.SIGRTMIN) + 2)  # real-time signals terminate by default
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "kill " + "9" * 38,
+        "kill " + "9" * 5000,
+        "kill -" + "9" * 5000 + " 12",
+        "kill -s " + "9" * 5000 + " 12",
+        "kill -l " + "9" * 5000,
+        "kill ²",
+        "signals " + "9" * 5000,
+    ],
+)
+def test_huge_or_odd_numbers_are_one_error_line(sh, line):
+    out = sh(line)
+    if line.startswith("signals"):
+        assert out.ok and out.text.count("\n") <= 4  # no row matches: an empty table
+        return
+    assert not out.ok and out.err.count("\n") == 1 and out.err.startswith("error: ")
+    assert len(out.err) < 200
 
 
 def test_kill_completes_signal_names_and_pids(sh, sleepers):

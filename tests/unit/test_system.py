@@ -14,11 +14,17 @@ from pathlib import Path
 
 import pytest
 
+from opsh.shell.redact import MASK
+
+
+# Unique to this test process: other suites on this machine run the same tests at the same time.
+SLEEP = f"31.{os.getpid()}"
+
 
 @pytest.fixture
 def sleeper() -> Iterator[subprocess.Popen[bytes]]:
     """A process with a recognisable command line, stopped by pid at the end."""
-    proc = subprocess.Popen(["sleep", "31.4159"])
+    proc = subprocess.Popen(["sleep", SLEEP])
     yield proc
     proc.kill()
     proc.wait()
@@ -26,8 +32,9 @@ def sleeper() -> Iterator[subprocess.Popen[bytes]]:
 
 @pytest.fixture
 def spinner() -> Iterator[subprocess.Popen[bytes]]:
-    """A process that burns CPU, to see cpu% move."""
-    proc = subprocess.Popen([sys.executable, "-c", "import sys\nwhile True: pass", "opsh-spinner"])
+    """A process that burns CPU, to see cpu% move (its name is unique: other suites on this
+    machine run the same test at the same time)."""
+    proc = subprocess.Popen([sys.executable, "-c", "import sys\nwhile True: pass", f"opsh-spinner-{os.getpid()}"])
     yield proc
     proc.kill()
     proc.wait()
@@ -93,6 +100,29 @@ def test_env_masks_secret_looking_values(sh, monkeypatch):
     assert revealed["OPSHT_DB_PASSWORD"] == "hunter2" and revealed["OPSHT_DSN"].endswith("s3cret@db1/shop")
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "OPSHT_DB_PW",
+        "OPSHT_SMTP_PASS",
+        "OPSHT_PASSWD",
+        "OPSHT_PASSPHRASE",
+        "OPSHT_GH_TOKEN",
+        "OPSHT_TOKENS",
+        "OPSHT_VAULT_TOKEN_PATH",
+        "OPSHT_CLIENT_SECRET",
+        "OPSHT_SECRET_FILE",
+        "opsht_lower_secret",
+    ],
+)
+def test_env_masks_the_usual_secret_names(sh, monkeypatch, name):
+    """`*_PW`, `*_PASS*`, `*TOKEN*`, `*SECRET*` are masked, whatever their suffix says."""
+    monkeypatch.setenv(name, "do-not-show-me")
+    assert sh.json(f"env {name}") == [{"name": name, "value": MASK}]
+    assert "do-not-show-me" not in sh.ok(f"env {name}").text
+    assert sh.json(f"env {name} --show") == [{"name": name, "value": "do-not-show-me"}]
+
+
 def test_env_glob_and_substring(sh, monkeypatch):
     monkeypatch.setenv("OPSHT_A1", "x")
     monkeypatch.setenv("OPSHT_B1", "y")
@@ -129,19 +159,19 @@ def test_which_fails_for_unknown_names_but_lists_the_rest(sh):
 
 
 def test_ps_finds_a_process_by_command_line(sh, sleeper):
-    rows = sh.json("ps 31.4159")
+    rows = sh.json(f"ps {SLEEP}")
     assert len(rows) == 1
     row = rows[0]
     assert row["pid"] == sleeper.pid and row["ppid"] == os.getpid()
-    assert row["user"] == getpass.getuser() and row["command"] == "sleep 31.4159"
+    assert row["user"] == getpass.getuser() and row["command"] == f"sleep {SLEEP}"
     assert row["state"] in "SR" and row["threads"] == 1 and row["rss"] > 4096
-    assert sh.json(f"ps {sleeper.pid}")[0]["command"] == "sleep 31.4159"
+    assert sh.json(f"ps {sleeper.pid}")[0]["command"] == f"sleep {SLEEP}"
 
 
 def test_ps_start_time_is_when_the_process_started(sh, sleeper):
     import datetime as dt
 
-    started = dt.datetime.fromisoformat(sh.json("ps 31.4159")[0]["start"])
+    started = dt.datetime.fromisoformat(sh.json(f"ps {SLEEP}")[0]["start"])
     assert abs(started.timestamp() - time.time()) < 30
 
 
@@ -163,13 +193,13 @@ def test_ps_user_filter(sh):
 
 def test_ps_cpu_sampled_over_an_interval(sh, spinner):
     time.sleep(0.3)
-    rows = sh.json("ps opsh-spinner --interval 1s")
+    rows = sh.json(f"ps opsh-spinner-{os.getpid()} --interval 1s")
     assert len(rows) == 1 and rows[0]["pid"] == spinner.pid
     assert rows[0]["cpu%"] > 5  # a core's worth on a quiet machine; other test runs share the CPUs
 
 
 def test_ps_cpu_over_the_lifetime_by_default(sh, sleeper):
-    assert sh.json("ps 31.4159")[0]["cpu%"] < 5
+    assert sh.json(f"ps {SLEEP}")[0]["cpu%"] < 5
 
 
 @pytest.mark.parametrize(

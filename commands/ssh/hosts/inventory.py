@@ -115,8 +115,8 @@ def parse_server_list(text: str, origin: str) -> list[ServerListLine]:
             raise UsageError(f"{origin}:{number}: expected `host port user password`, got {len(fields)} fields")
         port = 22
         if len(fields) > 1:
-            if not fields[1].isdigit() or not 0 < int(fields[1]) < 65536:
-                raise UsageError(f"{origin}:{number}: bad port {fields[1]!r}")
+            if not re.fullmatch(r"[0-9]{1,5}", fields[1]) or not 0 < int(fields[1]) < 65536:
+                raise UsageError(f"{origin}:{number}: bad port {fields[1][:20]!r}")
             port = int(fields[1])
         _check_fields(fields, f"{origin}:{number}")
         out.append(

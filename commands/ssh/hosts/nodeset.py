@@ -15,7 +15,8 @@ from opsh.shell.errors import UsageError
 
 MAX_HOSTS = 100_000  # an expansion larger than this is a typo, not a fleet
 _BRACKET = re.compile(r"\[([^\[\]]*)\]")
-_LAST_NUMBER = re.compile(r"^(.*?)(\d+)(\D*)$")
+_LAST_NUMBER = re.compile(r"^(.*?)([0-9]{1,18})([^0-9]*)$")  # ASCII digits of a size int() takes at once
+_BOUND = re.compile(r"^[0-9]{1,18}$")
 
 
 def expand(pattern: str) -> list[str]:
@@ -30,13 +31,13 @@ def expand(pattern: str) -> list[str]:
         pos = match.end()
     tail = pattern[pos:]
     if "[" in tail or "]" in tail or any("[" in p[0] or "]" in p[0] for p in pieces[::2]):
-        raise UsageError(f"unbalanced brackets in {pattern!r}", "write e.g. web[01-20] or db[1,3,5-7]")
+        raise UsageError(f"unbalanced brackets in {_short(pattern)!r}", "write e.g. web[01-20] or db[1,3,5-7]")
     pieces.append([tail])
     total = 1
     for values in pieces:
         total *= len(values)
     if total > MAX_HOSTS:
-        raise UsageError(f"{pattern!r} expands to {total} names", f"at most {MAX_HOSTS}")
+        raise UsageError(f"{_short(pattern)!r} expands to {total} names", f"at most {MAX_HOSTS}")
     return ["".join(parts) for parts in itertools.product(*pieces)]
 
 
@@ -46,24 +47,40 @@ def _range_values(body: str, pattern: str) -> list[str]:
     for item in body.split(","):
         item = item.strip()
         low, dash, high = item.partition("-")
-        if not low.isdigit() or (dash and not high.isdigit()):
-            raise UsageError(f"bad range [{body}] in {pattern!r}", "use numbers: [1-5], [01-20], [1,3,5-7]")
+        if not _BOUND.match(low) or (dash and not _BOUND.match(high)):
+            shown = body if len(body) <= 40 else body[:37] + "..."
+            raise UsageError(f"bad range [{shown}] in {_short(pattern)!r}", "use numbers: [1-5], [01-20], [1,3,5-7]")
         if not dash:
             values.append(low)
             continue
         start, end = int(low), int(high)
         if end < start:
-            raise UsageError(f"range {item} in {pattern!r} goes backwards")
+            raise UsageError(f"range {item} in {_short(pattern)!r} goes backwards")
         if end - start >= MAX_HOSTS:
-            raise UsageError(f"range {item} in {pattern!r} is too large", f"at most {MAX_HOSTS} names")
+            raise UsageError(f"range {item} in {_short(pattern)!r} is too large", f"at most {MAX_HOSTS} names")
         width = len(low) if low.startswith("0") and len(low) > 1 else 0
         values.extend(str(n).zfill(width) for n in range(start, end + 1))
+        if len(values) > MAX_HOSTS:
+            raise UsageError(f"[{body[:40]}] in {_short(pattern)!r} is too large", f"at most {MAX_HOSTS} names")
     return values
 
 
 def natural_key(name: str) -> list[object]:
-    """Sort key that puts web2 before web10 and 127.0.0.9 before 127.0.0.10."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+    """Sort key that puts web2 before web10 and 127.0.0.9 before 127.0.0.10. A number is
+    compared by (length without leading zeros, digits): the order of its value, for numbers of
+    any length (int() refuses 5000 digits), and every key has the same shape."""
+    parts: list[object] = []
+    for index, part in enumerate(re.split(r"([0-9]+)", name)):
+        if index % 2:
+            significant = part.lstrip("0")
+            parts.append((len(significant), significant, len(part)))
+        else:
+            parts.append(part)
+    return parts
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def fold(names: Iterable[str]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from opsh.commands.paths import read_text
 from opsh.commands.ssh.hosts import lookup
 from opsh.commands.ssh.hosts.hostspec import inventory, resolve
 from opsh.commands.ssh.hosts.inventory import (
@@ -199,22 +200,12 @@ MAX_SERVER_LIST = 16 * 1024 * 1024  # far beyond any real list; /dev/zero stops 
 
 
 def _read_server_list(path: Path, shown: str) -> list[ServerListLine]:
-    """Only a regular file, read with a bound: a device (/dev/zero) or fifo never fills memory."""
-    import stat
-
+    """Only a regular file, read with a bound: a device (/dev/zero) or fifo never fills memory
+    (the shared bounded reader: it opens without blocking and refuses anything else)."""
     try:
-        if not stat.S_ISREG(path.stat().st_mode):  # before open(): opening a fifo would block
-            raise UsageError(f"{shown} is not a regular file", "give a server list file")
-        with open(path, "rb") as source:
-            data = source.read(MAX_SERVER_LIST + 1)
+        text = read_text(path, shown, "server list", limit=MAX_SERVER_LIST)
     except OSError as exc:
         raise NotFound(f"cannot read {shown}: {exc.strerror}") from None
-    if len(data) > MAX_SERVER_LIST:
-        raise UsageError(f"{shown} is larger than {MAX_SERVER_LIST // (1024 * 1024)} MiB", "is it a server list?")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"{shown} is not UTF-8 text", "one per line: host port user password") from None
     lines = parse_server_list(text, shown)
     if not lines:
         raise UsageError(f"{shown}: no hosts in it", "one per line: host port user password")
