@@ -364,6 +364,7 @@ def open_connection(
         tag=tag or (conf.tag if conf else None),
         options={k: v[-1] for k, v in urllib.parse.parse_qs(parts.query).items()},
         accept_new=accept_new,
+        config=dict(conf.options) if conf else {},
         ask_password=lambda: session.secret(f"password for {scheme}://{where}: "),
     )
     handle = connector(session, request)

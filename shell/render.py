@@ -100,7 +100,9 @@ def json_default(value: Any) -> Any:
     if isinstance(value, dt.timedelta):
         return value.total_seconds()
     if isinstance(value, decimal.Decimal):
-        return int(value) if value == value.to_integral_value() and abs(value) < 2**53 else str(value)
+        # A string, always: exact, and one JSON type for a whole column (1.00 and 1.50 alike),
+        # as the mysql client's JSON output and most drivers give it.
+        return str(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return _bytes_text(bytes(value))
     if isinstance(value, (set, frozenset)):
