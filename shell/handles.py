@@ -40,6 +40,8 @@ class ConnectRequest:
     tag: str | None = None
     options: dict[str, str] = field(default_factory=dict)
     accept_new: bool = False
+    # The other keys of the connection's [connections.NAME] entry in the config, if any.
+    config: dict[str, Any] = field(default_factory=dict)
     # Asks for the password (hidden) when the server wants one and none was configured.
     ask_password: Callable[[], str] | None = None
 

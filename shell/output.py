@@ -44,6 +44,10 @@ class Sink:
     def close(self) -> None:
         """Finish: show held-back output, wait for a pager or pipe."""
 
+    def table_width(self, lines: int) -> int | None:
+        """The width a table of `lines` lines must fit (None: any width, nothing is cut)."""
+        return self.width if self.is_terminal else None
+
 
 class StreamSink(Sink):
     """A plain text stream (stdout when not a terminal, or a buffer in tests)."""
@@ -113,6 +117,13 @@ class TerminalSink(Sink):
     def flush(self) -> None:
         if self.pager is None and not self.pager_enabled:
             self.stream.flush()
+
+    def table_width(self, lines: int) -> int | None:
+        """A table that fills more than the screen goes to the pager, which (less -S) shows
+        long lines cut at the edge and scrolls sideways: only a table on the screen is fitted."""
+        if self.pager_enabled and (self.pager is not None or self.lines + lines > self.limit):
+            return None
+        return self.width
 
     def _to_screen(self, text: str) -> None:
         try:

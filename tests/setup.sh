@@ -7,6 +7,7 @@ cd "$ROOT"
 
 APT_PACKAGES=(
     mariadb-server mariadb-client       # SQL tests (mariadbd started by the suite)
+    sqlite3                             # reference CLI for the SQLite tests (.schema)
     redis-server redis-tools            # Redis tests, redis-cli for the pipe benchmark
     memcached                           # memcache tests
     openssh-server openssh-client       # SSH tests (sshd started by the suite)
@@ -90,5 +91,11 @@ install_reference_tools() {
         .venv-ref/bin/pip install -q mycli iredis 2>&1 | grep -v "is ignored" >&2 || true
     fi
     [ -x .venv-ref/bin/mycli ] && [ -x .venv-ref/bin/iredis ] || { log "mycli/iredis did not install"; return 1; }
+    # Optional: mysqlclient (the C driver), only to show how far it would move the SQL floor;
+    # it builds from source, so only where the client library's headers are installed.
+    if command -v mariadb_config >/dev/null && ! .venv-ref/bin/python -c "import MySQLdb" 2>/dev/null; then
+        .venv-ref/bin/pip install -q mysqlclient 2>&1 | grep -v "is ignored" >&2 || true
+        .venv-ref/bin/python -c "import MySQLdb" 2>/dev/null || log "mysqlclient did not build (optional)"
+    fi
     export OPSH_REF_BIN="$ROOT/.venv-ref/bin"
 }

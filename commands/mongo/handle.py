@@ -145,7 +145,12 @@ class MongoHandle(Handle):
             return self._word(session, st)
         evaluation = Evaluator(session, self.client, self.database, self.readonly, st).run()
         fmt = self._output_format(session, st)
-        parts = [printed_result(p.style, p.values, p.separate, fmt, st.fmt) for p in evaluation.printed]
+        # A transcript renders what was printed a second time: then a cursor's documents are kept.
+        keep = bool(getattr(session.engine, "capture", False))
+        parts = [
+            printed_result(p.style, list(p.values) if keep else p.values, p.separate, fmt, st.fmt)
+            for p in evaluation.printed
+        ]
         parts.append(self._final(session, st, evaluation))
         for earlier, later in zip(parts, parts[1:], strict=False):
             earlier.then = _constant(later)

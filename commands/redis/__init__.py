@@ -103,7 +103,7 @@ def connect(session: Session, request: ConnectRequest) -> Handle:
 
 
 COMMANDS = (RedisCommand,)
-CONNECTORS = {"redis": connect, "rediss": connect}
+CONNECTORS = {"redis": connect, "rediss": connect, "redis+unix": connect, "unix": connect}
 SETTINGS = (
     Setting(
         "raw",

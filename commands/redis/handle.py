@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -136,7 +137,8 @@ class RedisHandle(Handle):
         self.conn = conn
         self.opener = opener  # a new connection with the same settings (for background work)
         self.raw_setting = raw_setting
-        self.address = f"{request.host}:{request.port(DEFAULT_PORT)}"
+        unix = request.parts.scheme.lower() in UNIX_SCHEMES
+        self.address = request.parts.path if unix else f"{request.host}:{request.port(DEFAULT_PORT)}"
         self.timeout = 30.0
         self.busy = False
         self.inflight = ""  # the command being waited for (what Ctrl-C interrupts)
@@ -569,16 +571,17 @@ def connect_redis(session: Session, request: ConnectRequest) -> RedisHandle:
     """`connect redis://[user@]host:port/db` or `rediss://...?ca=...`; prompts for a password
     only when the server asks for one."""
     from redis.backoff import NoBackoff
-    from redis.connection import Connection, SSLConnection
+    from redis.connection import Connection, SSLConnection, UnixDomainSocketConnection
     from redis.retry import Retry
 
     from opsh.commands.redis.resp import TypedParser
 
     options = dict(request.options)
+    unix = request.parts.scheme.lower() in UNIX_SCHEMES
     params: dict[str, Any] = {
         "host": request.host,
-        "port": request.port(DEFAULT_PORT),
-        "db": _db_number(request.path),
+        "port": 0 if unix else request.port(DEFAULT_PORT),
+        "db": 0 if unix else _db_number(request.path),
         "username": request.user,
         "password": request.password,
         "protocol": _protocol(options.pop("protocol", "3")),
@@ -596,9 +599,11 @@ def connect_redis(session: Session, request: ConnectRequest) -> RedisHandle:
     tls = request.parts.scheme.lower() == "rediss"
     if tls:
         params.update(_tls_options(session, options))
+    elif unix:
+        params = _unix_params(params, request, options)
     elif options:
         raise UsageError(f"unknown option(s) for redis://: {', '.join(sorted(options))}", "protocol=2|3")
-    cls = SSLConnection if tls else Connection
+    cls: Any = SSLConnection if tls else UnixDomainSocketConnection if unix else Connection
 
     def opener() -> Wire:
         return cls(**params)
@@ -647,6 +652,23 @@ def _connect_error(exc: ReplyError, where: str) -> OpshError:
     if "without any password configured" in exc.text:
         return AuthError(f"redis at {where} has no password set, but one was given", "connect without one")
     return BackendError(f"redis: {exc.text}")
+
+
+UNIX_SCHEMES = ("redis+unix", "unix")
+
+
+def _unix_params(params: dict[str, Any], request: ConnectRequest, options: dict[str, str]) -> dict[str, Any]:
+    """`redis+unix:///run/redis.sock?db=2` (or `unix://`, redis-py's spelling): a local socket;
+    the database comes from `?db=`, as the path is the socket's."""
+    path = urllib.parse.unquote(request.parts.path)
+    if not path:
+        raise UsageError("no socket path", "e.g. redis+unix:///run/redis/redis.sock?db=0")
+    db = options.pop("db", "0")
+    if options:
+        unknown = ", ".join(sorted(options))
+        raise UsageError(f"unknown option(s) for {request.parts.scheme}://: {unknown}", "db=N, protocol=2|3")
+    unix = {k: v for k, v in params.items() if k not in ("host", "port", "socket_keepalive")}
+    return unix | {"path": path, "db": _db_number(db)}
 
 
 def _db_number(path: str) -> int:

@@ -7,7 +7,8 @@ pygments and the mode machinery are imported when a connection is opened.
 The parts: handle.py (the SQL mode both backends share), mysql.py and sqlite.py (the backends),
 syntax.py (where statements end, code words, names), complete.py (completer and lexer),
 guard.py (read or write, dangerous statements), render.py (results and status lines), help.py
-(`\\?`), schema.py (the snapshot completion reads), runner.py (statements on a worker thread).
+(`\\?`), schema.py (the snapshot completion reads), runner.py (statements on a worker thread),
+source.py (.sql files), login.py (the mysql client's option files).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from opsh.shell.errors import NotFound, UsageError
 from opsh.shell.result import Result
-from opsh.shell.spec import Args, Kind, arg, command, opt
+from opsh.shell.spec import Args, Kind, Setting, arg, command, opt
 
 if TYPE_CHECKING:
     from opsh.commands.sql.handle import SqlHandle
@@ -46,6 +47,9 @@ CONNECTORS = {"mysql": _open_mysql, "mariadb": _open_mysql, "sqlite": _open_sqli
     params=(
         arg("statement", Kind.REST, help="the statement (options go before it); quote it if it has quotes, ; > or |"),
         opt("--on", kind=Kind.HANDLE, metavar="NAME", help="the handle (default: the current or only SQL one)"),
+        opt(
+            "--null", kind=Kind.TEXT, metavar="TEXT", help="how NULL is written in CSV (default: the csv_null setting)"
+        ),
     ),
     examples=(
         "connect sqlite:///app.db            # relative to the current directory",
@@ -55,6 +59,7 @@ CONNECTORS = {"mysql": _open_mysql, "mariadb": _open_mysql, "sqlite": _open_sqli
         "connect mariadb://app@db1/shop?ssl=true",
         "sql --on shop \"SELECT id, name FROM users WHERE name LIKE 'a%'\" > users.csv",
         "sql --on shop --format json SHOW PROCESSLIST",
+        "sql --on shop --null '\\N' \"SELECT * FROM users\" > users.csv   # NULL as \\N, not an empty field",
         "sql --yes --on shop DELETE FROM sessions",
     ),
 )
@@ -63,7 +68,7 @@ def sql_cmd(session: Session, args: Args) -> Result:
     statement, vertical = _vertical(" ".join(args.statement).strip().rstrip(";").strip())
     if not statement:
         raise UsageError("no statement given", "e.g. sql SELECT 1")
-    result = handle.execute(session, statement)
+    result = handle.execute(session, statement, csv_null=args.null)
     if vertical:
         result.force_format = "vertical"
     return result
@@ -97,3 +102,7 @@ def _sql_handle(session: Session, name: str | None) -> SqlHandle:
 
 
 COMMANDS = (sql_cmd,)
+SETTINGS = (
+    Setting("auto_vertical", Kind.BOOL, False, "SQL: show a result wider than the terminal vertically (as mycli)"),
+    Setting("csv_null", Kind.TEXT, "", "SQL: how NULL is written in CSV output (default: an empty field; e.g. \\N)"),
+)

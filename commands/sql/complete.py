@@ -104,6 +104,8 @@ class SqlCompleter(Completer):
         self.handle = handle
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Completion]:
+        if not document.current_line_before_cursor.strip() and not complete_event.completion_requested:
+            return  # Enter opened a continuation line: no menu until something is typed (or Tab)
         before = self.handle.current_statement(document.text_before_cursor)
         start, found = candidates(self.handle.schema, self.handle.dialect, before, document.text_after_cursor)
         for text, meta in found:
@@ -123,13 +125,23 @@ def candidates(schema: Schema, dialect: Dialect, before: str, after: str = "") -
     toks = words(head, dialect)
     every = words(head + (match.group(0) if match else "") + after, dialect)
     refs = table_references(every)
-    if qualifier is not None:
-        table = refs.get(qualifier.lower(), qualifier)
-        found = [(c, f"column of {table}") for c in schema.columns_of(table)]
-        return len(prefix), _filter(found, prefix, dialect)
     context = _context(toks)
+    if qualifier is not None:
+        return len(prefix), _filter(_qualified(schema, qualifier, refs, context), prefix, dialect)
     found = list(_by_context(context, schema, dialect, refs, prefix))
     return len(prefix), _filter(found, prefix, dialect)
+
+
+def _qualified(schema: Schema, qualifier: str, refs: dict[str, str], context: str) -> list[tuple[str, str]]:
+    """After `name.`: the tables of database `name` where a table goes (or where `name` is no
+    table or alias of the statement), else the columns of table or alias `name`."""
+    table = refs.get(qualifier.lower(), qualifier)
+    columns = [(c, f"column of {table}") for c in schema.columns_of(table)]
+    if context == "table" or not columns:
+        tables = schema.tables_in(qualifier)
+        if tables:
+            return [(t, f"table in {qualifier}") for t in tables]
+    return columns
 
 
 def _by_context(

@@ -1,61 +1,172 @@
 """What SQL statements give back, as Results: rows streamed as they arrive, counts of rows
-affected, the time taken, and `\\d TABLE`'s one table of columns, keys and references."""
+affected with the server's note and warnings, the time taken, and `\\d TABLE`'s one table of
+columns, keys and references.
+
+The output adapts to the format the renderer chose (the Result's `present` hook runs first):
+JSON and vertical output get distinct column names (`a.id, b.id` -> `id`, `id_2`), CSV can
+write NULL as a marker of its own (`set csv_null '\\N'`), and with `set auto_vertical on` a
+table wider than the terminal is shown vertically, as mycli does.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from opsh.commands.sql.runner import ResultSet, Run
 from opsh.shell.result import Result
 
+PEEK_ROWS = 200  # rows looked at to decide whether a table fits the terminal
 
-def present(run: Run, head: ResultSet | None, started: float, note: str | None, timing: bool) -> Result:
+
+@dataclass
+class Presentation:
+    """How one statement's results are shown; shared by all its result sets."""
+
+    started: float
+    timing: bool = True
+    note: str | None = None  # said once, before the first status (e.g. "reconnected ...")
+    csv_null: str = ""  # NULL in CSV output ("" as the csv module writes None)
+    auto_vertical: bool = False
+    # What follows the statement's last result, given its warning count (\\W: SHOW WARNINGS).
+    after: Callable[[int], Result | None] | None = None
+    warnings: int = 0
+
+    def take_note(self) -> str | None:
+        note, self.note = self.note, None
+        return note
+
+
+def present(run: Run, head: ResultSet | None, shown: Presentation) -> Result:
     """The statement's first Result now; each further result set when the renderer gets to it
     (`then`), so a procedure's results stream one after another."""
     if head is None:
-        return Result.empty(status=note or "")
+        return Result.empty(status=shown.take_note() or "")
 
     def follow() -> Result | None:
         following = run.next_set()
-        return None if following is None else present(run, following, started, None, timing)
+        if following is not None:
+            return present(run, following, shown)
+        return shown.after(shown.warnings) if shown.after is not None else None
 
     if head.headers is None:
-        return Result.empty(status=_join(note, _timed(_affected(head), started, timing)), then=follow)
+        shown.warnings += head.warnings
+        status = _join(shown.take_note(), _timed(_affected(head), shown))
+        if head.info:
+            status += f"; {head.info}"
+        return Result.empty(status=status, then=follow)
+    note = shown.take_note()
     result = Result.table(head.headers, [], then=follow)
 
-    def finished(count: int) -> None:
-        result.status = _join(note, _timed(f"{count} row{'s' if count != 1 else ''}", started, timing))
+    def finished(count: int, warnings: int) -> None:
+        shown.warnings += warnings
+        rows = f"{count} row{'s' if count != 1 else ''}" + _warning_count(warnings)
+        result.status = _join(note, _timed(rows, shown))
 
-    result.rows = RowStream(run, finished)
+    stream = RowStream(run, finished)
+    result.rows = stream
+    result.present = _adapter(result, stream, shown)
     return result
 
 
-def _timed(status: str, started: float, timing: bool) -> str:
-    return f"{status} in {time.perf_counter() - started:.3f}s" if timing else status
+def _adapter(result: Result, stream: RowStream, shown: Presentation) -> Callable[[str, Any], str | None]:
+    def adapt(fmt: str, sink: Any) -> str | None:
+        headers = result.headers or []
+        if fmt in ("json", "vertical"):
+            result.headers = distinct(headers)
+        elif fmt == "csv" and shown.csv_null:
+            stream.null = shown.csv_null
+        elif fmt == "table" and shown.auto_vertical and sink.is_terminal and _too_wide(headers, stream, sink):
+            from opsh.shell.render import render
+
+            render(Result.table(distinct(headers), stream), "vertical", sink)
+            return ""
+        return None
+
+    return adapt
+
+
+def _too_wide(headers: list[str], stream: RowStream, sink: Any) -> bool:
+    return table_width(headers, stream.peek(PEEK_ROWS)) > int(sink.width)
+
+
+def distinct(headers: list[str]) -> list[str]:
+    """Column names made unique for keyed output: a second `id` becomes `id_2` (or `id_3`
+    if the result has an `id_2` of its own)."""
+    if len(set(headers)) == len(headers):
+        return headers
+    named = set(headers)
+    used: set[str] = set()
+    out: list[str] = []
+    for name in headers:
+        candidate, n = name, 1
+        while candidate in used or (candidate != name and candidate in named):
+            n += 1
+            candidate = f"{name}_{n}"
+        used.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def table_width(headers: list[str], rows: Sequence[Sequence[Any]]) -> int:
+    """The width of the boxed table these rows would draw (display width: CJK counts double)."""
+    from prompt_toolkit.utils import get_cwidth
+
+    from opsh.shell.render import shown as cell_text
+
+    widths = [get_cwidth(h) for h in headers]
+    for row in rows:
+        for index, value in enumerate(row[: len(widths)]):
+            widths[index] = max(widths[index], get_cwidth(cell_text(value)))
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def _timed(status: str, shown: Presentation) -> str:
+    return f"{status} in {time.perf_counter() - shown.started:.3f}s" if shown.timing else status
 
 
 class RowStream:
     """The rows of one result for the renderer; closing it early cancels the statement."""
 
-    def __init__(self, run: Run, finished: Callable[[int], None]) -> None:
+    def __init__(self, run: Run, finished: Callable[[int, int], None]) -> None:
         self.run = run
         self.count = 0
         self.done = False
+        self.null: str | None = None  # written for NULL (CSV's marker), when set
         self._finished = finished
+        self._chunks = run.chunks()
+        self._peeked: list[list[tuple[Any, ...]]] = []
         self._rows: Iterator[tuple[Any, ...]] | None = None
+
+    def peek(self, at_least: int) -> list[tuple[Any, ...]]:
+        """The first rows (at least `at_least` if there are that many), read ahead and kept."""
+        while sum(map(len, self._peeked)) < at_least:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._peeked.append(chunk)
+        return [row for chunk in self._peeked for row in chunk]
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         self._rows = self._generate()
         return self._rows
 
     def _generate(self) -> Iterator[tuple[Any, ...]]:
-        for chunk in self.run.chunks():
-            self.count += len(chunk)
-            yield from chunk
+        while self._peeked:
+            yield from self._convert(self._peeked.pop(0))
+        for chunk in self._chunks:
+            yield from self._convert(chunk)
         self.done = True
-        self._finished(self.count)
+        self._finished(self.count, self.run.warnings)
+
+    def _convert(self, chunk: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        self.count += len(chunk)
+        null = self.null
+        if null is None:
+            return chunk
+        return [tuple(null if value is None else value for value in row) for row in chunk]
 
     def close(self) -> None:
         if self._rows is not None:
@@ -69,9 +180,11 @@ def _affected(head: ResultSet) -> str:
         status = "Query OK"
     else:
         status = f"Query OK, {head.rowcount} row{'s' if head.rowcount != 1 else ''} affected"
-    if head.warnings:
-        status += f", {head.warnings} warning{'s' if head.warnings != 1 else ''}"
-    return status
+    return status + _warning_count(head.warnings)
+
+
+def _warning_count(warnings: int) -> str:
+    return f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
 
 
 def _join(note: str | None, status: str) -> str:

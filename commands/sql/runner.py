@@ -6,15 +6,23 @@ reaches it at once and never cuts the wire protocol mid-packet. Cancelling asks 
 stop (KILL QUERY on a side connection, sqlite3's interrupt) and the worker then reads the
 server's answer to its end, so the connection stays usable with its session and transaction.
 Rows cross in chunks through a small bounded queue: a million rows stream with flat memory.
+
+Cancelling is idempotent and never touches the connection the worker is reading: while it
+runs, Ctrl-C only counts presses (a signal handler that sets a flag), the KILL QUERY goes out
+on its own thread whatever the user presses, and only a third press stops the waiting. A
+connection given up that way is closed by the worker itself once the driver returns.
 """
 
 from __future__ import annotations
 
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 from opsh.shell.errors import swallowed
@@ -23,6 +31,7 @@ CHUNK = 1000
 QUEUE_CHUNKS = 8
 SLICE = 0.05
 CANCEL_WAIT = 10.0
+GIVE_UP_PRESSES = 2  # Ctrl-C presses during a cancel (after the one that started it) that stop the wait
 
 
 @dataclass
@@ -33,19 +42,33 @@ class ResultSet:
     rowcount: int = -1
     lastrowid: int | None = None
     warnings: int = 0
+    info: str = ""  # the server's note on a write (MySQL: "Rows matched: 2  Changed: 1  Warnings: 0")
 
 
 class Run:
-    """Runs `open_cursor()` (which executes the statement) on a worker and hands results over."""
+    """Runs `open_cursor()` (which executes the statement) on a worker and hands results over.
 
-    def __init__(self, open_cursor: Callable[[], Any], interrupt: Callable[[], None], chunk: int = CHUNK) -> None:
+    `info(cursor)` reads the server's note on a write (backends that have one)."""
+
+    def __init__(
+        self,
+        open_cursor: Callable[[], Any],
+        interrupt: Callable[[], None],
+        chunk: int = CHUNK,
+        info: Callable[[Any], str] | None = None,
+    ) -> None:
         self._open_cursor = open_cursor
         self._interrupt = interrupt
+        self._info = info
         self._chunk = chunk
         self._events: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=QUEUE_CHUNKS)
         self._stop = threading.Event()
         self._idle = threading.Event()
+        self._lock = threading.Lock()
+        self._killer: threading.Thread | None = None
+        self._release: Callable[[], None] | None = None
         self.stuck = False  # the worker did not finish after a cancel: the connection is unusable
+        self.warnings = 0  # of the last result whose rows were read to the end
         self._thread = threading.Thread(target=self._work, name="opsh-sql", daemon=True)
         self._thread.start()
 
@@ -65,7 +88,8 @@ class Run:
         return payload if kind == "set" else None
 
     def chunks(self) -> Iterator[list[tuple[Any, ...]]]:
-        """Rows of the current result, a chunk at a time, as they arrive."""
+        """Rows of the current result, a chunk at a time, as they arrive; at its end
+        `warnings` holds the result's warning count."""
         while True:
             kind, payload = self._get()
             if kind == "rows":
@@ -73,28 +97,42 @@ class Run:
             elif kind == "error":
                 raise payload
             else:  # "end" of this result (or "done" after a cancel)
+                self.warnings = int(payload or 0) if kind == "end" else 0
                 return
 
     def cancel(self) -> None:
-        """Stop the statement and wait for the worker; a second Ctrl-C gives up waiting."""
-        if self._idle.is_set():
+        """Stop the statement and wait for the worker. Safe to call again (a cancel that was
+        itself interrupted goes on where it was); the KILL is sent once."""
+        if self._idle.is_set() or self.stuck:  # done, or already given up on
             self._drain()
             return
         self._stop.set()
-        try:
-            try:
-                self._interrupt()
-            except Exception:  # noqa: BLE001 - the wait below decides whether the connection survived
-                swallowed("asking the server to stop the statement (KILL QUERY / interrupt)")
+        with presses_counted() as presses:
+            if self._killer is None:
+                self._killer = threading.Thread(target=self._send_interrupt, name="opsh-sql-cancel", daemon=True)
+                self._killer.start()
             deadline = time.monotonic() + CANCEL_WAIT
             while not self._idle.wait(SLICE):
                 self._drain()
-                if time.monotonic() > deadline:
+                if presses() >= GIVE_UP_PRESSES or time.monotonic() > deadline:
                     self.stuck = True
                     break
-        except KeyboardInterrupt:
-            self.stuck = True
         self._drain()
+
+    def abandon(self, release: Callable[[], None]) -> None:
+        """Give up a connection the worker may still be reading: `release` (closing it) runs
+        on the worker when the driver returns, or here at once if it already has."""
+        with self._lock:
+            if not self._idle.is_set():
+                self._release = release
+                return
+        release()
+
+    def _send_interrupt(self) -> None:
+        try:
+            self._interrupt()
+        except Exception:  # noqa: BLE001 - the wait decides whether the connection survived
+            swallowed("asking the server to stop the statement (KILL QUERY / interrupt)")
 
     def _get(self) -> tuple[str, Any]:
         while True:
@@ -103,6 +141,10 @@ class Run:
             except queue.Empty:
                 if self._idle.is_set() and self._events.empty():
                     return ("done", None)
+            except KeyboardInterrupt:
+                # Cancel here, at once: a second Ctrl-C from now on only counts.
+                self.cancel()
+                raise
 
     def _drain(self) -> None:
         while True:
@@ -135,12 +177,17 @@ class Run:
             self._put("error", exc)
         finally:
             _close(cursor)
-            self._idle.set()
+            with self._lock:
+                self._idle.set()
+                release = self._release
+            if release is not None:
+                _quietly(release, "closing a connection given up after a cancel")
 
     def _send_result(self, cursor: Any) -> bool:
         if cursor is None or cursor.description is None:
             rowcount = getattr(cursor, "rowcount", -1) if cursor is not None else -1
-            head = ResultSet(None, rowcount, getattr(cursor, "lastrowid", None), _warnings(cursor))
+            info = self._info(cursor) if self._info is not None and cursor is not None else ""
+            head = ResultSet(None, rowcount, getattr(cursor, "lastrowid", None), _warnings(cursor), info)
             return self._put("set", head)
         if not self._put("set", ResultSet([d[0] for d in cursor.description])):
             return False
@@ -148,9 +195,29 @@ class Run:
         while True:
             rows = fetch(size)
             if not rows:
-                return self._put("end", None)
+                return self._put("end", _warnings(cursor))
             if not self._put("rows", rows):
                 return False
+
+
+@contextmanager
+def presses_counted() -> Iterator[Callable[[], int]]:
+    """While a cancel runs, Ctrl-C sets a flag (counts) instead of raising: nothing the cancel
+    does (sending KILL QUERY, waiting for the worker) can be cut short by a second press.
+    Signal handlers belong to the main thread; elsewhere presses cannot reach us anyway."""
+    count = [0]
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: count[0]
+        return
+
+    def counted(signum: int, frame: FrameType | None) -> None:
+        count[0] += 1
+
+    previous = signal.signal(signal.SIGINT, counted)
+    try:
+        yield lambda: count[0]
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
 
 
 def _warnings(cursor: Any) -> int:
@@ -161,7 +228,11 @@ def _close(cursor: Any) -> None:
     """Closing an unbuffered cursor reads what is left of its result (little, after a kill)."""
     if cursor is None:
         return
+    _quietly(cursor.close, "closing the cursor of a failed or cancelled statement")
+
+
+def _quietly(action: Callable[[], Any], what: str) -> None:
     try:
-        cursor.close()
-    except Exception:  # noqa: BLE001 - the statement already failed or was cancelled
-        swallowed("closing the cursor of a failed or cancelled statement")
+        action()
+    except Exception:  # noqa: BLE001 - cleanup after a failure or a cancel must not fail
+        swallowed(what)

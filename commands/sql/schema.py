@@ -28,6 +28,8 @@ class Schema:
     functions: tuple[str, ...] = ()  # built-in functions, when the server lists them (SQLite)
     routines: tuple[str, ...] = ()  # user-defined functions and procedures (MySQL)
     state: str = "not loaded"  # not loaded | loading | ready | failed: <why>
+    # database (or attached schema) -> its tables, for `db.` completion
+    other_tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def columns_of(self, table: str) -> tuple[str, ...]:
         found = self.tables.get(table)
@@ -39,46 +41,72 @@ class Schema:
                 return columns
         return ()
 
+    def tables_in(self, database: str) -> tuple[str, ...]:
+        """Tables of another database (MySQL) or attached schema (SQLite), for `db.` completion."""
+        found = self.other_tables.get(database)
+        if found is not None:
+            return found
+        lowered = database.lower()
+        for name, tables in self.other_tables.items():
+            if name.lower() == lowered:
+                return tables
+        return ()
+
 
 class SchemaCache:
-    """The current snapshot plus the background refresh that replaces it."""
+    """The current snapshot plus the background refresh that replaces it.
+
+    Refreshes coalesce: while one loads, later requests leave only the newest loader waiting,
+    which runs once the current load ends (a pasted dump's hundred DDL statements load the
+    schema twice, not a hundred times)."""
 
     def __init__(self) -> None:
         self.current = Schema()
-        self._generation = 0
         self._lock = threading.Lock()
         self._ready = threading.Event()
+        self._loading = False
+        self._waiting: Callable[[], Schema] | None = None
 
     def refresh(self, load: Callable[[], Schema], background: Background | None = None) -> None:
-        """Load a new snapshot (on a thread of `background`, else here); only the newest of
-        overlapping refreshes is kept."""
-        with self._lock:
-            self._generation += 1
-            generation = self._generation
-            self._ready.clear()
+        """Load a new snapshot (on a thread of `background`, else here; after the one loading
+        now, if any)."""
         if self.current.state == "not loaded":
             self.current = Schema(state="loading")
+        with self._lock:
+            self._ready.clear()
+            if self._loading:
+                self._waiting = load
+                return
+            self._loading = True
+        if background is None or background.start("opsh-sql-schema", self._work, load) is None:
+            self._work(load)
 
-        def work() -> None:
-            try:
-                schema = load()
-            except Exception as exc:  # noqa: BLE001 - completion degrades, typing goes on
-                swallowed("loading the schema for completion")
-                schema = Schema(
-                    self.current.databases,
-                    self.current.tables,
-                    self.current.views,
-                    self.current.functions,
-                    self.current.routines,
-                    state=f"failed: {describe(exc).message}",
-                )
+    def _work(self, load: Callable[[], Schema]) -> None:
+        next_load: Callable[[], Schema] | None = load
+        while next_load is not None:
+            schema = self._load(next_load)
             with self._lock:
-                if generation == self._generation:
-                    self.current = schema
+                self.current = schema
+                next_load, self._waiting = self._waiting, None
+                if next_load is None:
+                    self._loading = False
                     self._ready.set()
 
-        if background is None or background.start("opsh-sql-schema", work) is None:
-            work()
+    def _load(self, load: Callable[[], Schema]) -> Schema:
+        try:
+            return load()
+        except Exception as exc:  # noqa: BLE001 - completion degrades, typing goes on
+            swallowed("loading the schema for completion")
+            current = self.current
+            return Schema(
+                current.databases,
+                current.tables,
+                current.views,
+                current.functions,
+                current.routines,
+                state=f"failed: {describe(exc).message}",
+                other_tables=current.other_tables,
+            )
 
     def wait(self, timeout: float) -> bool:
         """For tests and scripts: block until the newest refresh has finished."""

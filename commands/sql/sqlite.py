@@ -13,11 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from opsh.commands.sql import guard
+from opsh.commands.sql.guard import Verdict
 from opsh.commands.sql.handle import SqlHandle
 from opsh.commands.sql.render import describe_result
 from opsh.commands.sql.runner import Run
 from opsh.commands.sql.schema import Schema
-from opsh.commands.sql.syntax import SQLITE
+from opsh.commands.sql.syntax import SQLITE, words
 from opsh.shell.errors import NotFound, UsageError, swallowed
 from opsh.shell.handles import ConnectRequest
 from opsh.shell.result import Result
@@ -99,10 +101,12 @@ class SqliteHandle(SqlHandle):
     def rollback(self) -> None:
         self.conn.rollback()
 
-    def _discard_connection(self) -> None:
-        """A worker still holds the connection after a cancel: continue on a fresh one."""
+    def _discard_connection(self, run: Run) -> None:
+        """A worker still holds the connection after a cancel: continue on a fresh one (the
+        worker closes the old one when it returns). An in-memory database has no other."""
         if self.path is not None:
-            self.conn = _connect(self.path, self.readonly)
+            old, self.conn = self.conn, _connect(self.path, self.readonly)
+            run.abandon(old.close)
 
     def _start(self, sql: str, params: tuple[Any, ...] = ()) -> Run:
         conn = self.conn
@@ -112,6 +116,10 @@ class SqliteHandle(SqlHandle):
 
         return Run(open_cursor, conn.interrupt)
 
+    def _prepare(self, session: Session, info: Verdict, text: str) -> str:
+        guard.check(session, self.name, self.readonly, info, text)
+        return _attach_path(session, text) if info.verb == "attach" else text
+
     def _schema_worker(self) -> Background | None:
         # An in-memory database is only visible to its own connection, and reading its
         # schema takes microseconds: do it here, between statements.
@@ -119,12 +127,16 @@ class SqliteHandle(SqlHandle):
 
     def _load_schema(self) -> Callable[[], Schema]:
         path, main = self.path, self.conn
+        # ATTACHed databases belong to the main connection: the loader's own attaches them too.
+        attached = [(row[1], row[2]) for row in main.execute("PRAGMA database_list") if row[1] not in ("main", "temp")]
 
         def load() -> Schema:
             import sqlite3
 
             conn = main if path is None else _connect(path, readonly=True)
             try:
+                if conn is not main:
+                    _attach(conn, attached)
                 tables: dict[str, list[str]] = {}
                 views = set()
                 for table, kind, column in conn.execute(SCHEMA_SQL):
@@ -132,6 +144,7 @@ class SqliteHandle(SqlHandle):
                     if kind == "view":
                         views.add(table)
                 databases = tuple(row[1] for row in conn.execute("PRAGMA database_list"))
+                other = {db: _tables_of(conn, db) for db in databases}
                 try:
                     functions = tuple(sorted({row[0] for row in conn.execute("PRAGMA function_list")}))
                 except sqlite3.DatabaseError:  # SQLite before 3.30 has no function_list
@@ -141,7 +154,7 @@ class SqliteHandle(SqlHandle):
                 if conn is not main:
                     conn.close()
             tables_ = {t: tuple(c) for t, c in tables.items()}
-            return Schema(databases, tables_, frozenset(views), functions, (), "ready")
+            return Schema(databases, tables_, frozenset(views), functions, (), "ready", other)
 
         return load
 
@@ -183,3 +196,39 @@ class SqliteHandle(SqlHandle):
             "an SQLite handle is one database file",
             "connect sqlite:///other.db, or ATTACH 'other.db' AS other and write other.table",
         )
+
+
+def _tables_of(conn: Any, schema: str) -> tuple[str, ...]:
+    """Tables and views of one attached database (`main`, `temp`, `ATTACH ... AS x`)."""
+    quoted = '"' + schema.replace('"', '""') + '"'
+    sql = f"SELECT name FROM {quoted}.sqlite_master WHERE type IN ('table', 'view') ORDER BY name"
+    return tuple(row[0] for row in conn.execute(sql) if not str(row[0]).startswith("sqlite_"))
+
+
+def _attach(conn: Any, attached: list[tuple[str, str]]) -> None:
+    import sqlite3
+
+    for name, file in attached:
+        if not file:
+            continue
+        quoted = '"' + name.replace('"', '""') + '"'
+        try:
+            conn.execute(f"ATTACH DATABASE ? AS {quoted}", (f"file:{urllib.parse.quote(file)}?mode=ro",))
+        except sqlite3.Error:  # gone since: its tables are just not offered
+            swallowed(f"attaching {file} for completion")
+
+
+def _attach_path(session: Session, text: str) -> str:
+    """ATTACH 'other.db' AS x: a relative file is relative to the session's directory, as every
+    path in opsh (SQLite itself would use the process's)."""
+    toks = words(text, SQLITE)
+    if len(toks) < 2:
+        return text
+    at = 2 if toks[1].lower == "database" else 1
+    if at >= len(toks) or toks[at].kind != "string":
+        return text
+    name = toks[at].text[1:-1].replace("''", "'")
+    if name in ("", ":memory:") or name.startswith("file:") or Path(name).is_absolute():
+        return text
+    absolute = str(session.path(name)).replace("'", "''")
+    return text[: toks[at].start] + f"'{absolute}'" + text[toks[at].end :]

@@ -57,13 +57,27 @@ def timed_process(argv: list[str], **kw: object) -> tuple[float, int]:
     return seconds, max(after, before) // 1024
 
 
-def report(title: str, rows: list[tuple[str, float, str]], ratios: list[tuple[str, float, float]]) -> None:
-    """rows: (what, value, unit); ratios: (label, ratio, target) where lower is better."""
+def report(title: str, rows: list[tuple[str, float, str]], ratios: list[tuple[str, float, float | None]]) -> bool:
+    """rows: (what, value, unit); ratios: (label, ratio, target) where lower is better and a
+    target of None means the ratio is shown for scale only. True when every target is met."""
     print(f"\n{title}")
     width = max(len(r[0]) for r in rows)
     for what, value, unit in rows:
         print(f"  {what.ljust(width)}  {value:10.3f} {unit}")
+    met = True
     for label, ratio, target in ratios:
+        if target is None:
+            print(f"  ratio {label}: {ratio:.2f}x (for scale, no target)")
+            continue
         verdict = "meets" if ratio <= target else "MISSES"
+        met = met and ratio <= target
         print(f"  ratio {label}: {ratio:.2f}x (target <= {target}x: {verdict})")
     sys.stdout.flush()
+    return met
+
+
+def exit_unless(*met: bool) -> None:
+    """End a benchmark with status 1 when any of its targets was missed, so a regression shows."""
+    if not all(met):
+        print("\nsome targets were missed")
+        sys.exit(1)

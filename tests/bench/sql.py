@@ -1,9 +1,20 @@
-"""Large SQL results rendered to a file: opsh vs the mariadb client vs mycli, same run, same data.
+"""Large SQL results rendered to a file: opsh against the floor and the reference clients.
 
 A MariaDB test server is started here; the rows come from its SEQUENCE engine (computed on the
 fly, the same work for every client): 100,000 rows x 5 columns (int, varchar, decimal,
-datetime, nullable varchar) as a table into a file, then 1,000,000 rows as CSV (opsh's peak RSS
-must stay under 150 MB: rows stream from an unbuffered cursor through the renderer).
+datetime, nullable varchar) as a table into a file, then 1,000,000 rows as CSV. Measured in the
+same run, side by side:
+
+- the floor: a bare pymysql unbuffered fetch of the same rows (a process doing nothing else),
+  which is what opsh's driver costs before opsh does anything;
+- `mariadb -t` / `mariadb -B` (the C client) and `mycli -t`;
+- optionally the C driver (mysqlclient's unbuffered fetch), if it is installed in .venv-ref:
+  how far a C driver would move the floor.
+
+Targets (issue 16): 1M rows to CSV within 1.5x the floor and <= 4x `mariadb -B`; the 100k-row
+table <= 4x `mariadb -t` (and <= 0.25x mycli); opsh's peak RSS < 150 MB. Wall-clock medians
+decide; CPU seconds are printed beside them (a loaded machine stretches wall time, not CPU).
+The process exits 1 when a target is missed.
 
     tests/bench/run sql
 """
@@ -12,19 +23,37 @@ from __future__ import annotations
 
 import io
 import os
+import resource
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from tests.bench.common import opsh_bin, ref_bin, report
+from tests.bench.common import ROOT, exit_unless, opsh_bin, ref_bin, report
 from tests.servers.mariadb import MariaDB, start_mariadb
 
 ROWS = 100_000
 BIG = 1_000_000
 REPEAT = 5
+REPEAT_BIG = 3
 REPEAT_MYCLI = 3
+
+# The floor: the driver's own unbuffered fetch, nothing else (argv: host port user password db sql).
+FETCH = """\
+import sys
+{imports}
+host, port, user, password, database, sql = sys.argv[1:7]
+conn = connect(host=host, port=int(port), user=user, password=password, database=database)
+cursor = conn.cursor(Unbuffered)
+cursor.execute(sql)
+while cursor.fetchmany(1000):
+    pass
+"""
+PYMYSQL = "import pymysql\nfrom pymysql import connect\nfrom pymysql.cursors import SSCursor as Unbuffered"
+MYSQLCLIENT = "import MySQLdb\nfrom MySQLdb import connect\nfrom MySQLdb.cursors import SSCursor as Unbuffered"
 
 
 def query(rows: int) -> str:
@@ -35,14 +64,24 @@ def query(rows: int) -> str:
     )
 
 
-def measured(argv: list[str], out: Path, env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB) of one run of `argv` with stdout to `out`.
+@dataclass
+class Figure:
+    """Medians of several runs of one process: wall seconds, CPU seconds, peak RSS (max)."""
+
+    wall: float
+    cpu: float
+    rss: float
+
+
+def measured(argv: list[str], out: Path, env: dict[str, str]) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak RSS MB) of one run of `argv` with stdout to `out`.
 
     The peak is the child's own VmHWM, polled while it runs: a child's ru_maxrss on Linux also
-    counts the parent's memory at fork time, which would inflate small clients.
-    """
+    counts the parent's memory at fork time, which would inflate small clients. CPU time is
+    the children's rusage before and after (one child at a time)."""
     peak = 0
     errors = out.with_suffix(".err")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(out, "wb") as sink, open(errors, "wb") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=sink, stderr=err, env=env)
@@ -50,10 +89,12 @@ def measured(argv: list[str], out: Path, env: dict[str, str]) -> tuple[float, fl
             peak = max(peak, _high_water_kb(proc.pid))
             time.sleep(0.005)
         seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if proc.returncode != 0:
         tail = errors.read_text(errors="replace")[-500:]
         raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {tail}")
-    return seconds, peak / 1024
+    return seconds, cpu, peak / 1024
 
 
 def _high_water_kb(pid: int) -> int:
@@ -72,10 +113,12 @@ def count_lines(path: Path) -> int:
         return sum(1 for _ in file)
 
 
-def median_of(runs: int, argv: list[str], out: Path, env: dict[str, str]) -> tuple[float, float]:
+def median_of(runs: int, argv: list[str], out: Path, env: dict[str, str]) -> Figure:
     measured(argv, out, env)  # warm-up: caches, compiled bytecode, mycli's first-run config
     samples = [measured(argv, out, env) for _ in range(runs)]
-    return statistics.median(s for s, _ in samples), max(m for _, m in samples)
+    return Figure(
+        statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples), max(s[2] for s in samples)
+    )
 
 
 def in_process(db: MariaDB, password_url: str, out: Path) -> float:
@@ -95,58 +138,103 @@ def in_process(db: MariaDB, password_url: str, out: Path) -> float:
     return statistics.median(samples[1:])
 
 
+def fetch_argv(python: str, imports: str, db: MariaDB, rows: int, work: Path) -> list[str]:
+    script = work / f"fetch_{abs(hash(imports))}.py"
+    script.write_text(FETCH.format(imports=imports))
+    return [python, str(script), db.host, str(db.port), db.user, db.password, db.database, query(rows)]
+
+
+def c_driver_python() -> str | None:
+    """An interpreter that has mysqlclient (the C driver), if one was installed: optional."""
+    python = str(Path(os.environ.get("OPSH_REF_BIN", str(ROOT / ".venv-ref" / "bin"))) / "python")
+    try:
+        subprocess.run([python, "-c", "import MySQLdb"], check=True, capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return python
+
+
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="opsh-bench-sql-"))
     home = work / "home"
     home.mkdir()
     env = dict(os.environ, HOME=str(home), OPSH_HOME=str(home / "opsh"), NO_COLOR="1")
+    c_python = c_driver_python()
     with start_mariadb(work / "mariadb") as db:
         url = f"mysql://{db.user}:{db.password}@{db.host}:{db.port}/{db.database}"
-        table_out = work / "table.txt"
-        opsh_argv = [opsh_bin(), "--no-history", "-c", f"connect {url}; {query(ROWS)} \\> {table_out};"]
-        opsh, opsh_rss = median_of(REPEAT, opsh_argv, work / "opsh.stdout", env)
-        opsh_lines = count_lines(table_out)
-        inproc = in_process(db, url, work / "inproc.txt")
         client = [ref_bin("mariadb"), "--no-defaults", "-h", db.host, "-P", str(db.port), "-u", db.user]
         client += [f"-p{db.password}", db.database]
-        mariadb, mariadb_rss = median_of(REPEAT, [*client, "-t", "-e", query(ROWS)], work / "mariadb.txt", env)
+
+        table_out = work / "table.txt"
+        opsh_argv = [opsh_bin(), "--no-history", "-c", f"connect {url}; {query(ROWS)} \\> {table_out};"]
+        opsh = median_of(REPEAT, opsh_argv, work / "opsh.stdout", env)
+        opsh_lines = count_lines(table_out)
+        inproc = in_process(db, url, work / "inproc.txt")
+        floor = median_of(REPEAT, fetch_argv(sys.executable, PYMYSQL, db, ROWS, work), work / "floor.out", env)
+        mariadb = median_of(REPEAT, [*client, "-t", "-e", query(ROWS)], work / "mariadb.txt", env)
         mycli_argv = [ref_bin("mycli"), "-h", db.host, "-P", str(db.port), "-u", db.user]
         mycli_argv += [f"--password={db.password}", "-D", db.database, "-t", "-e", query(ROWS)]
-        mycli, mycli_rss = median_of(REPEAT_MYCLI, mycli_argv, work / "mycli.txt", env)
+        mycli = median_of(REPEAT_MYCLI, mycli_argv, work / "mycli.txt", env)
         mycli_lines = count_lines(work / "mycli.txt")
 
         csv_out = work / "big.csv"
         big_argv = [opsh_bin(), "--no-history", "-c", f"connect {url}; {query(BIG)} \\> {csv_out};"]
-        big, big_rss = measured(big_argv, work / "big.stdout", env)
+        big = median_of(REPEAT_BIG, big_argv, work / "big.stdout", env)
         csv_lines = count_lines(csv_out)
-        big_client, big_client_rss = measured([*client, "-B", "-e", query(BIG)], work / "big.tsv", env)
-    report(
-        f"{ROWS:,} rows x 5 columns as a table into a file (median of {REPEAT}, mycli {REPEAT_MYCLI})",
+        big_floor = median_of(REPEAT_BIG, fetch_argv(sys.executable, PYMYSQL, db, BIG, work), work / "bigf.out", env)
+        big_client = median_of(REPEAT_BIG, [*client, "-B", "-e", query(BIG)], work / "big.tsv", env)
+        c_floor = None
+        if c_python is not None:
+            c_floor = median_of(REPEAT_BIG, fetch_argv(c_python, MYSQLCLIENT, db, BIG, work), work / "cf.out", env)
+
+    table_met = report(
+        f"{ROWS:,} rows x 5 columns as a table into a file (medians of {REPEAT}, mycli {REPEAT_MYCLI})",
         [
-            ("opsh -c (process, incl. startup and connect)", opsh, "s"),
+            ("opsh -c (process, incl. startup and connect)", opsh.wall, "s"),
+            ("  its CPU time", opsh.cpu, "s"),
             ("opsh statement in-process (connection open)", inproc, "s"),
-            ("mariadb -t -e", mariadb, "s"),
-            ("mycli -t -e", mycli, "s"),
-            ("opsh peak RSS", opsh_rss, "MB"),
-            ("mariadb peak RSS", mariadb_rss, "MB"),
-            ("mycli peak RSS", mycli_rss, "MB"),
+            ("floor: bare pymysql unbuffered fetch (process)", floor.wall, "s"),
+            ("  its CPU time", floor.cpu, "s"),
+            ("mariadb -t -e", mariadb.wall, "s"),
+            ("mycli -t -e", mycli.wall, "s"),
+            ("opsh peak RSS", opsh.rss, "MB"),
+            ("mariadb peak RSS", mariadb.rss, "MB"),
+            ("mycli peak RSS", mycli.rss, "MB"),
             ("opsh output lines", opsh_lines, ""),
             ("mycli output lines", mycli_lines, ""),
-            ("opsh / mariadb (C client, for scale; no target)", opsh / mariadb, "x"),
         ],
-        [("opsh/mycli (process)", opsh / mycli, 0.25)],
-    )
-    report(
-        f"{BIG:,} rows x 5 columns as CSV into a file (one run each)",
         [
-            ("opsh -c", big, "s"),
-            ("mariadb -B -e (tab-separated)", big_client, "s"),
-            ("opsh peak RSS", big_rss, "MB"),
-            ("mariadb peak RSS", big_client_rss, "MB"),
-            ("opsh CSV lines (header included)", csv_lines, ""),
+            ("opsh/mariadb -t", opsh.wall / mariadb.wall, 4.0),
+            ("opsh/mycli", opsh.wall / mycli.wall, 0.25),
+            ("opsh/floor", opsh.wall / floor.wall, None),
+            ("floor/mariadb -t (what the driver alone costs)", floor.wall / mariadb.wall, None),
         ],
-        [("opsh peak RSS / 150 MB", big_rss / 150, 1.0)],
     )
+    export_rows = [
+        ("opsh -c", big.wall, "s"),
+        ("  its CPU time", big.cpu, "s"),
+        ("floor: bare pymysql unbuffered fetch (process)", big_floor.wall, "s"),
+        ("  its CPU time", big_floor.cpu, "s"),
+        ("mariadb -B -e (tab-separated)", big_client.wall, "s"),
+        ("opsh peak RSS", big.rss, "MB"),
+        ("mariadb peak RSS", big_client.rss, "MB"),
+        ("opsh CSV lines (header included)", csv_lines, ""),
+    ]
+    export_ratios: list[tuple[str, float, float | None]] = [
+        ("opsh/floor", big.wall / big_floor.wall, 1.5),
+        ("opsh/mariadb -B", big.wall / big_client.wall, 4.0),
+        ("opsh peak RSS / 150 MB", big.rss / 150, 1.0),
+        ("floor/mariadb -B (what the driver alone costs)", big_floor.wall / big_client.wall, None),
+    ]
+    if c_floor is not None:
+        export_rows.insert(4, ("mysqlclient (C driver) unbuffered fetch, optional", c_floor.wall, "s"))
+        export_ratios.append(("C-driver floor/pymysql floor", c_floor.wall / big_floor.wall, None))
+    else:
+        print("\n(mysqlclient is not installed in .venv-ref: the C-driver figure is skipped; it is optional)")
+    export_met = report(
+        f"{BIG:,} rows x 5 columns as CSV into a file (medians of {REPEAT_BIG})", export_rows, export_ratios
+    )
+    exit_unless(table_met, export_met)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,45 @@ def test_ctrl_c_on_a_long_query_returns_to_the_prompt_and_the_handle_works(term,
     assert out.splitlines()[3] == "|       42 |" and "1 row in " in out
 
 
+def test_ctrl_c_twice_in_a_row_cancels_once_and_the_shell_lives_on(term, mariadb):
+    """The repro: two presses within ~80 ms froze the shell, never sent KILL QUERY, and a third
+    press left opsh."""
+    session, _ = term
+    session.run("CREATE TABLE t (n INT); BEGIN; INSERT INTO t VALUES (1);")
+    session.send("SELECT SLEEP(30);\r")
+    session.pause(1.0)
+    pressed = time.monotonic()
+    session.ctrl("c")
+    time.sleep(0.04)
+    session.ctrl("c")
+    session.expect("cancelled", timeout=10)
+    session.expect_prompt(timeout=10)
+    assert time.monotonic() - pressed < 8
+    sql = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(30)%'"
+    assert mariadb.root_sql(sql).strip() == "0"
+    # When the cancel was quicker than the second press, that press lands at the new prompt and
+    # only clears its empty line: let that redraw go by before typing.
+    while True:
+        try:
+            session.expect_prompt(timeout=0.7)
+        except AssertionError:
+            break
+    out = session.run("SELECT COUNT(*) AS n FROM t;")  # the same connection: the transaction is still open
+    assert "|   1 |" in out
+    assert session.child.isalive()
+
+
+def test_a_pasted_delimiter_block_runs_with_one_enter(term):
+    session, _ = term
+    session.run("CREATE TABLE t (n INT); INSERT INTO t VALUES (1);")
+    block = "DELIMITER //\nCREATE PROCEDURE bump()\nBEGIN\n  UPDATE t SET n = n + 1;\nEND //\nDELIMITER ;"
+    session.send("\x1b[200~" + block + "\x1b[201~")  # a bracketed paste, as terminals send one
+    session.pause(0.3)
+    session.run("")
+    session.run("CALL bump();")
+    assert "|   2 |" in session.run("SELECT n FROM t;")
+
+
 def test_a_statement_typed_over_several_lines(term):
     session, database = term
     session.send("SELECT DATABASE() AS db,\r")

@@ -97,7 +97,9 @@ def test_d_of_a_missing_table_is_one_line(my):
 
 
 def test_foreign_keys_show_what_they_reference(my):
-    my.ok(USERS + " CREATE TABLE orders (id INT PRIMARY KEY, user_id INT, FOREIGN KEY (user_id) REFERENCES users (id));")
+    my.ok(
+        USERS + " CREATE TABLE orders (id INT PRIMARY KEY, user_id INT, FOREIGN KEY (user_id) REFERENCES users (id));"
+    )
     columns = {c["column"]: c for c in my.json("\\d orders")}
     assert columns["user_id"]["references"] == "users(id)"
 

@@ -120,4 +120,3 @@ def test_a_variable_holding_a_redirect_is_sent_as_text(lite, tmp_path):
     lite("\\set v '\\> stolen.csv'")
     out = lite("SELECT 1 ${v};")
     assert not out.ok and "sqlite" in out.err and not (tmp_path / "stolen.csv").exists()
-

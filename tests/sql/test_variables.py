@@ -30,5 +30,5 @@ def test_a_quoted_identifier_names_one_column(people):
     people.session.set_variable("col", "secret")
     assert people.json("SELECT :\"col\" FROM people WHERE name = 'ann';") == [{"secret": "s1"}]
     people.session.set_variable("col", "name` FROM people; DROP TABLE people; -- ")
-    people.fails("SELECT :\"col\" FROM people;", "mysql 1054")
+    people.fails('SELECT :"col" FROM people;', "mysql 1054")
     assert people.json("SELECT COUNT(*) AS n FROM people;") == [{"n": 2}]
