@@ -221,7 +221,7 @@ class ArchiveCreate(Command):
         targets = expand_paths(session, args.paths)
         inputs = list(_inputs(targets, out))
         total = sum(i.st.st_size for i in inputs if stat.S_ISREG(i.st.st_mode))
-        with session.progress(total, f"packing {args.out}") as bar, replaced_at_end(out) as temp:
+        with session.progress(total, f"packing {args.out}", unit="B") as bar, replaced_at_end(out) as temp:
             if fmt == "zip":
                 skipped = _write_zip(temp, inputs, args.level, bar)
             else:
@@ -534,7 +534,7 @@ def _extract_tar(
         total = sum(i.size for i in picked if i.isreg())
         dest.mkdir(parents=True, exist_ok=True)
         current: list[tarfile.TarInfo] = []
-        with session.progress(total, f"extracting {shown}") as bar:
+        with session.progress(total, f"extracting {shown}", unit="B") as bar:
 
             def counted() -> Iterator[tarfile.TarInfo]:
                 for info in picked:
@@ -587,7 +587,7 @@ def _extract_zip(
         dest.mkdir(parents=True, exist_ok=True)
         root = os.path.realpath(dest)
         directories: list[tuple[str, int | None, float | None]] = []
-        with session.progress(total, f"extracting {shown}") as bar:
+        with session.progress(total, f"extracting {shown}", unit="B") as bar:
             for info, member in zip(picked, members, strict=True):
                 out = _write_zip_member(zf, info, member, root, shown, bar, keep_special)
                 if member.type == "dir":
@@ -692,7 +692,7 @@ class GzipCommand(Command):
                 raise UsageError(f"gzip: {target.shown} already ends in .gz")
             _check_plan(target, out, args.force)
         before = after = 0
-        with session.progress(sum(t.path.stat().st_size for t in targets), "gzip") as bar:
+        with session.progress(sum(t.path.stat().st_size for t in targets), "gzip", unit="B") as bar:
             for target, out in plans:
                 before += target.path.stat().st_size
                 _compress(target.path, out, level, bar)
@@ -742,7 +742,7 @@ class GunzipCommand(Command):
         for target, out in plans:
             _check_plan(target, out, args.force)
         written = 0
-        with session.progress(sum(t.path.stat().st_size for t in targets), "gunzip") as bar:
+        with session.progress(sum(t.path.stat().st_size for t in targets), "gunzip", unit="B") as bar:
             for target, out in plans:
                 with corrupt_is_error(target.shown):
                     written += _decompress(target.path, out, bar)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 import urllib.parse
+from collections.abc import Iterable
 from typing import Any
 
 from opsh.shell.errors import NotFound, OpshError, UsageError
 from opsh.shell.handles import ConnectRequest, Handle, split_url
 from opsh.shell.result import Result
 from opsh.shell.session import Session
-from opsh.shell.spec import Args, Kind, arg, command, opt
+from opsh.shell.spec import Args, Command, Kind, Param, arg, command, opt
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 # ---------------------------------------------------------------- help
 
@@ -25,8 +29,19 @@ from opsh.shell.spec import Args, Kind, arg, command, opt
     examples=("help", "help ls", "help archive extract"),
 )
 def help_cmd(session: Session, args: Args) -> Result:
+    return _help_page(_help_text(session, args))
+
+
+def _help_page(text: str) -> Result:
+    """Help wraps to the terminal's width; a file or a pipe gets the lines as written."""
+    from opsh.shell.render import wrapped
+
+    return Result.of_text(text, present=lambda fmt, sink: wrapped(text, sink.width) if sink.is_terminal else None)
+
+
+def _help_text(session: Session, args: Args) -> str:
     if not args.command:
-        return Result.of_text(_overview(session))
+        return _overview(session)
     cmd = session.registry.get(args.command[0])
     prefix = cmd.name + " "
     for word in args.command[1:]:
@@ -36,7 +51,7 @@ def help_cmd(session: Session, args: Args) -> Result:
                 f"{cmd.name} has no subcommand {word!r}", f"one of: {', '.join(s.name for s in cmd.subcommands)}"
             )
         prefix, cmd = prefix + sub.name + " ", sub
-    return Result.of_text(cmd.help_text(prefix[: -len(cmd.name) - 1].strip()))
+    return cmd.help_text(prefix[: -len(cmd.name) - 1].strip())
 
 
 def _overview(session: Session) -> str:
@@ -83,26 +98,96 @@ def back_to_local(session: Session, args: Args) -> Result:
 # ---------------------------------------------------------------- settings and variables
 
 
-@command(
-    "set",
-    area="shell",
-    summary="show or change settings (format, pager, timeout, fanout, confirm, color) and variables",
-    params=(
-        arg("name", Kind.NAME, required=False, help="a setting or variable name"),
+class SetCommand(Command):
+    name = "set"
+    area = "shell"
+    summary = "show or change settings (format, pager, timeout, fanout, confirm, color, editing_mode) and variables"
+    usage = "set [SETTING [VALUE]] | set NAME VALUE | set var NAME [VALUE]"
+    params = (
+        arg("name", Kind.NAME, required=False, help="a setting or variable name (`var`: always a variable)"),
         arg("value", Kind.REST, required=False, help="new value; for a variable, the rest of the line"),
-    ),
-    examples=("set", "set format json", "set pager off", "set timeout 10s", "set env prod", "echo ${env}"),
-)
-def set_cmd(session: Session, args: Args) -> Result:
-    if args.name is None:
-        return _all_settings(session)
-    name, value = args.name, " ".join(args.value)
-    if name in session.settings:
-        if not args.value:
-            return Result.of_text(session.settings.display(name))
-        session.settings.set(name, value)
-        return Result.empty(status=f"{name} = {session.settings.display(name)}")
-    if not args.value:
+    )
+    examples = (
+        "set",
+        "set format json",
+        "set pager off",
+        "set timeout 10s",
+        "set editing_mode vi",
+        "set env prod",
+        "set var format2 x     # a variable whose name is close to a setting",
+        "echo ${env}",
+    )
+
+    def run(self, session: Session, args: Args) -> Result:
+        if args.name is None:
+            return _all_settings(session)
+        name, words = args.name, list(args.value)
+        if name == "var":
+            if not words:
+                raise UsageError("write `set var NAME VALUE`")
+            return _set_variable(session, words[0], " ".join(words[1:]), len(words) > 1)
+        if name in session.settings:
+            return _set_setting(session, name, " ".join(words) if words else None)
+        meant = _misspelt_setting(name, session.settings.names())
+        if meant and words:
+            raise UsageError(
+                f"no setting named {name!r}: did you mean {meant}?",
+                f"for a variable of that name: set var {name} {' '.join(words)}",
+            )
+        return _set_variable(session, name, " ".join(words), bool(words))
+
+    def complete(self, session: Session, args: Args, param: Param, prefix: str) -> Iterable[str] | None:
+        """After a setting's name, its values (choices, on/off)."""
+        if param.name != "value" or args.get("value"):
+            return None
+        spec = session.settings.specs.get(str(args.get("name", "")))
+        if spec is None:
+            return []
+        values = spec.choices if spec.kind is Kind.CHOICE else ("on", "off") if spec.kind is Kind.BOOL else ()
+        return [v for v in values if v.startswith(prefix)]
+
+
+def _misspelt_setting(name: str, settings: list[str]) -> str | None:
+    """The setting `name` is a typo of (`fromat`, `pagr`, `timout`): one edit away (two for a
+    long name), a letter swap counting as one. Short words stay variables (`col`, `row`), and so
+    do a short word and its extension (`raws`, `colo`)."""
+    if len(name) < 4:
+        return None
+    allowed = 1 if len(name) <= 5 else 2
+    for setting in settings:
+        shorter, longer = sorted((name.lower(), setting), key=len)
+        if longer.startswith(shorter) and len(shorter) <= 4:
+            continue
+        if len(longer) - len(shorter) <= 1 and _edits(name.lower(), setting) <= allowed:
+            return setting
+    return None
+
+
+def _edits(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) from `a` to `b`."""
+    rows = [list(range(len(b) + 1))]
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            row.append(min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (ca != cb)))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def _set_setting(session: Session, name: str, value: str | None) -> Result:
+    if value is None:
+        return Result.of_text(session.settings.display(name))
+    chosen = session.settings.set(name, value)
+    if session.settings.specs[name].persist:
+        session.config.save_setting(name, chosen)
+        return Result.empty(status=f"{name} = {session.settings.display(name)} (saved in {session.config.path})")
+    return Result.empty(status=f"{name} = {session.settings.display(name)}")
+
+
+def _set_variable(session: Session, name: str, value: str, given: bool) -> Result:
+    if not given:
         if name not in session.variables:
             raise NotFound(f"no setting or variable named {name!r}", "`set` lists them")
         return Result.of_text(session.variables[name])
@@ -146,6 +231,20 @@ def echo_cmd(session: Session, args: Args) -> Result:
     return Result.of_text(" ".join(args.words))
 
 
+CLEAR_SCREEN = "\x1b[H\x1b[2J\x1b[3J"
+
+
+@command(
+    "clear",
+    area="shell",
+    summary="clear the screen and its scrollback (Ctrl-L clears the screen while typing)",
+    examples=("clear",),
+)
+def clear_cmd(session: Session, args: Args) -> Result:
+    """Only a terminal is cleared: in a file, a pipe or a transcript `clear` leaves nothing."""
+    return Result.empty(present=lambda fmt, sink: CLEAR_SCREEN if sink.is_terminal else "")
+
+
 @command(
     "sleep",
     area="shell",
@@ -185,16 +284,37 @@ def sleep_cmd(session: Session, args: Args) -> Result:
         "connect sqlite:///app.db         # relative; sqlite:////abs/path.db is absolute",
         "connect mysql://app@127.0.0.1:3306/shop as shop",
         "connect redis://127.0.0.1:6379/0",
+        "connect redis+unix:///run/redis/redis.sock?db=0   # unix:// too",
         "connect mongodb://127.0.0.1:27017/test",
+        "connect mongodb+srv://cluster0.example.net/app    # hosts from DNS SRV records",
+        "connect mysql://app@localhost/shop?socket=/run/mysqld/mysqld.sock",
         "connect ssh://deploy@web1:22",
         "connect shop            # a [connections.shop] entry of the config",
     ),
 )
 def connect_cmd(session: Session, args: Args) -> Result:
     name = _alias(args.alias)
+    same = already_open(session, args.target, name, args.readonly)
+    if same is not None:
+        if not args.background:
+            session.use(same.name)
+        return Result.empty(status=f"already connected: {same.name} ({same.kind} {same.endpoint})")
     handle = open_connection(session, args.target, name, args.readonly, args.tag, args.accept_new)
     session.add_handle(handle, make_current=not args.background)
     return Result.empty(status=f"connected: {handle.name} ({handle.kind} {handle.endpoint})")
+
+
+def already_open(session: Session, target: str, name: str | None, readonly: bool = False) -> Handle | None:
+    """The open handle that `connect target [as name]` would open again: same name (given, from
+    the config, or derived from the URL) and same URL. Reusing it lets a script that connects
+    run in the session that recorded it, or twice in a row."""
+    url, _, config_name = _resolve(session, target)
+    clean, _ = split_url(url)
+    wanted = name or config_name or _base_name(urllib.parse.urlsplit(clean))
+    handle = session.handles.get(wanted)
+    if handle is None or handle.url != (target if "://" not in target else clean):
+        return None
+    return handle if handle.readonly or not readonly else None
 
 
 def _alias(words: list[str]) -> str | None:
@@ -227,7 +347,7 @@ def open_connection(
         )
     clean, password = split_url(url)
     parts = urllib.parse.urlsplit(clean)
-    handle_name = name or config_name or session.unique_handle_name(_derived_name(parts))
+    handle_name = name or config_name or session.unique_handle_name(_base_name(parts))
     if handle_name in session.handles:
         raise UsageError(
             f"a handle named {handle_name!r} is already open", "close it first, or pick another name with `as NAME`"
@@ -274,12 +394,12 @@ def _resolve(session: Session, target: str) -> tuple[str, str | None, str | None
     )
 
 
-def _derived_name(parts: urllib.parse.SplitResult) -> str:
+def _base_name(parts: urllib.parse.SplitResult) -> str:
+    """The handle name a URL gets without `as NAME` (before `-2` makes it unique)."""
     path = urllib.parse.unquote(parts.path).rstrip("/").rsplit("/", 1)[-1]
     stem = path.rsplit(".", 1)[0] if "." in path else path
-    if stem and not stem.isdigit():
-        return stem
-    return parts.hostname or parts.scheme
+    base = stem if stem and not stem.isdigit() else parts.hostname or parts.scheme
+    return _SAFE_NAME.sub("_", base).strip("_") or "conn"
 
 
 @command(
@@ -376,9 +496,10 @@ COMMANDS = (
     help_cmd,
     exit_cmd,
     back_to_local,
-    set_cmd,
+    SetCommand,
     unset_cmd,
     echo_cmd,
+    clear_cmd,
     sleep_cmd,
     connect_cmd,
     use_cmd,

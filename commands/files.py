@@ -35,6 +35,7 @@ from opsh.commands.paths import (
 )
 from opsh.shell import kinds
 from opsh.shell.errors import NotFound, OpshError, UsageError, swallowed
+from opsh.shell.progress import BYTES, copy_with_progress
 from opsh.shell.result import Result, Size, StyledLine
 from opsh.shell.session import Session
 from opsh.shell.spec import Args, Kind, arg, command, opt
@@ -221,13 +222,15 @@ def _sources_and_dest(session: Session, paths: list[str], verb: str) -> tuple[li
 def cp_cmd(session: Session, args: Args) -> Result:
     sources, dest, into = _sources_and_dest(session, args.paths, "cp")
     tally = _Tally()
-    with session.progress(None, "copying") as bar:
+    plain = all(s.path.is_file() for s in sources)
+    total = sum(s.path.stat().st_size for s in sources) if plain else None
+    with session.progress(total, "copying", unit=BYTES) as bar:
 
         def copy_file(src: str, dst: str) -> str:
-            shutil.copy2(src, dst)
+            copy_with_progress(src, dst, bar)
             tally.files += 1
             tally.bytes += os.path.getsize(dst)
-            bar.advance(1, note=Size(tally.bytes).human())
+            bar.note = plural(tally.files, "file") if tally.files > 1 else ""
             return dst
 
         for source in sources:

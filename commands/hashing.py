@@ -160,7 +160,7 @@ def _hash_files(session: Session, words: list[str], algo: str, sums: bool) -> Re
         check_regular(target.path, target.shown)  # a directory or a device is refused before any work
     total = sum(t.path.stat().st_size for t in targets)
     rows: list[list[Any]] = []
-    with session.progress(total, algo) as bar:
+    with session.progress(total, algo, unit="B") as bar:
         for target in targets:
             rows.append([algo, file_digest(target.path, algo, bar), target.shown])
     if sums:
@@ -192,7 +192,7 @@ def _check(session: Session, sums_text: str, algo: str | None) -> Result:
         raise OpshError(f"{sums_text}: no checksum lines found", "expected `HASH  FILE` lines (the sha256sum format)")
     sizes = [_size_or_none(session.path(e.name)) for e in expected]
     rows: list[list[Any]] = []
-    with session.progress(sum(s or 0 for s in sizes), "checking") as bar:
+    with session.progress(sum(s or 0 for s in sizes), "checking", unit="B") as bar:
         for entry, size in zip(expected, sizes, strict=True):
             rows.append([entry.name, _verify(session.path(entry.name), entry, size, bar), entry.algo])
     return _check_result(rows, malformed)

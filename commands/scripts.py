@@ -39,7 +39,12 @@ class HistorySave(Command):
             if entry.line.split(None, 1)[0] in ("history", "record", "replay"):
                 continue
             lines.append(entry.line if entry.exit == 0 or args.all else f"# failed: {' '.join(entry.line.split())}")
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        from opsh.shell.config import write_private
+
+        try:
+            write_private(path, "\n".join(lines) + "\n")  # 0600, as recordings are
+        except OSError as exc:
+            raise OpshError(f"cannot write {args.file}: {exc.strerror or exc}") from None
         return Result.empty(status=f"wrote {len(lines) - 1} lines to {args.file}")
 
 

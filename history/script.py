@@ -19,7 +19,7 @@ from pathlib import Path
 
 from opsh.history import transcript
 from opsh.shell.dispatch import Engine, StatementRecord
-from opsh.shell.errors import OpshError, UsageError
+from opsh.shell.errors import NotFound, OpshError, UsageError, swallowed
 from opsh.shell.fileread import read_text
 from opsh.shell.lineparse import continues, expand_text, tokenize
 from opsh.shell.result import Result
@@ -94,12 +94,16 @@ class ScriptReplay:
         self.report = Report()
         self.masks: list[re.Pattern[str]] = []
         self.seen: list[transcript.Entry] = []
+        self.expected: list[transcript.Entry] = []
         self.depth = 0
+        self.level = engine.depth + 1  # the depth of the statements this replay feeds
 
     def run(self, path: Path) -> Report:
+        self._check_inputs(path)
         engine = self.engine
         saved = (engine.pending, engine.location, engine.out, engine.err, engine.batch, engine.keep_going, engine.stopped)
         previous_mode = self.session.current
+        opened_before = set(self.session.handles)
         self.session.current = None  # scripts start in the local mode
         engine.pending, engine.stopped = "", None
         # A replay is a batch run: it stops at the first failed line (--check compares every
@@ -118,11 +122,54 @@ class ScriptReplay:
                 self.session.observers.remove(self._observe)
             engine.release_capture(self)
             (engine.pending, engine.location, engine.out, engine.err, engine.batch, engine.keep_going, engine.stopped) = saved
+            self._close_opened(opened_before)
             if self.session.current is None and previous_mode in self.session.handles:
                 self.session.current = previous_mode
         if self.options.check:
-            self._compare(self.options.check)
+            self._compare()
         return self.report
+
+    def _check_inputs(self, path: Path) -> None:
+        """Every input is read before anything runs: the script, what it includes (as far as
+        the names are known before it runs), and the transcript, so that a missing or broken
+        one is an error while nothing has been done yet."""
+        self._check_script(path, 1)
+        if self.options.check:
+            self.expected = transcript.read(self.options.check)
+
+    def _check_script(self, path: Path, depth: int) -> None:
+        if depth > MAX_INCLUDE_DEPTH:
+            raise OpshError(f"include nested deeper than {MAX_INCLUDE_DEPTH}", "is a script including itself?")
+        for line in list(read_lines(path)):
+            target = self._known_include(line)
+            if target is None:
+                continue
+            if not target.exists():
+                raise NotFound(f"{line.where}: no such script to include: {target}")
+            self._check_script(target, depth + 1)
+
+    def _known_include(self, line: Line) -> Path | None:
+        """The file an `include` line names, when it can be told before the script runs (a
+        name built from variables the script sets itself is checked when it is reached)."""
+        text = line.text.strip()
+        if not text.startswith("include "):
+            return None
+        try:
+            words = [t.text for t in tokenize(text, self.session.lookup)]
+        except OpshError:
+            return None
+        if len(words) != 2:
+            return None
+        target = Path(words[1]).expanduser()
+        return target if target.is_absolute() else line.path.parent / target
+
+    def _close_opened(self, opened_before: set[str]) -> None:
+        """A replay leaves the session's handles as it found them: those it opened close."""
+        for name in [n for n in self.session.handles if n not in opened_before]:
+            try:
+                self.session.close_handle(name)
+            except Exception:  # noqa: BLE001 - closing must never hide how the replay went
+                swallowed(f"closing handle {name} at the end of a replay")
 
     # ------------------------------------------------------------ lines
 
@@ -230,36 +277,31 @@ class ScriptReplay:
     # ------------------------------------------------------------ --check
 
     def _observe(self, record: StatementRecord) -> None:
+        if record.depth != self.level:
+            return  # ran inside a nested `replay`: its output belongs to that `replay` line
         first = record.source.split(None, 1)[0] if record.source.strip() else ""
         if first in _SKIPPED:
             return
         self.report.statements += 1
-        source = record.source.rstrip()
-        if record.shell_command and record.mode == "local" and source.endswith(";"):
-            source = source[:-1].rstrip()
-        self.seen.append(transcript.Entry(source, record.output or "", record.exit_code, record.error or ""))
+        self.seen.append(transcript.entry_for(record))
 
-    def _compare(self, path: Path) -> None:
-        expected = transcript.read(path)
-        for index, (old, new) in enumerate(zip(expected, self.seen, strict=False), 1):
-            if _norm(old.source) != _norm(new.source):
-                self.report.changed += 1
-                self.report.diffs.append(
-                    f"statement {index}: the script no longer matches the transcript "
-                    f"({old.source!r} recorded, {new.source!r} ran); stopping the comparison"
-                )
-                return
-            lines = transcript.diff(old, new, self.masks, f"statement {index}: {_norm(old.source)[:60]}")
+    def _compare(self) -> None:
+        expected = [entry for entry in self.expected if entry.in_script]
+        for step in transcript.pair_up(expected, self.seen):
+            lines = self._step_diff(step)
             if lines:
                 self.report.changed += 1
                 self.report.diffs.extend(lines)
-        if len(expected) != len(self.seen):
-            self.report.changed += 1
-            self.report.diffs.append(f"the transcript has {len(expected)} statements, the replay ran {len(self.seen)}")
 
-
-def _norm(source: str) -> str:
-    return " ".join(source.split())
+    def _step_diff(self, step: transcript.Step) -> list[str]:
+        if step.recorded is not None and step.now is not None:
+            label = f"statement {step.number}: {transcript.normalized(step.now.source)[:60]}"
+            return transcript.diff(step.recorded, step.now, self.masks, label)
+        if step.recorded is not None:
+            text = transcript.normalized(step.recorded.source)
+            return [f"transcript statement {step.number} did not run now: {text[:80]}"]
+        assert step.now is not None
+        return [f"statement {step.number} is not in the transcript: {transcript.normalized(step.now.source)[:80]}"]
 
 
 def run_file(engine: Engine, path: Path, keep_going: bool = False) -> bool:

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from opsh.shell.errors import swallowed
 from opsh.shell.redact import redact
 
 if TYPE_CHECKING:
@@ -34,7 +35,10 @@ class Entry:
 
 
 class HistoryStore:
-    """Append-only JSONL file; trimmed to MAX_ENTRIES when it grows past twice that."""
+    """Append-only JSONL file; trimmed to MAX_ENTRIES when it grows past twice that.
+
+    `append` raises OSError when the disk is full: the REPL turns that into one warning and
+    goes on (history is best-effort, never worth the session)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -54,6 +58,9 @@ class HistoryStore:
         try:
             handle = open(self.path, encoding="utf-8")  # noqa: SIM115
         except FileNotFoundError:
+            return
+        except OSError:
+            swallowed("reading the history file")  # unreadable history: start without it
             return
         with handle:
             for raw in handle:

@@ -126,8 +126,9 @@ def _command_names(session: Session, prefix: str) -> list[tuple[str, str]]:
 
 def _param_candidates(session: Session, cmd: type[Command], words: list[str], prefix: str) -> Iterable[tuple[str, str]]:
     options = {flag: p for p in cmd.params if p.is_option for flag in p.flags}
+    typed = _typed_args(cmd, words, options)
     if words and words[-1] in options and options[words[-1]].takes_value:
-        return _for_param(session, cmd, options[words[-1]], prefix)
+        return _for_param(session, cmd, options[words[-1]], prefix, typed)
     if words and words[-1] == "--format":
         return [(f, "") for f in FORMATS if f.startswith(prefix)]
     if prefix.startswith("-") and "--" not in words:
@@ -136,12 +137,12 @@ def _param_candidates(session: Session, cmd: type[Command], words: list[str], pr
         found = [(f, h) for f, h in flags if f.startswith(prefix) and f not in words]
         positional = _positional_at(cmd, words, options) if cmd.dash_args else None
         if positional is not None:  # `kill -US` is a signal, `date -3` an adjustment
-            found += list(_for_param(session, cmd, positional, prefix))
+            found += list(_for_param(session, cmd, positional, prefix, typed))
         return found
     param = _positional_at(cmd, words, options)
     if param is None:
         return []
-    return _for_param(session, cmd, param, prefix)
+    return _for_param(session, cmd, param, prefix, typed)
 
 
 def _positional_at(cmd: type[Command], words: list[str], options: dict[str, Param]) -> Param | None:
@@ -165,9 +166,33 @@ def _positional_at(cmd: type[Command], words: list[str], options: dict[str, Para
     return positionals[index] if index < len(positionals) else None
 
 
-def _for_param(session: Session, cmd: type[Command], param: Param, prefix: str) -> Iterable[tuple[str, str]]:
+def _typed_args(cmd: type[Command], words: list[str], options: dict[str, Param]) -> Args:
+    """The positionals typed before the word being completed, by name (as words, unconverted),
+    so a command's complete() can answer from them (`set format ` offers the formats)."""
+    positionals = [p for p in cmd.params if not p.is_option]
+    typed = Args()
+    index = 0
+    skip = False
+    for word in words:
+        if skip or (word.startswith("-") and word != "-"):
+            skip = not skip and (word == "--format" or (word in options and options[word].takes_value))
+            continue
+        if index >= len(positionals):
+            break
+        param = positionals[index]
+        if param.multiple or param.kind is Kind.REST:
+            typed.setdefault(param.name, []).append(word)
+        else:
+            typed[param.name] = word
+            index += 1
+    return typed
+
+
+def _for_param(
+    session: Session, cmd: type[Command], param: Param, prefix: str, typed: Args | None = None
+) -> Iterable[tuple[str, str]]:
     try:
-        special = cmd().complete(session, Args(), param, prefix)
+        special = cmd().complete(session, typed if typed is not None else Args(), param, prefix)
     except Exception:  # noqa: BLE001 - a completer failing must never break typing
         special = None
     if special is not None:

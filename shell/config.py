@@ -7,9 +7,10 @@ run against a throwaway home, and users can use it to keep several setups apart.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from opsh.shell.errors import OpshError
 
@@ -76,22 +77,56 @@ class Config:
     connections: dict[str, ConnectionConfig] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    file: Path | None = None  # `--config FILE`, else the default config file
     topology: TopologyConfig = field(default_factory=TopologyConfig)
+
+    @property
+    def path(self) -> Path:
+        return self.file or self.paths.config_file
 
     @classmethod
     def load(cls, paths: Paths | None = None, file: Path | None = None) -> Config:
         paths = paths or Paths.default()
         path = file or paths.config_file
         if not path.exists():
-            return cls(paths)
+            return cls(paths, file=file)
         import tomllib  # only when there is a config file: it costs startup time
 
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise OpshError(f"config {path}: {exc}") from None
-        settings = dict(raw.get("settings", {}))
-        return cls(paths, settings, _connections(raw, path), _groups(raw, path), raw, _topology(raw, path))
+        return cls(
+            paths,
+            dict(raw.get("settings", {})),
+            _connections(raw, path),
+            _groups(raw, path),
+            raw,
+            file,
+            _topology(raw, path),
+        )
+
+    def save_setting(self, name: str, value: str | bool | int | float) -> None:
+        """Write `name = value` into [settings] of the config file, keeping the rest of the file
+        as the person wrote it (comments, order); the file is created 0600 when missing."""
+        import tomllib
+
+        path = self.path
+        try:
+            text = path.read_text(encoding="utf-8") if path.exists() else ""
+        except (OSError, UnicodeDecodeError) as exc:
+            raise OpshError(f"cannot read {path}: {exc}") from None
+        updated = _with_setting(text, name, _toml_value(value))
+        try:
+            if tomllib.loads(updated).get("settings", {}).get(name) != value:
+                raise ValueError("the value did not land in [settings]")
+        except (tomllib.TOMLDecodeError, ValueError) as exc:
+            raise OpshError(f"cannot save {name} in {path}: {exc}", "edit the file by hand") from None
+        try:
+            write_private(path, updated)
+        except OSError as exc:
+            raise OpshError(f"cannot save {name} in {path}: {exc.strerror or exc}") from None
+        self.settings[name] = value
 
 
 def _connections(raw: dict[str, Any], path: Path) -> dict[str, ConnectionConfig]:
@@ -142,3 +177,56 @@ def _topology(raw: dict[str, Any], path: Path) -> TopologyConfig:
     return TopologyConfig(
         {str(k): str(v) for k, v in routes.items()}, body.get("ssh_options"), body.get("gateway_python")
     )
+
+
+def open_private(path: Path, append: bool = False) -> IO[str]:
+    """A text file only its owner can read (recordings, transcripts): created 0600, and an
+    existing file is narrowed to 0600 too, since it is about to hold this session's work."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+    fd = os.open(path, flags, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    except OSError:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "a" if append else "w", encoding="utf-8")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace `path` with `text` atomically (a temporary name, then a rename), mode 0600:
+    config.toml and hosts.toml name servers and users, readable by their owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open_private(tmp) as out:
+        out.write(text)
+    tmp.replace(path)
+
+
+def _toml_value(value: str | bool | int | float) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    import json
+
+    return json.dumps(value)  # a TOML basic string is a JSON string for what settings hold
+
+
+_TABLE = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]\s*(#.*)?$")
+
+
+def _with_setting(text: str, name: str, value: str) -> str:
+    """`text` with `name = value` set in its [settings] table (replaced, or added to it)."""
+    lines = text.splitlines()
+    key = re.compile(rf"^\s*{re.escape(name)}\s*=")
+    start = next((i for i, line in enumerate(lines) if (m := _TABLE.match(line)) and m.group(1) == "settings"), None)
+    if start is None:
+        head = "\n".join(lines).rstrip("\n")
+        return (head + "\n\n" if head else "") + f"[settings]\n{name} = {value}\n"
+    end = next((i for i in range(start + 1, len(lines)) if _TABLE.match(lines[i])), len(lines))
+    for i in range(start + 1, end):
+        if key.match(lines[i]):
+            lines[i] = f"{name} = {value}"
+            return "\n".join(lines) + "\n"
+    lines.insert(start + 1, f"{name} = {value}")
+    return "\n".join(lines) + "\n"

@@ -9,8 +9,8 @@ text belongs to the new mode.
 
 from __future__ import annotations
 
-import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from opsh.shell import argv
+from opsh.shell.capture import TeeSink, keep_producers, plain_copy, renders_plainly
 from opsh.shell.errors import Cancelled, UsageError, describe, swallowed
 from opsh.shell.handles import Handle
 from opsh.shell.lineparse import (
@@ -55,28 +56,7 @@ class StatementRecord:
     error: str | None
     shell_command: bool = True  # ran as an opsh command (local mode or a `\` line)
     had_secret: bool = False  # `source` had a secret masked (it no longer replays as written)
-
-
-class TeeSink(Sink):
-    """Writes to the real sink and keeps a plain copy (for transcripts)."""
-
-    def __init__(self, inner: Sink) -> None:
-        self.inner = inner
-        self.color = inner.color
-        self.width = inner.width
-        self.is_terminal = inner.is_terminal
-        self.copy = io.StringIO()
-        self.plain = StreamSink(self.copy)
-
-    def write(self, text: str) -> None:
-        self.copy.write(text)
-        self.inner.write(text)
-
-    def flush(self) -> None:
-        self.inner.flush()
-
-    def close(self) -> None:
-        self.inner.close()
+    depth: int = 1  # 1 for a typed line; statements a `replay` runs are one deeper
 
 
 class Engine:
@@ -92,6 +72,10 @@ class Engine:
         self.capture = False
         self._capture_owners: set[int] = set()
         self.location: str | None = None  # "file.opsh:12" while a script runs
+        # Statements running now, outermost first: each one's captured output. What a nested
+        # statement (one a `replay` runs) printed belongs to the enclosing statement too.
+        self._running: list[list[str]] = []
+        self._warned: set[str] = set()
         # Exceptions that were not expected (bugs): reported like any error, and kept so the
         # in-process test helper can fail loudly instead of passing on a printed error line.
         self.internal_errors: list[BaseException] = []
@@ -102,6 +86,11 @@ class Engine:
         self.stopped: str | None = None
         self._mode_switch = False  # the statement running is a connect/use
         session.engine = self  # replay and include feed lines through the session's engine
+
+    @property
+    def depth(self) -> int:
+        """How many statements are running now (a `replay` runs its lines one level deeper)."""
+        return len(self._running)
 
     # ------------------------------------------------------------ input
 
@@ -150,6 +139,9 @@ class Engine:
         if text.startswith("\\") and _backslash_word(text) not in handle.meta_commands:
             return _shell_line(text), True
         found = handle.next_statement(text)
+        if found is None and _misplaced_connect(text):
+            line, newline, rest = text.partition("\n")  # answered at once, never a continuation
+            found = Statement(line, rest, newline)
         return None if found is None else (found, False)
 
     def input_complete(self, text: str) -> bool:
@@ -175,6 +167,7 @@ class Engine:
         error: str | None = None
         exit_code = 0
         captured: list[str] = []
+        self._running.append(captured)
         try:
             handle = None if shell_escape else session.current_handle
             result_ok = self._run(statement, handle, captured)
@@ -186,6 +179,9 @@ class Engine:
         except Exception as exc:  # noqa: BLE001 - the single place where errors become messages
             error = self.report(exc)
             exit_code = describe(exc).exit_code
+        finally:
+            depth = len(self._running)
+            self._running.pop()
         seconds = time.monotonic() - started
         ok = exit_code == 0
         mode_switch, self._mode_switch = self._mode_switch, False
@@ -212,7 +208,10 @@ class Engine:
             error,
             shell_escape or mode == "local",
             masked != public,
+            depth,
         )
+        if self.capture and self._running:
+            self._running[-1].append("".join(captured) + (error + "\n" if error else ""))
         for observer in list(session.observers):
             observer(record)
         return ok
@@ -229,10 +228,15 @@ class Engine:
             self.session.last.status = f"left {handle.name} (still open: `use {handle.name}` goes back)"
             self._status(self.session.last.status)
             return True
+        if _misplaced_connect(text):
+            raise UsageError(
+                f"`connect` is not a {handle.kind} statement",
+                "inside a mode, opsh commands start with \\: write \\connect URL",
+            )
         if statement.vertical and not text.strip():
             raise UsageError(f"no statement before {statement.terminator}", "e.g. SELECT * FROM users LIMIT 1\\G")
         redirect = self._mode_redirect(statement.redirect)
-        result = handle.execute(self.session, handle.expand(text, self.session.lookup))
+        result = handle.run(self.session, handle.expand(text, self.session.lookup))
         if statement.vertical:
             result.force_format = "vertical"
         return self.emit(result, None, redirect, captured)
@@ -342,8 +346,12 @@ class Engine:
     ) -> bool:
         chosen = self._format_for(result, fmt, redirect)
         started = time.monotonic()
+        if result.notice and redirect is None:
+            self._status(result.notice)
         sink = shared or self._sink_for(None, result)
-        tee = TeeSink(sink) if self.capture else None
+        tee = TeeSink(sink) if self.capture and renders_plainly(sink) else None
+        if self.capture and tee is None:
+            keep_producers(result)
         from opsh.shell.render import render  # json, csv, decimal: not needed before the first output
 
         try:
@@ -361,6 +369,8 @@ class Engine:
                     pass
         if tee is not None:
             captured.append(tee.copy.getvalue())
+        elif self.capture:
+            captured.append(plain_copy(result, chosen))
         self._finish_status(result, count, time.monotonic() - started, redirect)
         return not result.failed
 
@@ -454,6 +464,18 @@ class Engine:
         self._capture_owners.discard(id(owner))
         self.capture = bool(self._capture_owners)
 
+    def warn(self, text: str, once: str | None = None) -> None:
+        """A warning line on stderr: something went wrong beside the command (a history or
+        recording write), which still ran. With `once`, only the first of that kind is shown."""
+        if once is not None:
+            if once in self._warned:
+                return
+            self._warned.add(once)
+        color = self._color(self.err)
+        self.out.flush()
+        self.err.write(f"\x1b[33mwarning: {text}\x1b[0m\n" if color else f"warning: {text}\n")
+        self.err.flush()
+
     def report(self, exc: BaseException) -> str:
         described = describe(exc)
         if not described.expected:
@@ -493,6 +515,14 @@ def _shell_line(text: str) -> Statement:
     first = local_statement(line)
     rest = first.rest + newline + after if first.rest else after
     return Statement(first.text, rest, first.terminator or newline)
+
+
+_CONNECT_URL = re.compile(r"^\s*connect\s+[A-Za-z][A-Za-z0-9+.-]*://", re.I)
+
+
+def _misplaced_connect(text: str) -> bool:
+    """`connect URL` typed in a mode, where it would go to the backend: meant as \\connect."""
+    return bool(_CONNECT_URL.match(text))
 
 
 def _backslash_word(text: str) -> str:

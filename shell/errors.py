@@ -41,6 +41,11 @@ class ConnectError(OpshError):
     """A connection could not be opened or was lost."""
 
 
+class ConnectionLost(ConnectError):
+    """A handle's connection failed during a command: it was dropped, and the next command
+    opens a new one (see Handle.connection_guard)."""
+
+
 class AuthError(ConnectError):
     """The server refused the credentials."""
 

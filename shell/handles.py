@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from opsh.shell.errors import OpshError
+from opsh.shell.errors import ConnectionLost, OpshError
 from opsh.shell.lineparse import Lookup, expand_text
 from opsh.shell.redact import redact_url
 from opsh.shell.statement import Statement, statement_at_end
@@ -79,11 +80,19 @@ def split_url(url: str) -> tuple[str, str | None]:
 
 
 class Handle:
-    """Base of every backend connection; also the mode it gives the prompt."""
+    """Base of every backend connection; also the mode it gives the prompt.
+
+    The one reconnect path of every backend is here (`connection_guard`): a backend names the
+    exceptions that mean its connection is gone (`connection_errors`), how to drop the
+    connection and what state died with it (`drop`), and how to open a new one (`reconnect`).
+    """
 
     kind: str = "handle"
     # Backslash words this mode handles itself (e.g. SQL's \d, \G, \timing) instead of the shell.
     meta_commands: tuple[str, ...] = ()
+    # What the server is called in messages (`cannot reach redis at ...`) and where it is.
+    server_name: str = ""
+    address: str = ""
 
     def __init__(self, name: str, endpoint: str, *, readonly: bool = False, tag: str | None = None) -> None:
         self.name = name
@@ -93,6 +102,8 @@ class Handle:
         self.readonly = readonly
         self.tag = tag
         self.opened_at = time.time()
+        # The connection failed during a command and was dropped: the next command reconnects.
+        self.lost = False
 
     # -- connection
     def ping(self) -> None:
@@ -110,6 +121,11 @@ class Handle:
 
     def toolbar(self) -> str:
         """Extra mode state for the bottom toolbar (autocommit, db number...)."""
+        return ""
+
+    def hint(self, text_before_cursor: str) -> str:
+        """Grey text shown after the cursor while typing (Redis: the arguments still to come).
+        Runs at every keystroke: it must never talk to the server or raise."""
         return ""
 
     def lexer(self) -> Lexer | None:
@@ -147,6 +163,84 @@ class Handle:
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "endpoint": self.endpoint}
+
+    # -- the one reconnect path
+    def run(self, session: Session, statement: str) -> Result:
+        """What the Engine calls for a statement: `execute()` inside the connection guard."""
+        with self.connection_guard():
+            return self.execute(session, statement)
+
+    def connection_errors(self) -> tuple[type[BaseException], ...]:
+        """Exceptions that mean the connection is gone (the driver's and the socket's).
+        A backend that names none keeps its own handling: the guard lets everything through."""
+        return ()
+
+    def drop(self) -> list[str]:
+        """Close the dead connection without raising; return what died with it, as sentences
+        for the user ("task 7 of jobs went back to the queue"), and forget it."""
+        self.close()
+        return []
+
+    def reconnect(self) -> None:
+        """Open a new connection after `drop()` (same credentials, same database)."""
+
+    def connection_stale(self) -> bool:
+        """Whether the idle connection was closed by the server meanwhile (a restart, an idle
+        timeout): checked before each command, so that the command goes out on a new one."""
+        return False
+
+    @contextmanager
+    def connection_guard(self) -> Iterator[None]:
+        """Reconnect first if the last command lost the connection; if this one loses it, drop
+        the connection, forget what died with it and say so in one line."""
+        errors = self.connection_errors()
+        if not errors:
+            yield
+            return
+        try:
+            if self.lost:
+                self.reconnect()
+                self.lost = False
+            elif self.connection_stale():
+                self._replace_stale()
+            yield
+        except errors as exc:
+            already_lost = self.lost
+            self.lost = True
+            forgotten = [] if already_lost else self.drop()
+            raise self.lost_error(forgotten) from exc
+
+    def _replace_stale(self) -> None:
+        """A connection found closed before anything was sent: replaced at once when nothing
+        died with it, else the loss is said and the command is not sent."""
+        forgotten = self.drop()
+        if forgotten:
+            self.lost = True
+            raise self.lost_error(forgotten)
+        self.reconnect()
+
+    def lost_error(self, forgotten: list[str]) -> ConnectionLost:
+        where = f"{self.server_name or self.kind} at {self.address or self.endpoint}"
+        if not forgotten:
+            return ConnectionLost(f"cannot reach {where}", "is it running?")
+        return ConnectionLost(
+            f"lost the connection to {where}: {'; '.join(forgotten)}", "is it running? the next command reconnects"
+        )
+
+
+def peer_closed(sock: Any) -> bool:
+    """Whether the other end closed this idle socket (it is readable and reads as the end);
+    None (not connected yet) is not closed: the driver connects by itself."""
+    import select
+    import socket
+
+    if sock is None:
+        return False
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
 
 
 def split_unquoted(text: str, separators: str) -> tuple[str, str, str]:

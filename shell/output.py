@@ -8,6 +8,7 @@ before the command has finished producing it.
 
 from __future__ import annotations
 
+import io
 import os
 import shlex
 import shutil
@@ -31,11 +32,21 @@ class Sink:
     def write(self, text: str) -> None:
         raise NotImplementedError
 
+    def write_bytes(self, data: bytes) -> None:
+        """Exact bytes (a binary value in raw output): files and pipes get them unchanged.
+        A text-only destination gets them as text with undecodable bytes kept as surrogate
+        escapes, so that encoding back with `surrogateescape` gives the same bytes."""
+        self.write(data.decode("utf-8", "surrogateescape"))
+
     def flush(self) -> None:
         """Make what was written visible now (streams call this per line)."""
 
     def close(self) -> None:
         """Finish: show held-back output, wait for a pager or pipe."""
+
+    def table_width(self, lines: int) -> int | None:
+        """The width a table of `lines` lines must fit (None: any width, nothing is cut)."""
+        return self.width if self.is_terminal else None
 
 
 class StreamSink(Sink):
@@ -49,6 +60,17 @@ class StreamSink(Sink):
     def write(self, text: str) -> None:
         try:
             self.stream.write(text)
+        except BrokenPipeError:
+            raise OutputClosed from None
+
+    def write_bytes(self, data: bytes) -> None:
+        binary = getattr(self.stream, "buffer", None)
+        if binary is None:
+            super().write_bytes(data)
+            return
+        try:
+            self.stream.flush()
+            binary.write(data)
         except BrokenPipeError:
             raise OutputClosed from None
 
@@ -87,9 +109,21 @@ class TerminalSink(Sink):
         if self.lines > self.limit:
             self._start_pager()
 
+    def write_bytes(self, data: bytes) -> None:
+        """A screen shows text: bytes that are not UTF-8 become U+FFFD (files and pipes get
+        the exact bytes)."""
+        self.write(data.decode("utf-8", "replace"))
+
     def flush(self) -> None:
         if self.pager is None and not self.pager_enabled:
             self.stream.flush()
+
+    def table_width(self, lines: int) -> int | None:
+        """A table that fills more than the screen goes to the pager, which (less -S) shows
+        long lines cut at the edge and scrolls sideways: only a table on the screen is fitted."""
+        if self.pager_enabled and (self.pager is not None or self.lines + lines > self.limit):
+            return None
+        return self.width
 
     def _to_screen(self, text: str) -> None:
         try:
@@ -142,6 +176,10 @@ class FileSink(Sink):
     def write(self, text: str) -> None:
         self.file.write(text)
 
+    def write_bytes(self, data: bytes) -> None:
+        self.file.flush()
+        self.file.buffer.write(data)
+
     def close(self) -> None:
         self.file.close()
 
@@ -160,6 +198,15 @@ class PipeSink(Sink):
         assert self.proc.stdin is not None
         try:
             self.proc.stdin.write(text)
+        except (BrokenPipeError, OSError):
+            raise OutputClosed from None
+
+    def write_bytes(self, data: bytes) -> None:
+        stdin = self.proc.stdin
+        assert isinstance(stdin, io.TextIOWrapper)
+        try:
+            stdin.flush()
+            stdin.buffer.write(data)
         except (BrokenPipeError, OSError):
             raise OutputClosed from None
 

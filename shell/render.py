@@ -1,8 +1,8 @@
 """One renderer for every Result: table, vertical, json, csv or plain, to any Sink.
 
-Small tables go through tabulate (alignment of numbers, wide characters); large or lazy ones
-go through a column-wise renderer that formats a chunk at a time, so a million-row result
-streams to a file or the pager with flat memory and its first screen shows at once.
+Tables of every size are drawn by shell/table.py (the psql box, display-width aware, fitted to
+the terminal), a chunk at a time, so a million-row result streams to a file or the pager with
+flat memory and its first screen shows at once.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ import decimal
 import io
 import itertools
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from opsh.shell.output import Sink
 from opsh.shell.result import Block, Result, Size, StyledLine
 
 NULL = "<null>"
-TABULATE_MAX_ROWS = 500
 CHUNK = 2000
 
 STYLES = {
@@ -41,8 +41,13 @@ def render(result: Result, fmt: str, sink: Sink) -> int:
     """Write `result` to `sink` in `fmt`; returns the number of rows/lines written."""
     if result.present is not None:
         text = result.present(fmt, sink)
-        if text is not None:
+        if isinstance(text, bytes):
+            sink.write_bytes(text)
+            return text.count(b"\n")
+        if isinstance(text, str):
             return _render_text(text, "plain", sink)
+        if text is not None:  # lines to stream as they are produced
+            return _render_stream(text, sink)
     kind = result.kind
     if kind == "table":
         return _render_table(result.headers or [], result.rows or [], fmt, sink)
@@ -126,83 +131,15 @@ def _render_table(headers: list[str], rows: Iterable[Sequence[Any]], fmt: str, s
         return _table_plain(rows, sink)
     if fmt == "vertical":
         return _table_vertical(headers, rows, sink)
-    iterator = iter(rows)
-    first = list(itertools.islice(iterator, TABULATE_MAX_ROWS + 1))
-    if len(first) <= TABULATE_MAX_ROWS:
-        return _tabulate(headers, first, sink)
-    return _fast_table(headers, itertools.chain(first, iterator), sink)
-
-
-def _tabulate(headers: list[str], rows: list[Sequence[Any]], sink: Sink) -> int:
-    from tabulate import tabulate
-
-    if not headers and not rows:
+    if not headers:
         return 0
-    numeric = [_column_is_numeric(rows, i) for i in range(len(headers))]
-    body = [[shown(v) for v in row] for row in rows]
-    text = tabulate(
-        body,
-        headers=headers,
-        tablefmt="psql",
-        missingval=NULL,
-        disable_numparse=True,
-        colalign=["right" if n else "left" for n in numeric] if headers else None,
-    )
-    sink.write(text + "\n")
-    return len(rows)
+    from opsh.shell.table import draw
+
+    return draw(headers, iter(rows), sink, _shown_texts, _numeric_column)
 
 
-def _column_is_numeric(rows: Sequence[Sequence[Any]], index: int) -> bool:
-    seen = False
-    for row in rows:
-        value = row[index] if index < len(row) else None
-        if value is None:
-            continue
-        if not _is_number(value):
-            return False
-        seen = True
-    return seen
-
-
-def _fast_table(headers: list[str], rows: Iterator[Sequence[Any]], sink: Sink) -> int:
-    """psql-style box drawn a chunk at a time: widths grow if a later chunk needs more.
-
-    Column-wise, so that the per-value work runs in C (map, join, ljust) for the common types.
-    """
-    ncol = len(headers)
-    widths = [len(h) for h in headers]
-    count = 0
-    numeric: list[bool] | None = None
-    while True:
-        chunk = list(itertools.islice(rows, CHUNK))
-        if not chunk:
-            break
-        columns = list(zip(*chunk, strict=False))
-        if numeric is None:
-            numeric = [_numeric_column(column) for column in columns] + [False] * (ncol - len(columns))
-        texts = [_column_texts(column, convert=shown) for column in columns]
-        for i, column in enumerate(texts):
-            widths[i] = max(widths[i], max(map(len, column)))
-        if count == 0:
-            rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+\n"
-            title = "| " + " | ".join(_pad(h, widths[i], numeric[i]) for i, h in enumerate(headers)) + " |\n"
-            sink.write(rule + title + rule)
-        padded = [
-            list(map(str.rjust if numeric[i] else str.ljust, column, itertools.repeat(widths[i])))
-            for i, column in enumerate(texts)
-        ]
-        sink.write("| " + " |\n| ".join(map(" | ".join, zip(*padded, strict=True))) + " |\n" if padded else "")
-        count += len(chunk)
-    rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+\n"
-    if count == 0:
-        sink.write(rule + "| " + " | ".join(headers) + " |\n" + rule)
-    else:
-        sink.write(rule)
-    return count
-
-
-def _pad(text: str, width: int, right: bool) -> str:
-    return text.rjust(width) if right else text.ljust(width)
+def _shown_texts(column: Sequence[Any]) -> Sequence[str]:
+    return _column_texts(column, convert=shown)
 
 
 _NONE = type(None)
@@ -213,7 +150,7 @@ _STR_OR_NULL = _STR_TYPES | {_NONE}
 
 
 def _numeric_column(column: Sequence[Any]) -> bool:
-    """Right-align a column whose values are all numbers (NULLs aside), as _column_is_numeric."""
+    """Right-align a column whose values are all numbers (NULLs aside)."""
     kinds = set(map(type, column)) - {_NONE}
     if kinds <= _NUMBER_TYPES:
         return bool(kinds)
@@ -366,6 +303,30 @@ def _render_text(text: str, fmt: str, sink: Sink) -> int:
         return 1
     sink.write(text if text.endswith("\n") or not text else text + "\n")
     return text.count("\n") + 1
+
+
+def wrapped(text: str, width: int) -> str:
+    """`text` with its long lines wrapped at `width` (help pages at the terminal): a line laid
+    out in columns (`  name  what it does`) continues under its second column, any other
+    under its own indent plus two."""
+    import textwrap
+
+    out: list[str] = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = len(line) - len(line.lstrip())
+        column = _SECOND_COLUMN.match(line)
+        hang = column.end(1) if column and column.end(1) <= width // 2 else indent + 2
+        wrapper = textwrap.TextWrapper(
+            width=width, subsequent_indent=" " * hang, break_on_hyphens=False, break_long_words=True
+        )
+        out += wrapper.wrap(line) or [line[:width]]
+    return "\n".join(out)
+
+
+_SECOND_COLUMN = re.compile(r"^(\s*\S(?:\S| (?! ))*\s{2,})\S")
 
 
 def styled(line: StyledLine, color: bool) -> str:

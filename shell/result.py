@@ -67,11 +67,15 @@ class Result:
     # A format the user asked for on this line in the mode's own syntax (SQL's \G).
     force_format: str | None = None
     then: Callable[[], Result] | None = None
+    # A line for the person at the terminal before the output starts ("Ctrl-C to stop"),
+    # shown like a status line (never in files, pipes, scripts or transcripts).
+    notice: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     # A backend's own look (redis-cli's `(integer) 5`): called with the chosen format and the
-    # Sink; returns the text to write, or None to render the table/document as usual. The data
-    # stays structured, so json/csv and files still get it whole.
-    present: Callable[[str, Any], str | None] | None = None
+    # Sink; returns the text to write (bytes: written exactly, as raw Redis values; an
+    # iterable of lines: streamed as they come), or None to render the table/document as
+    # usual. The data stays structured, so json/csv and files still get it whole.
+    present: Callable[[str, Any], str | bytes | Iterable[str] | None] | None = None
 
     @property
     def kind(self) -> str:

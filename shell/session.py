@@ -38,6 +38,9 @@ CORE_SETTINGS = (
     Setting("timeout", Kind.DURATION, 30.0, "network timeout in seconds"),
     Setting("confirm", Kind.BOOL, True, "ask before dangerous actions"),
     Setting("color", Kind.CHOICE, "auto", "colours: auto (a terminal, no NO_COLOR, TERM not dumb), on, off", ("auto", "on", "off")),
+    Setting(
+        "editing_mode", Kind.CHOICE, "emacs", "keys at the prompt (kept in the config)", ("emacs", "vi"), persist=True
+    ),
 )
 
 
@@ -296,8 +299,9 @@ class Session:
     def secret(self, prompt: str) -> str:
         return self.io.secret(prompt)
 
-    def progress(self, total: float | None, label: str) -> Progress:
-        return Progress(total, label, enabled=self.io.interactive)
+    def progress(self, total: float | None, label: str, unit: str = "") -> Progress:
+        """A progress bar for long work; `unit="B"` when it counts bytes."""
+        return Progress(total, label, enabled=self.io.interactive, unit=unit)
 
     # -- per-area state (SSH inventory, last run's failed hosts...)
     def area(self, key: str, factory: Callable[[], T]) -> T:

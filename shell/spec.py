@@ -131,7 +131,8 @@ class Command:
         return work(session, args)
 
     def complete(self, session: Session, args: Args, param: Param, prefix: str) -> Iterable[str] | None:
-        """Command-specific candidates for `param`; None falls back to the kind's completer."""
+        """Command-specific candidates for `param`; None falls back to the kind's completer.
+        `args` holds the positionals typed before it, by name, as the words typed."""
         return None
 
     @classmethod
@@ -236,3 +237,4 @@ class Setting:
     default: Any
     help: str = ""
     choices: tuple[str, ...] = field(default=())
+    persist: bool = False  # `set` also writes it to the config file (a preference, not a session's state)

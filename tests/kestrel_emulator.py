@@ -88,12 +88,14 @@ class Handler(socketserver.StreamRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.open: dict[str, Item] = {}
+        self.server.clients.add(self.request)
         state = self.server.state
         with state.cond:
             state.connections += 1
             state.total_connections += 1
 
     def finish(self) -> None:
+        self.server.clients.discard(self.request)
         state = self.server.state
         with state.cond:
             state.connections -= 1
@@ -274,9 +276,10 @@ class Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int]) -> None:
+    def __init__(self, address: tuple[str, int], state: State | None = None) -> None:
         super().__init__(address, Handler)
-        self.state = State()
+        self.state = state or State()
+        self.clients: set[socket.socket] = set()
 
 
 class KestrelEmulator:
@@ -300,6 +303,24 @@ class KestrelEmulator:
         self.server.shutdown()
         self.server.server_close()
 
+    def kill(self) -> None:
+        """Stop listening and cut every connection, as a crash would; the queues are kept
+        (Kestrel journals them), and open items go back to their queues."""
+        self.server.shutdown()
+        self.server.server_close()
+        for client in list(self.server.clients):
+            try:
+                client.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.thread.join(5)
+
+    def restart(self) -> None:
+        """Listen again on the same port, with the queues as they were."""
+        self.server = Server((self.host, self.port), self.server.state)
+        self.thread = threading.Thread(target=self.server.serve_forever, name="kestrel-emulator", daemon=True)
+        self.thread.start()
+
     def send(self, text: str) -> str:
         """One raw exchange, for tests that check the server side."""
         with socket.create_connection((self.host, self.port), timeout=5) as sock:
@@ -310,5 +331,12 @@ class KestrelEmulator:
 
 @pytest.fixture(scope="session")
 def kestrel_server() -> Iterator[KestrelEmulator]:
+    with KestrelEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def own_kestrel() -> Iterator[KestrelEmulator]:
+    """An emulator of this test's own, for tests that kill and restart it."""
     with KestrelEmulator() as emulator:
         yield emulator

@@ -2,7 +2,9 @@
 
 pymemcache's Client with a serializer that keeps values as bytes and hands back the item's
 flags; replies become Results in render.py. After Ctrl-C the socket is dropped (a reply may
-be half read) and the next verb reconnects by itself.
+be half read); a lost connection goes through the shell's one reconnect path (one
+`cannot reach memcache at ...` line, not pymemcache's exception names), and the next verb
+reconnects by itself.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from opsh.commands.memcache import guard
 from opsh.commands.memcache.render import gets_table, number_result, outcome, stats_result, value_result, value_text
 from opsh.commands.memcache.syntax import STATS_GROUPS, encode, number, parse
 from opsh.shell.errors import UsageError, swallowed
-from opsh.shell.handles import ConnectRequest, Handle
+from opsh.shell.handles import ConnectRequest, Handle, peer_closed
 from opsh.shell.result import Result
 
 if TYPE_CHECKING:
@@ -43,6 +45,7 @@ class FlagSerde:
 
 class MemcacheHandle(Handle):
     kind = "memcache"
+    server_name = "memcache"
 
     def __init__(self, request: ConnectRequest, client: Any) -> None:
         super().__init__(request.name, request.url, readonly=request.readonly, tag=request.tag)
@@ -62,6 +65,14 @@ class MemcacheHandle(Handle):
     def cancel(self) -> None:
         """After Ctrl-C a reply may be half read: drop the socket; the next verb reconnects."""
         self.close()
+
+    def connection_errors(self) -> tuple[type[BaseException], ...]:
+        from pymemcache.exceptions import MemcacheUnexpectedCloseError
+
+        return (MemcacheUnexpectedCloseError, ConnectionError, TimeoutError)
+
+    def connection_stale(self) -> bool:
+        return peer_closed(getattr(self.client, "sock", None))
 
     def toolbar(self) -> str:
         return self.address

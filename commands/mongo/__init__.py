@@ -25,6 +25,6 @@ def connect(session: Session, request: ConnectRequest) -> Handle:
     return connect_mongo(session, request)
 
 
-CONNECTORS = {"mongodb": connect}
+CONNECTORS = {"mongodb": connect, "mongodb+srv": connect}
 SETTINGS = (Setting("mongo_batch", Kind.INT, 20, "documents per page of a mongo find at the terminal (`it` for more)"),)
 COMMANDS = ()

@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.mongo import methods
+from opsh.commands.mongo.evaluate import UNDEFINED, CollectionRef, CursorValue, DbRef, Evaluation, Evaluator
 from opsh.commands.mongo.help import mode_help
-from opsh.commands.mongo.render import batch_status, value_result
+from opsh.commands.mongo.render import MONGOSH, batch_status, printed_result, value_result
 from opsh.commands.mongo.syntax import Line, next_statement, parse_statement
 from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError, swallowed
 from opsh.shell.handles import ConnectRequest, Handle
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 DEFAULT_PORT = 27017
 URL_EXAMPLE = "e.g. mongodb://user@host:27017/db?authSource=admin"
+# How long a command looks for the server before saying it cannot reach it (pymongo's default
+# is 30 s, then a topology dump): a few seconds, or the `timeout` setting if it is shorter.
+SELECTION_SECONDS = 3.0
 _DB_NAME = re.compile(r'^[^/\\. "$*<>:|?]{1,63}$')
 NAMES_TTL = 10.0
 
@@ -51,9 +54,11 @@ class Pending:
 
 class MongoHandle(Handle):
     kind = "mongo"
+    server_name = "mongodb"
 
     def __init__(self, name: str, endpoint: str, client: Any, database: str, **kw: Any) -> None:
         super().__init__(name, endpoint, **kw)
+        self.address = endpoint.rsplit("/", 1)[0]
         self.client = client
         self.database = database
         self.pending: Pending | None = None
@@ -70,6 +75,18 @@ class MongoHandle(Handle):
             self.client.close()
         except Exception:  # noqa: BLE001 - closing must not fail
             swallowed("closing a MongoDB client")
+
+    def connection_errors(self) -> tuple[type[BaseException], ...]:
+        from pymongo.errors import ConnectionFailure
+
+        return (ConnectionFailure,)
+
+    def drop(self) -> list[str]:
+        """pymongo reconnects by itself; what is gone is the cursor `it` would have read on."""
+        had_cursor = self.pending is not None
+        self.pending = None
+        self.active = None
+        return ["the cursor of the last query is gone (`it` has nothing to show; run the query again)"] if had_cursor else []
 
     def cancel(self) -> None:
         """After Ctrl-C: close the cursor that was being read (kills it on the server)."""
@@ -117,7 +134,7 @@ class MongoHandle(Handle):
     def execute(self, session: Session, statement: str) -> Result:
         if not statement.strip():
             return Result.empty()
-        parsed = parse_statement(statement)
+        parsed = parse_statement(statement, session.area("mongo-variables", dict))
         with _assume_yes(session, parsed.yes):
             return self._run(session, parsed)
 
@@ -126,40 +143,30 @@ class MongoHandle(Handle):
     def _run(self, session: Session, st: Line) -> Result:
         if st.word:
             return self._word(session, st)
-        call = st.method
-        if call is None:
-            if st.collection is None:
-                return Result.of_text(self.database)
-            return Result.of_text(f"{self.database}.{st.collection}")
-        db = self.client[self.database]
-        if st.collection is None:
-            method = methods.DATABASE_METHODS.get(call.name)
-            if method is None:
-                return self._unknown_db_method(call.name)
-            collection = None
-        else:
-            method = methods.COLLECTION_METHODS.get(call.name)
-            if method is None:
-                raise UsageError(
-                    f"unknown collection method .{call.name}()",
-                    f"known: {', '.join(methods.COLLECTION_METHODS)}",
-                )
-            collection = db[st.collection]
-        target = methods.Target(session, db, collection, self.readonly, st)
-        reply = method(target, call.args)
-        if reply.cursor is not None:
-            find_filter = ((call.args[0] if call.args else None) or {}) if call.name == "find" else None
-            reply = methods.apply_modifiers(reply.cursor, st.modifiers, find_filter)
-        elif st.modifiers:
-            raise UsageError(f".{st.modifiers[0].name}() cannot follow {call.name}(): it returns no cursor")
-        if reply.cursor is not None:
-            return self._first_batch(session, st, reply)
-        return self._value(session, st, reply.value, reply.status)
+        evaluation = Evaluator(session, self.client, self.database, self.readonly, st).run()
+        fmt = self._output_format(session, st)
+        # A transcript renders what was printed a second time: then a cursor's documents are kept.
+        keep = bool(getattr(session.engine, "capture", False))
+        parts = [
+            printed_result(p.style, list(p.values) if keep else p.values, p.separate, fmt, st.fmt)
+            for p in evaluation.printed
+        ]
+        parts.append(self._final(session, st, evaluation))
+        for earlier, later in zip(parts, parts[1:], strict=False):
+            earlier.then = _constant(later)
+        return parts[0]
 
-    def _unknown_db_method(self, name: str) -> Result:
-        if name in methods.COLLECTION_METHODS:
-            raise UsageError(f"{name} is a collection method", f"write db.COLLECTION.{name}(...)")
-        raise UsageError(f"unknown database method db.{name}()", f"known: {', '.join(methods.DATABASE_METHODS)}")
+    def _final(self, session: Session, st: Line, evaluation: Evaluation) -> Result:
+        value = evaluation.value
+        if isinstance(value, CursorValue):
+            return self._first_batch(session, st, value)
+        if value is UNDEFINED:
+            return Result.empty(status=evaluation.status)
+        if isinstance(value, DbRef):
+            return Result.of_text(value.name)
+        if isinstance(value, CollectionRef):
+            return Result.of_text(f"{value.database}.{value.name}")
+        return self._value(session, st, value, evaluation.status)
 
     def _word(self, session: Session, st: Line) -> Result:
         if st.word == "show":
@@ -201,29 +208,29 @@ class MongoHandle(Handle):
     def _output_format(self, session: Session, st: Line) -> str:
         from opsh.shell.dispatch import effective_format
 
-        return st.fmt or effective_format(session, "json")
+        return st.fmt or effective_format(session, MONGOSH)
 
     def _value(self, session: Session, st: Line, value: Any, status: str = "") -> Result:
         return value_result(value, self._output_format(session, st), status, st.fmt)
 
-    def _first_batch(self, session: Session, st: Line, reply: methods.Reply) -> Result:
+    def _first_batch(self, session: Session, st: Line, cursor: CursorValue) -> Result:
         self.pending = None
-        if reply.whole or not session.io.interactive:
-            return self._documents(session, st, self._read(reply.cursor, None), more=False, shown_before=0)
+        if cursor.whole or not session.io.interactive:
+            return self._documents(session, st, self._read(cursor.cursor, None), more=False, shown_before=0)
         batch = int(session.settings.get("mongo_batch"))
-        docs = self._read(reply.cursor, batch + 1)
+        docs = self._read(cursor.cursor, batch + 1)
         more = len(docs) > batch
         if more:
-            self.pending = Pending(reply.cursor, docs[batch], batch)
+            self.pending = Pending(cursor.cursor, docs[batch], batch)
         return self._documents(session, st, docs[:batch], more, 0)
 
     def _next_batch(self, session: Session, st: Line) -> Result:
         pending = self.pending
         if pending is None:
             raise NotFound("no cursor to iterate", "run a find() or aggregate() first")
-        self.pending = None
         batch = int(session.settings.get("mongo_batch"))
-        docs = [pending.ahead, *self._read(pending.cursor, batch)]
+        docs = [pending.ahead, *self._read(pending.cursor, batch)]  # a lost connection: drop() says so
+        self.pending = None
         more = len(docs) > batch
         if more:
             self.pending = Pending(pending.cursor, docs[batch], pending.shown + batch)
@@ -238,6 +245,10 @@ class MongoHandle(Handle):
 
     def _documents(self, session: Session, st: Line, docs: list[Any], more: bool, shown_before: int) -> Result:
         return self._value(session, st, docs, batch_status(len(docs), more, shown_before))
+
+
+def _constant(result: Result) -> Callable[[], Result]:
+    return lambda: result
 
 
 @contextlib.contextmanager
@@ -260,7 +271,7 @@ def connect_mongo(session: Session, request: ConnectRequest) -> MongoHandle:
     database = request.path.split("/", 1)[0] or "test"
     timeout_ms = int(session.timeout * 1000)
     options: dict[str, Any] = {
-        "serverSelectionTimeoutMS": timeout_ms,
+        "serverSelectionTimeoutMS": int(min(session.timeout, SELECTION_SECONDS) * 1000),
         "connectTimeoutMS": timeout_ms,
         "uuidRepresentation": "standard",
         "appname": "opsh",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from opsh.commands.mongo import guard
-from opsh.shell.errors import UsageError
+from opsh.shell.errors import BackendError, UsageError
 
 if TYPE_CHECKING:
     from opsh.commands.mongo.syntax import Call, Line
@@ -186,12 +186,31 @@ def insert_many(target: Target, args: list[Any]) -> Reply:
     if not isinstance(docs, list) or not docs or not all(isinstance(d, dict) for d in docs):
         raise UsageError("insertMany: give a non-empty array of documents", "e.g. insertMany([{a: 1}, {a: 2}])")
     options = _options(args[1] if len(args) > 1 else None, "insertMany", ("ordered",))
-    result = _collection(target, "insertMany").insert_many(docs, **options)
+    from pymongo.errors import BulkWriteError
+
+    try:
+        result = _collection(target, "insertMany").insert_many(docs, **options)
+    except BulkWriteError as exc:
+        raise _bulk_error(exc, len(docs), options.get("ordered", True) is not False) from None
     ids = list(result.inserted_ids)
     return Reply(
         {"acknowledged": result.acknowledged, "insertedIds": {str(i): v for i, v in enumerate(ids)}},
         status=f"{len(ids)} inserted",
     )
+
+
+def _bulk_error(exc: Any, total: int, ordered: bool) -> BackendError:
+    """insertMany that failed part-way: the first error, and how many documents went in (with
+    ordered: false the others were all tried; ordered, the rest after the error were not)."""
+    details = exc.details or {}
+    errors = details.get("writeErrors") or [{}]
+    inserted = int(details.get("nInserted") or 0)
+    first = errors[0]
+    if ordered:
+        done = f"{inserted} of {total} inserted before it; the rest were not tried (ordered)"
+    else:
+        done = f"{inserted} of {total} inserted, {len(errors)} failed"
+    return BackendError(f"mongodb {first.get('code')}: {first.get('errmsg')}", done)
 
 
 _UPDATE_OPTIONS = ("upsert", "arrayFilters", "hint", "collation")
@@ -392,50 +411,36 @@ DATABASE_METHODS: dict[str, Method] = {
     "adminCommand": run_command(admin=True),
 }
 
-# Methods chained after find()/aggregate(); count/explain/toArray end the chain.
-CURSOR_METHODS = ("sort", "skip", "limit", "toArray", "count", "explain", "pretty", "batchSize", "hint")
+# Methods of a cursor (find()/aggregate()); forEach, next and itcount are the evaluator's.
+CURSOR_METHODS = ("sort", "skip", "limit", "toArray", "count", "explain", "pretty", "batchSize", "hint", "forEach")
 
 
-def apply_modifiers(cursor: Any, calls: list[Call], find_filter: dict[str, Any] | None) -> Reply:
-    """Apply `.sort().skip().limit()...` to a cursor; a terminal call gives the answer.
+def cursor_call(cursor: Any, name: str, args: list[Any], find_filter: dict[str, Any] | None) -> Reply:
+    """`.sort() .skip() .limit() ...` on a cursor: a new cursor, or the answer (count, explain).
 
     `find_filter` is the filter of find() (None for aggregate), which `.count()` counts."""
-    is_find = find_filter is not None
-    reply = Reply(cursor=cursor)
-    for index, call in enumerate(calls):
-        last = index == len(calls) - 1
-        if call.name not in CURSOR_METHODS:
-            raise UsageError(f"unknown cursor method .{call.name}()", f"known: {', '.join(CURSOR_METHODS)}")
-        if call.name in ("toArray", "count", "explain") and not last:
-            raise UsageError(f".{call.name}() must end the chain")
-        if not is_find and call.name not in ("toArray", "pretty"):
-            raise UsageError(f".{call.name}() works on find(), not on aggregate()", "use a pipeline stage instead")
-        reply = _modifier(reply, call, find_filter or {})
-    return reply
-
-
-def _modifier(reply: Reply, call: Call, find_filter: dict[str, Any]) -> Reply:
-    cursor, name, args = reply.cursor, call.name, call.args
+    if name not in CURSOR_METHODS:
+        raise UsageError(f"unknown cursor method .{name}()", f"known: {', '.join(CURSOR_METHODS)}")
+    if find_filter is None and name not in ("toArray", "pretty", "forEach"):
+        raise UsageError(f".{name}() works on find(), not on aggregate()", "use a pipeline stage instead")
     if name == "sort":
         _usage("sort", "{field: 1|-1}", args, 1, 1)
-        return Reply(cursor=cursor.sort(sort_spec(args[0], "sort")), whole=reply.whole)
+        return Reply(cursor=cursor.sort(sort_spec(args[0], "sort")))
     if name in ("skip", "limit", "batchSize"):
         _usage(name, "n", args, 1, 1)
         value = _int(args[0], name)
-        changed = cursor if name == "batchSize" else getattr(cursor, name)(value)
-        return Reply(cursor=changed, whole=reply.whole)
+        return Reply(cursor=cursor.batch_size(value) if name == "batchSize" else getattr(cursor, name)(value))
     if name == "hint":
         _usage("hint", "index", args, 1, 1)
         index = args[0] if isinstance(args[0], str) else sort_spec(args[0], "hint")
-        return Reply(cursor=cursor.hint(index), whole=reply.whole)
-    if name == "pretty":
-        return reply
-    if name == "toArray":
-        return Reply(cursor=cursor, whole=True)
+        return Reply(cursor=cursor.hint(index))
+    if name in ("pretty", "toArray"):
+        _usage(name, "", args, 0, 0)
+        return Reply(cursor=cursor, whole=name == "toArray")
     if name == "explain":
         return Reply(dict(cursor.explain()))
     # count(): the documents the filter matches, skip and limit ignored (as mongosh does).
-    return Reply(cursor.collection.count_documents(find_filter))
+    return Reply(cursor.collection.count_documents(find_filter or {}))
 
 
 def sort_spec(value: Any, name: str) -> list[tuple[str, Any]]:

@@ -21,7 +21,7 @@ from opsh.commands.queues.backends.base import Backend, Task
 from opsh.commands.queues.render import kick_result, stats_result, task_result, tubes_result
 from opsh.commands.queues.syntax import parse_data, parse_line
 from opsh.commands.queues.waiting import wait_for
-from opsh.shell.errors import NotFound, UsageError
+from opsh.shell.errors import Cancelled, NotFound, UsageError
 from opsh.shell.handles import Handle
 from opsh.shell.result import Result
 from opsh.shell.syntax.rjson import parse_words
@@ -44,6 +44,8 @@ class QueueHandle(Handle):
         super().__init__(name, endpoint, **kw)
         self.backend = backend
         self.kind = backend.scheme
+        self.server_name = backend.server_name
+        self.address = backend.address
         self.seen: dict[str, set[str]] = {}  # str(task id) -> tubes where this handle saw it
         self.taken: dict[tuple[str, str], Task] = {}
         self.known_tubes: set[str] = set()
@@ -62,9 +64,39 @@ class QueueHandle(Handle):
         if self._clean_interrupt:
             self._clean_interrupt = False
             return
+        self.forget_takes()
         self.backend.reset()
-        if self.backend.scheme == "kestrel":
-            self.taken.clear()
+
+    # ------------------------------------------------------------ the one reconnect path
+
+    def connection_errors(self) -> tuple[type[BaseException], ...]:
+        return self.backend.connection_errors()
+
+    def drop(self) -> list[str]:
+        self.backend.drop()
+        return self.forget_takes()
+
+    def reconnect(self) -> None:
+        self.backend.reset()
+
+    def connection_stale(self) -> bool:
+        return self.backend.connection_stale()
+
+    def forget_takes(self) -> list[str]:
+        """Tasks this connection took that the server gave back when it ended (Tarantool's
+        sessions, Kestrel's open reads): forgotten, and said."""
+        if not self.backend.takes_die_with_connection or not self.taken:
+            return []
+        by_tube: dict[str, list[str]] = {}
+        for tube, text in sorted(self.taken):
+            by_tube.setdefault(tube, []).append(text)
+        self.taken.clear()
+        parts = []
+        for tube, ids in by_tube.items():
+            noun = "task" if len(ids) == 1 else "tasks"
+            verb = "was" if len(ids) == 1 else "were"
+            parts.append(f"{noun} {', '.join(ids)} of {tube} {verb} returned to the queue when the connection ended")
+        return parts
 
     # ------------------------------------------------------------ mode
 
@@ -134,15 +166,29 @@ class QueueHandle(Handle):
 
     def _take(self, session: Session, args: Any) -> Result:
         timeout = float(args.timeout or 0)
-        try:
-            task = wait_for(lambda wait: self.backend.take(args.tube, wait), timeout)
-        except KeyboardInterrupt:
-            self._clean_interrupt = True
-            raise CleanInterrupt from None
+        if self.backend.waits_on_server:
+            task = self._take_waiting_on_server(args.tube, timeout)
+        else:
+            try:
+                task = wait_for(lambda wait: self.backend.take(args.tube, wait), timeout)
+            except KeyboardInterrupt:
+                self._clean_interrupt = True
+                raise CleanInterrupt from None
         waited = f" (waited {timeout:g}s)" if timeout else ""
         return self._task_result(
             task, f"took {task.id} from {args.tube}" if task else "", f"{args.tube} is empty{waited}"
         )
+
+    def _take_waiting_on_server(self, tube: str, timeout: float) -> Task | None:
+        """One take that waits on the server. Ctrl-C stops it by dropping the connection (the
+        server cannot be told to stop waiting); what the connection held goes back to the queue
+        with it, and the line says so."""
+        try:
+            return self.backend.take(tube, timeout)
+        except KeyboardInterrupt:
+            forgotten = self.drop()
+            self.lost = True  # the next command reconnects
+            raise Cancelled("cancelled" + (f": {'; '.join(forgotten)}" if forgotten else "")) from None
 
     def _ack(self, session: Session, args: Any) -> Result:
         tube, task_id = self.resolve(args.id)

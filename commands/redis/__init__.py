@@ -58,7 +58,8 @@ class RedisPeek(Command):
 
         handle = redis_handle(session, args.on)
         handle.timeout = session.timeout
-        return peek(handle, session, [args.key] + ([str(args.count)] if args.count else []))
+        with handle.connection_guard():
+            return peek(handle, session, [args.key] + ([str(args.count)] if args.count else []))
 
     def complete(self, session: Session, args: Args, param: Param, prefix: str) -> Iterable[str] | None:
         if param.name != "key":
@@ -79,7 +80,8 @@ class RedisPipe(Command):
 
         handle = redis_handle(session, args.on)
         handle.timeout = session.timeout
-        return pipe(handle, session, [args.file])
+        with handle.connection_guard():
+            return pipe(handle, session, [args.file])
 
 
 class RedisCommand(Command):
@@ -101,7 +103,7 @@ def connect(session: Session, request: ConnectRequest) -> Handle:
 
 
 COMMANDS = (RedisCommand,)
-CONNECTORS = {"redis": connect, "rediss": connect}
+CONNECTORS = {"redis": connect, "rediss": connect, "redis+unix": connect, "unix": connect}
 SETTINGS = (
     Setting(
         "raw",

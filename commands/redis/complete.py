@@ -1,9 +1,13 @@
-"""Completion and highlighting in Redis mode.
+"""Completion, the argument hint and highlighting in Redis mode.
 
 Command names complete with their argument syntax as the menu's meta text (`SET` shows
-`key value [NX|XX] [GET] ...`), container commands with their subcommands, and arguments in a
-key position with key names seen in replies or found by the background SCAN. Everything is
-read from the handle's in-memory catalog and key cache: nothing here talks to the server.
+`key value [NX|XX] [GET] ...`), container commands with their subcommands, a command's option
+words where its syntax allows them (`SET k v ` offers NX, XX, GET, EX, PX, EXAT, PXAT, KEEPTTL),
+and arguments in a key position with key names seen in replies or found by the background
+SCAN. Once a command is typed, `hint()` gives what is still to come (`ZADD myz ` shows
+`[NX|XX] [GT|LT] [CH] [INCR] score member ...`), as redis-cli shows it after the cursor.
+Everything is read from the handle's in-memory catalog and key cache: nothing here talks to
+the server.
 """
 
 from __future__ import annotations
@@ -59,12 +63,13 @@ class RedisCompleter(Completer):
         doc = catalog.get(words)
         if doc is None:
             return []
-        index = len(words) - len(doc.name.split())
+        binding = doc.bind(words[len(doc.name.split()) :])
         found: list[tuple[str, str]] = []
-        if doc.is_key_position(index):
+        expected = binding.expected()
+        if expected is not None and expected.kind == "key":
             found += self.keys(prefix)
-        if index >= doc.required and prefix:
-            found += [(_cased(t, prefix), "option") for t in doc.tokens if t.startswith(prefix.upper())]
+        upper = prefix.upper()
+        found += [(_cased(word, prefix), syntax) for word, syntax in binding.options() if word.startswith(upper)]
         return found
 
     def command_names(self, prefix: str, mode_words: bool = True) -> list[tuple[str, str]]:
@@ -76,6 +81,28 @@ class RedisCompleter(Completer):
 
     def keys(self, prefix: str) -> list[tuple[str, str]]:
         return [(_quoted(k), "key") for k in self.handle.keys.matching(self.handle.db, prefix)]
+
+
+def argument_hint(handle: RedisHandle, text_before_cursor: str) -> str:
+    """What is still to type of the command at the cursor, for the inline hint: the whole
+    syntax right after the command name (` key [NX|XX] ...`), the arguments not given yet
+    after a space; nothing while a word is being typed (the completion menu shows then)."""
+    statement = handle.current_statement(text_before_cursor)
+    words, prefix, _typed = split_partial(statement)
+    if prefix and not words:
+        word = prefix.lower().lstrip("\\")
+        if word in MODE_WORDS:
+            return " " + MODE_WORDS[word].split("  ")[0]
+        doc = handle.catalog.commands.get(prefix.upper())
+        return f" {doc.hint}" if doc is not None and doc.hint and prefix.upper() not in CONTAINERS else ""
+    if prefix or not words:
+        return ""
+    if words[0].lower().lstrip("\\") in MODE_WORDS:
+        return ""
+    doc = handle.catalog.get(words)
+    if doc is None or (words[0].upper() in CONTAINERS and len(words) == 1):
+        return ""
+    return _short(doc.bind(words[len(doc.name.split()) :]).hint(), HINT_WIDTH * 2)
 
 
 def _names(docs: Iterable[tuple[str, CommandDoc]], prefix: str) -> list[tuple[str, str]]:
@@ -95,8 +122,8 @@ def _quoted(key: str) -> str:
     return quote(key.encode("utf-8", "surrogateescape"))
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= HINT_WIDTH else text[: HINT_WIDTH - 3] + "..."
+def _short(text: str, width: int = HINT_WIDTH) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 class RedisLexer(Lexer):

@@ -12,12 +12,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from opsh.commands.redis.syntax import CONTAINERS
+from opsh.commands.redis.syntax import CONTAINERS, Arg, Binding, parse_syntax
 
 
 @dataclass(frozen=True)
 class CommandDoc:
-    """One command: `name` is `GET` or `CONFIG GET`; `hint` is its argument syntax."""
+    """One command: `name` is `GET` or `CONFIG GET`; `hint` is its argument syntax, `args` the
+    same as a structure (which arguments are keys, which words are options)."""
 
     name: str
     hint: str = ""
@@ -25,13 +26,11 @@ class CommandDoc:
     group: str = ""
     since: str = ""
     complexity: str = ""
-    key_positions: tuple[int, ...] = ()  # argument indexes (0 = first after the name) holding keys
-    keys_from: int | None = None  # every argument from this index on is a key (DEL k1 k2 ...)
-    required: int = 0  # arguments before the first optional one
-    tokens: tuple[str, ...] = ()  # option words (NX, XX, EX, WITHSCORES ...)
+    args: tuple[Arg, ...] = ()
 
-    def is_key_position(self, index: int) -> bool:
-        return index in self.key_positions or (self.keys_from is not None and index >= self.keys_from)
+    def bind(self, words: list[str]) -> Binding:
+        """How `words` (the arguments typed after the name) bind to this syntax."""
+        return Binding.of(self.args, words)
 
     def usage(self) -> str:
         return f"{self.name} {self.hint}".strip()
@@ -218,28 +217,8 @@ def builtin_catalog() -> Catalog:
 
 
 def doc_from_hint(name: str, hint: str, summary: str = "") -> CommandDoc:
-    """Key positions and option words read off an argument syntax string."""
-    words = hint.split()
-    positions: list[int] = []
-    keys_from = None
-    required = 0
-    for index, word in enumerate(words):
-        if word.startswith("["):
-            if word == "[key" and index > 0 and words[index - 1] == "key":
-                keys_from = index - 1
-            break
-        required += 1
-        if word in ("key", "source", "destination"):
-            positions.append(index)
-    tokens = tuple(
-        dict.fromkeys(
-            t
-            for w in words
-            for t in w.strip("[]").split("|")
-            if t.isupper() and len(t) > 1 and t not in ("*",) and t.isalpha()
-        )
-    )
-    return CommandDoc(name, hint, summary, "", "", "", tuple(positions), keys_from, required, tokens)
+    """A command of the built-in table: its arguments are read off the syntax string."""
+    return CommandDoc(name, hint, summary, args=parse_syntax(hint))
 
 
 # ---------------------------------------------------------------- COMMAND DOCS
@@ -262,68 +241,30 @@ def _add_doc(commands: dict[str, CommandDoc], name: str, body: dict[str, Any]) -
 
 
 def _doc_from_args(name: str, body: dict[str, Any], args: list[dict[str, Any]]) -> CommandDoc:
-    positions: list[int] = []
-    keys_from = None
-    required = 0
-    for arg in args:
-        if _flag(arg, "optional"):
-            break
-        kind = _text(arg.get("type", ""))
-        if kind == "key":
-            if _flag(arg, "multiple"):
-                keys_from = required
-                required += 1
-                break
-            positions.append(required)
-        elif kind in ("block", "oneof") or _flag(arg, "multiple"):
-            required += 1
-            break
-        required += 1
-    tokens: dict[str, None] = {}
-    for arg in args:
-        _collect_tokens(arg, tokens)
+    parsed = tuple(_arg(a) for a in args)
     return CommandDoc(
         name=name,
-        hint=" ".join(_syntax(a) for a in args),
+        hint=" ".join(a.syntax() for a in parsed),
         summary=_text(body.get("summary", "")),
         group=_text(body.get("group", "")),
         since=_text(body.get("since", "")),
         complexity=_text(body.get("complexity", "")),
-        key_positions=tuple(positions),
-        keys_from=keys_from,
-        required=required,
-        tokens=tuple(tokens),
+        args=parsed,
     )
 
 
-def _syntax(arg: dict[str, Any]) -> str:
-    """One argument as the Redis docs write it: `[EX seconds|PX milliseconds]`, `key [key ...]`."""
-    kind = _text(arg.get("type", ""))
-    token = _text(arg.get("token", ""))
-    children = [_as_map(c) for c in arg.get("arguments") or []]
-    if kind == "pure-token":
-        text = token or _text(arg.get("name", ""))
-    elif kind == "oneof":
-        text = "|".join(_syntax(c) for c in children)
-    elif kind == "block":
-        text = " ".join(_syntax(c) for c in children)
-    else:
-        text = _text(arg.get("display_text") or arg.get("name", ""))
-    if token and kind != "pure-token":
-        text = f"{token} {text}"
-    if _flag(arg, "multiple"):
-        text = f"{text} [{text} ...]"
-    if _flag(arg, "optional"):
-        text = f"[{text}]"
-    return text
-
-
-def _collect_tokens(arg: dict[str, Any], out: dict[str, None]) -> None:
-    token = _text(arg.get("token", ""))
-    if token and token.replace("-", "").isalpha():
-        out[token.upper()] = None
-    for child in arg.get("arguments") or []:
-        _collect_tokens(_as_map(child), out)
+def _arg(raw: dict[str, Any]) -> Arg:
+    """One argument of COMMAND DOCS (`display_text` is the name the docs show, when given)."""
+    children = tuple(_arg(_as_map(c)) for c in raw.get("arguments") or [])
+    name = _text(raw.get("display_text") or raw.get("name", ""))
+    return Arg(
+        name=name,
+        kind=_text(raw.get("type", "string")),
+        token=_text(raw.get("token", "")),
+        optional=_flag(raw, "optional"),
+        multiple=_flag(raw, "multiple"),
+        children=children,
+    )
 
 
 def _flag(arg: dict[str, Any], name: str) -> bool:

@@ -36,14 +36,14 @@ def question_for(handle: RedisHandle, words: list[str]) -> str | None:
     if name == "FLUSHALL":
         return f"FLUSHALL: delete every key of every database on {where}?"
     if name == "FLUSHDB":
-        size = handle.call(["DBSIZE"])
+        size = handle.ask(["DBSIZE"])
         return f"FLUSHDB: delete all {size:,} keys of db {handle.db} on {where}?"
     if name == "SHUTDOWN" and not any(w.upper() == "ABORT" for w in words[1:]):
         return f"SHUTDOWN: stop the Redis server at {where}?"
     if name in ("DEL", "UNLINK") and len(words) - 1 > DEL_LIMIT:
         return f"{name}: delete {len(words) - 1} keys from db {handle.db} on {where}?"
     if name == "KEYS":
-        size = handle.call(["DBSIZE"])
+        size = handle.ask(["DBSIZE"])
         if size > KEYS_LIMIT:
             pattern = words[1] if len(words) > 1 else "*"
             return (
@@ -91,7 +91,7 @@ def refuse_writes(handle: RedisHandle, words: list[str], where: str = "") -> Non
 
 def _command_flags(handle: RedisHandle, name: str) -> frozenset[str]:
     try:
-        reply = handle.call(["COMMAND", "INFO", name.lower().replace(" ", "|")])
+        reply = handle.ask(["COMMAND", "INFO", name.lower().replace(" ", "|")])
     except BackendError:  # an old server, or COMMAND renamed away: the command counts as unknown
         swallowed(f"asking the server what {name} does (COMMAND INFO)")
         return frozenset()

@@ -1,15 +1,20 @@
 """A Redis connection as an opsh mode: raw commands in, redis-cli-like replies out.
 
 One redis-py Connection (not a pool: a shell has one conversation, and SELECT, AUTH and MULTI
-are per connection) with the typed reply parser. It reconnects by itself on the next command
-after a drop or a Ctrl-C, with the same password and database. Completion data (the server's
-command docs, key names) is gathered in the background on a second connection, so typing
-never waits for the server.
+are per connection) with the typed reply parser. Every handshake and read has the `timeout`
+setting (only commands that block by design wait longer). A lost connection goes through the
+shell's one reconnect path (Handle.connection_guard): the next command reconnects with the
+same password and database, and what died with the connection (an open MULTI, WATCHed keys)
+is said, never silently replaced. Completion data (the server's command docs, key names) is
+gathered on a second connection by a background thread that starts the first time completion
+is used (batch runs never start it) and rescans the keys after writes and every few seconds.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +45,7 @@ DEFAULT_PORT = 6379
 SCAN_LIMIT = 5000  # keys the background SCAN collects for completion, per database
 SCAN_SECONDS = 2.0
 KEY_CACHE_LIMIT = 50_000
+RESCAN_SECONDS = 5.0  # key names are rescanned this often while completion is in use
 
 _STREAMING = frozenset(("SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"))
 # A script keeps running on the server after its client goes away: Ctrl-C sends these.
@@ -53,28 +59,53 @@ _KILL = {
 }
 # RESP2 replies that are field/value pairs (RESP3 sends these as maps).
 _PAIRS = frozenset(("HGETALL", "CONFIG GET"))
+# Commands that change no key: after any other, the key names for completion are rescanned.
+_READS = frozenset(
+    "GET MGET STRLEN GETRANGE EXISTS TYPE TTL PTTL EXPIRETIME PEXPIRETIME KEYS SCAN RANDOMKEY DBSIZE "
+    "HGET HMGET HGETALL HKEYS HVALS HLEN HEXISTS HSCAN HSTRLEN HRANDFIELD LRANGE LLEN LINDEX LPOS "
+    "SMEMBERS SISMEMBER SMISMEMBER SCARD SSCAN SRANDMEMBER SINTER SUNION SDIFF SINTERCARD "
+    "ZRANGE ZRANGEBYSCORE ZRANGEBYLEX ZREVRANGE ZREVRANGEBYSCORE ZSCORE ZMSCORE ZRANK ZREVRANK ZCARD "
+    "ZCOUNT ZLEXCOUNT ZSCAN ZRANDMEMBER XRANGE XREVRANGE XLEN XREAD XINFO XPENDING PING ECHO INFO "
+    "TIME COMMAND CLIENT CONFIG SLOWLOG MEMORY OBJECT DUMP LASTSAVE ROLE LATENCY HELLO AUTH SELECT "
+    "MULTI WATCH UNWATCH DISCARD PUBSUB".split()
+)
 # Bulk-string replies that are text to read, not a value to quote (redis-cli prints them raw).
 _TEXT_REPLIES = frozenset(("INFO", "CLIENT LIST", "CLIENT INFO", "CLUSTER NODES", "MEMORY DOCTOR", "LATENCY DOCTOR"))
 
 
 @dataclass
 class KeyCache:
-    """Key names seen in replies or found by SCAN, per database, for completion."""
+    """Key names seen in replies or found by SCAN, per database, for completion. Each name
+    keeps when it was last seen, so a rescan can drop what it no longer finds without dropping
+    what a reply showed meanwhile."""
 
-    by_db: dict[int, set[str]] = field(default_factory=dict)
+    by_db: dict[int, dict[str, float]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, db: int, keys: Sequence[Any]) -> None:
+        now = time.monotonic()
         with self.lock:
-            known = self.by_db.setdefault(db, set())
+            known = self.by_db.setdefault(db, {})
             for key in keys:
                 if len(known) >= KEY_CACHE_LIMIT:
                     return
-                known.add(key_text(key))
+                known[key_text(key)] = now
+
+    def replace(self, db: int, found: Sequence[Any], since: float) -> None:
+        """A rescan that started at `since` found these keys: the rest goes, except names seen
+        after the scan started."""
+        fresh = {key_text(k): since for k in found}
+        with self.lock:
+            for key, seen in self.by_db.get(db, {}).items():
+                if seen > since:
+                    fresh[key] = seen
+            self.by_db[db] = fresh
 
     def discard(self, db: int, keys: Sequence[str]) -> None:
         with self.lock:
-            self.by_db.get(db, set()).difference_update(keys)
+            known = self.by_db.get(db, {})
+            for key in keys:
+                known.pop(key, None)
 
     def clear(self, db: int | None = None) -> None:
         with self.lock:
@@ -91,6 +122,7 @@ class KeyCache:
 
 class RedisHandle(Handle):
     kind = "redis"
+    server_name = "redis"
     meta_commands = ("\\peek", "\\pipe")
 
     def __init__(
@@ -105,7 +137,8 @@ class RedisHandle(Handle):
         self.conn = conn
         self.opener = opener  # a new connection with the same settings (for background work)
         self.raw_setting = raw_setting
-        self.address = f"{request.host}:{request.port(DEFAULT_PORT)}"
+        unix = request.parts.scheme.lower() in UNIX_SCHEMES
+        self.address = request.parts.path if unix else f"{request.host}:{request.port(DEFAULT_PORT)}"
         self.timeout = 30.0
         self.busy = False
         self.inflight = ""  # the command being waited for (what Ctrl-C interrupts)
@@ -114,9 +147,13 @@ class RedisHandle(Handle):
         self.flags: dict[str, frozenset[str]] = {}
         self.stopped = threading.Event()
         self.background = background
+        # State of this connection that a lost connection takes with it (said, not replaced).
+        self.queued: int | None = None  # inside MULTI: how many commands are queued
+        self.watching = False
         # Completion data (command docs, key names) loads once completion is first asked for:
-        # a batch run never asks, so it starts no loader threads.
+        # a batch run never asks, so it starts no loader thread. Writes wake its rescan.
         self.completing = False
+        self.rescan = threading.Event()
 
     # ------------------------------------------------------------ connection
 
@@ -129,7 +166,8 @@ class RedisHandle(Handle):
         return int(self.conn.protocol or 2)
 
     def prompt_label(self) -> str:
-        return f"redis:{self.name}/{self.db}"
+        """`redis:cache/0`, and `(TX)` inside MULTI as redis-cli shows it."""
+        return f"redis:{self.name}/{self.db}" + ("(TX)" if self.queued is not None else "")
 
     def toolbar(self) -> str:
         return f"db {self.db} · RESP{self.protocol} · docs: {self.catalog.source}"
@@ -142,10 +180,37 @@ class RedisHandle(Handle):
 
     def close(self) -> None:
         self.stopped.set()
+        self.rescan.set()
         try:
             self.conn.disconnect()
         except Exception:  # noqa: BLE001 - closing must not fail
             swallowed("closing a Redis connection")
+
+    # ------------------------------------------------------------ the one reconnect path
+
+    def connection_errors(self) -> tuple[type[BaseException], ...]:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        return (RedisConnectionError, ConnectionError)
+
+    def drop(self) -> list[str]:
+        """The connection is gone: so are an open MULTI (nothing queued ran) and WATCHes."""
+        try:
+            self.conn.disconnect()
+        except Exception:  # noqa: BLE001 - the socket is already dead
+            swallowed("closing a lost Redis connection")
+        self.busy = False
+        forgotten = []
+        if self.queued is not None:
+            count = f"{self.queued} queued command{'s' if self.queued != 1 else ''}"
+            forgotten.append(f"the transaction (MULTI) was discarded, its {count} did not run")
+        if self.watching:
+            forgotten.append("WATCHed keys are no longer watched")
+        self.queued, self.watching = None, False
+        return forgotten
+
+    def reconnect(self) -> None:
+        self.conn.connect()
 
     def cancel(self) -> None:
         """After Ctrl-C: a reply may still be on its way, so drop the connection; the next
@@ -210,23 +275,39 @@ class RedisHandle(Handle):
             return [read_reply(conn) for _ in commands]
 
     def refresh_connection(self) -> None:
-        """Reconnect first if the server closed the connection meanwhile (its idle `timeout`,
-        a restart, CLIENT KILL), so the command is sent once, on a live connection."""
+        """Before sending: if the server closed the idle connection meanwhile (its `timeout`, a
+        restart, CLIENT KILL), reconnect first so the command is sent once, on a live
+        connection, unless state died with it (MULTI, WATCH): then the command is not sent and
+        the loss is reported, as redis-cli does."""
         from redis.exceptions import ConnectionError as RedisConnectionError
 
         try:
             stale = self.conn.can_read(timeout=0)  # data nobody asked for: out of step
         except RedisConnectionError:
+            if self.queued is not None or self.watching:
+                raise
             swallowed("checking the idle Redis connection (it is reopened)")
             stale = True
         except ReplyError as exc:  # reconnecting was refused (BUSY script, changed password)
             raise BackendError(f"reconnecting: {exc.text}") from None
         if stale:
             self.conn.disconnect()
+        self.set_read_timeout(self.timeout)
+
+    def set_read_timeout(self, seconds: float | None) -> None:
+        """The socket timeout for what follows: `timeout` for ordinary replies, none for the
+        commands that wait by design (BLPOP, SUBSCRIBE). A new connection starts with it too."""
+        self.conn.socket_timeout = seconds
+        sock = getattr(self.conn, "_sock", None)  # redis-py's socket (pinned in test_redis_resp.py)
+        if sock is not None:
+            sock.settimeout(seconds)
 
     def wait_for_reply(self, blocking: bool) -> None:
         """The read timeout for ordinary commands (`set timeout`); blocking ones wait."""
-        if blocking or self.conn.can_read(timeout=self.timeout):
+        if blocking:
+            self.set_read_timeout(None)
+            return
+        if self.conn.can_read(timeout=self.timeout):
             return
         raise OpshError(
             f"no reply from {self.address} within {self.timeout:g}s",
@@ -243,9 +324,7 @@ class RedisHandle(Handle):
     def completer(self, session: Session) -> Completer | None:
         from opsh.commands.redis.complete import RedisCompleter
 
-        if not self.completing:
-            self.completing = True
-            self.start_background()
+        self.completion_used(session)
         return RedisCompleter(self, session)
 
     def execute(self, session: Session, statement: str) -> Result:
@@ -254,6 +333,11 @@ class RedisHandle(Handle):
             return self.dispatch(session, split_args(statement.strip()))
         except ReplyError as exc:  # an error reply while (re)connecting, outside `call`
             raise BackendError(exc.text) from None
+
+    def hint(self, text_before_cursor: str) -> str:
+        from opsh.commands.redis.complete import argument_hint
+
+        return argument_hint(self, text_before_cursor)
 
     def dispatch(self, session: Session, words: list[str]) -> Result:
         """Opsh's own words of the mode (peek, pipe, help), else a Redis command."""
@@ -282,17 +366,54 @@ class RedisHandle(Handle):
             return self.stream(words)
         if name == "SHUTDOWN":
             return self.shutdown(words)
-        reply = self.call(words)
+        try:
+            reply = self.call(words)
+        except BackendError:  # an error reply: EXEC and DISCARD still end the transaction
+            self.follow_transaction(words, answered=False)
+            raise
+        self.follow_transaction(words)
         self.learn(words, reply)
         return self.result(name, reply)
 
+    def follow_transaction(self, words: list[str], answered: bool = True) -> None:
+        """Whether a MULTI is open (the prompt shows `(TX)`) and how many commands it queued.
+        EXEC and DISCARD end it whatever they answer (an EXECABORT too), and unwatch; so does
+        RESET. A lost connection ends it too (drop())."""
+        name = words[0].upper()
+        if name in ("EXEC", "DISCARD", "RESET"):
+            self.queued, self.watching = None, False
+        elif name == "MULTI" and answered and self.queued is None:
+            self.queued = 0
+        elif self.queued is not None and answered:
+            self.queued += 1
+
+    def side_call(self, args: Sequence[Any]) -> Any:
+        """One command on a short-lived second connection: for what opsh asks the server
+        itself while a MULTI is open (it would be queued on the handle's own connection)."""
+        side = self._side_connection()
+        try:
+            if int(side.db or 0) != self.db:
+                side.send_command("SELECT", self.db)
+                read_reply(side)
+            side.send_command(*args)
+            reply = read_reply(side)
+        finally:
+            side.disconnect()
+        if isinstance(reply, ReplyError):
+            raise BackendError(reply.text)
+        return reply
+
+    def ask(self, args: Sequence[Any]) -> Any:
+        """A question opsh asks the server (DBSIZE before FLUSHDB, COMMAND INFO): on the handle's
+        connection, or beside it inside a MULTI."""
+        return self.side_call(args) if self.queued is not None else self.call(args)
+
     def result(self, name: str, reply: Any) -> Result:
-        if name in _PAIRS and isinstance(reply, list):
-            reply = dict(zip(reply[::2], reply[1::2], strict=False))
+        pairs = name in _PAIRS and isinstance(reply, list) and len(reply) % 2 == 0
         if name in _TEXT_REPLIES and isinstance(reply, bytes):
             reply = Verbatim(reply)
         document = parse_info(reply.decode("utf-8", "replace")) if name == "INFO" and reply else None
-        return reply_result(reply, self.raw_setting(), document)
+        return reply_result(reply, self.raw_setting(), document, pairs=pairs)
 
     def shutdown(self, words: list[str]) -> Result:
         """A successful SHUTDOWN has no reply: the server closes the connection as it goes."""
@@ -310,16 +431,21 @@ class RedisHandle(Handle):
         self.refresh_connection()
         self.busy = True
         conn.send_command(*words)
+        self.set_read_timeout(None)
 
         def messages() -> Iterator[str]:
             try:
-                while True:
-                    yield cli_text(read_reply(conn))
+                with self.connection_guard():
+                    while True:
+                        yield cli_text(read_reply(conn))
             finally:
                 conn.disconnect()
                 self.busy = False
 
-        return Result.of_stream(messages(), status="Ctrl-C stops listening")
+        what = "listening" if words[0].upper() != "MONITOR" else "monitoring"
+        return Result.of_stream(
+            messages(), status=f"stopped {what}", notice=f"Reading messages... (Ctrl-C to stop {what})"
+        )
 
     # ------------------------------------------------------------ bookkeeping
 
@@ -329,9 +455,14 @@ class RedisHandle(Handle):
         upper = [w.upper() for w in words[:2]]
         if upper[0] == "SELECT" and len(words) == 2:
             self.conn.db = int(words[1])
-            self.refresh_keys()
+            self.rescan.set()
         elif upper[0] == "RESET":
             self.conn.db = 0
+            self.watching = False
+        elif upper[0] == "WATCH":
+            self.watching = True
+        elif upper[0] == "UNWATCH":
+            self.watching = False
         elif upper[0] == "AUTH" and len(words) in (2, 3):
             self.conn.username = words[1] if len(words) == 3 else self.conn.username
             self.conn.password = words[-1]
@@ -342,6 +473,8 @@ class RedisHandle(Handle):
         elif upper[0] in ("FLUSHDB", "FLUSHALL"):
             self.keys.clear(None if upper[0] == "FLUSHALL" else self.db)
         self.learn_keys(words, reply)
+        if upper[0] not in _READS:
+            self.rescan.set()  # keys may have come or gone: the completion loader looks again
 
     def learn_keys(self, words: list[str], reply: Any) -> None:
         name = words[0].upper()
@@ -354,69 +487,73 @@ class RedisHandle(Handle):
         elif reply is not None:
             doc = self.catalog.get(words)
             if doc is not None:
-                offset = len(doc.name.split())
-                args = words[offset:]
-                self.keys.add(self.db, [a for i, a in enumerate(args) if doc.is_key_position(i)][:100])
+                args = words[len(doc.name.split()) :]
+                self.keys.add(self.db, [args[i] for i in doc.bind(args).key_words][:100])
 
     # ------------------------------------------------------------ background completion data
 
-    def start_background(self) -> None:
-        self.background.start(f"redis-{self.name}", self._load_catalog_and_keys)
-
-    def refresh_keys(self) -> None:
-        if self.completing:
-            self.background.start(f"redis-keys-{self.name}", self._scan_keys_safely, self.db)
-
-    def _load_catalog_and_keys(self) -> None:
-        side = self._side_connection()
-        if side is None:
+    def completion_used(self, session: Session) -> None:
+        """The first time completion is asked for, start the loader (command docs, then key
+        names rescanned after writes and every RESCAN_SECONDS) through the session's
+        Background, so it is joined at exit. Scripts and -c never complete, so never load."""
+        if self.completing or self.stopped.is_set():
             return
-        try:
-            side.send_command("COMMAND", "DOCS")
-            docs = read_reply(side)
-            if not isinstance(docs, ReplyError) and docs:
-                self.catalog = catalog_from_docs(docs)
-            self._scan_keys(side, self.db)
-        except Exception:  # noqa: BLE001 - completion data is best effort, never an error
-            swallowed("loading Redis command docs and key names for completion")
-        finally:
+        self.completing = True
+        self.background.start(f"redis-completion-{self.name}", self._load, self.background.stopping)
+
+    def _load(self, stopping: threading.Event) -> None:
+        """The loader thread: one side connection, docs first, then a bounded SCAN whenever
+        woken (a write, SELECT) or every RESCAN_SECONDS; it only swaps in finished data."""
+        side: Wire = None
+        docs_loaded = False
+        while not self.stopped.is_set() and not stopping.is_set():
+            try:
+                if side is None:
+                    side = self._side_connection()
+                if not docs_loaded:
+                    self._load_docs(side)
+                    docs_loaded = True
+                self._scan_keys(side, self.db, stopping)
+            except Exception:  # noqa: BLE001 - completion data is best effort, never an error
+                swallowed("loading Redis command docs and key names for completion")
+                if side is not None:
+                    side.disconnect()
+                side = None
+            self.rescan.wait(RESCAN_SECONDS)
+            self.rescan.clear()
+        if side is not None:
             side.disconnect()
 
-    def _scan_keys_safely(self, db: int) -> None:
-        side = self._side_connection(db)
-        if side is None:
-            return
-        try:
-            self._scan_keys(side, db)
-        except Exception:  # noqa: BLE001 - best effort
-            swallowed("scanning Redis key names for completion")
-        finally:
-            side.disconnect()
+    def _load_docs(self, side: Wire) -> None:
+        side.send_command("COMMAND", "DOCS")
+        docs = read_reply(side)
+        if not isinstance(docs, ReplyError) and docs:
+            self.catalog = catalog_from_docs(docs)
 
-    def _side_connection(self, db: int | None = None) -> Wire | None:
-        try:
-            side = self.opener()
-            side.db = self.db if db is None else db
-            side.username, side.password = self.conn.username, self.conn.password
-            side.connect()
-            return side
-        except Exception:  # noqa: BLE001 - best effort
-            swallowed("opening a side connection for completion data")
-            return None
+    def _side_connection(self) -> Wire:
+        side = self.opener()
+        side.username, side.password = self.conn.username, self.conn.password
+        side.socket_timeout = side.socket_connect_timeout = min(self.timeout, SCAN_SECONDS * 2)
+        side.connect()
+        return side
 
-    def _scan_keys(self, side: Wire, db: int) -> None:
-        import time
-
-        deadline = time.monotonic() + SCAN_SECONDS
+    def _scan_keys(self, side: Wire, db: int, stopping: threading.Event) -> None:
+        """A bounded SCAN of `db` (SCAN_LIMIT keys, SCAN_SECONDS at most)."""
+        if int(side.db or 0) != db:
+            side.send_command("SELECT", db)
+            read_reply(side)
+            side.db = db
+        started = time.monotonic()
+        deadline = started + SCAN_SECONDS
         cursor: Any = b"0"
-        found = 0
-        while not self.stopped.is_set() and time.monotonic() < deadline:
+        found: list[Any] = []
+        while not stopping.is_set() and time.monotonic() < deadline:
             side.send_command("SCAN", cursor, "COUNT", 1000)
             cursor, keys = read_reply(side)
-            self.keys.add(db, keys)
-            found += len(keys)
-            if cursor in (b"0", 0) or found >= SCAN_LIMIT:
-                return
+            found += keys
+            if cursor in (b"0", 0) or len(found) >= SCAN_LIMIT:
+                break
+        self.keys.replace(db, found[:SCAN_LIMIT], started)
 
 
 def read_reply(conn: Wire) -> Any:
@@ -434,23 +571,26 @@ def connect_redis(session: Session, request: ConnectRequest) -> RedisHandle:
     """`connect redis://[user@]host:port/db` or `rediss://...?ca=...`; prompts for a password
     only when the server asks for one."""
     from redis.backoff import NoBackoff
-    from redis.connection import Connection, SSLConnection
+    from redis.connection import Connection, SSLConnection, UnixDomainSocketConnection
     from redis.retry import Retry
 
     from opsh.commands.redis.resp import TypedParser
 
     options = dict(request.options)
+    unix = request.parts.scheme.lower() in UNIX_SCHEMES
     params: dict[str, Any] = {
         "host": request.host,
-        "port": request.port(DEFAULT_PORT),
-        "db": _db_number(request.path),
+        "port": 0 if unix else request.port(DEFAULT_PORT),
+        "db": 0 if unix else _db_number(request.path),
         "username": request.user,
         "password": request.password,
         "protocol": _protocol(options.pop("protocol", "3")),
         "parser_class": TypedParser,
         # No retries: a refused password or a dead server must fail at once, clearly.
         "retry": Retry(NoBackoff(), 0),
-        "socket_timeout": None,  # reads wait; ordinary commands get `timeout` via can_read
+        # Every handshake (HELLO, AUTH, SELECT) and read waits at most `timeout`: a server that
+        # accepts the connection and never answers is an error, not a hang.
+        "socket_timeout": session.timeout,
         "socket_connect_timeout": session.timeout,
         "socket_keepalive": True,
         "client_name": "opsh",
@@ -459,9 +599,11 @@ def connect_redis(session: Session, request: ConnectRequest) -> RedisHandle:
     tls = request.parts.scheme.lower() == "rediss"
     if tls:
         params.update(_tls_options(session, options))
+    elif unix:
+        params = _unix_params(params, request, options)
     elif options:
         raise UsageError(f"unknown option(s) for redis://: {', '.join(sorted(options))}", "protocol=2|3")
-    cls = SSLConnection if tls else Connection
+    cls: Any = SSLConnection if tls else UnixDomainSocketConnection if unix else Connection
 
     def opener() -> Wire:
         return cls(**params)
@@ -476,12 +618,19 @@ def connect_redis(session: Session, request: ConnectRequest) -> RedisHandle:
 def _open(conn: Wire, request: ConnectRequest) -> None:
     """Connect; on NOAUTH ask for the password (hidden) once; fall back to RESP2 for old servers."""
     from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
 
     where = f"{conn.username or 'default'}@{request.host}:{request.port(DEFAULT_PORT)}"
     for _attempt in range(3):
         try:
             conn.connect()
             return
+        except RedisTimeoutError:
+            conn.disconnect()
+            raise ConnectError(
+                f"redis at {request.host}:{request.port(DEFAULT_PORT)} did not answer within {conn.socket_timeout:g}s",
+                "is it a Redis server? `set timeout` allows longer",
+            ) from None
         except RedisConnectionError as exc:
             text = str(exc)
             tls_hint = "reset by peer" in text or "closed by server" in text
@@ -503,6 +652,23 @@ def _connect_error(exc: ReplyError, where: str) -> OpshError:
     if "without any password configured" in exc.text:
         return AuthError(f"redis at {where} has no password set, but one was given", "connect without one")
     return BackendError(f"redis: {exc.text}")
+
+
+UNIX_SCHEMES = ("redis+unix", "unix")
+
+
+def _unix_params(params: dict[str, Any], request: ConnectRequest, options: dict[str, str]) -> dict[str, Any]:
+    """`redis+unix:///run/redis.sock?db=2` (or `unix://`, redis-py's spelling): a local socket;
+    the database comes from `?db=`, as the path is the socket's."""
+    path = urllib.parse.unquote(request.parts.path)
+    if not path:
+        raise UsageError("no socket path", "e.g. redis+unix:///run/redis/redis.sock?db=0")
+    db = options.pop("db", "0")
+    if options:
+        unknown = ", ".join(sorted(options))
+        raise UsageError(f"unknown option(s) for {request.parts.scheme}://: {unknown}", "db=N, protocol=2|3")
+    unix = {k: v for k, v in params.items() if k not in ("host", "port", "socket_keepalive")}
+    return unix | {"path": path, "db": _db_number(db)}
 
 
 def _db_number(path: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.redis.render import sections, to_json
+from opsh.commands.redis.render import cell_text, sections, to_json
 from opsh.commands.redis.resp import ReplyError
 from opsh.shell.errors import NotFound, UsageError
 from opsh.shell.result import Result
@@ -37,7 +37,8 @@ def peek(handle: RedisHandle, session: Session, args: list[str]) -> Result:
     replies = handle.call_many(batch)
     ttl_ms, encoding, memory = (_value(r) for r in replies[:3])
     length = _value(replies[3]) if kind in _LENGTH else None
-    headers, rows = _sample_rows(kind, _value(replies[-1]) if sample_cmd else None, count)
+    headers, values = _sample_rows(kind, _value(replies[-1]) if sample_cmd else None, count)
+    rows = [[_json_cell(v) for v in row] for row in values]
     handle.keys.add(handle.db, [key])
     document = {
         "key": key,
@@ -59,12 +60,25 @@ def peek(handle: RedisHandle, session: Session, args: list[str]) -> Result:
     shown = f"first {len(rows)} of {length:,}" if isinstance(length, int) and kind != "string" else ""
 
     def parts() -> list[Result]:
+        """The summary, then the sample with values quoted as redis-cli quotes them."""
         out = [Result.mapping(summary)]
-        if rows:
-            out.append(Result.table(headers, rows))
+        if values:
+            out.append(Result.table(headers, [[_shown_cell(v) for v in row] for row in values]))
         return out
 
     return sections(document, parts, status=shown)
+
+
+def _json_cell(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {to_json(k): to_json(v) for k, v in value.items()}
+    return value if isinstance(value, (int, float)) else to_json(value)
+
+
+def _shown_cell(value: Any) -> Any:
+    if isinstance(value, dict):  # a stream entry's fields
+        return " ".join(f"{cell_text(k)}: {cell_text(v)}" for k, v in value.items())
+    return cell_text(value)
 
 
 def _count(text: str) -> int:
@@ -97,23 +111,23 @@ def _sample_rows(kind: str, reply: Any, count: int) -> tuple[list[str], list[lis
     if reply is None:
         return [], []
     if kind == "string":
-        return ["value"], [[to_json(reply)]]
+        return ["value"], [[reply]]
     if kind == "list":
-        return ["index", "value"], [[i, to_json(v)] for i, v in enumerate(reply)]
+        return ["index", "value"], [[i, v] for i, v in enumerate(reply)]
     if kind == "set":
-        return ["member"], [[to_json(m)] for m in reply[1][:count]]
+        return ["member"], [[m] for m in reply[1][:count]]
     if kind == "zset":
         pairs = reply if reply and isinstance(reply[0], list) else list(zip(reply[::2], reply[1::2], strict=False))
-        return ["member", "score"], [[to_json(m), float(s)] for m, s in pairs]
+        return ["member", "score"], [[m, float(s)] for m, s in pairs]
     if kind == "hash":
         flat = reply[1]
         pairs = list(zip(flat[::2], flat[1::2], strict=False))[:count]
-        return ["field", "value"], [[to_json(f), to_json(v)] for f, v in pairs]
+        return ["field", "value"], [[f, v] for f, v in pairs]
     if kind == "stream":
         rows = []
         for entry_id, fields in reply:
             values = dict(zip(fields[::2], fields[1::2], strict=False)) if isinstance(fields, list) else fields
-            rows.append([to_json(entry_id), to_json(values)])
+            rows.append([entry_id, values])
         return ["id", "fields"], rows
     return [], []
 

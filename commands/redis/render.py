@@ -20,16 +20,21 @@ from opsh.shell.result import Result
 RESET = "\x1b[0m"
 
 
-def reply_result(reply: Any, raw_setting: str = "auto", document: Any = None) -> Result:
-    """The Result for one reply; `document` overrides the JSON form (parsed INFO)."""
-    doc = to_json(reply) if document is None else document
+def reply_result(reply: Any, raw_setting: str = "auto", document: Any = None, pairs: bool = False) -> Result:
+    """The Result for one reply; `document` overrides the JSON form (parsed INFO). `pairs`: a
+    RESP2 flat array of field, value... (HGETALL) that reads as a map, but stays the flat array
+    in raw output, exactly as redis-cli --raw prints it."""
+    shown = dict(zip(reply[::2], reply[1::2], strict=False)) if pairs else reply
+    doc = to_json(shown) if document is None else document
 
-    def present(fmt: str, sink: Any) -> str | None:
+    def present(fmt: str, sink: Any) -> str | bytes | None:
         raw = raw_setting == "on" or (raw_setting == "auto" and not sink.is_terminal)
         if fmt == "plain" or (fmt == "table" and raw):
-            return raw_text(reply)
-        if fmt == "table" and not is_flat_map(reply):
-            return cli_text(reply, color=sink.color)
+            return raw_bytes(reply)
+        if fmt == "table" and is_flat_map(shown):
+            return map_table(shown, sink)
+        if fmt == "table":
+            return cli_text(shown, color=sink.color)
         return None
 
     return Result.doc(doc, present=present)
@@ -99,7 +104,7 @@ def _cli(reply: Any, indent: str, color: bool) -> str:
     if isinstance(reply, int):
         return _style("(integer) ", "dim", color) + str(reply)
     if isinstance(reply, Double):
-        return _style("(double) ", "dim", color) + _double(reply)
+        return _style("(double) ", "dim", color) + reply.text
     if isinstance(reply, ReplyError):
         return _style(f"(error) {reply.text}", "error", color)
     if isinstance(reply, dict):
@@ -136,13 +141,6 @@ def _cli_map(pairs: dict[Any, Any], indent: str, color: bool) -> str:
     return "\n".join(lines)
 
 
-def _double(value: float) -> str:
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
-
-
 _QUOTED = {ord("\\"): "\\\\", ord('"'): '\\"', 10: "\\n", 13: "\\r", 9: "\\t", 7: "\\a", 8: "\\b"}
 
 
@@ -167,35 +165,67 @@ def quote(data: bytes) -> str:
 # ---------------------------------------------------------------- redis-cli --raw
 
 
+def raw_bytes(reply: Any) -> bytes:
+    """The reply exactly as `redis-cli --raw` writes it: values as their bytes, one per line,
+    nil and empty collections as empty lines (so line positions stay stable for scripts), a
+    map's key and value on one line, `(true)`/`(false)`, a double as the server wrote it."""
+    return _raw(reply) + b"\n"
+
+
+def _raw(reply: Any) -> bytes:
+    if isinstance(reply, bytes):  # bulk, simple and verbatim strings alike
+        return bytes(reply)
+    if reply is None:
+        return b""
+    if isinstance(reply, bool):
+        return b"(true)" if reply else b"(false)"
+    if isinstance(reply, Double):
+        return reply.text.encode()
+    if isinstance(reply, int):
+        return b"%d" % reply
+    if isinstance(reply, ReplyError):
+        return reply.text.encode() + b"\n"
+    if isinstance(reply, dict):
+        return b"\n".join(_raw(list(k) if isinstance(k, tuple) else k) + b" " + _raw(v) for k, v in reply.items())
+    if isinstance(reply, list):
+        return b"\n".join(map(_raw, reply))
+    return str(reply).encode()
+
+
 def raw_text(reply: Any) -> str:
-    """One value per line, unquoted; nil is an empty line (what scripts and pipes want)."""
-    lines: list[str] = []
-    _raw(reply, lines)
-    return "\n".join(lines) + "\n" if lines else ""
+    """raw_bytes() as text, undecodable bytes as surrogate escapes (for text-only callers)."""
+    return raw_bytes(reply).decode("utf-8", "surrogateescape")
 
 
-def _raw(reply: Any, lines: list[str]) -> None:
-    if isinstance(reply, (Status, Verbatim)):
-        lines.append(reply.decode("utf-8", "replace").replace("\r\n", "\n").rstrip("\n"))
-    elif isinstance(reply, bytes):
-        lines.append(reply.decode("utf-8", "backslashreplace"))
-    elif reply is None:
-        lines.append("")
-    elif isinstance(reply, Double):
-        lines.append(_double(reply))
-    elif isinstance(reply, (bool, int)):
-        lines.append(str(int(reply)))
-    elif isinstance(reply, ReplyError):
-        lines.append(reply.text)
-    elif isinstance(reply, dict):
-        for key, value in reply.items():
-            _raw(list(key) if isinstance(key, tuple) else key, lines)
-            _raw(value, lines)
-    elif isinstance(reply, (list, Push)):
-        for item in reply:
-            _raw(item, lines)
-    else:
-        lines.append(str(reply))
+# ---------------------------------------------------------------- tables
+
+
+def map_table(pairs: dict[Any, Any], sink: Any) -> str:
+    """A map as a field/value table, each cell written with redis-cli's quoting (`"a\\nb"`,
+    `" lead"`, `"\\xff"`), so a newline, a leading space or a binary byte cannot pass for
+    something else."""
+    rows = [[_cli(list(k) if isinstance(k, tuple) else k, "", False), _cli(v, "", False)] for k, v in pairs.items()]
+    return table_text(["field", "value"], rows, sink)
+
+
+def table_text(headers: list[str], rows: list[list[Any]], sink: Any, fmt: str = "table") -> str:
+    import io
+
+    from opsh.shell.output import StreamSink
+    from opsh.shell.render import render
+
+    buffer = io.StringIO()
+    render(Result.table(headers, rows), fmt, StreamSink(buffer, color=sink.color))
+    return buffer.getvalue().rstrip("\n")
+
+
+def cell_text(value: Any) -> Any:
+    """A Redis value in a table cell: strings with redis-cli's quoting, numbers as numbers."""
+    if isinstance(value, (bytes, str)):
+        return quote(value.encode("utf-8", "surrogateescape") if isinstance(value, str) else value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return _cli(value, "", False)
 
 
 # ---------------------------------------------------------------- INFO

@@ -27,7 +27,15 @@ class Verbatim(bytes):
 
 
 class Double(float):
-    """A RESP3 double (`,3.14`)."""
+    """A RESP3 double (`,3.14`), with the server's own text of it: redis-cli prints that text
+    (`inf`, `1.5e+20`), not a float's repr."""
+
+    text: str
+
+    def __new__(cls, body: bytes | str | float) -> Double:
+        value = super().__new__(cls, body)
+        value.text = body.decode("ascii", "replace") if isinstance(body, bytes) else str(body)
+        return value
 
 
 class BigNumber(int):

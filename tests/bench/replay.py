@@ -51,7 +51,7 @@ def in_process(script: Path) -> float:
     return elapsed
 
 
-def main() -> None:
+def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="opsh-bench-replay-"))
     script = make_script(work)
     env = dict(os.environ, OPSH_HOME=str(work / "home"))
@@ -70,7 +70,8 @@ def main() -> None:
         ],
         [("per-line ms vs 1 ms target", per_line / 1.0, 1.0)],
     )
+    return 0 if per_line <= 1.0 else 1
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pexpect
@@ -36,16 +37,26 @@ class Term:
 
     @classmethod
     def start(
-        cls, home: Path, *args: str, cwd: Path | None = None, timeout: float = 10, rows: int = 40, **env: str
+        cls,
+        home: Path,
+        *args: str,
+        cwd: Path | None = None,
+        timeout: float = 10,
+        rows: int = 40,
+        columns: int = 120,
+        preexec_fn: Callable[[], None] | None = None,
+        **env: str,
     ) -> Term:
+        """`preexec_fn` runs in the child before opsh starts (e.g. to set a resource limit)."""
         child = pexpect.spawn(
             opsh_binary(),
             list(args),
             env=clean_env(home, **env),
             cwd=str(cwd or home),
             encoding="utf-8",
-            dimensions=(rows, 120),
+            dimensions=(rows, columns),
             timeout=timeout,
+            preexec_fn=preexec_fn,
         )
         return cls(child)
 

@@ -42,12 +42,14 @@ def test_the_password_is_asked_hidden_and_never_reaches_history(tmp_path, redis_
     assert "PONG" in term.run("PING")
     assert "OK" in term.run(f"AUTH {password}")  # typed in the mode: redacted in history
     assert "OK" in term.run(f"AUTH default {password}; SET k v")
+    term.run(f"ACL SETUSER e2e-user on >{password}; ACL DELUSER e2e-user")
     term.send("\\q\r")
     term.expect_prompt()
     term.send("exit\r")
     assert term.exit_status() == 0
     history = (home / "history.jsonl").read_text()
     assert "AUTH ***" in history and "AUTH default ***; SET k v" in history
+    assert "ACL SETUSER e2e-user on >***; ACL DELUSER e2e-user" in history
     assert password not in history
 
 
@@ -113,3 +115,29 @@ def test_ctrl_c_on_a_runaway_script_kills_it_on_the_server(tmp_path):
                 time.sleep(0.1)
         assert "PONG" in term.run("PING")
         term.close()
+
+
+def test_the_arguments_still_to_type_show_after_the_cursor(term, redis_server):
+    term.run(f"connect {redis_server.url}")
+    term.send("ZADD myz ")
+    term.expect(r"\[NX\|XX\] \[GT\|LT\] \[CH\] \[INCR\] score member", timeout=5)
+    term.send("\x15")  # Ctrl-U: the hint was never part of the line
+    term.send("PING\r")
+    assert "PONG" in term.expect_prompt(timeout=5)
+
+
+def test_multi_shows_tx_in_the_prompt(term, redis_server):
+    term.run(f"connect {redis_server.url} as tx")
+    term.send("MULTI\r")
+    term.expect(r"redis:tx/0\(TX\)", timeout=5)
+    assert "QUEUED" in term.run("INCR e2e-counter")
+    assert "OK" in term.run("DISCARD")
+    assert "(TX)" not in term.run("PING")
+
+
+def test_subscribe_says_how_to_stop(term, redis_server):
+    term.run(f"connect {redis_server.url}")
+    term.send("SUBSCRIBE quiet-channel\r")
+    term.expect(r"Ctrl-C to stop listening", timeout=5)
+    term.ctrl("c")
+    term.expect_prompt(timeout=5)

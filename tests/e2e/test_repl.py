@@ -174,3 +174,97 @@ def test_toolbar_shows_the_last_outcome(term):
     term.expect(r"last: (\x1b\[[0-9;]*m)*failed \(1\)")
     term.run("echo fine")
     term.expect(r"last: (\x1b\[[0-9;]*m)*ok")
+
+
+def test_ctrl_r_then_enter_takes_the_found_line(term):
+    term.run("echo findme-4711")
+    term.run("echo something else")
+    term.ctrl("r")
+    term.send("findme")
+    term.expect("4711")  # the found line, drawn around the highlighted match
+    term.send("\r")  # ends the search, the found line stays on the prompt (as in a bare PromptSession)
+    term.pause(0.3)
+    out = term.run("")  # Enter again runs it
+    assert "findme-4711" in out
+    assert "later-typing" in term.run("echo later-typing")  # nothing is stuck in the search
+
+
+def test_vi_editing_mode_is_used_and_kept(tmp_path):
+    term = Term.start(tmp_path / "home", cwd=tmp_path)
+    term.expect_prompt()
+    term.run("set editing_mode vi")
+    term.send("echo hello")
+    term.send("\x1b")  # to vi's normal mode
+    term.pause(0.6)
+    term.send("bcw")  # back a word, change it
+    term.send("world\r")
+    term.expect_prompt()
+    out = term.run("echo done")
+    assert "done" in out
+    term.send("exit\r")
+    assert term.exit_status() == 0
+    assert 'editing_mode = "vi"' in (tmp_path / "home" / "config.toml").read_text()
+    history = (tmp_path / "home" / "history.jsonl").read_text()
+    assert '"echo world"' in history and '"echo hello"' not in history
+
+
+def test_bang_bang_repeats_the_last_line(term):
+    term.run("echo bang-once")
+    out = term.run("!!")
+    assert out.count("bang-once") == 2 and "echo bang-once" in out  # the line is shown, then runs
+
+
+def test_help_fits_80_columns(tmp_path):
+    term = Term.start(tmp_path / "home", cwd=tmp_path, columns=80)
+    term.expect_prompt()
+    for line in ("help run", "help", "help connect"):
+        out = term.run(line)
+        text = [row for row in out.splitlines() if row.strip()]
+        assert len(text) > 5 and max(len(row) for row in text) <= 80, out
+    term.send("exit\r")
+    assert term.exit_status() == 0
+
+
+def test_a_wide_listing_fits_80_columns(tmp_path):
+    (tmp_path / ("a-rather-long-file-name-" * 5 + ".log")).write_text("x")
+    term = Term.start(tmp_path / "home", cwd=tmp_path, columns=80)
+    term.expect_prompt()
+    out = term.run("ls -l")
+    rows = [row for row in out.splitlines() if row.startswith(("|", "+"))]
+    assert rows and all(len(row) <= 80 for row in rows) and any("-rather-… |" in row for row in rows), out
+    term.send("exit\r")
+    assert term.exit_status() == 0
+
+
+def test_a_full_disk_costs_one_warning_not_the_session(tmp_path):
+    import resource
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "history.jsonl").write_text("x" * 5000 + "\n")  # already past the limit below
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))  # writes beyond 4 KiB fail (EFBIG)
+
+    term = Term.start(home, cwd=tmp_path, preexec_fn=small_files)
+    term.expect_prompt()
+    first = term.run("echo one")
+    assert "one" in first and "warning: history is not being saved" in first
+    second = term.run("echo two")
+    assert "two" in second and "warning" not in second
+    term.send("exit\r")
+    assert term.exit_status() == 0
+
+
+def test_cp_of_a_large_file_shows_progress_with_rate_and_eta(tmp_path):
+    with open(tmp_path / "big.bin", "wb") as big:
+        big.truncate(96 * 1024 * 1024)
+    term = Term.start(tmp_path / "home", cwd=tmp_path)
+    term.expect_prompt()
+    term.send("cp big.bin copy.bin\r")
+    term.expect(r"copying \[[#.]+\] +\d+% \S+/96M \S+/s ETA \d+s", timeout=30)
+    out = term.expect_prompt(timeout=60)
+    assert "copied 1 file (96M)" in out
+    assert (tmp_path / "copy.bin").stat().st_size == 96 * 1024 * 1024
+    term.send("exit\r")
+    assert term.exit_status() == 0

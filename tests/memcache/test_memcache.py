@@ -205,3 +205,16 @@ def test_ctrl_c_leaves_a_usable_handle(msh, mc):
     handle = msh.session.current_handle
     handle.cancel()  # what the shell calls after Ctrl-C interrupted a verb
     assert msh("set after 1").ok and mc.get("after") == b"1"
+
+
+def test_a_killed_server_is_one_clear_line_and_the_next_verb_after_restart_works(tmp_path, own_memcached):
+    shell = connected(tmp_path, own_memcached)
+    shell.ok("set k v")
+    own_memcached.kill()
+    for _ in range(2):
+        out = shell.fails("get k", f"cannot reach memcache at {own_memcached.host}:{own_memcached.port} (is it running?)")
+        assert out.err.count("\n") == 1 and "Memcache" not in out.err
+    own_memcached.restart()
+    assert shell.ok("set k again").ok  # the first verb after the restart works
+    assert shell.ok("get k").text.strip() == "again"
+    shell.close()

@@ -65,11 +65,11 @@ def test_trailing_opsh_options():
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ("users.find()", "expected db.COLLECTION.method(...)"),
         ("db.users.find({a 1})", "expected ':' after the key 'a'"),
-        ("db.users.find().sort", "expected '(' after .sort"),
         ("db.users.find() x", "unexpected text after the statement"),
-        ("db.getCollection(1).find()", 'db.getCollection("name")'),
+        ("db.users.find(", "expected a value, found the end"),
+        ("var = 1", "expected a variable name after var"),
+        ("var x 1", "expected '=' after var x"),
     ],
 )
 def test_bad_statements_are_syntax_errors(text, words):

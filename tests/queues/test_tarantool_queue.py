@@ -79,7 +79,10 @@ def test_ack_of_a_task_not_taken(tq):
     sh, tube = tq
     sh.ok(f"put {tube} a")
     out = sh("ack 0")
-    assert not out.ok and out.err == "error: tarantool queue: Task was not taken\n"
+    assert not out.ok and out.err == (
+        "error: tarantool queue: Task was not taken by this session"
+        " (only the session that took a task may ack or release it; take it first)\n"
+    )
 
 
 def test_delay_and_release_with_delay(tq):
@@ -192,3 +195,19 @@ def test_completion_offers_verbs_tubes_and_taken_ids(tq):
     assert set(complete("delete ")) == {"0", "1"}
     assert complete("put --d") == ["--delay"]
     assert complete("help re") == ["release"]
+
+
+def test_the_client_internals_opsh_relies_on(tarantool_server):
+    """The backend refuses the client's silent reconnect by overriding its private
+    `_opt_reconnect`, which `_send_request` calls first, and reads `_socket` and `connected`:
+    pinned here so a release of the client that changes them fails a test, not a user."""
+    import inspect
+
+    import tarantool
+
+    assert "self._opt_reconnect()" in inspect.getsource(tarantool.Connection._send_request)
+    conn = tarantool.Connection(tarantool_server.host, tarantool_server.port, user="ops", password=tarantool_server.password)
+    try:
+        assert conn.connected and conn._socket is not None
+    finally:
+        conn.close()

@@ -87,6 +87,67 @@ def test_select_rescans_the_new_database(rsh, redis_server):
     assert words(rsh, "GET in-") == ["in-four"]
 
 
+def test_batch_runs_start_no_completion_loader(rsh, client):
+    client.set("seen", 1)
+    rsh.ok("SET a 1; GET a; SELECT 2; SELECT 0")
+    handle = rsh.session.handles["r"]
+    assert not any(name.startswith("redis-completion") for name in rsh.session.background.running())
+    assert handle.catalog.source == "built-in" and handle.keys.matching(0, "seen") == []
+
+
+def test_the_loader_is_started_through_the_sessions_background_and_joined_at_exit(tmp_path, redis_server, client):
+    shell = connected(tmp_path, redis_server.url)
+    words(shell, "GE")
+    assert any(name.startswith("redis-completion") for name in shell.session.background.running())
+    shell.close()
+    assert shell.session.background.running() == []
+
+
+def test_key_names_follow_other_clients_after_a_write_and_when_idle(rsh, client, monkeypatch):
+    import opsh.commands.redis.handle as redis_handle
+
+    monkeypatch.setattr(redis_handle, "RESCAN_SECONDS", 0.3)
+    client.mset({"old:1": 1, "old:2": 2})
+    handle = rsh.session.handles["r"]
+    words(rsh, "GE")
+    wait_until(lambda: handle.keys.matching(0, "old:") == ["old:1", "old:2"], 10, "first SCAN")
+    client.delete("old:1")
+    client.set("new:1", 1)
+    rsh.ok("SET mine 1")  # a write wakes the rescan at once
+    wait_until(lambda: handle.keys.matching(0, "old:") == ["old:2"], 10, "rescan after a write")
+    assert words(rsh, "GET new:") == ["new:1"]
+    client.set("later:1", 1)  # nothing typed: the idle rescan finds it
+    wait_until(lambda: words(rsh, "GET later:") == ["later:1"], 10, "idle rescan")
+
+
+def test_option_words_of_the_command_complete_after_a_space(rsh):
+    wait_for_docs(rsh)
+    assert words(rsh, "SET k v ") == ["NX", "XX", "GET", "EX", "PX", "EXAT", "PXAT", "KEEPTTL"]
+    assert dict(complete(rsh, "SET k v "))["EX"] == "EX seconds"
+    assert words(rsh, "SET k ") == []  # the value comes first
+    assert words(rsh, "ZADD myz ") == ["NX", "XX", "GT", "LT", "CH", "INCR"]
+    assert words(rsh, "ZADD myz NX ") == ["GT", "LT", "CH", "INCR"]
+    assert words(rsh, "SET k v ex") == ["ex", "exat"]
+
+
+def test_the_argument_hint_shows_what_is_still_to_type(rsh):
+    wait_for_docs(rsh)
+    handle = rsh.session.handles["r"]
+    assert handle.hint("ZADD myz ") == "[NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]"
+    assert handle.hint("ZADD myz NX 1 a ") == "[GT|LT] [CH] [INCR] [score member ...]"
+    assert handle.hint("ZADD") == " key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]"
+    assert handle.hint("SET k v EX ").startswith("seconds [NX|XX] [GET]")
+    assert handle.hint("ZADD my") == ""  # a word is being typed: the menu shows then
+    assert handle.hint("GET k; LRANGE l ") == "start stop"
+
+
+def test_the_built_in_table_gives_the_same_hints_before_the_docs_arrive(rsh):
+    handle = rsh.session.handles["r"]
+    assert handle.catalog.source == "built-in"
+    assert handle.hint("ZADD myz ") == "[NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]"
+    assert words(rsh, "SET k v ") == ["NX", "XX", "GET", "EX", "PX", "EXAT", "PXAT", "KEEPTTL"]
+
+
 def test_keys_with_spaces_are_offered_quoted(rsh, client):
     rsh.ok('SET "my key" 1')
     assert words(rsh, "GET my") == ['"my key"']

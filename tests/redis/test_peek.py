@@ -44,7 +44,7 @@ def test_peek_on_a_terminal_shows_a_summary_then_the_sample(rsh, client):
     text = out.text
     assert "| type     | hash" in text and "| encoding | listpack" in text and "| length   | 1 field " in text
     assert "| ttl      | 1h" in text or "| ttl      | 59m" in text
-    assert "| name    | ann     |" in text
+    assert '| "name"  | "ann"   |' in text  # quoted as redis-cli quotes values
     assert text.index("encoding") < text.index("ann")
 
 
@@ -71,3 +71,12 @@ def test_peek_from_local_mode_on_a_named_handle(rsh, client):
 def test_backslash_peek_works_inside_the_mode(rsh, client):
     client.set("k", "v")
     assert rsh.json("\\peek k")["type"] == "string"
+
+
+def test_the_sample_table_quotes_values_as_redis_cli_does(rsh, client):
+    client.rpush("odd", "a\nb", "  lead", b"\xff\x00")
+    lines = rsh("peek odd").lines
+    assert any('"a\\nb"' in line for line in lines)
+    assert any('"  lead"' in line for line in lines)
+    assert any('"\\xff\\x00"' in line for line in lines)
+    assert [r["value"] for r in rsh.json("peek odd")["sample"]] == ["a\nb", "  lead", "0xff00"]

@@ -124,3 +124,43 @@ def test_the_connection_is_usable_after_a_pipe(rsh, tmp_path):
     (tmp_path / "p.txt").write_text("PING\n" * 3000)
     rsh.ok("pipe p.txt")
     assert rsh("PING").text == "PONG\n"
+
+
+def test_replies_of_every_type_are_counted_and_errors_keep_their_line(rsh, client, tmp_path, monkeypatch):
+    """The bulk reply scanner across batches: nil, arrays, RESP3 maps, nested replies, errors."""
+    monkeypatch.setattr(pipe_module, "BATCH", 3)
+    client.rpush("l", "a", "b")
+    client.hset("h", mapping={"f": "v"})
+    lines = [
+        "GET missing",
+        "LRANGE l 0 -1",
+        "HGETALL h",
+        "LPUSH h x",
+        "COMMAND INFO get",
+        "LRANGE nothing 0 -1",
+        "INCRBYFLOAT f 1.5",
+        "NOSUCH",
+        'SET "spaced key" "a b"',
+        "ZADD z 1 m",
+        "ZRANGE z 0 -1 WITHSCORES",
+        "PING",
+    ]
+    (tmp_path / "mixed.txt").write_text("\n".join(lines) + "\n")
+    report = report_of(rsh, "pipe mixed.txt")
+    assert report["commands"] == 12 and report["errors"] == 2
+    assert [f["line"] for f in report["failures"]] == [4, 8]
+    assert client.get("spaced key") == "a b" and rsh("PING").text == "PONG\n"
+
+
+def test_large_values_are_sent_in_smaller_batches(rsh, client, tmp_path):
+    value = "x" * (3 << 20)
+    (tmp_path / "big.txt").write_text(f"SET big1 {value}\nSET big2 {value}\nGET nope\n")
+    assert rsh.json("pipe big.txt")["commands"] == 3
+    assert client.strlen("big2") == 3 << 20
+
+
+def test_a_transaction_in_the_file_is_followed(rsh, client, tmp_path):
+    (tmp_path / "tx.txt").write_text("MULTI\nINCR c\nINCR c\nEXEC\n")
+    assert rsh.json("pipe tx.txt")["errors"] == 0
+    assert client.get("c") == "2"
+    assert rsh.session.handles["r"].prompt_label() == "redis:r/0"

@@ -45,13 +45,21 @@ def test_empty_list_set_and_doubles(rsh, client):
     assert rsh("ZRANGE scores 0 -1 WITHSCORES").text == '1) 1) "ann"\n   2) (double) 1.5\n'
 
 
-def test_hashes_and_config_show_as_two_columns(rsh, client):
+def test_hashes_and_config_show_as_two_columns_quoted_as_redis_cli_quotes(rsh, client):
     client.hset("user:1", mapping={"name": "ann", "role": "admin"})
     out = rsh("HGETALL user:1")
     assert "| field   | value   |" in out.text
-    assert "| name    | ann     |" in out.text and "| role    | admin   |" in out.text
+    assert '| "name"  | "ann"   |' in out.text and '| "role"  | "admin" |' in out.text
     out = rsh("CONFIG GET maxmemory-policy")
-    assert "maxmemory-policy" in out.text and "noeviction" in out.text and out.text.startswith("+")
+    assert '"maxmemory-policy"' in out.text and '"noeviction"' in out.text and out.text.startswith("+")
+
+
+def test_a_hash_table_cannot_mislead(rsh, client):
+    """A newline, a leading space and a binary byte each show as redis-cli writes them."""
+    client.hset("h", mapping={"a\nb": "  lead", "bin": b"\xff\x00"})
+    lines = rsh("HGETALL h").lines
+    assert '| "a\\nb"  | "  lead"   |' in lines
+    assert '| "bin"   | "\\xff\\x00" |' in lines
 
 
 def test_a_nested_map_uses_redis_cli_map_notation(rsh):
@@ -115,7 +123,7 @@ def test_resp2_connections_render_the_same(tmp_path, redis_server, client):
 
     shell = connected(tmp_path, redis_server.url + "?protocol=2")
     client.hset("user:1", mapping={"name": "ann"})
-    assert "| name    | ann     |" in shell("HGETALL user:1").text
+    assert '| "name"  | "ann"   |' in shell("HGETALL user:1").text
     assert shell("INFO server").lines[0] == "# Server"
     assert shell("INCR n").text == "(integer) 1\n"
     shell.close()

@@ -78,7 +78,7 @@ def test_transcript_check_passes_then_reports_drift(sh, tmp_path):
     sh.ok("echo fixed line")
     sh.ok("record stop")
     transcript = (tmp_path / "drift.transcript").read_text()
-    assert transcript.startswith("opsh transcript 1\n$ !cat inventory.txt\n  web1\n  web2\n")
+    assert transcript.startswith("opsh transcript 2\n$ !cat inventory.txt\n  web1\n  web2\n")
 
     same = Shell(tmp_path)("replay drift.opsh --check drift.transcript")
     assert same.ok and same.text == ""
@@ -113,3 +113,87 @@ def test_history_save_turns_a_range_into_a_script(sh, tmp_path):
     assert lines[1:] == ["echo a", "# failed: nosuch", "echo b"]
     assert "outside the history" in sh("history save 3-9 x.opsh").err
     assert "bad range" in sh("history save a-b x.opsh").err
+
+
+def test_a_failed_line_keeps_script_and_transcript_aligned(sh, tmp_path):
+    data = tmp_path / "state.txt"
+    data.write_text("green\n")
+    sh.ok("record start s.opsh --transcript")
+    sh.ok("echo before")
+    sh.fails("nosuch command", "unknown command")
+    sh.ok("!cat state.txt")
+    sh.ok("echo after")
+    sh.ok("record stop")
+    assert "#$ nosuch command\n! exit 1: error: unknown command: nosuch" in (tmp_path / "s.transcript").read_text()
+    assert Shell(tmp_path)("replay s.opsh --check s.transcript").ok
+
+    data.write_text("red\n")
+    out = Shell(tmp_path)("replay s.opsh --check s.transcript")
+    assert not out.ok
+    assert out.lines == [
+        "--- statement 2: !cat state.txt (transcript)",
+        "+++ statement 2: !cat state.txt (now)",
+        "@@ -1 +1 @@",
+        "-green",
+        "+red",
+    ]
+
+
+def test_an_edited_script_is_still_compared_statement_by_statement(sh, tmp_path):
+    sh.ok("record start s.opsh --transcript")
+    for line in ("echo one", "echo two", "echo three"):
+        sh.ok(line)
+    sh.ok("record stop")
+    script = tmp_path / "s.opsh"
+    script.write_text(script.read_text().replace("echo two\n", "echo inserted\necho two\n").replace("three", "3"))
+    out = Shell(tmp_path)("replay s.opsh --check s.transcript")
+    assert not out.ok
+    assert "statement 2 is not in the transcript: echo inserted" in out.text
+    assert "transcript statement 3 did not run now: echo three" in out.text
+    assert "statement 4 is not in the transcript: echo 3" in out.text
+    assert "two" not in out.text.replace("echo two", "")  # the unchanged statements are compared and equal
+
+
+def test_a_recording_that_runs_replay_holds_the_replay_line(sh, tmp_path):
+    (tmp_path / "d.opsh").write_text(
+        "connect sqlite:///d.db as d\ncreate table if not exists t (x int);\nselect count(*) as n from t;\n\\q\n"
+    )
+    sh.ok("record start s1.opsh --transcript")
+    first = sh.ok("replay d.opsh").text
+    sh.ok("echo typed after")
+    sh.ok("record stop")
+    assert (tmp_path / "s1.opsh").read_text().splitlines()[1:] == ["replay d.opsh", "echo typed after"]
+    transcript = (tmp_path / "s1.transcript").read_text()
+    body = "".join(f"  {line}\n" for line in first.splitlines())
+    assert transcript == f"opsh transcript 2\n$ replay d.opsh\n{body}$ echo typed after\n  typed after\n"
+    assert sh.session.handles == {}  # the replay closed the handle it opened
+    assert Shell(tmp_path)("replay s1.opsh --check s1.transcript").ok
+
+
+def test_secrets_in_output_never_reach_the_transcript(tmp_path, redis_auth_server):
+    url = f"redis://:{redis_auth_server.password}@{redis_auth_server.host}:{redis_auth_server.port}/0"
+    sh = Shell(tmp_path)
+    sh.ok("record start s.opsh --transcript")
+    sh.ok(f"connect {url} as cache")
+    shown = sh.ok("CONFIG GET requirepass").text
+    assert redis_auth_server.password in shown  # the person at the prompt sees it...
+    sh.ok("CONFIG GET *")
+    sh.ok("\\q")
+    sh.ok("record stop")
+    sh.close()
+    for name in ("s.opsh", "s.transcript"):
+        assert redis_auth_server.password not in (tmp_path / name).read_text(), name  # ...the files never
+    # raw, as redis-cli -3 --raw writes a RESP3 map: the key and its value on one line
+    assert "  requirepass ***\n" in (tmp_path / "s.transcript").read_text()
+
+
+def test_recordings_and_transcripts_are_private(sh, tmp_path):
+    (tmp_path / "old.opsh").write_text("# an earlier recording\n")
+    (tmp_path / "old.opsh").chmod(0o644)
+    sh.ok("record start old.opsh --transcript")
+    sh.ok("echo x")
+    sh.ok("record stop")
+    sh.session.history.append("echo from history", "local", 0)
+    sh.ok("history save 1-1 saved.opsh")
+    for name in ("old.opsh", "old.transcript", "saved.opsh"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name

@@ -117,11 +117,57 @@ def test_multi_line_statements_in_a_mode_report_their_first_line(sh, tmp_path):
                 raise BackendError("syntax error")
             return super().execute(session, statement)
 
-    sh.session.registry.connectors["fail"] = lambda s, r: Failing(r.name)
+    opened: list[Failing] = []
+    sh.session.registry.connectors["fail"] = lambda s, r: opened.append(Failing(r.name)) or opened[-1]
     try:
         write(tmp_path / "s.opsh", "connect fail://x as f\ngood\n  one;\nbad\n  two;\n")
         out = sh("replay s.opsh")
         assert "error: s.opsh:4: syntax error" in out.err
-        assert sh.session.handles["f"].lines == ["good\n  one"]
+        assert opened[0].lines == ["good\n  one"]
     finally:
         del sh.session.registry.connectors["fail"]
+
+
+def test_every_input_is_checked_before_anything_runs(sh, tmp_path):
+    write(tmp_path / "s.opsh", "!touch ran.txt\ninclude lib/missing.opsh\n")
+    out = sh("replay s.opsh")
+    assert "error: s.opsh:2: no such script to include:" in out.err and "lib/missing.opsh" in out.err
+    write(tmp_path / "t.opsh", "!touch ran.txt\n")
+    out = sh("replay t.opsh --check t.transcript")
+    assert "no such transcript" in out.err
+    write(tmp_path / "t.transcript", "opsh transcript 2\n$ !touch ran.txt\nwhat is this\n")
+    out = sh("replay t.opsh --check t.transcript")
+    assert "t.transcript:3: not a transcript line" in out.err
+    assert not (tmp_path / "ran.txt").exists()
+
+
+def test_an_include_named_by_a_later_variable_is_checked_when_reached(sh, tmp_path):
+    write(tmp_path / "part.opsh", "echo from part\n")
+    write(tmp_path / "s.opsh", "set which part\ninclude ${which}.opsh\n")
+    assert sh("replay s.opsh").text == "from part\n"
+
+
+def test_a_replay_closes_the_handles_it_opened(sh, tmp_path):
+    from tests.unit.test_dispatch import open_store
+
+    mine = open_store(sh, "mine")
+    sh.ok("\\use local")
+    write(tmp_path / "s.opsh", "connect sqlite:///orders.db as orders\nselect 1 as one;\n")
+    assert "one" in sh.ok("replay s.opsh").text
+    assert list(sh.session.handles) == ["mine"] and sh.session.handles["mine"] is mine
+    assert "one" in sh.ok("replay s.opsh").text  # a second replay opens it again, at line 1
+    assert list(sh.session.handles) == ["mine"] and sh.session.current is None
+
+
+def test_connect_to_the_same_endpoint_under_the_same_name_reuses_the_handle(sh, tmp_path):
+    sh.ok("connect sqlite:///orders.db as orders")
+    first = sh.session.handles["orders"]
+    sh.ok("\\q")
+    sh.ok("connect sqlite:///orders.db as orders")
+    assert sh.session.handles["orders"] is first and sh.session.current == "orders"
+    sh.ok("\\connect sqlite:///orders.db")  # the derived name is `orders` too
+    assert list(sh.session.handles) == ["orders"]
+    sh.fails("\\connect sqlite:///other.db as orders", "already open")
+    write(tmp_path / "s.opsh", "connect sqlite:///orders.db as orders\nselect 2 as two;\n")
+    assert "two" in sh.ok("\\replay s.opsh").text  # the recording session replays its own script
+    assert sh.session.handles["orders"] is first  # and keeps the handle it had before

@@ -13,7 +13,7 @@ import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,18 @@ class Memcached:
     host: str
     port: int
     process: ServerProcess
+    argv: list[str] = field(default_factory=list)
+    log: Path | None = None
+
+    def kill(self) -> None:
+        """Stop the server (by the PID we started), as a crash or an admin would."""
+        self.process.stop()
+
+    def restart(self) -> None:
+        """Start it again on the same port after kill() (empty: memcached keeps nothing)."""
+        assert self.log is not None
+        self.process = ServerProcess.spawn("memcached", self.argv, self.log)
+        wait_until(lambda: answers_version(self.host, self.port), 10, "memcached", self.log)
 
     @property
     def url(self) -> str:
@@ -56,15 +68,22 @@ def start_memcached(workdir: Path) -> Iterator[Memcached]:
     if os.geteuid() == 0:
         argv[1:1] = ["-u", "root"]  # memcached refuses to run as root without naming the user
     log = workdir / "memcached.log"
-    process = ServerProcess.spawn("memcached", argv, log)
+    server = Memcached("127.0.0.1", port, ServerProcess.spawn("memcached", argv, log), argv, log)
     try:
         wait_until(lambda: answers_version("127.0.0.1", port), 10, "memcached", log)
-        yield Memcached("127.0.0.1", port, process)
+        yield server
     finally:
-        process.stop()
+        server.process.stop()
 
 
 @pytest.fixture(scope="session")
 def memcached_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Memcached]:
     with start_memcached(tmp_path_factory.mktemp("memcached")) as server:
+        yield server
+
+
+@pytest.fixture
+def own_memcached(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Memcached]:
+    """A memcached of this test's own, for tests that kill and restart it."""
+    with start_memcached(tmp_path_factory.mktemp("memcached-own")) as server:
         yield server

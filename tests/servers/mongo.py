@@ -32,6 +32,17 @@ class MongoServer:
     user: str | None
     password: str | None
     process: ServerProcess
+    workdir: Path | None = None
+
+    def kill(self) -> None:
+        """Stop the server (by the PID we started), as a crash or an admin would."""
+        self.process.stop()
+
+    def restart(self) -> None:
+        """Start it again on the same port after kill() (in memory: empty again)."""
+        assert self.workdir is not None and self.user is None
+        self.process = _spawn(self.workdir, self.port, ":memory:", auth=False)
+        wait_until(lambda: _pings(self.port), 30, "secantusd-py", self.workdir / "secantusd.log")
 
     @property
     def url(self) -> str:
@@ -98,7 +109,7 @@ def start_mongo(workdir: Path, user: str | None = None, password: str | None = N
     port = free_port()
     log = workdir / "secantusd.log"
     storage = ":memory:" if user is None else str(workdir / "data")
-    process = _spawn(workdir, port, storage, auth=False)
+    server = MongoServer("127.0.0.1", port, user, password, _spawn(workdir, port, storage, auth=False), workdir)
     try:
         wait_until(lambda: _pings(port), 30, "secantusd-py", log)
         if user is not None:
@@ -108,17 +119,24 @@ def start_mongo(workdir: Path, user: str | None = None, password: str | None = N
             setup = pymongo.MongoClient("127.0.0.1", port, serverSelectionTimeoutMS=5000)
             setup.admin.command("createUser", user, pwd=password, roles=["root"])
             setup.close()
-            process.stop()
-            process = _spawn(workdir, port, storage, auth=True)
+            server.process.stop()
+            server.process = _spawn(workdir, port, storage, auth=True)
             wait_until(lambda: _pings(port, **admin), 30, "secantusd-py --auth", log)
-        yield MongoServer("127.0.0.1", port, user, password, process)
+        yield server
     finally:
-        process.stop()
+        server.process.stop()
 
 
 @pytest.fixture(scope="session")
 def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoServer]:
     with start_mongo(tmp_path_factory.mktemp("mongo")) as server:
+        yield server
+
+
+@pytest.fixture
+def own_mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoServer]:
+    """A MongoDB-wire server of this test's own, for tests that kill and restart it."""
+    with start_mongo(tmp_path_factory.mktemp("mongo-own")) as server:
         yield server
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -25,10 +25,22 @@ class RedisServer:
     port: int
     password: str | None
     process: ServerProcess
+    argv: list[str] = field(default_factory=list)
+    log: Path | None = None
 
     @property
     def url(self) -> str:
         return f"redis://{self.host}:{self.port}/0"
+
+    def kill(self) -> None:
+        """Stop the server (by the PID we started), as a crash or an admin would."""
+        self.process.stop()
+
+    def restart(self) -> None:
+        """Start it again on the same port (after kill()); empty, as --save '' has no data."""
+        assert self.log is not None
+        self.process = ServerProcess.spawn("redis", self.argv, self.log)
+        wait_until(lambda: port_open(self.host, self.port), 10, "redis-server", self.log)
 
     def client(self, db: int = 0):  # noqa: ANN201 - redis.Redis, imported lazily
         import redis
@@ -61,17 +73,24 @@ def start_redis(workdir: Path, password: str | None = None) -> Iterator[RedisSer
     if password:
         argv += ["--requirepass", password]
     log = workdir / "redis.log"
-    process = ServerProcess.spawn("redis", argv, log)
+    server = RedisServer("127.0.0.1", port, password, ServerProcess.spawn("redis", argv, log), argv, log)
     try:
         wait_until(lambda: port_open("127.0.0.1", port), 10, "redis-server", log)
-        yield RedisServer("127.0.0.1", port, password, process)
+        yield server
     finally:
-        process.stop()
+        server.process.stop()
 
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     with start_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A redis-server of this test's own, for tests that kill and restart it."""
+    with start_redis(tmp_path_factory.mktemp("redis-own")) as server:
         yield server
 
 

@@ -5,8 +5,12 @@ reachable here. So the init file below defines a TEST STAND-IN for it: the same 
 clients use (`queue.create_tube`, `queue.tube.NAME:put/take/ack/release/peek/bury/kick/delete`,
 `queue.statistics`), the same task tuples `{task_id, status, data}` and status letters, and the
 fifottl driver's space layout (space named after the tube, a `status` index on status, pri,
-id). Blocking take waits on a fiber.cond; tasks taken by a session go back to ready when it
-disconnects, as the real module does. It is not the real module and does not pretend to be.
+id). Blocking take waits on a fiber.cond. It follows the session rules the module documents
+for its 1.2.x releases (CHANGELOG 1.0.6 and 1.1.0, with the default session `ttr` of 0): a task
+belongs to the session that took it, and only that session may ack or release it ("Task was
+not taken" otherwise); the tasks a session took go back to ready when it disconnects, a take
+that finishes after its session is gone takes nothing, and every taken task goes back to
+ready when the server starts. It is not the real module and does not pretend to be.
 
     with start_tarantool(tmpdir) as srv:
         srv.url -> "tarantool://ops@127.0.0.1:PORT"   (password in srv.password)
@@ -19,7 +23,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +35,14 @@ TUBES = ("emails", "jobs", "slow")
 
 # -- A TEST STAND-IN for the tarantool `queue` module: its call API on a space, nothing more. --
 QUEUE_SHIM = r"""
+-- A TEST STAND-IN for the tarantool `queue` module (github.com/tarantool/queue), not the module.
+-- Session rules as documented for queue 1.2.x (CHANGELOG 1.0.6: release at disconnect, release
+-- at start, no take during a disconnect; 1.1.0: only the session that took a task may ack or
+-- release it, "Task was not taken"), with the default session ttr of 0.
 local fiber = require('fiber')
 
 queue = {tube = {}}
+local leaving = {}  -- sessions whose disconnect is being handled: they take nothing more
 local Tube = {}
 Tube.__index = Tube
 local ID, STATUS, PRI, NEXT_EVENT, TTL_END, DATA = 1, 2, 3, 4, 5, 6
@@ -56,6 +65,11 @@ function queue.create_tube(name, tube_type, opts)
                                   if_not_exists = true})
     local tube = setmetatable({name = name, space = space, cond = fiber.cond(), owner = {}, calls = {},
                                done = 0}, Tube)
+    -- The server (re)started: no session owns anything, so what was taken is ready again
+    -- (queue 1.0.6, #66).
+    local stuck = {}
+    for _, t in space.index.status:pairs({'t'}, {iterator = 'EQ'}) do table.insert(stuck, t[ID]) end
+    for _, id in ipairs(stuck) do space:update(id, {{'=', STATUS, 'r'}}) end
     queue.tube[name] = tube
     return tube
 end
@@ -80,9 +94,10 @@ local function existing(self, id)
     return t
 end
 
+-- The task must be taken, and by the session asking (queue 1.1+: check_task_is_taken).
 local function taken(self, id)
     local t = existing(self, id)
-    if t[STATUS] ~= 't' then error('Task was not taken', 0) end
+    if t[STATUS] ~= 't' or self.owner[id] ~= box.session.id() then error('Task was not taken', 0) end
     return t
 end
 
@@ -102,13 +117,16 @@ end
 
 function Tube:take(timeout)
     count(self, 'take')
+    local sid = box.session.id()
     local deadline = timeout == nil and math.huge or fiber.time() + timeout
     while true do
+        -- A session that went away while waiting takes nothing (queue 1.0.6, #104).
+        if leaving[sid] or not box.session.exists(sid) then return nil end
         self:_tick()
         local t = self.space.index.status:select({'r'}, {limit = 1, iterator = 'EQ'})[1]
         if t ~= nil then
             t = self.space:update(t[ID], {{'=', STATUS, 't'}})
-            self.owner[t[ID]] = box.session.id()
+            self.owner[t[ID]] = sid
             return task(t)
         end
         local left = deadline - fiber.time()
@@ -199,6 +217,7 @@ end
 -- As the real module does: what a session took and did not ack goes back when it disconnects.
 box.session.on_disconnect(function()
     local sid = box.session.id()
+    leaving[sid] = true
     for _, tube in pairs(queue.tube) do
         for id, owner in pairs(tube.owner) do
             if owner == sid then
@@ -223,6 +242,12 @@ kv:replace{{'alpha', 1}}
 kv:replace{{'beta', {{nested = true}}}}
 {shim}
 for _, name in ipairs({{{tubes}}}) do queue.create_tube(name, 'fifottl') end
+-- After a restart, the tubes tests created come back from their spaces.
+for _, space in box.space._space:pairs() do
+    if space[3]:match('^t%x+$') and box.space[space[3]].index.status ~= nil then
+        queue.create_tube(space[3], 'fifottl')
+    end
+end
 -- Listening last: an open port means users, spaces and tubes exist.
 box.cfg{{listen = '127.0.0.1:{port}'}}
 """
@@ -235,6 +260,20 @@ class TarantoolServer:
     user: str
     password: str
     process: ServerProcess
+    argv: list[str] = field(default_factory=list)
+    workdir: Path | None = None
+
+    def kill(self) -> None:
+        """Stop the server (by the PID we started), as a crash or an admin would."""
+        self.process.stop()
+
+    def restart(self) -> None:
+        """Start it again on the same port after kill(): the data comes back from the
+        write-ahead log, and the tubes that existed are created again (see the init file)."""
+        assert self.workdir is not None
+        log = self.workdir / "tarantool.log"
+        self.process = ServerProcess.spawn("tarantool", self.argv, log, cwd=str(self.workdir))
+        wait_until(lambda: port_open(self.host, self.port) or not self.process.alive(), 30, "tarantool", log)
 
     @property
     def url(self) -> str:
@@ -265,17 +304,27 @@ def start_tarantool(workdir: Path) -> Iterator[TarantoolServer]:
         INIT.format(workdir=str(workdir), user="ops", password=password, shim=QUEUE_SHIM, tubes=tubes, port=port)
     )
     log = workdir / "tarantool.log"
-    process = ServerProcess.spawn("tarantool", [binary, str(init)], log, cwd=str(workdir))
+    argv = [binary, str(init)]
+    server = TarantoolServer(
+        "127.0.0.1", port, "ops", password, ServerProcess.spawn("tarantool", argv, log, cwd=str(workdir)), argv, workdir
+    )
     try:
-        wait_until(lambda: port_open("127.0.0.1", port) or not process.alive(), 30, "tarantool", log)
-        if not process.alive():
+        wait_until(lambda: port_open("127.0.0.1", port) or not server.process.alive(), 30, "tarantool", log)
+        if not server.process.alive():
             raise RuntimeError("tarantool exited:\n" + log.read_text(errors="replace")[-2000:])
-        yield TarantoolServer("127.0.0.1", port, "ops", password, process)
+        yield server
     finally:
-        process.stop()
+        server.process.stop()
 
 
 @pytest.fixture(scope="session")
 def tarantool_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TarantoolServer]:
     with start_tarantool(tmp_path_factory.mktemp("tarantool")) as server:
+        yield server
+
+
+@pytest.fixture
+def own_tarantool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TarantoolServer]:
+    """A Tarantool of this test's own, for tests that kill and restart it."""
+    with start_tarantool(tmp_path_factory.mktemp("tarantool-own")) as server:
         yield server

@@ -40,6 +40,15 @@ def test_setting_names_and_bool_values(sh):
     assert "project" in complete(sh, "set pro")
 
 
+def test_set_offers_the_values_of_the_setting_named(sh):
+    assert complete(sh, "set format ") == ["table", "vertical", "json", "csv", "plain"]
+    assert complete(sh, "set format j") == ["json"]
+    assert complete(sh, "set pager ") == ["on", "off"]
+    assert complete(sh, "set editing_mode ") == ["emacs", "vi"]
+    assert complete(sh, "set format json ") == []
+    assert complete(sh, "set myvar ") == []
+
+
 def test_paths_relative_to_the_session_directory(sh, tmp_path):
     (tmp_path / "alpha.txt").write_text("x")
     (tmp_path / "adir").mkdir()

@@ -28,6 +28,14 @@ from tests.helpers import Shell
         ("hosts load list --password hunter2", "hunter2"),
         ("set db_password hunter2", "hunter2"),
         ("copy x https://h/x?token=hunter2", "hunter2"),
+        ("CHANGE MASTER TO MASTER_HOST='db1', MASTER_USER='repl', MASTER_PASSWORD='hunter2';", "hunter2"),
+        ("CHANGE REPLICATION SOURCE TO SOURCE_PASSWORD = \"hunter2\"", "hunter2"),
+        ("HELLO 3 AUTH default hunter2", "hunter2"),
+        ("CREATE USER a IDENTIFIED VIA ed25519 USING PASSWORD('hunter2')", "hunter2"),
+        ("CREATE ROLE app LOGIN PASSWORD 'hunter2'", "hunter2"),
+        ("db.auth('admin', 'hunter2')", "hunter2"),
+        ("db.changeUserPassword(\"app\", \"hunter2\")", "hunter2"),
+        ("config set maxmemory 100mb masterauth hunter2", "hunter2"),
     ],
 )
 def test_secrets_are_redacted(line, secret):
@@ -127,3 +135,77 @@ def test_error_messages_are_redacted():
 def test_json_output_of_history_has_no_secret(sh):
     sh.session.history.append("AUTH s3cr3t", "redis:r", 0)
     assert "s3cr3t" not in json.dumps(sh.json("history"))
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        "requirepass\nhunter2\n",  # piped, as the transcript keeps it
+        '1) "requirepass"\n2) "hunter2"\n',  # redis-cli at a terminal
+        "+-------------+---------+\n| requirepass | hunter2 |\n",  # --format table
+        '{"maxmemory": "0", "requirepass": "hunter2"}\n',  # --format json on one line
+        '[\n  {\n    "masterauth": "hunter2"\n  }\n]\n',
+    ],
+)
+def test_config_get_output_is_redacted(output):
+    from opsh.shell.redact import redact_output
+
+    for statement in ("CONFIG GET requirepass", "config get *", "\\config get masterauth"):
+        masked = redact_output(statement, output)
+        assert "hunter2" not in masked and "***" in masked
+    assert redact_output("GET requirepass", "hunter2\n") == "hunter2\n"  # a key of that name is just data
+
+
+def test_the_secret_table_is_one_table_in_groups():
+    from opsh.shell.redact import OUTPUT_RULES, RULES
+
+    assert {"urls", "options", "sql", "redis", "mongo", "opsh", "pairs"} <= set(RULES)
+    assert all(rule.syntax for group in RULES.values() for rule in group)
+    assert OUTPUT_RULES and all(rule.syntax for rule in OUTPUT_RULES)
+
+
+def test_password_hashes_in_output_are_masked():
+    from opsh.shell.redact import redact_output
+
+    shown = "| app | *6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9 |\n"
+    assert "6BB4837E" not in redact_output("select user, password from mysql.user;", shown)
+
+
+def test_set_a_name_close_to_a_setting_asks_what_was_meant(sh):
+    out = sh.fails("set fromat json", "did you mean format?")
+    assert "set var fromat json" in out.err
+    assert sh.session.settings.get("format") == "table" and "fromat" not in sh.session.variables
+    sh.ok("set var fromat json")
+    assert sh.session.variables["fromat"] == "json"
+    assert sh.ok("echo ${fromat}").text == "json\n"
+    sh.fails("set colour on", "did you mean color?")
+    sh.ok("set env prod")  # not close to any setting: a variable, as before
+    sh.ok("set col name")  # a short word is never taken for a typo (`color` is two letters more)
+    assert sh.ok("set var env").text == "prod\n"
+
+
+def test_editing_mode_is_kept_in_the_config(tmp_path):
+    home = tmp_path / "opsh-home"  # made by the autouse fixture
+    (home / "config.toml").write_text('# mine\n[settings]\nformat = "json"  # keep\n\n[groups]\nweb = "web[1-3]"\n')
+    sh = Shell(tmp_path)
+    sh.ok("set editing_mode vi")
+    text = (home / "config.toml").read_text()
+    assert text.startswith('# mine\n[settings]\nediting_mode = "vi"\nformat = "json"  # keep\n') and "[groups]" in text
+    assert (home / "config.toml").stat().st_mode & 0o777 == 0o600
+    assert Shell(tmp_path).session.settings.get("editing_mode") == "vi"
+    sh.ok("set editing_mode emacs")
+    assert (home / "config.toml").read_text().count("editing_mode") == 1
+    sh.fails("set editing_mode nano", "not one of emacs, vi")
+
+
+def test_a_new_config_file_is_private(tmp_path):
+    sh = Shell(tmp_path)
+    sh.ok("set editing_mode vi")
+    config = tmp_path / "opsh-home" / "config.toml"
+    assert config.read_text() == '[settings]\nediting_mode = "vi"\n'
+    assert config.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_hosts_file_is_private(sh, tmp_path):
+    sh.ok("hosts add web1 10.0.0.1")
+    assert (tmp_path / "opsh-home" / "hosts.toml").stat().st_mode & 0o777 == 0o600

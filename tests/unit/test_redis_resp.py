@@ -127,3 +127,18 @@ def test_a_closed_connection_is_a_connection_error():
             conn.read_response()
     with pytest.raises(RedisConnectionError, match="Connection closed by server"):
         TypedParser(socket_read_size=65536).read_response()
+
+
+def test_a_connected_connection_keeps_its_socket_in_sock(redis_server):
+    """The handle sets the read timeout of the open socket (`_sock.settimeout`) between a
+    command that blocks by design and the others."""
+    conn = Connection(host=redis_server.host, port=redis_server.port, parser_class=TypedParser, socket_timeout=5)
+    conn.connect()
+    try:
+        assert isinstance(conn._sock, socket.socket)
+        conn._sock.settimeout(None)
+        conn.send_command("PING")
+        assert conn.read_response() == b"PONG"
+    finally:
+        conn.disconnect()
+    assert conn._sock is None

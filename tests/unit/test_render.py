@@ -139,3 +139,77 @@ def test_ctrl_c_in_a_producer_that_does_not_handle_it_propagates():
 
     with pytest.raises(KeyboardInterrupt):
         render(Result.of_stream(producer()), "table", Interrupt(io.StringIO()))
+
+
+class ScreenSink(StreamSink):
+    """A terminal this many columns wide."""
+
+    is_terminal = True
+
+    def __init__(self, buffer: io.StringIO, width: int) -> None:
+        super().__init__(buffer, width=width)
+
+
+def on_screen(result: Result, width: int) -> list[str]:
+    buffer = io.StringIO()
+    render(result, "table", ScreenSink(buffer, width))
+    return buffer.getvalue().splitlines()
+
+
+def test_large_tables_keep_the_small_tables_style():
+    small = show(Result.table(["n", "name"], [[i, f"host{i}"] for i in range(10)]), "table").splitlines()
+    large = show(Result.table(["n", "name"], iter([[i, f"host{i}"] for i in range(5000)])), "table").splitlines()
+    assert small[2] == "|-----+--------|" and large[2].startswith("|------+") and large[2].endswith("-|")
+    assert [line[0] for line in large[:3]] == ["+", "|", "|"] and large[-1].startswith("+-")
+
+
+def test_wide_characters_are_aligned_by_display_width():
+    from opsh.shell.table import width_of
+
+    rows = [[i, "東京サーバー" if i % 2 else "web", "ok"] for i in range(1200)]
+    lines = show(Result.table(["n", "name", "state"], iter(rows)), "table").splitlines()
+    assert width_of("東京") == 4
+    assert len({width_of(line) for line in lines}) == 1
+    assert lines[4].index("| ok") != -1 and width_of(lines[4][: lines[4].index("| ok")]) == width_of(
+        lines[3][: lines[3].index("| ok")]
+    )
+
+
+def test_a_wide_table_is_cut_to_the_terminal_width():
+    rows = [["-rw-r--r--", "root", 4096, "/var/log/" + "very-long-file-name-" * 6 + str(i)] for i in range(3)]
+    lines = on_screen(Result.table(["mode", "owner", "size", "path"], rows), 80)
+    assert all(len(line) <= 80 for line in lines), lines
+    assert len({len(line) for line in lines}) == 1  # still a box
+    assert lines[3].startswith("| -rw-r--r-- | root  | 4096 | /var/log/very-long-file-name-")
+    assert lines[3].endswith("… |")
+    # the same table into a file (or a transcript) is never cut
+    assert "very-long-file-name-" * 6 in show(Result.table(["mode", "owner", "size", "path"], rows), "table")
+
+
+def test_a_table_that_fits_is_not_touched_on_a_terminal():
+    assert on_screen(Result.table(HEADERS, ROWS), 80) == show(Result.table(HEADERS, ROWS), "table").splitlines()
+
+
+def test_cells_with_newlines_take_several_lines_of_the_box():
+    lines = show(Result.table(["a", "b"], [["one\ntwo", 1]]), "table").splitlines()
+    assert lines[3:5] == ["| one |   1 |", "| two |     |"]
+
+
+def test_a_terminal_too_narrow_for_every_column_shows_the_first_ones_and_a_mark():
+    headers = ["name", "type", "size", "mode", "owner", "group", "mtime", "target"]
+    rows = [["a-long-name-" * 8, "file", 1, "-rw-r--r--", "root", "root", "2026-12-01 23:59:00", None]]
+    lines = on_screen(Result.table(headers, rows), 40)
+    assert all(len(line) <= 40 for line in lines)
+    assert lines[1].startswith("| name") and lines[1].endswith("| … |") and lines[3].endswith("| … |")
+
+
+def test_a_table_long_enough_for_the_pager_is_left_whole():
+    from opsh.shell.output import TerminalSink
+
+    paged = TerminalSink(io.StringIO(), color=False, pager=True)
+    paged.width, paged.limit = 80, 22
+    assert paged.table_width(10) == 80  # fits the screen: fitted to it
+    assert paged.table_width(500) is None  # the pager (less -S) cuts it and scrolls sideways
+    unpaged = TerminalSink(io.StringIO(), color=False, pager=False)
+    unpaged.width = 80
+    assert unpaged.table_width(500) == 80

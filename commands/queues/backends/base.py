@@ -33,6 +33,15 @@ class Backend:
     """Defaults refuse; each backend overrides what its server can do."""
 
     scheme = "queue"
+    server_name = "queue"
+    address = ""
+    # Whether what a connection took goes back to the queue when the connection ends
+    # (Tarantool's queue sessions, Kestrel's open reads), so a lost connection forgets it.
+    takes_die_with_connection = False
+    # Whether a timed take is one wait on the server (Ctrl-C then drops the connection) rather
+    # than short polls that Ctrl-C can stop between (redisq, where a task taken by a dropped
+    # connection would be stranded instead of returned).
+    waits_on_server = False
 
     def _unsupported(self, what: str) -> UsageError:
         return UsageError(f"{self.scheme} queues have no {what}", "type `help` for what this backend supports")
@@ -46,6 +55,18 @@ class Backend:
 
     def reset(self) -> None:
         """Reconnect after an interrupt left the connection in an unknown state."""
+
+    def connection_errors(self) -> tuple[type[BaseException], ...]:
+        """What the driver raises when the connection is gone (see Handle.connection_guard)."""
+        return (ConnectionError, TimeoutError)
+
+    def drop(self) -> None:
+        """Close the dead connection and forget what it held; must not raise."""
+        self.close()
+
+    def connection_stale(self) -> bool:
+        """Whether the server closed the idle connection (see Handle.connection_stale)."""
+        return False
 
     def parse_id(self, text: str) -> Any:
         try:

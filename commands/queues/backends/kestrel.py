@@ -9,7 +9,9 @@
 
 Kestrel has no task ids and allows one open item per queue per connection, so the handle
 numbers what it takes (1, 2, ...) and refuses a second take from a tube until the first is
-acked or released. If the connection drops, Kestrel puts open items back by itself.
+acked or released. If the connection drops, Kestrel puts open items back by itself; so a lost
+connection (the shell's one reconnect path) forgets them and says so, and the next command
+opens a new connection. A timed take is one `get QUEUE/t=MS/open` waiting on the server.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from opsh.commands.queues.backends.base import Backend, Task, as_bytes, from_bytes
 from opsh.commands.queues.handle import QueueHandle
 from opsh.shell.errors import BackendError, ConnectError, NotFound, UsageError, swallowed
+from opsh.shell.handles import peer_closed
 
 if TYPE_CHECKING:
     from opsh.shell.handles import ConnectRequest
@@ -64,11 +67,9 @@ class KestrelClient:
         self.connect()
 
     def connect(self) -> None:
+        """Open the socket; an OSError (refused, unreachable) is the caller's to report."""
         self.close()
-        try:
-            self.sock = socket.create_connection(self.address, timeout=self.timeout)
-        except OSError as exc:
-            raise ConnectError(f"cannot reach kestrel at {self.address[0]}:{self.address[1]}", exc.strerror) from None
+        self.sock = socket.create_connection(self.address, timeout=self.timeout)
         self.buffer = b""
 
     def close(self) -> None:
@@ -121,15 +122,18 @@ class KestrelClient:
         assert self.sock is not None
         chunk = self.sock.recv(65536)
         if not chunk:
-            self.close()
-            raise ConnectError("kestrel closed the connection")
+            raise ConnectionResetError("kestrel closed the connection")
         self.buffer += chunk
 
 
 class KestrelQueue(Backend):
     scheme = "kestrel"
+    server_name = "kestrel"
+    takes_die_with_connection = True
+    waits_on_server = True
 
     def __init__(self, host: str, port: int, timeout: float) -> None:
+        self.address = f"{host}:{port}"
         self.client = KestrelClient(host, port, timeout)
         self.ids = itertools.count(1)
         self.open: dict[str, Task] = {}  # tube -> the item opened on this connection
@@ -144,8 +148,15 @@ class KestrelQueue(Backend):
 
     def reset(self) -> None:
         """A fresh connection: Kestrel returns what the old one had open to the queues."""
-        self.client.connect()
         self.open.clear()
+        self.client.connect()
+
+    def drop(self) -> None:
+        self.client.close()
+        self.open.clear()
+
+    def connection_stale(self) -> bool:
+        return peer_closed(self.client.sock)
 
     def _check(self, reply: list[bytes]) -> list[bytes]:
         if reply and reply[-1].split(b" ", 1)[0] in _ERRORS:
@@ -274,6 +285,9 @@ def _text(reply: list[bytes]) -> str:
 
 def connect(session: Session, request: ConnectRequest) -> QueueHandle:
     port = request.port(DEFAULT_PORT)
-    backend = KestrelQueue(request.host, port, session.timeout)
-    backend.ping()
+    try:
+        backend = KestrelQueue(request.host, port, session.timeout)
+        backend.ping()
+    except OSError as exc:
+        raise ConnectError(f"cannot reach kestrel at {request.host}:{port}", exc.strerror or str(exc)) from None
     return QueueHandle(request.name, f"{request.host}:{port}", backend, readonly=request.readonly, tag=request.tag)

@@ -51,9 +51,14 @@ def _keys(tube: str) -> dict[str, str]:
 
 
 class RedisQueue(Backend):
-    scheme = "redisq"
+    """Taken jobs wait in the processing list, whoever took them: nothing dies with a
+    connection, and a timed take polls (BLMOVE in short waits) so Ctrl-C never strands a job."""
 
-    def __init__(self, client: Any) -> None:
+    scheme = "redisq"
+    server_name = "redis"
+
+    def __init__(self, client: Any, address: str = "") -> None:
+        self.address = address
         self.r = client
         self._promote = client.register_script(_PROMOTE)
 
@@ -72,6 +77,14 @@ class RedisQueue(Backend):
             self.r.connection_pool.disconnect()
         except Exception:  # noqa: BLE001 - the next command opens a fresh connection anyway
             swallowed("dropping redisq connections after Ctrl-C")
+
+    def connection_errors(self) -> tuple[type[BaseException], ...]:
+        import redis
+
+        return (redis.ConnectionError, ConnectionError)
+
+    def drop(self) -> None:
+        self.reset()
 
     # ------------------------------------------------------------ helpers
 
@@ -268,7 +281,8 @@ def connect(session: Session, request: ConnectRequest) -> QueueHandle:
             client.close()
             raise ConnectError(f"cannot reach redis at {request.host}:{port}", str(exc).split(". ")[0]) from None
     endpoint = f"{request.host}:{port}/{db}"
-    return QueueHandle(request.name, endpoint, RedisQueue(client), readonly=request.readonly, tag=request.tag)
+    backend = RedisQueue(client, f"{request.host}:{port}")
+    return QueueHandle(request.name, endpoint, backend, readonly=request.readonly, tag=request.tag)
 
 
 def _redis_client(request: ConnectRequest, port: int, db: int, password: str | None, timeout: float) -> Any:

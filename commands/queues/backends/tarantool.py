@@ -4,16 +4,26 @@ Every verb is a call of the module's public API, as tarantool-queue clients do, 
 type (fifo, fifottl, utube...) works. `peek TUBE` is the one exception: the API only peeks
 by id, so it looks up the first ready task in the tube's space through its `status` index
 (the layout the module's drivers share) with a short eval.
+
+A task belongs to the connection's queue session: only it can ack or release the task, and
+the server puts it back when the session ends. So the client never reconnects behind opsh's
+back (the library would, silently, and the handle would go on believing it holds its tasks):
+a lost connection goes through the shell's reconnect path, which says what went back. A timed
+`take` is one call that waits on the server; Ctrl-C ends it by dropping the connection.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import errno
+import select
+import socket
+
 from opsh.commands.queues.backends.base import STATUS_WORDS, Backend, Task
 from opsh.commands.queues.handle import QueueHandle
-from opsh.commands.queues.waiting import SLICE
 from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError, swallowed
+from opsh.shell.handles import peer_closed
 
 if TYPE_CHECKING:
     from opsh.shell.handles import ConnectRequest
@@ -29,29 +39,66 @@ if first == nil then return nil end
 return queue.tube[name]:peek(first[1])
 """
 # Tarantool errors that mean "no such task" from the queue API.
-_NOT_FOUND_WORDS = ("not found", "Task was not taken")
+_NOT_FOUND_WORDS = ("not found",)
+_NOT_TAKEN = "Task was not taken"
+
+
+def _connection_class() -> Any:
+    """tarantool.Connection that raises NetworkError for a dead connection instead of
+    reconnecting silently before the next request (its private `_opt_reconnect`, the check
+    `_send_request` runs first; pinned by tests/queues/test_tarantool_queue.py)."""
+    import tarantool
+    from tarantool.error import NetworkError
+
+    class Connection(tarantool.Connection):  # type: ignore[misc]
+        def _opt_reconnect(self) -> None:
+            sock = getattr(self, "_socket", None)
+            if sock is None or not self.connected:
+                raise NetworkError(socket.error(errno.ENOTCONN, "not connected"))
+            try:
+                readable, _, _ = select.select([sock], [], [], 0)
+                if not readable:
+                    return  # nothing to read: alive and in step
+                alive = sock.recv(1, socket.MSG_PEEK)
+            except OSError as exc:
+                raise NetworkError(exc) from exc
+            if not alive:
+                raise NetworkError(socket.error(errno.ECONNRESET, "the server closed the connection"))
+
+    return Connection
 
 
 class TarantoolQueue(Backend):
     scheme = "tarantool"
+    server_name = "tarantool"
+    takes_die_with_connection = True
+    waits_on_server = True
 
     def __init__(self, host: str, port: int, user: str | None, password: str | None, timeout: float) -> None:
-        self.address = (host, port, user, password, timeout)
+        self.settings = (host, port, user, password, timeout)
+        self.address = f"{host}:{port}"
+        self.timeout = timeout
         self.conn = self._connect()
 
     def _connect(self) -> Any:
-        import tarantool
-
-        host, port, user, password, timeout = self.address
-        return tarantool.Connection(
+        host, port, user, password, timeout = self.settings
+        return _connection_class()(
             host,
             port,
             user=user,
             password=password,
-            socket_timeout=timeout + SLICE + 5,
+            socket_timeout=timeout,
             connection_timeout=timeout,
             reconnect_max_attempts=0,
         )
+
+    def connection_errors(self) -> tuple[type[BaseException], ...]:
+        from tarantool.error import NetworkError
+
+        return (NetworkError, ConnectionError, TimeoutError)
+
+    def connection_stale(self) -> bool:
+        return peer_closed(getattr(self.conn, "_socket", None))
 
     def ping(self) -> None:
         self.conn.ping()
@@ -100,7 +147,12 @@ class TarantoolQueue(Backend):
         return self._need(tube, raw, "(new)")
 
     def take(self, tube: str, wait: float) -> Task | None:
-        return self._task(tube, self._tube_call(tube, "take", wait))
+        """One call that waits on the server for up to `wait` seconds."""
+        self.conn.socket_timeout = self.timeout + wait
+        try:
+            return self._task(tube, self._tube_call(tube, "take", wait))
+        finally:
+            self.conn.socket_timeout = self.timeout
 
     def ack(self, tube: str, task_id: Any) -> Task:
         return self._need(tube, self._tube_call(tube, "ack", task_id), task_id)
@@ -184,6 +236,11 @@ def _raise_queue_error(exc: Exception, tube: str) -> None:
     message = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
     if "queue.tube." in message and ("not defined" in message or "attempt to index" in message):
         raise NotFound(f"no tube named {tube!r}", "`tubes` lists them") from None
+    if _NOT_TAKEN in message:
+        raise UsageError(
+            f"tarantool queue: {_NOT_TAKEN} by this session",
+            "only the session that took a task may ack or release it; take it first",
+        ) from None
     if any(word in message for word in _NOT_FOUND_WORDS):
         raise UsageError(f"tarantool queue: {message.split(': ', 1)[-1]}") from None
 

@@ -41,7 +41,7 @@ def copy(session: Session, args: Args) -> Result:
     fan = launch.start(partial(push_to_host if push else pull_from_host, plan), _fanout(session, args))
     total = sum(i.size for i in items if not i.is_dir) * len(labels) if push else None
     try:
-        with session.progress(total, "copy") as bar:
+        with session.progress(total, "copy", unit="B") as bar:
             plan.progress = bar
             for _ in fan.drain():
                 pass

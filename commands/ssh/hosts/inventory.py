@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from opsh.commands.ssh.hosts.names import valid_host, valid_user
+from opsh.shell.config import write_private
 from opsh.shell.errors import OpshError, UsageError
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -87,10 +88,7 @@ def write_hosts_file(path: Path, entries: dict[str, HostEntry]) -> None:
         if entry.groups:
             lines.append(f"groups = [{', '.join(json.dumps(g) for g in entry.groups)}]")
         lines.append("")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("\n".join(lines), encoding="utf-8")
-    tmp.replace(path)
+    write_private(path, "\n".join(lines))
 
 
 def _key(name: str) -> str:
