@@ -94,8 +94,25 @@ def full_backlog() -> Iterator[int]:
     server.close()
 
 
-def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
+def open_fds() -> list[str]:
+    """What this process has open (a list, so a failure shows what was left).
+
+    Other suites' background work (a driver's monitor thread ending a second after its test)
+    can hold an fd for a moment, so a count is compared once it has settled."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            found.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            continue  # the directory's own fd, already closed
+    return sorted(found)
+
+
+def settled_fds(expected: list[str], seconds: float = 3.0) -> list[str]:
+    deadline = time.monotonic() + seconds
+    while (now := open_fds()) != expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return now
 
 
 def test_open_and_closed_ports(sh, listeners, closed_port):
@@ -240,7 +257,7 @@ def test_interrupt_keeps_what_was_found_and_closes_every_socket(listeners):
     before = open_fds()
     ports = [port, *range(10000, 60000)]
     outcome = run_scan(parse_hosts(QUIET_HOST), ports, workers=1, concurrency=512, advance=advance)
-    assert open_fds() == before
+    assert settled_fds(before) == before
     assert outcome.interrupted and 5000 < outcome.done < outcome.probes
     result = _result(outcome, banner=False, open_only=False, list_all=False)
     assert result.failed and result.status.startswith("interrupted after ")
@@ -251,7 +268,7 @@ def test_interrupt_keeps_what_was_found_and_closes_every_socket(listeners):
 def test_full_range_finds_every_listener_and_leaks_nothing(listeners):
     before = open_fds()
     outcome = run_scan(parse_hosts("127.0.0.1"), parse_ports("-"))
-    assert open_fds() == before
+    assert settled_fds(before) == before
     assert not outcome.interrupted and outcome.done == outcome.probes == 65535
     assert {port_of(s) for s in listeners} <= set(outcome.tallies[0].open)
     assert sum(outcome.tallies[0].counts.values()) == 65535
@@ -293,7 +310,7 @@ def test_a_split_full_range_scan_finds_every_listener(listeners):
     assert outcome.done == outcome.probes == sum(progress) == 65535
     assert {port_of(s) for s in listeners} <= set(outcome.tallies[0].open)
     assert sum(outcome.tallies[0].counts.values()) == 65535
-    assert open_fds() == before_fds and children() == before_children
+    assert settled_fds(before_fds) == before_fds and children() == before_children
 
 
 def test_a_split_scan_equals_a_single_process_scan(listeners):
@@ -360,7 +377,7 @@ def test_ctrl_c_during_a_split_scan_keeps_every_worker_findings_and_leaves_no_pr
     assert {p % 2 for p in outcome.tallies[0].listed["closed"]} == {0, 1}  # odd ports: parent, even: worker
     result = _result(outcome, banner=False, open_only=False, list_all=False)
     assert result.failed and result.status.startswith(f"interrupted after {outcome.done:,} of 524,280 probes")
-    assert len(workers) == 1 and children() == before_children and open_fds() == before_fds
+    assert len(workers) == 1 and children() == before_children and settled_fds(before_fds) == before_fds
     for pid in workers:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # reaped: not a zombie, not a child any more
