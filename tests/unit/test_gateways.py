@@ -242,3 +242,27 @@ def test_where_opsh_ranges_differ_from_nodesets_on_purpose():
     assert len(NodeSet("x[1-200000]")) == 200000
     with pytest.raises(UsageError):
         expand("x[1-200000]")
+
+
+def test_the_clustershell_parts_opsh_relies_on():
+    """engine.py sets the tree worker's gateway command, subclasses the ssh client's command
+    line builder and takes these events: a ClusterShell release that changes them fails here."""
+    import inspect
+
+    from ClusterShell.Event import EventHandler
+    from ClusterShell.NodeSet import NodeSet
+    from ClusterShell.Worker.Ssh import SshClient, WorkerSsh
+    from ClusterShell.Worker.Tree import TreeWorker
+
+    worker = TreeWorker(NodeSet("n1"), None, 1, command="true", stderr=True)
+    assert "-m ClusterShell.Gateway" in worker.invoke_gateway
+    assert WorkerSsh.SHELL_CLASS is SshClient and callable(SshClient._build_cmd)
+    events = {
+        "ev_read": ["worker", "node", "sname", "msg"],
+        "ev_hup": ["worker", "node", "rc"],
+        "ev_close": ["worker", "timedout"],
+        "ev_msg": ["port", "msg"],
+        "ev_timer": ["timer"],
+    }
+    for name, params in events.items():
+        assert list(inspect.signature(getattr(EventHandler, name)).parameters)[1:] == params
