@@ -250,6 +250,8 @@ class Fan:
             if self.cancel.is_set():
                 raise Cancelled("cancelled")
             answer.result = settle(self.backend.run(self.session, handle, self.statement))
+            if self.cancel.is_set():  # cut short (a killed SLEEP answers 1): not an answer
+                answer.result, answer.error = None, "cancelled"
         except BaseException as exc:  # noqa: BLE001 - a target's failure is its answer, not the run's
             answer.error = "cancelled" if self.cancel.is_set() else _message(exc)
         finally:
