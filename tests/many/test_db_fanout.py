@@ -133,6 +133,16 @@ def test_open_handles_are_targets_too(fleet_shell, mariadb, shard_dbs):
     assert sorted(sh.session.handles) == ["extra"]  # shop1's fan-out connection was closed
 
 
+def test_passwords_are_asked_per_target_hidden_and_never_shown(fleet_shell, mariadb, shard_dbs):
+    config = shards_config(mariadb, shard_dbs[:2]).replace('password_env = "SHOP_DB_PASSWORD"', "")
+    sh = fleet_shell(config, answers=[mariadb.password, mariadb.password])
+    out = sh.ok(f'sql --on shop1,shop2 "{COUNT}"')
+    assert sorted(sh.io.asked) == [f"password for mysql://opsh@127.0.0.1:{mariadb.port}: "] * 2  # type: ignore[attr-defined]
+    assert mariadb.password not in out.text + out.err
+    history = sh.session.config.paths.history_file
+    assert not history.exists() or mariadb.password not in history.read_text()
+
+
 def test_ctrl_c_kills_every_running_query_and_keeps_the_shell(fleet_shell, mariadb, shard_dbs):
     sh = fleet_shell(shards_config(mariadb, shard_dbs))
     timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
