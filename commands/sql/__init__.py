@@ -47,7 +47,7 @@ CONNECTORS = {"mysql": _open_mysql, "mariadb": _open_mysql, "sqlite": _open_sqli
 class SqlCommand(Command):
     name = "sql"
     area = "sql"
-    summary = "run one SQL statement on an SQL handle, or on many at once, without switching (\\? in SQL mode for its help)"
+    summary = "one SQL statement on an SQL handle, or on many at once, without switching (\\? in SQL mode: its help)"
     params = (
         arg("statement", Kind.REST, help="the statement (options go before it); quote it if it has quotes, ; > or |"),
         *many_options("SQL"),

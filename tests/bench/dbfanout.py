@@ -76,7 +76,9 @@ def main() -> None:
         names = [f"shard{n}" for n in range(1, SHARDS + 1)]
         for name in names:
             db.root_sql(f"CREATE DATABASE {name}")
-        config = [f'[connections.shop{n}]\nurl = "mysql://{db.user}@{db.host}:{db.port}/{name}"\npassword_env = "BENCH_DB_PW"' for n, name in enumerate(names, 1)]
+        url = f"mysql://{db.user}@{db.host}:{db.port}"
+        entry = '[connections.shop{n}]\nurl = "{url}/{name}"\npassword_env = "BENCH_DB_PW"'
+        config = [entry.format(n=n, url=url, name=name) for n, name in enumerate(names, 1)]
         (home / "config.toml").write_text("\n".join(config) + '\n[groups]\nshards = "shop[1-4]"\n')
         env = dict(os.environ, OPSH_HOME=str(home), NO_COLOR="1", BENCH_DB_PW=db.password, MYSQL_PWD=db.password)
         client = [ref_bin("mariadb"), "--no-defaults", "-h", db.host, "-P", str(db.port), "-u", db.user, "-B"]

@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,10 @@ def shard_dbs(mariadb: MariaDB) -> Iterator[list[str]]:
     names = [f"t_shard{n}_{secrets.token_hex(3)}" for n in range(1, SHARDS + 1)]
     for n, name in enumerate(names, 1):
         rows = ",".join(f"({i}, 'new')" for i in range(n))
-        mariadb.root_sql(f"CREATE DATABASE {name}; CREATE TABLE {name}.orders (id INT, state TEXT); INSERT INTO {name}.orders VALUES {rows}")
+        mariadb.root_sql(
+            f"CREATE DATABASE {name}; CREATE TABLE {name}.orders (id INT, state TEXT);"
+            f" INSERT INTO {name}.orders VALUES {rows}"
+        )
     yield names
     for name in names:
         mariadb.root_sql(f"DROP DATABASE IF EXISTS {name}")
@@ -77,8 +81,8 @@ def fleet_shell(
     monkeypatch.setenv("SHOP_DB_PASSWORD", mariadb.password)
     shells: list[Shell] = []
 
-    def make(config: str, **kw: object) -> Shell:
-        shell = Shell(tmp_path / f"s{len(shells)}", config=config + "\n" + GROUPS, **kw)  # type: ignore[arg-type]
+    def make(config: str, **kw: Any) -> Shell:
+        shell = Shell(tmp_path / f"s{len(shells)}", config=config + "\n" + GROUPS, **kw)
         shells.append(shell)
         return shell
 

@@ -15,10 +15,10 @@ import subprocess
 import threading
 import time
 
-from opsh.shell.completion import ShellCompleter
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
+from opsh.shell.completion import ShellCompleter
 from tests.helpers import clean_env, opsh_binary
 from tests.many.conftest import caches_config, replicas_config, shards_config
 
@@ -91,12 +91,12 @@ def test_a_drop_on_the_shards_asks_once_naming_every_target(fleet_shell, mariadb
     sh = fleet_shell(shards_config(mariadb, shard_dbs), answers=["n"])
     out = sh('sql --on @shards "DROP TABLE orders"')
     assert not out.ok
-    assert sh.io.asked == ["Run `DROP TABLE orders` on shop1, shop2, shop3, shop4 (cannot be undone)?"]  # type: ignore[attr-defined]
+    assert sh.io.asked == ["Run `DROP TABLE orders` on shop1, shop2, shop3, shop4 (cannot be undone)?"]
     for db in shard_dbs:  # nothing was dropped anywhere
         assert mariadb.root_sql(f"SELECT count(*) FROM {db}.orders").strip()
     sh = fleet_shell(shards_config(mariadb, shard_dbs), answers=["y"])
     sh.ok('sql --on shop[1-2] "DROP TABLE orders"')
-    assert len(sh.io.asked) == 1  # type: ignore[attr-defined]
+    assert len(sh.io.asked) == 1
     tables = mariadb.root_sql(
         "SELECT table_schema FROM information_schema.tables WHERE table_name = 'orders' "
         f"AND table_schema IN ({','.join(repr(d) for d in shard_dbs)}) ORDER BY table_schema"
@@ -137,7 +137,7 @@ def test_passwords_are_asked_per_target_hidden_and_never_shown(fleet_shell, mari
     config = shards_config(mariadb, shard_dbs[:2]).replace('password_env = "SHOP_DB_PASSWORD"', "")
     sh = fleet_shell(config, answers=[mariadb.password, mariadb.password])
     out = sh.ok(f'sql --on shop1,shop2 "{COUNT}"')
-    assert sorted(sh.io.asked) == [f"password for mysql://opsh@127.0.0.1:{mariadb.port}: "] * 2  # type: ignore[attr-defined]
+    assert sorted(sh.io.asked) == [f"password for mysql://opsh@127.0.0.1:{mariadb.port}: "] * 2
     assert mariadb.password not in out.text + out.err
     history = sh.session.config.paths.history_file
     assert not history.exists() or mariadb.password not in history.read_text()
@@ -156,7 +156,9 @@ def test_ctrl_c_kills_every_running_query_and_keeps_the_shell(fleet_shell, maria
     assert sh.session.last.status.startswith("interrupted: 4 targets")
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        left = mariadb.root_sql("SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(30)%'")
+        left = mariadb.root_sql(
+            "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(30)%'"
+        )
         if int(left) == 0:
             break
         time.sleep(0.1)
@@ -206,7 +208,7 @@ def test_redis_on_three_caches_with_one_down(fleet_shell, caches):
             client.set(f"k{i}", "v")
     sh = fleet_shell(caches_config(caches))
     rows = sh.json("redis --on cache[1-3] DBSIZE")
-    assert rows == [{"target": "cache1", "value": 1}, {"target": "cache2", "value": 2}, {"target": "cache3", "value": 3}]
+    assert rows == [{"target": f"cache{n}", "value": n} for n in (1, 2, 3)]
     caches[1].kill()
     out = sh("redis --on @caches INFO keyspace")
     assert not out.ok and out.exit_code == 1
@@ -227,7 +229,7 @@ def test_redis_flushall_on_many_asks_once(fleet_shell, caches):
         server.client().set("keep", "1")
     sh = fleet_shell(caches_config(caches), answers=["n"])
     assert not sh("redis --on @caches FLUSHALL").ok
-    asked = sh.io.asked  # type: ignore[attr-defined]
+    asked = sh.io.asked
     assert len(asked) == 1
     assert all(f"cache{n}" in asked[0] for n in (1, 2, 3)) and "FLUSHALL" in asked[0]
     assert all(server.client().get("keep") == "1" for server in caches)
@@ -271,7 +273,7 @@ def test_mongo_count_on_two_replicas(fleet_shell, mongo_server):
     ]
     asking = fleet_shell(replicas_config(mongo_server, dbs), answers=["y"])
     asking.ok('mongo --on @replicas "db.users.drop()"')
-    assert len(asking.io.asked) == 1  # type: ignore[attr-defined]
+    assert len(asking.io.asked) == 1
     assert all("users" not in client[db].list_collection_names() for db in dbs)
     for db in dbs:
         client.drop_database(db)

@@ -32,7 +32,8 @@ def test_at_failed_before_any_fan_out_says_what_sets_it():
 
 def test_one_question_names_every_target():
     held = [Question("confirm", f"Run `DROP TABLE t` on shop{n} (cannot be undone)?", f"shop{n}") for n in (2, 1)]
-    assert combined(held, ["shop1", "shop2", "shop3"]) == "Run `DROP TABLE t` on shop1, shop2, shop3 (cannot be undone)?"
+    expected = "Run `DROP TABLE t` on shop1, shop2, shop3 (cannot be undone)?"
+    assert combined(held, ["shop1", "shop2", "shop3"]) == expected
 
 
 def test_questions_that_differ_are_listed_one_per_target():
