@@ -243,6 +243,8 @@ def start_sshd(workdir: Path, count: int = 20, first: int = 2, extra_config: str
 
 
 def chown_to_test_user(path: Path) -> None:
+    """The user is made here too: the fleet's files are handed over before any sshd starts."""
+    ensure_test_user()
     user = pwd.getpwnam(TEST_USER)
     os.chown(path, user.pw_uid, grp.getgrgid(user.pw_gid).gr_gid)
 

@@ -112,7 +112,9 @@ def test_read_keywords_reach_the_socket_buffer():
     """opsh's override hands `timeout` (redis-py 8) on to every read: without it this waits
     5 seconds. Older releases pass no keywords at all, so there is nothing to hand on."""
     if "timeout" not in inspect.signature(Connection.read_response).parameters:
-        pytest.skip(f"redis-py {redis.__version__} passes no keywords to _read_response")
+        # Only the releases before 8 read without keywords: then there is nothing to hand on.
+        assert int(redis.__version__.split(".")[0]) < 8, redis.__version__
+        return
     with wired() as (conn, _):
         started = time.monotonic()
         with pytest.raises(RedisTimeoutError):
