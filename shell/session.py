@@ -34,7 +34,7 @@ _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 CORE_SETTINGS = (
     Setting("format", Kind.CHOICE, "table", "how results are shown", ("table", "vertical", "json", "csv", "plain")),
     Setting("pager", Kind.BOOL, True, "page output longer than the screen"),
-    Setting("fanout", Kind.INT, 20, "parallel SSH connections for run and copy"),
+    Setting("fanout", Kind.INT, 20, "parallel connections for run, copy and sql|redis|mongo --on TARGETS"),
     Setting("timeout", Kind.DURATION, 30.0, "network timeout in seconds"),
     Setting("confirm", Kind.BOOL, True, "ask before dangerous actions"),
     Setting("color", Kind.CHOICE, "auto", "colours: auto (a terminal, no NO_COLOR, TERM not dumb), on, off", ("auto", "on", "off")),

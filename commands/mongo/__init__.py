@@ -10,12 +10,18 @@ is the mode's `help`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from opsh.shell.spec import Kind, Setting
+from opsh.commands.many.command import fan_out, forced, is_fan_out
+from opsh.commands.many.options import many_options
+from opsh.commands.many.targets import Backend, completions
+from opsh.shell.errors import NotFound, UsageError
+from opsh.shell.spec import Args, Command, Kind, Param, Setting, arg
 
 if TYPE_CHECKING:
     from opsh.shell.handles import ConnectRequest, Handle
+    from opsh.shell.result import Result
     from opsh.shell.session import Session
 
 
@@ -27,4 +33,73 @@ def connect(session: Session, request: ConnectRequest) -> Handle:
 
 CONNECTORS = {"mongodb": connect, "mongodb+srv": connect}
 SETTINGS = (Setting("mongo_batch", Kind.INT, 20, "documents per page of a mongo find at the terminal (`it` for more)"),)
-COMMANDS = ()
+
+
+class MongoCommand(Command):
+    name = "mongo"
+    area = "mongo"
+    summary = "one mongosh-style statement on a Mongo handle, or on many at once, without switching to it"
+    params = (
+        arg("statement", Kind.REST, help="db.COLL.method(...) chain, show dbs|collections (quote it)"),
+        *many_options("Mongo"),
+    )
+    examples = (
+        "connect mongodb://127.0.0.1:27017/app as app",
+        'mongo --on app "db.users.countDocuments({})"',
+        'mongo --on replica[1-3] "db.users.countDocuments({active: true})"   # one table: target, value',
+        'mongo --on @replicas --group "db.users.find({}, {_id: 0}).sort({name: 1})"',
+        'mongo --on @replicas "db.sessions.drop()"   # asks once, naming every target',
+    )
+
+    def run(self, session: Session, args: Args) -> Result:
+        statement = " ".join(args.statement).strip().rstrip(";").strip()
+        if not statement:
+            raise UsageError("mongo: no statement given", 'e.g. mongo --on app "db.users.countDocuments({})"')
+        if is_fan_out(session, args.on, args.exclude):
+            return fan_out(
+                session,
+                _backend(),
+                args.on,
+                statement,
+                excludes=args.exclude,
+                fanout=args.fanout,
+                fmt=args.format,
+                group=args.group,
+            )
+        return forced(_run_one(session, _mongo_handle(session, args.on), statement), args.format)
+
+    def complete(self, session: Session, args: Args, param: Param, prefix: str) -> Iterable[str] | None:
+        if param.name in ("on", "exclude"):
+            return completions(session, _backend(), prefix)
+        return None
+
+
+def _mongo_handle(session: Session, name: str | None) -> Handle:
+    """The handle named `name`, else the current one, else the only open Mongo handle."""
+    if name:
+        handle = session.handle(name)
+        if handle.kind != "mongo":
+            raise UsageError(f"{name} is a {handle.kind} handle, not mongo")
+        return handle
+    current = session.current_handle
+    if current is not None and current.kind == "mongo":
+        return current
+    found = [h for h in session.handles.values() if h.kind == "mongo"]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise NotFound("no Mongo handle is open", "connect mongodb://host:27017/db first")
+    raise UsageError("several Mongo handles are open", f"pick one with --on: {', '.join(h.name for h in found)}")
+
+
+def _backend() -> Backend:
+    """The Mongo hook of the fan-out: mongo handles, mongodb:// connections, and a statement
+    run as the mode runs it (read-only refusals and drop confirmations included)."""
+    return Backend("mongo", frozenset(CONNECTORS), lambda handle: handle.kind == "mongo", _run_one)
+
+
+def _run_one(session: Session, handle: Handle, statement: str) -> Result:
+    return handle.run(session, statement)
+
+
+COMMANDS = (MongoCommand,)

@@ -13,8 +13,11 @@ reply parser), pipe.py and peek.py (opsh's own words).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
+from opsh.commands.many.command import fan_out, forced, is_fan_out
+from opsh.commands.many.options import many_options
+from opsh.commands.many.targets import Backend, completions
 from opsh.shell.errors import NotFound, UsageError
 from opsh.shell.handles import ConnectRequest, Handle
 from opsh.shell.result import Result
@@ -87,13 +90,59 @@ class RedisPipe(Command):
 class RedisCommand(Command):
     name = "redis"
     area = "redis"
-    summary = "Redis helpers from any mode: peek a key, pipe a file of commands"
+    summary = "a Redis command on a Redis handle, or on many at once; peek a key, pipe a file of commands"
+    usage = "redis [--on TARGETS] COMMAND [ARG...] | redis peek|pipe ..."
     subcommands = (RedisPeek, RedisPipe)
+    params = (
+        arg("command", Kind.REST, required=False, help="a Redis command and its arguments (options go before it)"),
+        *many_options("Redis"),
+    )
     examples = (
         "connect redis://127.0.0.1:6379/0 as cache",
         "redis peek user:42",
         "redis pipe load.txt --on cache",
+        "redis --on cache DBSIZE",
+        "redis --on cache[1-3] INFO keyspace   # one table: target, field, value",
+        "redis --on @caches --group CONFIG GET maxmemory",
+        "redis --on @caches FLUSHALL           # asks once, naming every target",
+        "redis --on @failed PING",
     )
+
+    def run(self, session: Session, args: Args) -> Result:
+        words = list(args.command)
+        if not words:
+            raise UsageError("redis: no command given", "e.g. redis --on cache[1-3] INFO keyspace, or redis peek KEY")
+        if is_fan_out(session, args.on, args.exclude):
+            return fan_out(
+                session,
+                _backend(),
+                args.on,
+                words,
+                excludes=args.exclude,
+                fanout=args.fanout,
+                fmt=args.format,
+                group=args.group,
+            )
+        handle = redis_handle(session, args.on)
+        return forced(_run_one(session, handle, words), args.format)
+
+    def complete(self, session: Session, args: Args, param: Param, prefix: str) -> Iterable[str] | None:
+        if param.name in ("on", "exclude"):
+            return completions(session, _backend(), prefix)
+        return None
+
+
+def _backend() -> Backend:
+    """The Redis hook of the fan-out: redis handles, redis:// (and rediss, unix) connections,
+    and a command run as the mode runs it (read-only flags and confirmations included)."""
+    return Backend("redis", frozenset(CONNECTORS), lambda handle: handle.kind == "redis", _run_one)
+
+
+def _run_one(session: Session, handle: Handle, words: list[str]) -> Result:
+    redis = cast("RedisHandle", handle)
+    redis.timeout = session.timeout
+    with redis.connection_guard():
+        return redis.dispatch(session, list(words))
 
 
 def connect(session: Session, request: ConnectRequest) -> Handle:

@@ -13,11 +13,15 @@ source.py (.sql files), login.py (the mysql client's option files).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from opsh.commands.many.command import fan_out, forced, is_fan_out
+from opsh.commands.many.options import many_options
+from opsh.commands.many.targets import Backend, completions
 from opsh.shell.errors import NotFound, UsageError
 from opsh.shell.result import Result
-from opsh.shell.spec import Args, Kind, Setting, arg, command, opt
+from opsh.shell.spec import Args, Command, Kind, Param, Setting, arg, opt
 
 if TYPE_CHECKING:
     from opsh.commands.sql.handle import SqlHandle
@@ -40,18 +44,18 @@ def _open_sqlite(session: Session, request: ConnectRequest) -> Handle:
 CONNECTORS = {"mysql": _open_mysql, "mariadb": _open_mysql, "sqlite": _open_sqlite}
 
 
-@command(
-    "sql",
-    area="sql",
-    summary="run one SQL statement on an SQL handle without switching to it (\\? in SQL mode for its help)",
-    params=(
+class SqlCommand(Command):
+    name = "sql"
+    area = "sql"
+    summary = "one SQL statement on an SQL handle, or on many at once, without switching (\\? in SQL mode: its help)"
+    params = (
         arg("statement", Kind.REST, help="the statement (options go before it); quote it if it has quotes, ; > or |"),
-        opt("--on", kind=Kind.HANDLE, metavar="NAME", help="the handle (default: the current or only SQL one)"),
+        *many_options("SQL"),
         opt(
             "--null", kind=Kind.TEXT, metavar="TEXT", help="how NULL is written in CSV (default: the csv_null setting)"
         ),
-    ),
-    examples=(
+    )
+    examples = (
         "connect sqlite:///app.db            # relative to the current directory",
         "connect sqlite:////var/lib/app.db   # absolute: four slashes (SQLAlchemy style)",
         "connect sqlite:///:memory:",
@@ -61,17 +65,53 @@ CONNECTORS = {"mysql": _open_mysql, "mariadb": _open_mysql, "sqlite": _open_sqli
         "sql --on shop --format json SHOW PROCESSLIST",
         "sql --on shop --null '\\N' \"SELECT * FROM users\" > users.csv   # NULL as \\N, not an empty field",
         "sql --yes --on shop DELETE FROM sessions",
-    ),
-)
-def sql_cmd(session: Session, args: Args) -> Result:
-    handle = _sql_handle(session, args.on)
-    statement, vertical = _vertical(" ".join(args.statement).strip().rstrip(";").strip())
-    if not statement:
-        raise UsageError("no statement given", "e.g. sql SELECT 1")
-    result = handle.execute(session, statement, csv_null=args.null)
-    if vertical:
-        result.force_format = "vertical"
-    return result
+        "sql --on shop[1-4] \"SELECT count(*) FROM orders WHERE state = 'new'\"   # one table, a target column",
+        "sql --on @shards --group \"SELECT version()\"   # identical answers once, under their targets",
+        "sql --on @shards -x shop3 --format json \"SELECT count(*) AS n FROM orders\"",
+        "sql --on @failed \"SELECT 1\"   # the targets that failed in the last sql --on",
+    )
+
+    def run(self, session: Session, args: Args) -> Result:
+        statement, vertical = _vertical(" ".join(args.statement).strip().rstrip(";").strip())
+        if not statement:
+            raise UsageError("no statement given", "e.g. sql SELECT 1")
+        if is_fan_out(session, args.on, args.exclude):
+            return fan_out(
+                session,
+                _backend(),
+                args.on,
+                statement,
+                excludes=args.exclude,
+                fanout=args.fanout,
+                fmt=args.format or ("vertical" if vertical else None),
+                group=args.group,
+            )
+        handle = _sql_handle(session, args.on)
+        result = handle.execute(session, statement, csv_null=args.null)
+        if vertical:
+            result.force_format = "vertical"
+        return forced(result, args.format)
+
+    def complete(self, session: Session, args: Args, param: Param, prefix: str) -> Iterable[str] | None:
+        if param.name in ("on", "exclude"):
+            return completions(session, _backend(), prefix)
+        return None
+
+
+def _backend() -> Backend:
+    """The SQL hook of the fan-out: SQL handles, mysql/mariadb/sqlite connections, and a
+    statement run through the handle (its readonly and danger checks included)."""
+    return Backend("sql", frozenset(CONNECTORS), _is_sql, _run_one)
+
+
+def _is_sql(handle: Handle) -> bool:
+    from opsh.commands.sql.handle import SqlHandle
+
+    return isinstance(handle, SqlHandle)
+
+
+def _run_one(session: Session, handle: Handle, statement: str) -> Result:
+    return handle.run(session, statement)
 
 
 def _vertical(statement: str) -> tuple[str, bool]:
@@ -101,7 +141,7 @@ def _sql_handle(session: Session, name: str | None) -> SqlHandle:
     raise UsageError("several SQL handles are open", f"pick one with --on: {', '.join(h.name for h in found)}")
 
 
-COMMANDS = (sql_cmd,)
+COMMANDS = (SqlCommand,)
 SETTINGS = (
     Setting("auto_vertical", Kind.BOOL, False, "SQL: show a result wider than the terminal vertically (as mycli)"),
     Setting("csv_null", Kind.TEXT, "", "SQL: how NULL is written in CSV output (default: an empty field; e.g. \\N)"),

@@ -17,9 +17,9 @@ from opsh.commands.ssh.hosts.inventory import (
     write_hosts_file,
 )
 from opsh.commands.ssh.hosts.names import check_host, check_user
-from opsh.commands.ssh.hosts.nodeset import expand, fold, natural_key
+from opsh.commands.nodeset import expand, fold, natural_key
 from opsh.commands.ssh.hosts.sshconf import concrete_hosts, config_path
-from opsh.commands.ssh.hosts.targets import split_label
+from opsh.commands.targets import split_label
 from opsh.commands.ssh.state import ssh_state
 from opsh.shell.errors import NotFound, UsageError, describe
 from opsh.shell.result import Result, StyledLine

@@ -1,4 +1,5 @@
-"""Target expressions: which hosts a `run` or `copy` is about.
+"""Target expressions: which hosts a `run` or `copy` is about, and which named connections or
+open handles a `sql|redis|mongo --on TARGETS` fans out to (the same syntax for both).
 
     web1                one host (inventory name, ssh config alias, or a host name)
     web[01-20]          a range (zero padding kept); db[1,3,5-7] a list of numbers
@@ -11,6 +12,11 @@
 
 `-x EXPR` / `--exclude EXPR` on the command line excludes too. The result keeps the order
 of the expression and never names a host twice.
+
+This module is pure string work against a TargetContext: the SSH area builds one from its
+inventory (ssh/hosts/lookup.py), the database fan-out from the config's connections and the
+open handles (commands/fanout.py). `local` and `user@` are host ideas: a context for
+connections turns them off, so `local` is a name like any other there.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from opsh.commands.ssh.hosts.nodeset import expand, split_top
+from opsh.commands.nodeset import expand, split_top
 from opsh.shell.errors import NotFound, UsageError
 
 SPECIAL = ("all", "failed", "ok")
@@ -31,6 +37,8 @@ class TargetContext:
     groups: Callable[[], dict[str, list[str]]]  # group -> member expressions
     all_hosts: Callable[[], list[str]]
     last: Callable[[str], list[str] | None]  # "ok" | "failed" -> hosts, None when no run yet
+    hosts: bool = True  # `local` and `user@name` mean something (hosts, not connections)
+    what: str = "run or copy"  # what sets @failed / @ok, for the error when nothing did yet
 
 
 def parse(expression: str, context: TargetContext, excludes: list[str] | None = None) -> list[str]:
@@ -56,14 +64,14 @@ def parse(expression: str, context: TargetContext, excludes: list[str] | None = 
 
 
 def _item(item: str, context: TargetContext, seen: set[str]) -> list[str]:
-    if "@" in item and not item.startswith("@"):
+    if "@" in item and not item.startswith("@") and context.hosts:
         user, _, rest = item.partition("@")
         if not rest:
             raise UsageError(f"bad target {item!r}", "write user@host, user@web[1-3] or user@@group")
         return [f"{user}@{_name(label)}" for label in _item(rest, context, seen)]
     if item.startswith("@"):
         return _group(item[1:], context, seen)
-    if item == "local":
+    if item == "local" and context.hosts:
         return ["local"]
     return expand(item)
 
@@ -72,7 +80,7 @@ def _group(name: str, context: TargetContext, seen: set[str]) -> list[str]:
     if name in ("failed", "ok"):
         hosts = context.last(name)
         if hosts is None:
-            raise NotFound(f"@{name}: no run or copy yet in this session")
+            raise NotFound(f"@{name}: no {context.what} yet in this session")
         return list(hosts)
     if name == "all":
         return context.all_hosts()

@@ -1,0 +1,70 @@
+"""`sql|redis|mongo --on TARGETS ...`: what the three backends' commands call when `--on`
+names more than one handle, or a configured connection that is not open."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from opsh.commands.many.engine import Fan
+from opsh.commands.many.merge import present, status_line
+from opsh.commands.many.targets import Backend, Outcome, many_state, resolve
+from opsh.shell.result import Result
+
+if TYPE_CHECKING:
+    from opsh.shell.session import Session
+
+# `--on` with any of these is a fan-out even when it names one handle (`--on @shards`).
+_FAN_MARKS = ("[", ",", "@", "!")
+
+
+def is_fan_out(session: Session, expression: str | None, excludes: list[str] | None) -> bool:
+    """Whether `--on EXPR` means many targets: target syntax, -x, or a configured connection
+    that is not an open handle. A plain open handle's name keeps the one-handle command."""
+    if not expression:
+        return False
+    if excludes or any(mark in expression for mark in _FAN_MARKS):
+        return True
+    return expression not in session.handles and expression in session.config.connections
+
+
+def fan_out(
+    session: Session,
+    backend: Backend,
+    expression: str,
+    statement: Any,
+    *,
+    excludes: list[str] | None = None,
+    fanout: int | None = None,
+    fmt: str | None = None,
+    group: bool = False,
+) -> Result:
+    """Run `statement` on every target in parallel and present the answers as one Result;
+    @failed / @ok of this backend name the targets afterwards."""
+    names = resolve(session, backend, expression, excludes)
+    fan = Fan(session, backend, names, statement, fanout or int(session.settings.get("fanout")))
+    answers = fan.run()
+    many_state(session).last[backend.area] = Outcome(
+        [a.target for a in answers if a.ok], [a.target for a in answers if not a.ok]
+    )
+    chosen = fmt or str(session.settings.get("format"))
+    result = present(answers, chosen, group, status_line(answers, fan.seconds, fan.interrupted))
+    return forced(result, fmt)
+
+
+def forced(result: Result, fmt: str | None) -> Result:
+    """`--format` of the line for every part of the chain, applied as each part comes (a
+    SQL handle's later result sets are read only when the renderer gets to them)."""
+    if not fmt:
+        return result
+    result.force_format = fmt
+    following = result.then
+    if following is not None:
+
+        def then() -> Result:
+            return forced(following(), fmt)
+
+        result.then = then
+    return result
+
+
+__all__ = ["Backend", "fan_out", "forced", "is_fan_out"]
