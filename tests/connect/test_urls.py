@@ -60,20 +60,28 @@ class SrvResponder:
         self.name, self.port = name, port
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)  # so close() is seen: a blocked recvfrom would outlive it
         self.address = self.sock.getsockname()
+        self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
     def _serve(self) -> None:
+        import dns.exception
         import dns.message
         import dns.rrset
 
-        while True:
+        while not self.stopped.is_set():
             try:
                 data, peer = self.sock.recvfrom(4096)
+            except TimeoutError:
+                continue
             except OSError:
                 return
-            query = dns.message.from_wire(data)
+            try:
+                query = dns.message.from_wire(data)
+            except dns.exception.DNSException:
+                continue  # a stray datagram to our port is not a query: no answer
             answer = dns.message.make_response(query)
             question = query.question[0]
             if question.rdtype == dns.rdatatype.SRV and question.name.to_text() == f"_mongodb._tcp.{self.name}.":
@@ -83,6 +91,8 @@ class SrvResponder:
             self.sock.sendto(answer.to_wire(), peer)
 
     def close(self) -> None:
+        self.stopped.set()
+        self.thread.join()
         self.sock.close()
 
 
