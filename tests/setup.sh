@@ -124,8 +124,13 @@ install_reference_tools() {
         .venv-ref/bin/pip install -q mycli iredis 2>&1 | grep -v "is ignored" >&2 || true
     fi
     [ -x .venv-ref/bin/mycli ] && [ -x .venv-ref/bin/iredis ] || { log "mycli/iredis did not install"; return 1; }
-    # Optional: mysqlclient (the C driver), only to show how far it would move the SQL floor;
-    # it builds from source, so only where the client library's headers are installed.
+    # mysqlclient (the C driver), only to show how far it would move the SQL floor; it builds
+    # from source against the client library's headers (installed here when we are root).
+    if ! command -v mariadb_config >/dev/null && [ "$(id -u)" -eq 0 ]; then
+        log "installing Debian packages: libmariadb-dev pkg-config build-essential (to build mysqlclient)"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            libmariadb-dev pkg-config build-essential >/dev/null || log "no build tools for mysqlclient (optional)"
+    fi
     if command -v mariadb_config >/dev/null && ! .venv-ref/bin/python -c "import MySQLdb" 2>/dev/null; then
         .venv-ref/bin/pip install -q mysqlclient 2>&1 | grep -v "is ignored" >&2 || true
         .venv-ref/bin/python -c "import MySQLdb" 2>/dev/null || log "mysqlclient did not build (optional)"
