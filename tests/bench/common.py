@@ -57,6 +57,16 @@ def timed_process(argv: list[str], **kw: object) -> tuple[float, int]:
     return seconds, max(after, before) // 1024
 
 
+def machine_cpu() -> float:
+    """CPU seconds the whole machine spent working so far (user, nice, system; not steal).
+
+    For loopback SSH benchmarks the server's share of a login is this minus the client's own
+    CPU: the sshd daemons' cutime is not it (with OpenSSH clients part of sshd's work is never
+    reaped into the daemon's cutime, so it reads ~10 ms per login low for them)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:4]
+    return sum(int(f) for f in fields) / os.sysconf("SC_CLK_TCK")
+
+
 def report(title: str, rows: list[tuple[str, float, str]], ratios: list[tuple[str, float, float | None]]) -> bool:
     """rows: (what, value, unit); ratios: (label, ratio, target) where lower is better and a
     target of None means the ratio is shown for scale only. True when every target is met."""
