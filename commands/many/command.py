@@ -12,6 +12,7 @@ from opsh.shell.result import Result
 
 if TYPE_CHECKING:
     from opsh.shell.session import Session
+    from opsh.shell.spec import Args
 
 # `--on` with any of these is a fan-out even when it names one handle (`--on @shards`).
 _FAN_MARKS = ("[", ",", "@", "!")
@@ -51,6 +52,23 @@ def fan_out(
     return forced(result, fmt)
 
 
+def fan_out_line(
+    session: Session, backend: Backend, args: Args, statement: Any, default_format: str | None = None
+) -> Result:
+    """`fan_out` with what `many_options` parsed from the line; `default_format` applies when
+    the line gave no --format (SQL's `\\G`)."""
+    return fan_out(
+        session,
+        backend,
+        args.on,
+        statement,
+        excludes=args.exclude,
+        fanout=args.fanout,
+        fmt=args.format or default_format,
+        group=args.group,
+    )
+
+
 def forced(result: Result, fmt: str | None) -> Result:
     """`--format` of the line for every part of the chain, applied as each part comes (a
     SQL handle's later result sets are read only when the renderer gets to them)."""
@@ -67,4 +85,4 @@ def forced(result: Result, fmt: str | None) -> Result:
     return result
 
 
-__all__ = ["Backend", "fan_out", "forced", "is_fan_out"]
+__all__ = ["Backend", "fan_out", "fan_out_line", "forced", "is_fan_out"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from opsh.commands.many.command import fan_out, forced, is_fan_out
+from opsh.commands.many.command import fan_out_line, forced, is_fan_out
 from opsh.commands.many.options import many_options
 from opsh.commands.many.targets import Backend, completions
 from opsh.shell.errors import NotFound, UsageError
@@ -56,16 +56,7 @@ class MongoCommand(Command):
         if not statement:
             raise UsageError("mongo: no statement given", 'e.g. mongo --on app "db.users.countDocuments({})"')
         if is_fan_out(session, args.on, args.exclude):
-            return fan_out(
-                session,
-                _backend(),
-                args.on,
-                statement,
-                excludes=args.exclude,
-                fanout=args.fanout,
-                fmt=args.format,
-                group=args.group,
-            )
+            return fan_out_line(session, _backend(), args, statement)
         return forced(_run_one(session, _mongo_handle(session, args.on), statement), args.format)
 
     def complete(self, session: Session, args: Args, param: Param, prefix: str) -> Iterable[str] | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, cast
 
-from opsh.commands.many.command import fan_out, forced, is_fan_out
+from opsh.commands.many.command import fan_out_line, forced, is_fan_out
 from opsh.commands.many.options import many_options
 from opsh.commands.many.targets import Backend, completions
 from opsh.shell.errors import NotFound, UsageError
@@ -113,16 +113,7 @@ class RedisCommand(Command):
         if not words:
             raise UsageError("redis: no command given", "e.g. redis --on cache[1-3] INFO keyspace, or redis peek KEY")
         if is_fan_out(session, args.on, args.exclude):
-            return fan_out(
-                session,
-                _backend(),
-                args.on,
-                words,
-                excludes=args.exclude,
-                fanout=args.fanout,
-                fmt=args.format,
-                group=args.group,
-            )
+            return fan_out_line(session, _backend(), args, words)
         handle = redis_handle(session, args.on)
         return forced(_run_one(session, handle, words), args.format)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from opsh.commands.many.command import fan_out, forced, is_fan_out
+from opsh.commands.many.command import fan_out_line, forced, is_fan_out
 from opsh.commands.many.options import many_options
 from opsh.commands.many.targets import Backend, completions
 from opsh.shell.errors import NotFound, UsageError
@@ -76,16 +76,7 @@ class SqlCommand(Command):
         if not statement:
             raise UsageError("no statement given", "e.g. sql SELECT 1")
         if is_fan_out(session, args.on, args.exclude):
-            return fan_out(
-                session,
-                _backend(),
-                args.on,
-                statement,
-                excludes=args.exclude,
-                fanout=args.fanout,
-                fmt=args.format or ("vertical" if vertical else None),
-                group=args.group,
-            )
+            return fan_out_line(session, _backend(), args, statement, "vertical" if vertical else None)
         handle = _sql_handle(session, args.on)
         result = handle.execute(session, statement, csv_null=args.null)
         if vertical:
