@@ -21,7 +21,7 @@ from typing import TextIO
 
 from opsh.shell import argv
 from opsh.shell.capture import TeeSink, keep_producers, plain_copy, renders_plainly
-from opsh.shell.errors import Cancelled, UsageError, describe, swallowed
+from opsh.shell.errors import Cancelled, UsageError, describe
 from opsh.shell.handles import Handle
 from opsh.shell.lineparse import (
     Redirect,
@@ -361,7 +361,7 @@ class Engine:
                 raise
             count = 0
         finally:
-            _close_quietly(result)
+            result.close_producers()
             if shared is None:
                 try:
                     sink.close()
@@ -530,17 +530,6 @@ def _backslash_word(text: str) -> str:
     for end in (";",):
         word = word.split(end, 1)[0]
     return word
-
-
-def _close_quietly(result: Result) -> None:
-    """Close lazy producers (generators) so cursors and channels are released on cancel."""
-    for producer in (result.rows, result.stream):
-        close = getattr(producer, "close", None)
-        if close is not None:
-            try:
-                close()
-            except Exception:  # noqa: BLE001 - closing a finished generator must not fail a command
-                swallowed("closing a result's producer")
 
 
 def _stop_child(proc: subprocess.Popen[str]) -> None:

@@ -77,6 +77,19 @@ class Result:
     # usual. The data stays structured, so json/csv and files still get it whole.
     present: Callable[[str, Any], str | bytes | Iterable[str] | None] | None = None
 
+    def close_producers(self) -> None:
+        """Close lazy producers (generators) so cursors and channels are released at once,
+        whether the output was read to the end, cut short or cancelled."""
+        from opsh.shell.errors import swallowed
+
+        for producer in (self.rows, self.stream):
+            close = getattr(producer, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:  # noqa: BLE001 - closing a finished generator must not fail a command
+                    swallowed("closing a result's producer")
+
     @property
     def kind(self) -> str:
         if self.headers is not None:

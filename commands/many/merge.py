@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from opsh.commands.nodeset import fold
-from opsh.shell.errors import swallowed
 from opsh.shell.result import Block, Result, StyledLine
 
 if TYPE_CHECKING:
@@ -48,7 +47,7 @@ def settle(result: Result) -> Settled:
         if first is None and shaped is not None:
             first = shaped
         following = current.then() if current.then else None
-        _release(current)
+        current.close_producers()
         current = following
     if first is None:
         return Settled(["status"], [[status or "ok"]], status)
@@ -82,16 +81,6 @@ def _lines(stream: Iterable[StyledLine]) -> Iterable[str]:
             yield line.rstrip("\n")
         else:
             yield "".join(text for _, text in line).rstrip("\n")
-
-
-def _release(result: Result) -> None:
-    for producer in (result.rows, result.stream):
-        close = getattr(producer, "close", None)
-        if close is not None:
-            try:
-                close()
-            except Exception:  # noqa: BLE001 - a finished producer closing must not fail the target
-                swallowed("closing a target's result")
 
 
 # ---------------------------------------------------------------- presenting
