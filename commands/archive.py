@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from opsh.commands.paths import Target, check_regular, expand_paths, file_type, is_inside, plural, timestamp
+from opsh.commands.shared.paths import Target, check_regular, expand_paths, file_type, is_inside, plural, timestamp
 from opsh.shell.errors import NotFound, OpshError, UsageError
 from opsh.shell.result import Result, Size
 from opsh.shell.session import Session

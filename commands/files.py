@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from opsh.commands.paths import (
+from opsh.commands.shared.paths import (
     Target,
     expand_paths,
     file_type,

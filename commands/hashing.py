@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.paths import check_regular, expand_paths, open_regular, plural, read_text
+from opsh.commands.shared.paths import check_regular, expand_paths, open_regular, plural, read_text
 from opsh.shell import kinds
 from opsh.shell.errors import OpshError, UsageError, swallowed
 from opsh.shell.result import Result

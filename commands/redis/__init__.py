@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, cast
 
-from opsh.commands.many.command import fan_out_line, forced, is_fan_out
-from opsh.commands.many.options import many_options
-from opsh.commands.many.targets import Backend, completions
+from opsh.commands.shared.many.command import fan_out_line, forced, is_fan_out
+from opsh.commands.shared.many.options import many_options
+from opsh.commands.shared.many.targets import Backend, completions
 from opsh.shell.errors import NotFound, UsageError
 from opsh.shell.handles import ConnectRequest, Handle
 from opsh.shell.result import Result

@@ -219,7 +219,7 @@ def through_gateway(fleet: Fleet, work: Path, env: dict[str, str]) -> None:
 def ranges() -> None:
     from ClusterShell.NodeSet import NodeSet
 
-    from opsh.commands.nodeset import expand, fold
+    from opsh.commands.shared.nodeset import expand, fold
 
     agree = sum(expand(r) == list(NodeSet(r)) for r in RANGES)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from opsh.commands.many.engine import Answer, Question, combined
-from opsh.commands.many.merge import Settled, present, settle, status_line
-from opsh.commands.targets import TargetContext, parse
+from opsh.commands.shared.many.engine import Answer, Question, combined
+from opsh.commands.shared.many.merge import Settled, present, settle, status_line
+from opsh.commands.shared.targets import TargetContext, parse
 from opsh.shell.errors import NotFound
 from opsh.shell.result import Result
 

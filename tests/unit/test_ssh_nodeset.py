@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from opsh.commands.nodeset import expand, fold, natural_key, split_top
+from opsh.commands.shared.nodeset import expand, fold, natural_key, split_top
 from opsh.shell.errors import UsageError
 
 

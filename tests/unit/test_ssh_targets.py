@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from opsh.commands.targets import TargetContext, parse, split_label
+from opsh.commands.shared.targets import TargetContext, parse, split_label
 from opsh.shell.errors import NotFound, UsageError
 
 GROUPS = {

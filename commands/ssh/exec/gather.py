@@ -12,7 +12,7 @@ from typing import Any
 
 from opsh.commands.ssh.exec.fanout import HostResult
 from opsh.commands.ssh.exec.remote import split_lines
-from opsh.commands.nodeset import fold
+from opsh.commands.shared.nodeset import fold
 from opsh.shell.result import Block, StyledLine
 
 RULE = "-" * 16

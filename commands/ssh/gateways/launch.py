@@ -11,7 +11,7 @@ from opsh.commands.ssh.gateways.head import check_known
 from opsh.commands.ssh.gateways.leaf import new_mark
 from opsh.commands.ssh.hosts import lookup
 from opsh.commands.ssh.hosts.sshconf import config_path
-from opsh.commands.targets import split_label
+from opsh.commands.shared.targets import split_label
 from opsh.commands.ssh.state import ssh_state
 from opsh.shell.errors import OpshError
 

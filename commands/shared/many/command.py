@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.many.engine import Fan
-from opsh.commands.many.merge import present, status_line
-from opsh.commands.many.targets import Backend, Outcome, many_state, resolve
+from opsh.commands.shared.many.engine import Fan
+from opsh.commands.shared.many.merge import present, status_line
+from opsh.commands.shared.many.targets import Backend, Outcome, many_state, resolve
 from opsh.shell.result import Result
 
 if TYPE_CHECKING:

@@ -19,11 +19,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.nodeset import fold
+from opsh.commands.shared.nodeset import fold
 from opsh.shell.result import Block, Result, StyledLine
 
 if TYPE_CHECKING:
-    from opsh.commands.many.engine import Answer
+    from opsh.commands.shared.many.engine import Answer
 
 
 @dataclass

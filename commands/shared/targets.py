@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from opsh.commands.nodeset import expand, split_top
+from opsh.commands.shared.nodeset import expand, split_top
 from opsh.shell.errors import NotFound, UsageError
 
 SPECIAL = ("all", "failed", "ok")

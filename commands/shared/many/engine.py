@@ -25,12 +25,12 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.many.merge import Settled, settle
+from opsh.commands.shared.many.merge import Settled, settle
 from opsh.shell.errors import Cancelled, describe, swallowed
 from opsh.shell.interact import Interaction
 
 if TYPE_CHECKING:
-    from opsh.commands.many.targets import Backend
+    from opsh.commands.shared.many.targets import Backend
     from opsh.shell.handles import Handle
     from opsh.shell.session import Session
 
