@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from opsh.commands.ssh.exec.fanout import HostResult
+from opsh.commands.ssh.exec.outcome import HostResult
 from opsh.commands.ssh.state import ssh_state
 from tests.servers.base import wait_until
 from tests.ssh.conftest import DOWN_ADDRESS

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from opsh.commands.shared.many.engine import Answer, Question, combined
+from opsh.commands.shared.fanout import Question
+from opsh.commands.shared.many.asking import combined
 from opsh.commands.shared.many.merge import Settled, present, settle, status_line
+from opsh.commands.shared.many.work import Answer
 from opsh.commands.shared.targets import TargetContext, parse
 from opsh.shell.errors import NotFound
 from opsh.shell.result import Result

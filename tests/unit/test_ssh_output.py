@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from opsh.commands.ssh.copy.transfer import Location, parse_location, remote_path
-from opsh.commands.ssh.exec.fanout import HostResult
 from opsh.commands.ssh.exec.gather import grouped, status_line
+from opsh.commands.ssh.exec.outcome import HostResult
 from opsh.commands.ssh.exec.remote import LineSplitter
 from opsh.shell.render import styled
 

@@ -6,9 +6,10 @@ use, how to run one statement on a handle); the rest is shared:
 
     targets.py   which connections and handles an expression names (range, @group, `,`,
                  `!x` / -x, @all, @failed, @ok), and the outcome kept for @failed / @ok
-    engine.py    the parallel run: one connection per target, bounded by `fanout`, questions
-                 (passwords, confirmations) relayed to the main thread and asked once, Ctrl-C
-                 cancelling every running statement
+    work.py      one target's share, run by the shared fan-out engine (../fanout.py): its
+                 connection, the statement, the answer; Ctrl-C cancels the statement
+    asking.py    questions relayed from the workers (passwords, confirmations asked once for
+                 every target), and the answers kept for the merge
     merge.py     the answers as one Result: a table with a leading `target` column, per-target
                  headings when the column sets differ, `--group`, and a summary of failures
 """

@@ -3,11 +3,14 @@ names more than one handle, or a configured connection that is not open."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.shared.many.engine import Fan
+from opsh.commands.shared.fanout import FanOut
+from opsh.commands.shared.many.asking import Answers, Relay
 from opsh.commands.shared.many.merge import present, status_line
-from opsh.commands.shared.many.targets import Backend, Outcome, many_state, resolve
+from opsh.commands.shared.many.targets import Backend, many_state, resolve
+from opsh.commands.shared.many.work import CLEANUP, Answer, answer_on, failed_target
 from opsh.shell.result import Result
 
 if TYPE_CHECKING:
@@ -42,14 +45,26 @@ def fan_out(
     """Run `statement` on every target in parallel and present the answers as one Result;
     @failed / @ok of this backend name the targets afterwards."""
     names = resolve(session, backend, expression, excludes)
-    fan = Fan(session, backend, names, statement, fanout or int(session.settings.get("fanout")))
-    answers = fan.run()
-    many_state(session).last[backend.area] = Outcome(
-        [a.target for a in answers if a.ok], [a.target for a in answers if not a.ok]
-    )
+    work = partial(answer_on, session, backend, statement)
+    fan = FanOut(names, work, failed_target, fanout or int(session.settings.get("fanout")), cleanup=CLEANUP)
+    answers = _run(session, fan)
+    many_state(session).last[backend.area] = fan.outcome()
     chosen = fmt or str(session.settings.get("format"))
     result = present(answers, chosen, group, status_line(answers, fan.seconds, fan.interrupted))
     return forced(result, fmt)
+
+
+def _run(session: Session, fan: FanOut[Answer]) -> list[Answer]:
+    """The fan-out with `session.io` relaying the workers' questions to this thread."""
+    inner = session.io
+    handler = Answers(inner, fan.targets)
+    session.io = Relay(inner, fan.control)
+    try:
+        fan.start(session.background)
+        fan.wait(handler)
+    finally:
+        session.io = inner
+    return handler.ordered()
 
 
 def fan_out_line(

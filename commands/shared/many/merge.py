@@ -23,7 +23,7 @@ from opsh.commands.shared.nodeset import fold
 from opsh.shell.result import Block, Result, StyledLine
 
 if TYPE_CHECKING:
-    from opsh.commands.shared.many.engine import Answer
+    from opsh.commands.shared.many.work import Answer
 
 
 @dataclass

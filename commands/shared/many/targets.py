@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from opsh.commands.shared.fanout import Outcome
 from opsh.commands.shared.targets import TargetContext, parse
 from opsh.shell.errors import NotFound, UsageError
 
@@ -33,12 +34,6 @@ class Backend:
     schemes: frozenset[str]
     accepts: Callable[[Handle], bool]
     run: Callable[[Session, Handle, Any], Result]
-
-
-@dataclass
-class Outcome:
-    ok: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
 
 
 @dataclass

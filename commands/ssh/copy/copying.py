@@ -14,15 +14,17 @@ from opsh.commands.ssh.copy.transfer import (
     pull_from_host,
     push_to_host,
 )
-from opsh.commands.ssh.exec.fanout import HostResult
-from opsh.commands.ssh.exec.launch import Launch, prepare
+from opsh.commands.ssh.exec.launch import HostEvents, Launch, prepare
+from opsh.commands.ssh.exec.outcome import HostResult
 from opsh.commands.ssh.hosts import lookup
-from opsh.commands.ssh.state import ssh_state
+from opsh.commands.ssh.state import LastRun, ssh_state
 from opsh.shell.errors import UsageError
 from opsh.shell.result import Result
 from opsh.shell.spec import Args
 
 if TYPE_CHECKING:
+    from opsh.commands.ssh.transport.prompting import QueuedPrompter
+    from opsh.shell.progress import Progress
     from opsh.shell.session import Session
 
 
@@ -42,12 +44,22 @@ def copy(session: Session, args: Args) -> Result:
     total = sum(i.size for i in items if not i.is_dir) * len(labels) if push else None
     try:
         with session.progress(total, "copy", unit="B") as bar:
-            plan.progress = bar
-            for _ in fan.drain():
-                pass
+            fan.wait(CopyProgress(launch.prompter, bar))
     finally:
-        ssh_state(session).last = fan.outcome("copy")
-    return _report(fan.ordered(), fan.seconds, args.verify, fan.control.interrupted)
+        outcome = fan.outcome()
+        ssh_state(session).last = LastRun("copy", outcome.ok, outcome.failed)
+    return _report(fan.ordered(), fan.seconds, args.verify, fan.interrupted)
+
+
+class CopyProgress(HostEvents):
+    """The bar in bytes: every host's workers report what they sent or received."""
+
+    def __init__(self, prompter: QueuedPrompter, bar: Progress) -> None:
+        super().__init__(prompter)
+        self.bar = bar
+
+    def ev_progress(self, target: str, amount: int) -> None:
+        self.bar.advance(amount)
 
 
 def _sides(paths: list[str]) -> tuple[list[Location], Location, str]:

@@ -3,7 +3,7 @@
 Files are streamed in 32 KiB chunks through pipelined SFTP writes (or prefetched reads),
 hashed on the way, so `--verify` only has to ask the server for its own sha256 (one
 `sha256sum` per batch of files; reading the file back over SFTP when the server has no
-sha256sum). Each chunk advances the shared progress bar and checks for Ctrl-C.
+sha256sum). Each chunk is reported to the fan-out (the progress bar) and checks for Ctrl-C.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.ssh.exec.fanout import HostResult, Job
+from opsh.commands.shared.fanout import Job
+from opsh.commands.ssh.exec.outcome import HostResult
 from opsh.commands.ssh.exec.remote import RemoteCommand
 from opsh.commands.ssh.transport.conn import ConnectOptions, pooled_transport
 from opsh.shell.errors import BackendError, Cancelled, UsageError, describe, swallowed
@@ -25,7 +26,6 @@ from opsh.shell.errors import BackendError, Cancelled, UsageError, describe, swa
 if TYPE_CHECKING:
     from opsh.commands.ssh.hosts.hostspec import HostSpec
     from opsh.commands.ssh.state import SshState
-    from opsh.shell.progress import Progress
 
 CHUNK = 32768
 VERIFY_BATCH = 100
@@ -82,7 +82,6 @@ class CopyPlan:
     state: SshState
     options: ConnectOptions
     specs: dict[str, HostSpec]
-    progress: Progress | None = None
     many_hosts: bool = False
     follow: bool = False  # -L: copy what symlinks point to instead of the links
     skipped: list[str] = field(default_factory=list)  # push: local entries that cannot be sent
@@ -215,9 +214,9 @@ def _on_host(
     plan: CopyPlan, job: Job, transfer: Callable[[CopyPlan, Job, Any, HostResult], list[tuple[str, str]]]
 ) -> HostResult:
     """One host's copy over its own SFTP channel: a failure becomes this host's error."""
-    result = HostResult(job.host)
+    result = HostResult(job.target)
     result.detail.update(files=0, bytes=0, skipped=[])
-    spec = plan.specs[job.host]
+    spec = plan.specs[job.target]
     sftp = pooled_transport(plan.state, spec, plan.options).open_sftp_client()
     result.reached = True
     try:
@@ -278,8 +277,7 @@ def _send(sftp: Any, item: LocalItem, target: str, plan: CopyPlan, job: Job) -> 
                 remote.write(chunk)
                 sent += len(chunk)
                 digest.update(chunk)
-                if plan.progress is not None:
-                    plan.progress.advance(len(chunk))
+                job.progress(len(chunk))
         sftp.chmod(temporary, item.mode & 0o777)
         if plan.preserve:
             sftp.utime(temporary, (item.mtime, item.mtime))
@@ -346,7 +344,7 @@ def _pull(plan: CopyPlan, job: Job, sftp: Any, result: HostResult) -> list[tuple
     """(local path, remote file's sha256) of every file received."""
     dest = Path(plan.dest)
     if plan.many_hosts:
-        dest = dest / job.host.rpartition("@")[2]
+        dest = dest / job.target.rpartition("@")[2]
         dest.mkdir(parents=True, exist_ok=True)
     received: list[tuple[str, str]] = []
     for source in plan.sources:
@@ -361,7 +359,7 @@ def _pull_one(
     try:
         info = sftp.stat(source)
     except OSError as exc:
-        raise BackendError(f"{job.host}:{source}: {describe(exc).message}") from None
+        raise BackendError(f"{job.target}:{source}: {describe(exc).message}") from None
     name = posixpath.basename(source.rstrip("/")) or "home"
     is_dir = stat.S_ISDIR(info.st_mode or 0)
     if is_dir and not plan.recursive:
@@ -425,9 +423,7 @@ def _receive(sftp: Any, source: str, target: Path, info: Any, plan: CopyPlan, jo
                 out.write(chunk)
                 got += len(chunk)
                 digest.update(chunk)
-                job.bytes += len(chunk)
-                if plan.progress is not None:
-                    plan.progress.advance(len(chunk))
+                job.progress(len(chunk))
         temporary.chmod((info.st_mode or 0o644) & 0o777)
         if plan.preserve and info.st_mtime:
             os.utime(temporary, (info.st_atime or info.st_mtime, info.st_mtime))
@@ -490,5 +486,5 @@ def _read_back_sum(sftp: Any, path: str, job: Job) -> str:
 
 
 def _check(job: Job) -> None:
-    if job.cancelled:
+    if job.cancelled():
         raise Cancelled("cancelled")

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from opsh.commands.ssh.exec.fanout import HostResult
-from opsh.commands.ssh.exec.remote import split_lines
 from opsh.commands.shared.nodeset import fold
+from opsh.commands.ssh.exec.outcome import HostResult
+from opsh.commands.ssh.exec.remote import split_lines
 from opsh.shell.result import Block, StyledLine
 
 RULE = "-" * 16

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.ssh.exec.fanout import HostResult, Job, host_error
+from opsh.commands.shared.fanout import Job
 from opsh.commands.ssh.exec.local import LocalCommand
+from opsh.commands.ssh.exec.outcome import HostResult, host_error
 from opsh.commands.ssh.exec.remote import RemoteCommand
 from opsh.commands.ssh.transport.conn import ConnectOptions, pooled_transport
 from opsh.shell.errors import swallowed
@@ -32,13 +33,13 @@ class RunPlan:
 
 
 def run_on_host(plan: RunPlan, job: Job) -> HostResult:
-    result = HostResult(job.host)
+    result = HostResult(job.target)
     started = time.monotonic()
     try:
-        if job.host == "local":
+        if job.target == "local":
             command: Any = LocalCommand(plan.command, plan.cwd)
         else:
-            command = _start_remote(plan, plan.specs[job.host])
+            command = _start_remote(plan, plan.specs[job.target])
     except Exception as exc:  # noqa: BLE001 - reported for this host only
         result.error = host_error(exc)
         result.seconds = time.monotonic() - started
@@ -68,7 +69,7 @@ def _follow(plan: RunPlan, job: Job, command: Any, result: HostResult) -> None:
     deadline = command.started + plan.timeout
     try:
         while not command.done:
-            if job.cancelled:
+            if job.cancelled():
                 command.stop()
                 result.error = "cancelled"
                 return

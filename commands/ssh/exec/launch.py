@@ -1,5 +1,5 @@
 """What `run` and `copy` settle on the main thread before a fan-out's first worker starts,
-built in this one place for both.
+built in this one place for both, and what their consumers of the fan-out share.
 
 The cancellation state (fanout.Control) comes first: the prompter (questions from workers),
 the connect options (sockets being opened) and the fan-out all hold that same object, so a
@@ -9,10 +9,12 @@ plan instead of referring to one that does not exist yet.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from opsh.commands.ssh.exec.fanout import Control, Delegate, FanOut, Work
+from opsh.commands.shared.fanout import Control, Delegate, FanOut, Handler, Job, Question
+from opsh.commands.ssh.exec.outcome import HostResult, failed_host, host_error
 from opsh.commands.ssh.hosts import lookup
 from opsh.commands.ssh.state import ssh_state
 from opsh.commands.ssh.transport import setup
@@ -34,10 +36,25 @@ class Launch:
     options: ConnectOptions
     background: Background  # the session's: workers still connecting are joined at exit
 
-    def start(self, work: Work, fanout: int, delegate: Delegate | None = None) -> FanOut:
-        fan = FanOut(self.labels, work, fanout, self.control, self.prompter, delegate)
+    def start(
+        self, work: Callable[[Job], HostResult], fanout: int, delegate: Delegate | None = None
+    ) -> FanOut[HostResult]:
+        fan = FanOut(self.labels, work, failed_host, fanout, self.control, explain=host_error, delegate=delegate)
         fan.start(self.background)
         return fan
+
+
+class HostEvents(Handler[HostResult]):
+    """What every consumer of a host fan-out does alike (run's printer and gatherer, copy's
+    progress): the workers' questions (passwords, unknown host keys) are asked through the
+    run's prompter, one at a time as they come."""
+
+    def __init__(self, prompter: QueuedPrompter) -> None:
+        self.prompter = prompter
+
+    def ev_question(self, questions: list[Question]) -> None:
+        for question in questions:
+            self.prompter.answer(question)
 
 
 def prepare(
@@ -48,7 +65,7 @@ def prepare(
     to itself, when some of `labels` go through gateways instead (resolved there, not here)."""
     ssh_state(session).pool.expire(setup.persist(session))
     control = Control()
-    prompter = QueuedPrompter(session, control.events, control.cancel)
+    prompter = QueuedPrompter(session, control)
     specs = lookup.specs_for(session, labels if direct is None else direct)
     setup.prepare_keys(session, specs.values())
     options = setup.connect_options(session, prompter, timeout, accept_new, shared=True, cancel=control.cancel)

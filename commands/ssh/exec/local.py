@@ -62,6 +62,9 @@ class LocalCommand:
         except (ProcessLookupError, PermissionError):
             swallowed(f"sending signal {name} to a local command (already gone?)")
 
+    def interrupt(self) -> None:
+        self.signal("TERM")
+
     def kill(self) -> None:
         self.signal("KILL")
 

@@ -136,6 +136,10 @@ class RemoteCommand:
         """Send a signal to the remote command's process group (OpenSSH >= 7.9 honours it)."""
         send_signal(self.channel, name)
 
+    def interrupt(self) -> None:
+        """Ctrl-C in a run: TERM now (the fan-out sends KILL if it is still running later)."""
+        self.signal("TERM")
+
     def stop(self, grace: float = 0.5) -> None:
         """TERM, a short wait for the command to go, KILL, then close the channel."""
         if self.channel.closed:

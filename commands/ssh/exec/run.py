@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from opsh.commands.ssh.exec.fanout import FanOut, HostResult, Output
+from opsh.commands.shared.fanout import FanOut
 from opsh.commands.ssh.exec.gather import grouped, prefixed, status_line, structured_rows, summary_rows
 from opsh.commands.ssh.exec.hostrun import RunPlan, run_on_host
-from opsh.commands.ssh.exec.launch import prepare
+from opsh.commands.ssh.exec.launch import HostEvents, prepare
+from opsh.commands.ssh.exec.outcome import HostResult
 from opsh.commands.ssh.gateways import launch as gateways
 from opsh.commands.ssh.hosts import lookup
-from opsh.commands.ssh.state import ssh_state
+from opsh.commands.ssh.state import LastRun, ssh_state
 from opsh.shell.errors import UsageError
 from opsh.shell.result import Result, StyledLine
 from opsh.shell.spec import Args
 
 if TYPE_CHECKING:
+    from opsh.commands.ssh.transport.prompting import QueuedPrompter
+    from opsh.shell.progress import Progress
     from opsh.shell.session import Session
 
 STRUCTURED = ("json", "csv", "vertical")  # formats that get one record per host
@@ -55,60 +59,89 @@ def run(session: Session, args: Args) -> Result:
         )
     fan = launch.start(partial(run_on_host, plan), fanout, delegate)
     if structured:
-        return _structured(session, fan, fmt if args.format else None)
-    lines = _gathered(session, fan) if args.group else _streamed(session, fan)
+        return _structured(session, fan, launch.prompter, fmt if args.format else None)
+    if args.group:
+        lines = _gathered(session, fan, launch.prompter)
+    else:
+        lines = _streamed(session, fan, Printer(launch.prompter, max(len(h) for h in labels)))
     return Result.of_stream(lines, then=lambda: _summary(session, fan))
 
 
-def _record(session: Session, fan: FanOut, what: str) -> None:
-    ssh_state(session).last = fan.outcome(what)
+class Printer(HostEvents):
+    """Streamed output: each host's lines as they come, prefixed with its name; a host that
+    fails says why in a line of its own (cancelled ones are left to the summary)."""
+
+    def __init__(self, prompter: QueuedPrompter, width: int) -> None:
+        super().__init__(prompter)
+        self.width = width
+        self.lines: deque[StyledLine] = deque()
+
+    def ev_output(self, target: str, stream: str, text: str) -> None:
+        self.lines.append(prefixed(target, self.width, stream, text))
+
+    def ev_done(self, target: str, result: HostResult) -> None:
+        if result.error:
+            self.lines.append([("host", target.ljust(self.width)), ("dim", " | "), ("error", result.error)])
 
 
-def _streamed(session: Session, fan: FanOut) -> Iterator[StyledLine]:
-    width = max(len(h) for h in fan.hosts)
+class Gatherer(HostEvents):
+    """Gathered and structured output: nothing to show until every host is done, so a bar."""
+
+    def __init__(self, prompter: QueuedPrompter, bar: Progress) -> None:
+        super().__init__(prompter)
+        self.bar = bar
+
+    def ev_done(self, target: str, result: HostResult) -> None:
+        self.bar.advance(1, target)
+
+
+def _record(session: Session, fan: FanOut[HostResult], what: str) -> None:
+    outcome = fan.outcome()
+    ssh_state(session).last = LastRun(what, outcome.ok, outcome.failed)
+
+
+def _streamed(session: Session, fan: FanOut[HostResult], printer: Printer) -> Iterator[StyledLine]:
     try:
-        for event in fan.drain():
-            if isinstance(event, Output):
-                yield prefixed(event.host, width, event.stream, event.text)
-            elif isinstance(event, HostResult) and event.error:
-                yield [("host", event.host.ljust(width)), ("dim", " | "), ("error", event.error)]
+        for _ in fan.follow(printer):
+            while printer.lines:
+                try:
+                    yield printer.lines.popleft()
+                except KeyboardInterrupt:  # it landed while the line was written (see render)
+                    fan.interrupt()
     finally:
         _record(session, fan, "run")
 
 
-def _gathered(session: Session, fan: FanOut) -> Iterator[StyledLine]:
-    _wait_with_progress(session, fan)
+def _gathered(session: Session, fan: FanOut[HostResult], prompter: QueuedPrompter) -> Iterator[StyledLine]:
+    _wait_with_progress(session, fan, prompter)
     yield from grouped(fan.ordered())
 
 
-def _wait_with_progress(session: Session, fan: FanOut) -> None:
-    """Gathered and structured output: nothing to show until every host is done, so a bar."""
+def _wait_with_progress(session: Session, fan: FanOut[HostResult], prompter: QueuedPrompter) -> None:
     try:
-        with session.progress(len(fan.hosts), "run") as bar:
-            for event in fan.drain():
-                if isinstance(event, HostResult):
-                    bar.advance(1, event.host)
+        with session.progress(len(fan.targets), "run") as bar:
+            fan.wait(Gatherer(prompter, bar))
     finally:
         _record(session, fan, "run")
 
 
-def _summary(session: Session, fan: FanOut) -> Result:
+def _summary(session: Session, fan: FanOut[HostResult]) -> Result:
     results = fan.ordered()
     return Result.table(
         ["host", "exit", "seconds", "error"],
         summary_rows(results),
-        status=status_line(results, fan.seconds, fan.control.interrupted),
+        status=status_line(results, fan.seconds, fan.interrupted),
         failed=not all(r.ok for r in results),
     )
 
 
-def _structured(session: Session, fan: FanOut, force: str | None) -> Result:
-    _wait_with_progress(session, fan)
+def _structured(session: Session, fan: FanOut[HostResult], prompter: QueuedPrompter, force: str | None) -> Result:
+    _wait_with_progress(session, fan, prompter)
     results = fan.ordered()
     return Result.table(
         ["host", "exit", "seconds", "error", "stdout", "stderr"],
         structured_rows(results),
-        status=status_line(results, fan.seconds, fan.control.interrupted),
+        status=status_line(results, fan.seconds, fan.interrupted),
         failed=not all(r.ok for r in results),
         force_format=force,
     )

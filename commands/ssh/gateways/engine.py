@@ -4,8 +4,8 @@ The task runs ClusterShell's tree worker over the routes of the run (topology.py
 `python -m ClusterShell.Gateway` on each first-hop gateway (over OpenSSH, as head.py builds
 it) and the gateways run the leaf command line (leaf.py) on their leaves. Its events become
 the fan-out's own: each line a leaf prints is an Output (through a per-host Job, so a slow
-screen slows the gateways down instead of filling memory), each leaf's end a HostResult, on
-the Control every direct worker reports to. `run` then renders both alike.
+screen slows the gateways down instead of filling memory), each leaf's end a Done with its
+HostResult, on the Control every direct worker reports to. `run` then renders both alike.
 
 Ctrl-C reaches the task through a ClusterShell port (the task's thread aborts itself): the
 task kills its ssh to the gateways, each gateway aborts its own task when its channel closes
@@ -33,7 +33,8 @@ from ClusterShell.Topology import TopologyGraph
 from ClusterShell.Worker.Ssh import SshClient, WorkerSsh
 from ClusterShell.Worker.Tree import TreeWorker
 
-from opsh.commands.ssh.exec.fanout import Control, HostResult, Job
+from opsh.commands.shared.fanout import Control, Done, Job, Start
+from opsh.commands.ssh.exec.outcome import HostResult
 from opsh.commands.ssh.gateways.head import gateway_argv, ssh_message
 from opsh.commands.ssh.gateways.leaf import wrapped
 from opsh.shell.errors import describe, swallowed
@@ -78,15 +79,15 @@ class _Leaf:
 
 
 class GatewayRun:
-    """The fan-out's Delegate for the routed hosts (see fanout.Delegate)."""
+    """The fan-out's Delegate for the routed hosts (see shared/fanout.py's Delegate)."""
 
     def __init__(self, plan: TreePlan, control: Control) -> None:
         self.plan = plan
         self.control = control
-        self.hosts = list(plan.routing.routed)
+        self.targets = list(plan.routing.routed)
         # by node name as ClusterShell spells it back (the same as the label, but NodeSet has
         # the last word)
-        self.leaves = {str(NodeSet(label)): _Leaf(HostResult(label), Job(label, control)) for label in self.hosts}
+        self.leaves = {str(NodeSet(label)): _Leaf(HostResult(label), Job(label, control)) for label in self.targets}
         self.gateway_said: dict[str, str] = {}  # gateway -> the last line its ssh or shell printed
         self.stopping = ""  # why the task was aborted: "cancelled" | "timed out"
         self.failure = ""  # why the task ended before every leaf did
@@ -96,8 +97,8 @@ class GatewayRun:
 
     # -- the fan-out's side (main thread) --
 
-    def signal(self, name: str) -> None:
-        """Ctrl-C (TERM, then KILL): the task aborts itself, on its own thread."""
+    def interrupt(self) -> None:
+        """Ctrl-C (then kill() if still running): the task aborts itself, on its own thread."""
         self._stop("cancelled")
 
     def kill(self) -> None:
@@ -116,8 +117,9 @@ class GatewayRun:
     # -- the task's thread --
 
     def run(self) -> None:
-        with self.control.lock:
-            self.control.active[ACTIVE_KEY] = self
+        self.control.register(ACTIVE_KEY, self)
+        for label in self.targets:
+            self.control.post(Start(label))  # picked up: the tree has them all from now on
         try:
             self._run_task()
         except Exception as exc:  # noqa: BLE001 - reported for the hosts still waiting
@@ -125,8 +127,7 @@ class GatewayRun:
         finally:
             with self._lock:
                 self._port = None
-            with self.control.lock:
-                self.control.active.pop(ACTIVE_KEY, None)
+            self.control.unregister(ACTIVE_KEY)
             for leaf in self.leaves.values():
                 if not leaf.done:
                     self._finish(leaf, error=self._left_over())
@@ -231,7 +232,7 @@ class GatewayRun:
         leaf.result.exit = exit
         leaf.result.error = error
         leaf.result.seconds = time.monotonic() - self.started
-        self.control.events.put(leaf.result)
+        self.control.post(Done(leaf.result.host, leaf.result))
 
     def _not_reached(self, leaf: _Leaf, code: int) -> str:
         if code == EX_PROTOCOL:

@@ -6,17 +6,17 @@ from __future__ import annotations
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from opsh.commands.shared.targets import split_label
 from opsh.commands.ssh.gateways import topology
 from opsh.commands.ssh.gateways.head import check_known
 from opsh.commands.ssh.gateways.leaf import new_mark
 from opsh.commands.ssh.hosts import lookup
 from opsh.commands.ssh.hosts.sshconf import config_path
-from opsh.commands.shared.targets import split_label
 from opsh.commands.ssh.state import ssh_state
 from opsh.shell.errors import OpshError
 
 if TYPE_CHECKING:
-    from opsh.commands.ssh.exec.fanout import Control, Delegate
+    from opsh.commands.shared.fanout import Control, Delegate
     from opsh.commands.ssh.gateways.topology import Routing
     from opsh.shell.session import Session
 

@@ -17,8 +17,8 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from opsh.commands.ssh.hosts.names import check_host
 from opsh.commands.shared.targets import split_label
+from opsh.commands.ssh.hosts.names import check_host
 from opsh.shell.errors import UsageError
 
 HEAD = "opsh-head"  # the root of a tree opsh builds itself (never contacted, never a target)
