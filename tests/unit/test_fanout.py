@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from opsh.commands.shared.fanout import BUFFER, Done, FanOut, Handler, Job, Question, Start
+from opsh.commands.shared.fanout.control import BUFFER, Job
+from opsh.commands.shared.fanout.engine import FanOut
+from opsh.commands.shared.fanout.events import Done, Handler, Question, Start
 from opsh.shell.background import Background
 from opsh.shell.errors import OpshError, UsageError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from opsh.commands.shared.fanout import Question
+from opsh.commands.shared.fanout.events import Question
 from opsh.commands.shared.many.asking import combined
 from opsh.commands.shared.many.merge import Settled, present, settle, status_line
 from opsh.commands.shared.many.work import Answer

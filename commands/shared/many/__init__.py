@@ -6,7 +6,7 @@ use, how to run one statement on a handle); the rest is shared:
 
     targets.py   which connections and handles an expression names (range, @group, `,`,
                  `!x` / -x, @all, @failed, @ok), and the outcome kept for @failed / @ok
-    work.py      one target's share, run by the shared fan-out engine (../fanout.py): its
+    work.py      one target's share, run by the shared fan-out engine (../fanout/): its
                  connection, the statement, the answer; Ctrl-C cancels the statement
     asking.py    questions relayed from the workers (passwords, confirmations asked once for
                  every target), and the answers kept for the merge

@@ -13,12 +13,12 @@ import re
 import threading
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.shared.fanout import Handler, Question
+from opsh.commands.shared.fanout.events import Handler, Question
 from opsh.commands.shared.many.work import Answer
 from opsh.shell.interact import Interaction
 
 if TYPE_CHECKING:
-    from opsh.commands.shared.fanout import Control
+    from opsh.commands.shared.fanout.control import Control
 
 
 class Relay(Interaction):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.shared.fanout import FanOut
+from opsh.commands.shared.fanout.engine import FanOut
 from opsh.commands.shared.many.asking import Answers, Relay
 from opsh.commands.shared.many.merge import present, status_line
 from opsh.commands.shared.many.targets import Backend, many_state, resolve

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.shared.fanout import Outcome
+from opsh.commands.shared.fanout.engine import Outcome
 from opsh.commands.shared.targets import TargetContext, parse
 from opsh.shell.errors import NotFound, UsageError
 

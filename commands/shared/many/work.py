@@ -17,7 +17,7 @@ from opsh.commands.shared.many.merge import Settled, settle
 from opsh.shell.errors import Cancelled, swallowed
 
 if TYPE_CHECKING:
-    from opsh.commands.shared.fanout import Job
+    from opsh.commands.shared.fanout.control import Job
     from opsh.commands.shared.many.targets import Backend
     from opsh.shell.handles import Handle
     from opsh.shell.session import Session

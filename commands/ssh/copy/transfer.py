@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.shared.fanout import Job
+from opsh.commands.shared.fanout.control import Job
 from opsh.commands.ssh.exec.outcome import HostResult
 from opsh.commands.ssh.exec.remote import RemoteCommand
 from opsh.commands.ssh.transport.conn import ConnectOptions, pooled_transport

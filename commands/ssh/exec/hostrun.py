@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsh.commands.shared.fanout import Job
+from opsh.commands.shared.fanout.control import Job
 from opsh.commands.ssh.exec.local import LocalCommand
 from opsh.commands.ssh.exec.outcome import HostResult, host_error
 from opsh.commands.ssh.exec.remote import RemoteCommand

@@ -1,10 +1,10 @@
 """What `run` and `copy` settle on the main thread before a fan-out's first worker starts,
 built in this one place for both, and what their consumers of the fan-out share.
 
-The cancellation state (fanout.Control) comes first: the prompter (questions from workers),
-the connect options (sockets being opened) and the fan-out all hold that same object, so a
-Ctrl-C reaches each of them, and the work given to the fan-out can be made from a finished
-plan instead of referring to one that does not exist yet.
+The cancellation state (the fan-out's Control) comes first: the prompter (questions from
+workers), the connect options (sockets being opened) and the fan-out all hold that same
+object, so a Ctrl-C reaches each of them, and the work given to the fan-out can be made from
+a finished plan instead of referring to one that does not exist yet.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from opsh.commands.shared.fanout import Control, Delegate, FanOut, Handler, Job, Question
+from opsh.commands.shared.fanout.control import Control, Delegate, Job
+from opsh.commands.shared.fanout.engine import FanOut
+from opsh.commands.shared.fanout.events import Handler, Question
 from opsh.commands.ssh.exec.outcome import HostResult, failed_host, host_error
 from opsh.commands.ssh.hosts import lookup
 from opsh.commands.ssh.state import ssh_state

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from opsh.commands.shared.fanout import FanOut
+from opsh.commands.shared.fanout.engine import FanOut
 from opsh.commands.ssh.exec.gather import grouped, prefixed, status_line, structured_rows, summary_rows
 from opsh.commands.ssh.exec.hostrun import RunPlan, run_on_host
 from opsh.commands.ssh.exec.launch import HostEvents, prepare

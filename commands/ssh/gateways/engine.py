@@ -33,7 +33,8 @@ from ClusterShell.Topology import TopologyGraph
 from ClusterShell.Worker.Ssh import SshClient, WorkerSsh
 from ClusterShell.Worker.Tree import TreeWorker
 
-from opsh.commands.shared.fanout import Control, Done, Job, Start
+from opsh.commands.shared.fanout.control import Control, Job
+from opsh.commands.shared.fanout.events import Done, Start
 from opsh.commands.ssh.exec.outcome import HostResult
 from opsh.commands.ssh.gateways.head import gateway_argv, ssh_message
 from opsh.commands.ssh.gateways.leaf import wrapped
@@ -79,7 +80,7 @@ class _Leaf:
 
 
 class GatewayRun:
-    """The fan-out's Delegate for the routed hosts (see shared/fanout.py's Delegate)."""
+    """The fan-out's Delegate for the routed hosts (see shared/fanout/control.py's Delegate)."""
 
     def __init__(self, plan: TreePlan, control: Control) -> None:
         self.plan = plan

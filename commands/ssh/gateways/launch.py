@@ -16,7 +16,7 @@ from opsh.commands.ssh.state import ssh_state
 from opsh.shell.errors import OpshError
 
 if TYPE_CHECKING:
-    from opsh.commands.shared.fanout import Control, Delegate
+    from opsh.commands.shared.fanout.control import Control, Delegate
     from opsh.commands.ssh.gateways.topology import Routing
     from opsh.shell.session import Session
 

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from opsh.shell.errors import Cancelled, OpshError
 
 if TYPE_CHECKING:
-    from opsh.commands.shared.fanout import Control, Question
+    from opsh.commands.shared.fanout.control import Control
+    from opsh.commands.shared.fanout.events import Question
     from opsh.shell.session import Session
 
 
