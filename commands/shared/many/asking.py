@@ -1,7 +1,7 @@
-"""Questions during `--on TARGETS`, and the answers kept for the merge.
+"""Questions during `--on TARGETS`: relayed from the workers, asked on the main thread.
 
 Workers never touch the terminal: while the fan-out runs, `session.io` is a Relay that posts a
-worker's question (a password, a confirmation) to the fan-out's main thread. There, Answers
+worker's question (a password, a confirmation) to the fan-out's main thread. There, Asking
 (the fan-out's handler) asks passwords one at a time as they come; confirmations are held
 until every running target has either asked or finished, then asked ONCE, naming every
 target, and the answer goes to all of them (and to any target that asks later).
@@ -56,18 +56,14 @@ class Relay(Interaction):
         return self.control.ask(kind, text)
 
 
-class Answers(Handler[Answer]):
-    """The `--on` consumer of the fan-out: every target's answer kept for the merge, questions
-    asked through the session's own Interaction (`inner`, not the Relay)."""
+class Asking(Handler[Answer]):
+    """The `--on` consumer of the fan-out: its questions, asked through the session's own
+    Interaction (`inner`, not the Relay). The answers are merged once all are in."""
 
     def __init__(self, inner: Interaction, names: list[str]) -> None:
         self.inner = inner
         self.names = names
-        self.answers: dict[str, Answer] = {}
         self.confirmed: bool | None = None  # the one answer to the targets' confirmations
-
-    def ordered(self) -> list[Answer]:
-        return [self.answers.get(n) or Answer(n, error="cancelled") for n in self.names]
 
     def holds(self, question: Question) -> bool:
         return question.kind == "confirm" and self.confirmed is None
@@ -81,12 +77,6 @@ class Answers(Handler[Answer]):
             return
         for question in questions:
             question.answer(getattr(self.inner, question.kind)(question.text))
-
-    def ev_done(self, target: str, result: Answer) -> None:
-        self.answers[target] = result
-
-    def ev_cancelled(self, target: str, result: Answer) -> None:
-        self.answers[target] = result
 
 
 def combined(held: list[Question], names: list[str]) -> str:

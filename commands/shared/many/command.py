@@ -7,7 +7,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from opsh.commands.shared.fanout.engine import FanOut
-from opsh.commands.shared.many.asking import Answers, Relay
+from opsh.commands.shared.many.asking import Asking, Relay
 from opsh.commands.shared.many.merge import present, status_line
 from opsh.commands.shared.many.targets import Backend, many_state, resolve
 from opsh.commands.shared.many.work import CLEANUP, Answer, answer_on, failed_target
@@ -57,14 +57,13 @@ def fan_out(
 def _run(session: Session, fan: FanOut[Answer]) -> list[Answer]:
     """The fan-out with `session.io` relaying the workers' questions to this thread."""
     inner = session.io
-    handler = Answers(inner, fan.targets)
     session.io = Relay(inner, fan.control)
     try:
         fan.start(session.background)
-        fan.wait(handler)
+        fan.wait(Asking(inner, fan.targets))
     finally:
         session.io = inner
-    return handler.ordered()
+    return fan.ordered()
 
 
 def fan_out_line(
