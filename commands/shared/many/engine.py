@@ -266,7 +266,7 @@ class Fan:
     def _open(self, name: str) -> Handle:
         """A fresh connection for a config entry: the config's URL, readonly, tag and password
         (password_env, else the relayed hidden prompt); never added to the session."""
-        from opsh.commands.builtin import open_connection
+        from opsh.shell.connect import open_connection
 
         return open_connection(self.session, name)
 
