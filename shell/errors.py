@@ -205,8 +205,13 @@ def in_own_words(area: str, exc: BaseException) -> Described:
     return Described.failure(f"{area}: {str(exc) or type(exc).__name__}")
 
 
+def _module_root(exc: BaseException) -> str:
+    """The top-level module that defines the exception's class (`pymysql` for pymysql.err)."""
+    return (type(exc).__module__ or "").split(".")[0]
+
+
 def _describe_driver_error(exc: BaseException) -> Described | None:
-    root = (type(exc).__module__ or "").split(".")[0]
+    root = _module_root(exc)
     for table in loaded_error_tables():
         describer = table.get(root)
         if describer is not None:
@@ -244,8 +249,7 @@ _LIBRARY_PREFIXES = {
 
 
 def _describe_library_error(exc: BaseException) -> Described | None:
-    root = (type(exc).__module__ or "").split(".")[0]
-    area = _LIBRARY_PREFIXES.get(root)
+    area = _LIBRARY_PREFIXES.get(_module_root(exc))
     if area is None and isinstance(exc, EOFError):
         # gzip/bz2/lzma raise a bare EOFError on truncated data; anything else is a cut-off stream.
         area = "compression" if "compress" in str(exc) or "end-of-stream" in str(exc) else "unexpected end of data"
