@@ -2,7 +2,9 @@
 
 Each module lists its commands in a module-level `COMMANDS` tuple (and may offer
 `CONNECTORS`, `RESOLVERS`, `COMPLETERS`, `SETTINGS`); see shell/registry.py. Modules import
-their drivers (paramiko, pymysql, redis...) inside functions, so startup stays fast.
+their drivers (paramiko, pymysql, redis...) inside functions, so startup stays fast. A backend
+package whose driver raises its own exceptions words them in its errors.py (`ERRORS`, see
+shell/errors.py) and imports that module in its __init__.
 """
 
 from __future__ import annotations

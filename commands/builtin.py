@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import re
 import time
-import urllib.parse
 from collections.abc import Iterable
 from typing import Any
 
-from opsh.shell.errors import NotFound, OpshError, UsageError
-from opsh.shell.handles import ConnectRequest, Handle, split_url
+from opsh.shell.connect import already_open, open_connection
+from opsh.shell.errors import NotFound, UsageError
+from opsh.shell.handles import Handle
 from opsh.shell.result import Result
 from opsh.shell.session import Session
 from opsh.shell.spec import Args, Command, Kind, Param, arg, command, opt
-
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 # ---------------------------------------------------------------- help
 
@@ -304,19 +300,6 @@ def connect_cmd(session: Session, args: Args) -> Result:
     return Result.empty(status=f"connected: {handle.name} ({handle.kind} {handle.endpoint})")
 
 
-def already_open(session: Session, target: str, name: str | None, readonly: bool = False) -> Handle | None:
-    """The open handle that `connect target [as name]` would open again: same name (given, from
-    the config, or derived from the URL) and same URL. Reusing it lets a script that connects
-    run in the session that recorded it, or twice in a row."""
-    url, _, config_name = _resolve(session, target)
-    clean, _ = split_url(url)
-    wanted = name or config_name or _base_name(urllib.parse.urlsplit(clean))
-    handle = session.handles.get(wanted)
-    if handle is None or handle.url != (target if "://" not in target else clean):
-        return None
-    return handle if handle.readonly or not readonly else None
-
-
 def _alias(words: list[str]) -> str | None:
     if not words:
         return None
@@ -325,81 +308,6 @@ def _alias(words: list[str]) -> str | None:
     if len(words) != 1:
         raise UsageError("write `connect URL as NAME`")
     return words[0]
-
-
-def open_connection(
-    session: Session,
-    target: str,
-    name: str | None = None,
-    readonly: bool = False,
-    tag: str | None = None,
-    accept_new: bool = False,
-) -> Handle:
-    """Resolve a URL or a name to a backend's connector and open a handle (not yet added)."""
-    url, conf_password, config_name = _resolve(session, target)
-    conf = session.config.connections.get(config_name) if config_name else None
-    scheme = urllib.parse.urlsplit(url).scheme.lower()
-    connector = session.registry.connectors.get(scheme)
-    if connector is None:
-        known = ", ".join(f"{s}://" for s in sorted(session.registry.connectors)) or "none"
-        raise UsageError(
-            f"unknown connection scheme {scheme + '://' if scheme else 'in ' + repr(target)}", f"known: {known}"
-        )
-    clean, password = split_url(url)
-    parts = urllib.parse.urlsplit(clean)
-    handle_name = name or config_name or session.unique_handle_name(_base_name(parts))
-    if handle_name in session.handles:
-        raise UsageError(
-            f"a handle named {handle_name!r} is already open", "close it first, or pick another name with `as NAME`"
-        )
-    user = urllib.parse.unquote(parts.username or "")
-    where = f"{user}@" if user else ""
-    where += parts.netloc.rpartition("@")[2] or handle_name
-    request = ConnectRequest(
-        url=clean,
-        name=handle_name,
-        parts=parts,
-        password=password if password is not None else conf_password,
-        readonly=readonly or bool(conf and conf.readonly),
-        tag=tag or (conf.tag if conf else None),
-        options={k: v[-1] for k, v in urllib.parse.parse_qs(parts.query).items()},
-        accept_new=accept_new,
-        config=dict(conf.options) if conf else {},
-        ask_password=lambda: session.secret(f"password for {scheme}://{where}: "),
-    )
-    handle = connector(session, request)
-    handle.url = handle.url or (target if "://" not in target else clean)
-    return handle
-
-
-def _resolve(session: Session, target: str) -> tuple[str, str | None, str | None]:
-    """(url, password from the environment, config name) for a URL or a name."""
-    if "://" in target:
-        return target, None, None
-    conf = session.config.connections.get(target)
-    if conf is not None:
-        password = None
-        if conf.password_env:
-            password = os.environ.get(conf.password_env)
-            if password is None:
-                raise OpshError(f"connection {target}: environment variable {conf.password_env} is not set")
-        return conf.url, password, target
-    for resolver in session.registry.resolvers:
-        url = resolver(session, target)
-        if url:
-            return url, None, None
-    raise NotFound(
-        f"unknown connection {target!r}",
-        "give a URL like redis://host:6379, or define [connections." + target + "] in the config",
-    )
-
-
-def _base_name(parts: urllib.parse.SplitResult) -> str:
-    """The handle name a URL gets without `as NAME` (before `-2` makes it unique)."""
-    path = urllib.parse.unquote(parts.path).rstrip("/").rsplit("/", 1)[-1]
-    stem = path.rsplit(".", 1)[0] if "." in path else path
-    base = stem if stem and not stem.isdigit() else parts.hostname or parts.scheme
-    return _SAFE_NAME.sub("_", base).strip("_") or "conn"
 
 
 @command(

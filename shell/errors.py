@@ -1,9 +1,10 @@
 """Every expected failure, and the one place that turns any exception into a message.
 
 Commands raise OpshError subclasses; libraries raise their own exceptions. `describe()` maps
-both to the single line the user sees, so the wording of errors is decided here and nowhere
-else. Messages pass through `redact()` so a secret inside an exception text never reaches the
-screen.
+both to the single line the user sees, so no other code turns an exception into a message. A
+driver's exceptions are worded by its backend (an error table, below), so that the core names
+no driver and a new backend brings its own. Messages pass through `redact()` so a secret inside
+an exception text never reaches the screen.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import errno
 import re
 import sys
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from opsh.shell.redact import redact
@@ -102,6 +104,11 @@ class Described:
     exit_code: int
     expected: bool
 
+    @classmethod
+    def failure(cls, message: str, hint: str | None = None) -> Described:
+        """An expected failure (exit status 1), as every error table's entries describe one."""
+        return cls(message, hint, 1, True)
+
     def line(self) -> str:
         text = f"error: {self.message}"
         if self.hint:
@@ -124,7 +131,7 @@ def describe(exc: BaseException) -> Described:
         return Described(exc.message, exc.hint, exc.exit_code, True)
     if isinstance(exc, KeyboardInterrupt):
         return Described("cancelled", None, 130, True)
-    for matcher in (_describe_os_error, _describe_library_error):
+    for matcher in (_describe_os_error, _describe_driver_error, _describe_library_error):
         found = matcher(exc)
         if found is not None:
             return found
@@ -175,17 +182,59 @@ def _describe_os_error(exc: BaseException) -> Described | None:
     return Described(what, None, 1, True)
 
 
-# Library exceptions are recognised by the module that defines them, so that describing an
-# error never imports a driver the session has not used yet.
+# ---------------------------------------------------------------- drivers' errors
+#
+# A backend package lends the core the way its driver's exceptions read: its `errors.py` (the
+# same role file name in every backend package) defines a module-level ERRORS table, {the
+# driver's top-level module: function(exception) -> Described}, and the package's __init__
+# imports it. The core names no driver: an exception is matched to a table by the name of the
+# module that defines its class, so describing an error never imports a driver the session has
+# not used. No table is registered anywhere: a driver's exception can only exist once the
+# backend that calls the driver is loaded, and loading a backend package loads its table, so
+# `describe()` finds the tables among the loaded modules (it is called from worker threads and
+# from code that holds no Session, where the registry is out of reach).
+
+Describer = Callable[[BaseException], Described]
+ErrorTable = Mapping[str, Describer]
+ROLE_MODULE = "errors"
+
+
+def in_own_words(area: str, exc: BaseException) -> Described:
+    """`area: text`: a library's exception as the library words it (its class name when the
+    text is empty)."""
+    return Described.failure(f"{area}: {str(exc) or type(exc).__name__}")
+
+
+def _module_root(exc: BaseException) -> str:
+    """The top-level module that defines the exception's class (`pymysql` for pymysql.err)."""
+    return (type(exc).__module__ or "").split(".")[0]
+
+
+def _describe_driver_error(exc: BaseException) -> Described | None:
+    root = _module_root(exc)
+    for table in loaded_error_tables():
+        describer = table.get(root)
+        if describer is not None:
+            return describer(exc)
+    return None
+
+
+def loaded_error_tables() -> Iterator[ErrorTable]:
+    """The ERRORS tables of the loaded `errors` modules of opsh's packages, by module name."""
+    package = __name__.split(".")[0] + "."
+    suffix = "." + ROLE_MODULE
+    names = sorted(n for n in list(sys.modules) if n.startswith(package) and n.endswith(suffix))
+    for name in names:
+        table = getattr(sys.modules.get(name), "__dict__", {}).get("ERRORS")
+        if isinstance(table, Mapping):
+            yield table
+
+
+# ---------------------------------------------------------------- the standard library's errors
+#
+# What opsh itself does with the standard library (archives, compressed files, the TOML config)
+# fails in these modules' exceptions, recognised the same way, by their module's name.
 _LIBRARY_PREFIXES = {
-    "pymysql": "mysql",
-    "sqlite3": "sqlite",
-    "redis": "redis",
-    "pymongo": "mongodb",
-    "bson": "mongodb",
-    "paramiko": "ssh",
-    "pymemcache": "memcache",
-    "tarantool": "tarantool",
     "tarfile": "archive",
     "zipfile": "archive",
     "gzip": "gzip",
@@ -200,71 +249,10 @@ _LIBRARY_PREFIXES = {
 
 
 def _describe_library_error(exc: BaseException) -> Described | None:
-    module = type(exc).__module__ or ""
-    root = module.split(".")[0]
-    area = _LIBRARY_PREFIXES.get(root)
+    area = _LIBRARY_PREFIXES.get(_module_root(exc))
     if area is None and isinstance(exc, EOFError):
         # gzip/bz2/lzma raise a bare EOFError on truncated data; anything else is a cut-off stream.
         area = "compression" if "compress" in str(exc) or "end-of-stream" in str(exc) else "unexpected end of data"
     if area is None:
         return None
-    if root == "pymysql" and len(exc.args) >= 2 and isinstance(exc.args[0], int):
-        # Server messages quote the statement, newlines included: keep the error on one line.
-        return Described(f"mysql {exc.args[0]}: {' '.join(str(exc.args[1]).split())}", None, 1, True)
-    if root == "sqlite3" and getattr(exc, "sqlite_errorname", None):
-        return Described(f"sqlite {exc.sqlite_errorname}: {' '.join(str(exc).split())}", None, 1, True)  # type: ignore[attr-defined]
-    if root == "pymongo":
-        return _describe_mongo(exc)
-    if root == "tarantool":
-        return _describe_tarantool(exc)
-    if root == "paramiko":
-        return _describe_paramiko(exc)
-    if root == "pymemcache":
-        # pymemcache puts the server's bytes in its messages: show them as text, not b'...'.
-        text = " ".join(a.decode("utf-8", "replace") if isinstance(a, bytes) else str(a) for a in exc.args)
-        text = re.sub(r"\bb'([^']*)'", r"'\1'", text) or type(exc).__name__
-        return Described(f"memcache: {text}", None, 1, True)
-    text = str(exc) or type(exc).__name__
-    return Described(f"{area}: {text}", None, 1, True)
-
-
-def _describe_mongo(exc: BaseException) -> Described:
-    """`mongodb 11000: E11000 duplicate key ...`: the server's code and message, not pymongo's dump."""
-    details = getattr(exc, "details", None) or {}
-    write_errors = details.get("writeErrors") if isinstance(details, dict) else None
-    if write_errors:
-        first = write_errors[0]
-        more = f" (and {len(write_errors) - 1} more)" if len(write_errors) > 1 else ""
-        return Described(f"mongodb {first.get('code')}: {first.get('errmsg')}{more}", None, 1, True)
-    code = getattr(exc, "code", None)
-    message = details.get("errmsg") if isinstance(details, dict) else None
-    message = message or str(exc).split(", full error:")[0]
-    hint = None
-    if code == 13:
-        hint = "the server wants a user: connect mongodb://USER@HOST:PORT/DB"
-    prefix = f"mongodb {code}" if code is not None else "mongodb"
-    return Described(f"{prefix}: {message}", hint, 1, True)
-
-
-def _describe_tarantool(exc: BaseException) -> Described:
-    """`tarantool 32: eval:1: boom`: the server's error code and text, not the args tuple."""
-    cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
-    args = cause.args
-    if len(args) >= 2 and isinstance(args[0], int):
-        return Described(f"tarantool {args[0]}: {args[1]}", None, 1, True)
-    return Described(f"tarantool: {args[0] if args else type(exc).__name__}", None, 1, True)
-
-
-def _describe_paramiko(exc: BaseException) -> Described:
-    name = type(exc).__name__
-    text = str(exc) or name
-    if name == "ChannelException":
-        detail = exc.args[1] if len(exc.args) > 1 else text
-        return Described(f"ssh: the server refused a channel ({detail})", "MaxSessions reached?", 1, True)
-    if "protocol banner" in text:
-        return Described("ssh: no SSH banner", "is it an SSH server? is it overloaded?", 1, True)
-    if name == "ProxyCommandFailure":
-        return Described(f"ssh: proxy command failed: {text}", None, 1, True)
-    if name == "SFTPError":
-        return Described(f"sftp: {text}", "is the sftp subsystem enabled on the server?", 1, True)
-    return Described(f"ssh: {text}", None, 1, True)
+    return in_own_words(area, exc)

@@ -7,6 +7,8 @@ Each command module (the entry passes them in) may define, at module level and i
 - `COMPLETERS`: {Kind: function(session, prefix) -> [(candidate, meta)]},
 - `SETTINGS`: extra `Setting`s for `set`.
 The registry is built from them and lives on the Session; nothing is registered globally.
+A backend package's error table (`ERRORS` in its errors.py) is not collected here: describe()
+in shell/errors.py, which runs where no Session is at hand, finds it among the loaded modules.
 """
 
 from __future__ import annotations

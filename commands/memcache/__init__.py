@@ -11,12 +11,15 @@ existing key, `cas` after a change, `delete` of a missing key) prints memcached'
 
 The parts: handle.py (connection and the verbs' work), syntax.py (the verbs and their
 arguments), complete.py (completer and lexer), guard.py (readonly, flush_all), render.py
-(replies as Results), help.py (`help`). The driver loads on the first connect.
+(replies as Results), help.py (`help`), errors.py (how the driver's exceptions read; imported
+here so that describing one finds it). The driver loads on the first connect.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from opsh.commands.memcache.errors import ERRORS as ERRORS
 
 if TYPE_CHECKING:
     from opsh.shell.handles import ConnectRequest, Handle

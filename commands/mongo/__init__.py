@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from opsh.commands.mongo.errors import ERRORS as ERRORS
 from opsh.commands.shared.many.command import fan_out_line, forced, is_fan_out
 from opsh.commands.shared.many.options import many_options
 from opsh.commands.shared.many.targets import Backend, completions
-from opsh.shell.errors import NotFound, UsageError
+from opsh.shell.errors import UsageError
+from opsh.shell.pick import pick_handle
 from opsh.shell.spec import Args, Command, Kind, Param, Setting, arg
 
 if TYPE_CHECKING:
@@ -67,26 +69,17 @@ class MongoCommand(Command):
 
 def _mongo_handle(session: Session, name: str | None) -> Handle:
     """The handle named `name`, else the current one, else the only open Mongo handle."""
-    if name:
-        handle = session.handle(name)
-        if handle.kind != "mongo":
-            raise UsageError(f"{name} is a {handle.kind} handle, not mongo")
-        return handle
-    current = session.current_handle
-    if current is not None and current.kind == "mongo":
-        return current
-    found = [h for h in session.handles.values() if h.kind == "mongo"]
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise NotFound("no Mongo handle is open", "connect mongodb://host:27017/db first")
-    raise UsageError("several Mongo handles are open", f"pick one with --on: {', '.join(h.name for h in found)}")
+    return pick_handle(session, name, "Mongo", _is_mongo, ("mongodb://host:27017/db",))
+
+
+def _is_mongo(handle: Handle) -> bool:
+    return handle.kind == "mongo"
 
 
 def _backend() -> Backend:
     """The Mongo hook of the fan-out: mongo handles, mongodb:// connections, and a statement
     run as the mode runs it (read-only refusals and drop confirmations included)."""
-    return Backend("mongo", frozenset(CONNECTORS), lambda handle: handle.kind == "mongo", _run_one)
+    return Backend("mongo", frozenset(CONNECTORS), _is_mongo, _run_one)
 
 
 def _run_one(session: Session, handle: Handle, statement: str) -> Result:

@@ -14,6 +14,9 @@ mongosh itself):
 
 `printjson()` uses the expanded form (every object and array on its own lines), as mongosh's
 printjson does.
+
+This is the one place that knows how a value reads in mongosh's notation: render.py uses
+`notation()` for the cells of tables and CSV, so a value reads the same there.
 """
 
 from __future__ import annotations
@@ -24,11 +27,8 @@ import functools
 import math
 import re
 import uuid
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
-
-from opsh.commands.mongo.render import iso_date
 
 BREAK_LENGTH = 80
 COMPACT = 3
@@ -100,6 +100,7 @@ class _Layout:
                         return f"{opening} {joined} {closing}"
         newline = "\n" + " " * self.indent
         return f"{opening}{newline}  " + f",{newline}  ".join(output) + f"{newline}{closing}"
+
 
 def _fits(output: list[str], start: int) -> bool:
     """Whether the entries, a separator each and `start` more, fit in BREAK_LENGTH."""
@@ -192,7 +193,7 @@ def scalar(value: Any, indent: int = 0) -> str | None:
         return js_number(value)
     if isinstance(value, (dict, list, tuple)):
         return None
-    return _bson(value, name)
+    return notation(value) or quote(str(value))
 
 
 def _bool(value: bool) -> str:
@@ -223,7 +224,10 @@ def _simple_table() -> dict[type, Any]:
     }
 
 
-def _bson(value: Any, name: str) -> str:
+def notation(value: Any) -> str | None:
+    """A BSON value, a date, a UUID, bytes or a regex in mongosh's notation (`ObjectId('...')`,
+    `ISODate('...')`, `Decimal128('1.5')`, `/a/i`); None for any other value."""
+    name = type(value).__name__
     if isinstance(value, dt.datetime):
         return f"ISODate('{iso_date(value)}')"
     if isinstance(value, uuid.UUID):
@@ -243,12 +247,14 @@ def _bson(value: Any, name: str) -> str:
     if name in ("MinKey", "MaxKey"):
         return f"{name}()"
     if name == "Code":
-        return f"Code({quote(str(value))})" if value.scope is None else f"Code({quote(str(value))}, {show(value.scope)})"
+        return (
+            f"Code({quote(str(value))})" if value.scope is None else f"Code({quote(str(value))}, {show(value.scope)})"
+        )
     if name == "DBRef":
         return f"DBRef({quote(value.collection)}, {scalar(value.id) or show(value.id)})"
     if isinstance(value, Decimal):
         return str(value)
-    return quote(str(value))
+    return None
 
 
 def _flags(flags: int | str) -> str:
@@ -256,6 +262,13 @@ def _flags(flags: int | str) -> str:
         return "".join(sorted(flags, key="dgimsuvy".find))
     letters = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"))
     return "".join(letter for bit, letter in letters if flags & bit)
+
+
+def iso_date(value: dt.datetime) -> str:
+    """mongosh's date form: UTC with milliseconds and a Z."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def js_number(value: float) -> str:

@@ -3,22 +3,22 @@ terminal, valid JSON when the output is JSON or goes to a file or a pipe, mongos
 in tables.
 
 While the `format` setting is left at its default, a document at the terminal reads as in
-mongosh (`{ _id: ObjectId('...'), n: Long('5') }`, see pretty.py); piped, redirected or with
+mongosh (`{ _id: ObjectId('...'), n: Long('5') }`); piped, redirected or with
 `--format json` it is relaxed Extended JSON, the form `mongoexport` writes and opsh's reader
 accepts back: `{"$oid": "..."}`, `{"$date": "2024-05-01T10:00:00Z"}`, `{"$numberDecimal":
 "1.5"}`. In a table (`--format table`, `set format table`, csv, vertical) a cell reads like
-mongosh: `ObjectId('...')`, `ISODate('...')`, `NumberDecimal('1.5')`, `/a/i`.
+mongosh: `ObjectId('...')`, `ISODate('...')`, `Decimal128('1.5')`, `/a/i`. How a value reads in
+mongosh's notation is pretty.py's to say, here and at the terminal alike.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
-import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from opsh.commands.mongo.pretty import notation, show
 from opsh.shell.result import Result
 from opsh.shell.syntax.rjson import json_options
 
@@ -54,8 +54,6 @@ def value_result(value: Any, fmt: str, status: str, forced: str | None) -> Resul
 
 
 def _mongosh_text(value: Any) -> str:
-    from opsh.commands.mongo.pretty import show
-
     if isinstance(value, str):
         return value
     if isinstance(value, list) and not value:
@@ -114,14 +112,13 @@ def printed_result(style: str, values: Iterable[Any], separate: bool, fmt: str, 
     """What print()/printjson() wrote, a value at a time as it is produced (forEach over a big
     cursor streams): at a terminal as mongosh prints them (printjson fully expanded), else one
     JSON document per line; strings as they are."""
-    from opsh.commands.mongo.pretty import show
 
     def lines(terminal: bool) -> Iterator[str]:
         if separate:
-            yield " ".join(_printed(v, style, terminal, show) for v in values)
+            yield " ".join(_printed(v, style, terminal) for v in values)
             return
         for value in values:
-            yield _printed(value, style, terminal, show)
+            yield _printed(value, style, terminal)
 
     def present(chosen: str, sink: Any) -> Iterator[str]:
         return lines(chosen == MONGOSH and sink.is_terminal and forced is None)
@@ -129,7 +126,7 @@ def printed_result(style: str, values: Iterable[Any], separate: bool, fmt: str, 
     return Result.doc(None, format_hint=MONGOSH, force_format=forced, present=present)
 
 
-def _printed(value: Any, style: str, terminal: bool, show: Any) -> str:
+def _printed(value: Any, style: str, terminal: bool) -> str:
     if isinstance(value, str):
         return value
     if terminal:
@@ -154,51 +151,12 @@ def as_json(value: Any) -> Any:
 
 
 def as_shell(value: Any) -> Any:
+    """Documents for a table, vertical or CSV: JSON's own values stay as they are (the renderer
+    aligns numbers, strings need no quotes in a cell), the rest in mongosh's notation."""
     if isinstance(value, dict):
         return {str(k): as_shell(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [as_shell(v) for v in value]
-    return _shell_scalar(value)
-
-
-def _shell_scalar(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    if isinstance(value, dt.datetime):
-        return f"ISODate('{iso_date(value)}')"
-    if isinstance(value, uuid.UUID):
-        return f"UUID('{value}')"
-    if isinstance(value, bytes):
-        return f"Binary.createFromBase64('{base64.b64encode(value).decode()}', 0)"
-    name = type(value).__name__
-    if name == "ObjectId":
-        return f"ObjectId('{value}')"
-    if name == "Decimal128":
-        return f"NumberDecimal('{value}')"
-    if name == "Regex":
-        return f"/{value.pattern}/{_regex_flags(value.flags)}"
-    if name == "Timestamp":
-        return f"Timestamp({{ t: {value.time}, i: {value.inc} }})"
-    if name == "Binary":
-        return f"Binary.createFromBase64('{base64.b64encode(bytes(value)).decode()}', {value.subtype})"
-    if name in ("MinKey", "MaxKey"):
-        return f"{name}()"
-    if name == "SON":
-        return as_shell(dict(value))
-    return str(value)
-
-
-def iso_date(value: dt.datetime) -> str:
-    """mongosh's date form: UTC with milliseconds and a Z."""
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def _regex_flags(flags: int | str) -> str:
-    if isinstance(flags, str):
-        return flags
-    import re
-
-    letters = {re.IGNORECASE: "i", re.MULTILINE: "m", re.VERBOSE: "x", re.DOTALL: "s", re.UNICODE: "u"}
-    return "".join(letter for bit, letter in letters.items() if flags & bit and letter != "u")
+    return notation(value) or str(value)

@@ -7,13 +7,16 @@
 The verbs are the same in each mode (syntax.py); what a backend cannot do says so. The parts:
 handle.py (the mode: ids, verbs to backend calls), syntax.py (the verbs and how a line binds
 to them), complete.py (completer and lexer), guard.py (read-only handles), render.py (tasks
-and stats as Results), help.py (`help`), waiting.py (takes that Ctrl-C can stop), and one
-module per server in backends/, each with its own `connect`.
+and stats as Results), help.py (`help`), waiting.py (takes that Ctrl-C can stop), errors.py
+(how the tarantool driver's exceptions read; imported here so that describing one finds it),
+and one module per server in backends/, each with its own `connect`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from opsh.commands.queues.errors import ERRORS as ERRORS
 
 if TYPE_CHECKING:
     from opsh.shell.handles import ConnectRequest, Handle

@@ -7,7 +7,8 @@ Inside this package `import redis` is redis-py (imports are absolute). The parts
 (connection, mode, reconnect), syntax.py (command names, blocking commands), complete.py
 (completer and lexer), guard.py (confirmations, readonly through COMMAND INFO), render.py
 (replies as Results), help.py (`help` in the mode), docs.py (command docs), resp.py (the typed
-reply parser), pipe.py and peek.py (opsh's own words).
+reply parser), pipe.py and peek.py (opsh's own words), errors.py (how redis-py's exceptions
+read; imported here so that describing one finds it).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, cast
 
+from opsh.commands.redis.errors import ERRORS as ERRORS
 from opsh.commands.shared.many.command import fan_out_line, forced, is_fan_out
 from opsh.commands.shared.many.options import many_options
 from opsh.commands.shared.many.targets import Backend, completions
-from opsh.shell.errors import NotFound, UsageError
+from opsh.shell.errors import UsageError
 from opsh.shell.handles import ConnectRequest, Handle
+from opsh.shell.pick import pick_handle
 from opsh.shell.result import Result
 from opsh.shell.session import Session
 from opsh.shell.spec import Args, Command, Kind, Param, Setting, arg, opt
@@ -33,20 +36,12 @@ _ON = opt("--on", kind=Kind.HANDLE, help="the Redis handle (default: the current
 
 def redis_handle(session: Session, name: str | None) -> RedisHandle:
     """The handle named `name`, else the current one, else the only open Redis handle."""
-    if name:
-        handle = session.handle(name)
-        if handle.kind != "redis":
-            raise UsageError(f"{name} is a {handle.kind} handle, not redis")
-        return handle  # type: ignore[return-value]
-    current = session.current_handle
-    if current is not None and current.kind == "redis":
-        return current  # type: ignore[return-value]
-    found = [h for h in session.handles.values() if h.kind == "redis"]
-    if len(found) == 1:
-        return found[0]  # type: ignore[return-value]
-    if not found:
-        raise NotFound("no Redis handle is open", "connect redis://host:6379/0 first")
-    raise UsageError("several Redis handles are open", "pick one with --on NAME")
+    handle = pick_handle(session, name, "Redis", _is_redis, ("redis://host:6379/0",))
+    return cast("RedisHandle", handle)
+
+
+def _is_redis(handle: Handle) -> bool:
+    return handle.kind == "redis"
 
 
 class RedisPeek(Command):
@@ -126,7 +121,7 @@ class RedisCommand(Command):
 def _backend() -> Backend:
     """The Redis hook of the fan-out: redis handles, redis:// (and rediss, unix) connections,
     and a command run as the mode runs it (read-only flags and confirmations included)."""
-    return Backend("redis", frozenset(CONNECTORS), lambda handle: handle.kind == "redis", _run_one)
+    return Backend("redis", frozenset(CONNECTORS), _is_redis, _run_one)
 
 
 def _run_one(session: Session, handle: Handle, words: list[str]) -> Result:

@@ -8,18 +8,21 @@ The parts: handle.py (the SQL mode both backends share), mysql.py and sqlite.py 
 syntax.py (where statements end, code words, names), complete.py (completer and lexer),
 guard.py (read or write, dangerous statements), render.py (results and status lines), help.py
 (`\\?`), schema.py (the snapshot completion reads), runner.py (statements on a worker thread),
-source.py (.sql files), login.py (the mysql client's option files).
+source.py (.sql files), login.py (the mysql client's option files), errors.py (how the
+drivers' exceptions read; imported here so that describing one finds it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from opsh.commands.shared.many.command import fan_out_line, forced, is_fan_out
 from opsh.commands.shared.many.options import many_options
 from opsh.commands.shared.many.targets import Backend, completions
-from opsh.shell.errors import NotFound, UsageError
+from opsh.commands.sql.errors import ERRORS as ERRORS
+from opsh.shell.errors import UsageError
+from opsh.shell.pick import pick_handle
 from opsh.shell.result import Result
 from opsh.shell.spec import Args, Command, Kind, Param, Setting, arg, opt
 
@@ -114,22 +117,8 @@ def _vertical(statement: str) -> tuple[str, bool]:
 
 
 def _sql_handle(session: Session, name: str | None) -> SqlHandle:
-    from opsh.commands.sql.handle import SqlHandle
-
-    if name:
-        handle = session.handle(name)
-        if not isinstance(handle, SqlHandle):
-            raise UsageError(f"{name} is a {handle.kind} handle, not an SQL one")
-        return handle
-    current = session.current_handle
-    if isinstance(current, SqlHandle):
-        return current
-    found = [h for h in session.handles.values() if isinstance(h, SqlHandle)]
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise NotFound("no SQL handle is open", "connect sqlite:///app.db or connect mysql://user@host/db first")
-    raise UsageError("several SQL handles are open", f"pick one with --on: {', '.join(h.name for h in found)}")
+    handle = pick_handle(session, name, "SQL", _is_sql, ("sqlite:///app.db", "mysql://user@host/db"))
+    return cast("SqlHandle", handle)
 
 
 COMMANDS = (SqlCommand,)

@@ -4,7 +4,8 @@ hosts/ decides which hosts a line is about and how to reach each (inventory, ssh
 ranges, target expressions, HostSpec; the `hosts` command); transport/ gets an authenticated
 connection (keys, known_hosts, questions, login, the pool); exec/ runs commands, one or many
 hosts at once (`run`); copy/ moves files over SFTP (`copy`); mode.py is SSH mode. state.py is
-what the area keeps on the session. Only the specs (`command*.py`) and this module are
+what the area keeps on the session; errors.py how paramiko's exceptions read (imported here so
+that describing one finds it). Only the specs (`command*.py`) and this module are
 imported at startup; paramiko only when a connection is made.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from opsh.commands.ssh.copy.command import CopyCommand
+from opsh.commands.ssh.errors import ERRORS
 from opsh.commands.ssh.exec.command import RunCommand
 from opsh.commands.ssh.hosts.commands import HostsCommand
 from opsh.commands.ssh.settings import SETTINGS
@@ -39,4 +41,4 @@ COMPLETERS = {
     Kind.HOST: _when_called("opsh.commands.ssh.hosts.complete:hosts_completer"),
     Kind.TARGETS: _when_called("opsh.commands.ssh.hosts.complete:targets_completer"),
 }
-__all__ = ["COMMANDS", "COMPLETERS", "CONNECTORS", "RESOLVERS", "SETTINGS"]
+__all__ = ["COMMANDS", "COMPLETERS", "CONNECTORS", "ERRORS", "RESOLVERS", "SETTINGS"]

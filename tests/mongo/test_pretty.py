@@ -131,3 +131,16 @@ def test_the_fast_json_writer_agrees_with_bson_s_relaxed_extended_json():
         assert json.loads(json_text(doc)) == expected
     expected = json.loads(json_util.dumps(documents, json_options=json_options()))
     assert json.loads(json_text(documents)) == expected
+
+
+def test_table_cells_read_as_the_terminal_does():
+    """One printer: a table or CSV cell shows a BSON value in the notation the terminal shows
+    it in; JSON's own values stay as they are for the renderer to align."""
+    from opsh.commands.mongo.render import as_shell
+
+    doc = DOCUMENTS[0]
+    cells = as_shell(doc)
+    for key in ("at", "d", "oid", "re", "bin", "uuid", "ts", "min", "max"):
+        assert cells[key] == show(doc[key])
+    assert as_shell({"b": Binary(b"\x01", 4)}) == {"b": show(Binary(b"\x01", 4))}
+    assert (cells["n"], cells["f"], cells["s"], cells["nul"], cells["odd key"]) == (5, 2.0, "it's", None, True)

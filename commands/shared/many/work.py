@@ -68,7 +68,7 @@ def answer_on(session: Session, backend: Backend, statement: Any, job: Job) -> A
 def _open(session: Session, name: str) -> Handle:
     """A fresh connection for a config entry: the config's URL, readonly, tag and password
     (password_env, else the relayed hidden prompt); never added to the session."""
-    from opsh.commands.builtin import open_connection
+    from opsh.shell.connect import open_connection
 
     return open_connection(session, name)
 
