@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from opsh.commands.shared.many.merge import Settled, settle
+from opsh.shell.connect import open_connection
 from opsh.shell.errors import Cancelled, swallowed
 
 if TYPE_CHECKING:
@@ -68,8 +69,6 @@ def answer_on(session: Session, backend: Backend, statement: Any, job: Job) -> A
 def _open(session: Session, name: str) -> Handle:
     """A fresh connection for a config entry: the config's URL, readonly, tag and password
     (password_env, else the relayed hidden prompt); never added to the session."""
-    from opsh.shell.connect import open_connection
-
     return open_connection(session, name)
 
 
