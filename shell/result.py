@@ -66,7 +66,7 @@ class Result:
     format_hint: str | None = None
     # A format the user asked for on this line in the mode's own syntax (SQL's \G).
     force_format: str | None = None
-    then: Callable[[], Result] | None = None
+    then: Callable[[], Result | None] | None = None
     # A line for the person at the terminal before the output starts ("Ctrl-C to stop"),
     # shown like a status line (never in files, pipes, scripts or transcripts).
     notice: str = ""
@@ -126,7 +126,7 @@ class Result:
         cls,
         lines: Iterable[StyledLine],
         status: str = "",
-        then: Callable[[], Result] | None = None,
+        then: Callable[[], Result | None] | None = None,
         **kw: Any,
     ) -> Result:
         """Lines are shown as they are produced; `then` gives what follows (e.g. a summary)."""

@@ -85,3 +85,9 @@ def test_a_wrong_kind_lists_the_open_handles_of_the_right_kind(sh):
     assert pick_handle(session, "app", "Mongo", is_mongo, ()).name == "app"
     with pytest.raises(NotFound):
         pick_handle(session, None, "SQL", lambda h: False, ("sqlite:///app.db",))
+
+
+def test_a_format_option_applies_to_a_one_handle_statement(sh):
+    sh.ok("connect sqlite:///shop.db --background")
+    assert sh.ok("sql --format csv --on shop SELECT 7 AS n").lines == ["n", "7"]
+    assert sh.ok("sql --format json SELECT 7 AS n").json == [{"n": 7}]

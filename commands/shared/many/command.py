@@ -85,15 +85,17 @@ def fan_out_line(
 
 def forced(result: Result, fmt: str | None) -> Result:
     """`--format` of the line for every part of the chain, applied as each part comes (a
-    SQL handle's later result sets are read only when the renderer gets to them)."""
+    SQL handle's later result sets are read only when the renderer gets to them; the last
+    one may hand back nothing)."""
     if not fmt:
         return result
     result.force_format = fmt
     following = result.then
     if following is not None:
 
-        def then() -> Result:
-            return forced(following(), fmt)
+        def then() -> Result | None:
+            later = following()
+            return forced(later, fmt) if later is not None else None
 
         result.then = then
     return result
