@@ -31,6 +31,7 @@ from opsh.commands.sql.syntax import (
     find_end,
     name_at,
 )
+from opsh.shell import formats
 from opsh.shell.errors import UsageError
 from opsh.shell.handles import Handle
 from opsh.shell.lineparse import redirect_from
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 VERTICAL = "\\G"
 META_WORDS = ("\\d", "\\dt", "\\l", "\\u", "\\timing", "\\W", "\\w", "\\.", "\\?")
 TERMINATOR_WORDS = ("\\G", "\\g", "\\c")
-FORMATS = ("table", "vertical", "json", "csv", "plain")
+FORMATS = formats.names()  # what `\\d TABLE --format F` takes
 _CODE = re.compile(r"\S")
 _AHEAD_KEY = 40  # characters of the following text that identify it (with its length)
 

@@ -13,6 +13,7 @@ from opsh.commands.ssh.exec.launch import prepare
 from opsh.commands.ssh.gateways import launch as gateways
 from opsh.commands.ssh.hosts import lookup
 from opsh.commands.ssh.state import ssh_state
+from opsh.shell import formats
 from opsh.shell.errors import UsageError
 from opsh.shell.result import Result, StyledLine
 from opsh.shell.spec import Args
@@ -20,7 +21,7 @@ from opsh.shell.spec import Args
 if TYPE_CHECKING:
     from opsh.shell.session import Session
 
-STRUCTURED = ("json", "csv", "vertical")  # formats that get one record per host
+STRUCTURED = formats.structured()  # formats that get one record per host (json, csv, vertical...)
 
 
 def run(session: Session, args: Args) -> Result:
