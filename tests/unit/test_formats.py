@@ -213,3 +213,14 @@ def test_duplicate_column_names_are_made_distinct_for_every_keyed_format(sh):
     assert (sh.session.cwd / "out.yaml").read_text() == "- id: 1\n  id_2: 2\n"
     assert sh.ok("\\d --format yaml").text == "[]\n"
 
+
+def test_sql_mode_takes_mycli_T_for_the_table_style(sh):
+    sh.ok("connect sqlite:///:memory: as m")
+    sh.ok("\\T markdown")
+    assert sh.ok("select 1 as n;").text == "|   n |\n|-----|\n|   1 |\n"
+    assert sh.session.settings.get("table_style") == "markdown"
+    assert "table_style = markdown; \\T takes one of psql, markdown" in sh.ok("\\T").text
+    sh.fails("\\T fancy", "psql, markdown, grid")
+    sh.ok("\\T psql")
+    assert sh.ok("select 1 as n;").text.startswith("+-----+")
+    assert complete(sh, "\\T ma") == ["markdown"]
