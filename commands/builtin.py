@@ -68,7 +68,7 @@ def _overview(session: Session) -> str:
     lines += [
         "Everywhere: `!cmd` runs a local shell command; `${name}` expands a variable;",
         "`> file`, `>> file`, `| cmd` (or `\\> file`, `\\| cmd` in any mode) redirect output;",
-        f"`--format {'|'.join(formats.names())}` on any command",
+        f"`--format FORMAT` on any command, FORMAT one of {', '.join(formats.names())}",
         "(`help set` says what each one is); `\\cmd` runs a shell command",
         "inside a backend mode, `\\q` goes back to local; Ctrl-C cancels, Ctrl-D exits.",
     ]

@@ -3,7 +3,7 @@
 `--format` (on every command and on `opsh` itself), `set format`, `set table_style`, the
 redirect extensions (`> out.csv`), completion, `help set` and `run`'s choice between streamed
 and per-host output all come from REGISTRY below. Adding a format is one module in this package
-(a `Output` class, subclass of base.Renderer) plus one line here; a module may draw several
+(an `Output` class, a base.Renderer) plus one line here; a module may draw several
 formats (tabulated.py draws every tabulate style, told which by the line's `style`).
 
 This module is imported at start-up (argument choices, settings), so it holds names only: a

@@ -131,7 +131,7 @@ def test_help_set_lists_every_format_and_table_style(sh):
 
 
 def test_help_names_every_format(sh):
-    assert f"--format {'|'.join(NAMES)}" in sh.ok("help").text
+    assert f"`--format FORMAT` on any command, FORMAT one of {', '.join(NAMES)}\n" in sh.ok("help").text
 
 
 def test_readme_lists_the_registry(sh):
@@ -226,3 +226,22 @@ def test_sql_mode_takes_mycli_T_for_the_table_style(sh):
     sh.ok("\\T psql")
     assert sh.ok("select 1 as n;").text.startswith("+-----+")
     assert complete(sh, "\\T ma") == ["markdown"]
+
+
+class Screen(io.StringIO):
+    """Output that says it is a terminal (the transcript copy is then rendered a second time)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_transcript_keeps_the_table_style_the_terminal_showed(sh):
+    expected = drawn(status_table(sh), "grid")
+    kept: list[str | None] = []
+    sh.session.observers.append(lambda record: kept.append(record.output))
+    sh.engine.capture_for(kept)
+    sh.engine.out = screen = Screen()
+    sh.ok("set color off")
+    sh.ok("set table_style grid")
+    sh.ok("status")
+    assert screen.getvalue() == expected and kept[-1] == expected
