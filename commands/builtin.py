@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from opsh.shell import formats
 from opsh.shell.connect import already_open, open_connection
 from opsh.shell.errors import NotFound, UsageError
 from opsh.shell.handles import Handle
@@ -63,7 +64,8 @@ def _overview(session: Session) -> str:
     lines += [
         "Everywhere: `!cmd` runs a local shell command; `${name}` expands a variable;",
         "`> file`, `>> file`, `| cmd` (or `\\> file`, `\\| cmd` in any mode) redirect output;",
-        "`--format table|vertical|json|csv|plain` on any command; `\\cmd` runs a shell command",
+        f"`--format FORMAT` on any command, FORMAT one of {', '.join(formats.names())}",
+        "(`help set` says what each one is); `\\cmd` runs a shell command",
         "inside a backend mode, `\\q` goes back to local; Ctrl-C cancels, Ctrl-D exits.",
     ]
     return "\n".join(lines)
@@ -97,7 +99,10 @@ def back_to_local(session: Session, args: Args) -> Result:
 class SetCommand(Command):
     name = "set"
     area = "shell"
-    summary = "show or change settings (format, pager, timeout, fanout, confirm, color, editing_mode) and variables"
+    summary = (
+        "show or change settings (format, table_style, pager, timeout, fanout, confirm, color, editing_mode)"
+        " and variables"
+    )
     usage = "set [SETTING [VALUE]] | set NAME VALUE | set var NAME [VALUE]"
     params = (
         arg("name", Kind.NAME, required=False, help="a setting or variable name (`var`: always a variable)"),
@@ -106,6 +111,7 @@ class SetCommand(Command):
     examples = (
         "set",
         "set format json",
+        "set table_style markdown   # `table` drawn as GitHub Markdown, to paste",
         "set pager off",
         "set timeout 10s",
         "set editing_mode vi",
@@ -113,6 +119,10 @@ class SetCommand(Command):
         "set var format2 x     # a variable whose name is close to a setting",
         "echo ${env}",
     )
+
+    @classmethod
+    def help_text(cls, prefix: str = "") -> str:
+        return super().help_text(prefix) + "\n\n" + _formats_help()
 
     def run(self, session: Session, args: Args) -> Result:
         if args.name is None:
@@ -141,6 +151,18 @@ class SetCommand(Command):
             return []
         values = spec.choices if spec.kind is Kind.CHOICE else ("on", "off") if spec.kind is Kind.BOOL else ()
         return [v for v in values if v.startswith(prefix)]
+
+
+def _formats_help() -> str:
+    """The formats `set format`, `--format` and `> FILE.EXT` take, from the registry."""
+    width = max(len(f.name) for f in formats.REGISTRY)
+    lines = ["formats (set format NAME, --format NAME on any command, or > FILE.EXT):"]
+    for fmt in formats.REGISTRY:
+        extensions = f" ({', '.join(fmt.extensions)})" if fmt.extensions else ""
+        lines.append(f"  {fmt.name.ljust(width)}  {fmt.summary}{extensions}")
+    styles = ", ".join(formats.table_styles())
+    lines += ["", f"table styles (set table_style NAME; {formats.BOX}, opsh's own box, is the default):", f"  {styles}"]
+    return "\n".join(lines)
 
 
 def _misspelt_setting(name: str, settings: list[str]) -> str | None:

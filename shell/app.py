@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from opsh.shell import __version__
+from opsh.shell import __version__, formats
 
 if TYPE_CHECKING:
     from opsh.shell.dispatch import Engine
@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--check", type=Path, metavar="TRANSCRIPT", help="compare the script's output with a transcript"
     )
-    parser.add_argument("--format", choices=("table", "vertical", "json", "csv", "plain"), help="output format")
+    parser.add_argument(
+        "--format", choices=formats.names(), metavar="FORMAT", help=f"output format: {', '.join(formats.names())}"
+    )
     parser.add_argument("--config", type=Path, help="config file (default: the platform's config dir)")
     parser.add_argument("--no-history", action="store_true", help="do not write the history file")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")

@@ -12,12 +12,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from opsh.shell import kinds
+from opsh.shell import formats, kinds
 from opsh.shell.errors import UsageError
 from opsh.shell.lineparse import Token
 from opsh.shell.spec import Args, Command, Kind, Param
 
-FORMATS = ("table", "vertical", "json", "csv", "plain")
+FORMATS = formats.names()  # what `--format` takes (the registry's names: shell/formats/)
 _NEGATIVE_NUMBER = re.compile(r"^-\d+(\.\d+)?$")
 
 

@@ -85,7 +85,7 @@ def keep_producers(result: Result) -> Result:
     return result
 
 
-def plain_copy(result: Result, fmt: str) -> str:
+def plain_copy(result: Result, fmt: str, table_style: str) -> str:
     """Render again what `result` showed (its kept rows or lines), as for a plain file."""
     from opsh.shell.render import render
 
@@ -93,5 +93,5 @@ def plain_copy(result: Result, fmt: str) -> str:
     stream = result.stream.items if isinstance(result.stream, Kept) else result.stream
     again = replace(result, rows=rows, stream=stream, then=None)
     buffer = io.StringIO()
-    render(again, fmt, StreamSink(buffer))
+    render(again, fmt, StreamSink(buffer), table_style)
     return buffer.getvalue()

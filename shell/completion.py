@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
-from opsh.shell import kinds
-from opsh.shell.argv import FORMATS
+from opsh.shell import formats, kinds
 from opsh.shell.lineparse import Token, tokenize
 from opsh.shell.spec import Args, Command, Kind, Param
 from opsh.shell.statement import local_statement, statement_at_end
@@ -130,10 +129,10 @@ def _param_candidates(session: Session, cmd: type[Command], words: list[str], pr
     if words and words[-1] in options and options[words[-1]].takes_value:
         return _for_param(session, cmd, options[words[-1]], prefix, typed)
     if words and words[-1] == "--format":
-        return [(f, "") for f in FORMATS if f.startswith(prefix)]
+        return format_candidates(prefix)
     if prefix.startswith("-") and "--" not in words:
         flags = [(f, p.help) for p in cmd.params if p.is_option for f in p.flags if f.startswith("--")]
-        flags += [("--format", "table|vertical|json|csv|plain"), ("--yes", "confirm dangerous actions")]
+        flags += [("--format", "|".join(formats.names())), ("--yes", "confirm dangerous actions")]
         found = [(f, h) for f, h in flags if f.startswith(prefix) and f not in words]
         positional = _positional_at(cmd, words, options) if cmd.dash_args else None
         if positional is not None:  # `kill -US` is a signal, `date -3` an adjustment
@@ -143,6 +142,11 @@ def _param_candidates(session: Session, cmd: type[Command], words: list[str], pr
     if param is None:
         return []
     return _for_param(session, cmd, param, prefix, typed)
+
+
+def format_candidates(prefix: str) -> list[tuple[str, str]]:
+    """The registry's formats starting with `prefix`, each with its one-line summary."""
+    return [(f.name, f.summary) for f in formats.REGISTRY if f.name.startswith(prefix)]
 
 
 def _positional_at(cmd: type[Command], words: list[str], options: dict[str, Param]) -> Param | None:

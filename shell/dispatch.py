@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TextIO
 
-from opsh.shell import argv
+from opsh.shell import argv, formats
 from opsh.shell.capture import TeeSink, keep_producers, plain_copy, renders_plainly
 from opsh.shell.errors import Cancelled, UsageError, describe
 from opsh.shell.handles import Handle
@@ -38,8 +38,6 @@ from opsh.shell.redact import redact, redact_url
 from opsh.shell.result import Result
 from opsh.shell.session import Session
 from opsh.shell.statement import Statement, local_statement
-
-_EXTENSION_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".tsv": "plain"}
 
 
 @dataclass
@@ -354,8 +352,9 @@ class Engine:
             keep_producers(result)
         from opsh.shell.render import render  # json, csv, decimal: not needed before the first output
 
+        table_style = str(self.session.settings.get("table_style"))
         try:
-            count = render(result, chosen, tee or sink)
+            count = render(result, chosen, tee or sink, table_style)
         except OutputClosed:
             if shared is not None:
                 raise
@@ -370,7 +369,7 @@ class Engine:
         if tee is not None:
             captured.append(tee.copy.getvalue())
         elif self.capture:
-            captured.append(plain_copy(result, chosen))
+            captured.append(plain_copy(result, chosen, table_style))
         self._finish_status(result, count, time.monotonic() - started, redirect)
         return not result.failed
 
@@ -380,9 +379,9 @@ class Engine:
         if result.force_format:
             return result.force_format
         if redirect and redirect.kind != "|":
-            ext = os.path.splitext(redirect.target)[1].lower()
-            if ext in _EXTENSION_FORMATS:
-                return _EXTENSION_FORMATS[ext]
+            by_extension = formats.for_extension(os.path.splitext(redirect.target)[1])
+            if by_extension:
+                return by_extension
         return effective_format(self.session, result.format_hint)
 
     def _sink_for(self, redirect: Redirect | None, result: Result) -> Sink:

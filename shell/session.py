@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from opsh.shell import kinds
+from opsh.shell import formats, kinds
 from opsh.shell.background import Background
 from opsh.shell.config import Config
 from opsh.shell.errors import ConfirmationRequired, NotFound, UsageError
@@ -32,7 +32,14 @@ T = TypeVar("T")
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 CORE_SETTINGS = (
-    Setting("format", Kind.CHOICE, "table", "how results are shown", ("table", "vertical", "json", "csv", "plain")),
+    Setting("format", Kind.CHOICE, "table", "how results are shown (`help set` lists the formats)", formats.names()),
+    Setting(
+        "table_style",
+        Kind.CHOICE,
+        formats.BOX,
+        f"how the table format draws: {formats.BOX} (opsh's own box) or a style such as markdown, grid",
+        formats.table_styles(),
+    ),
     Setting("pager", Kind.BOOL, True, "page output longer than the screen"),
     Setting("fanout", Kind.INT, 20, "parallel connections for run, copy and sql|redis|mongo --on TARGETS"),
     Setting("timeout", Kind.DURATION, 30.0, "network timeout in seconds"),

@@ -25,6 +25,7 @@ from prompt_toolkit.lexers import Lexer, PygmentsLexer
 from opsh.commands.sql import schema as words_of
 from opsh.commands.sql.schema import Schema
 from opsh.commands.sql.syntax import Dialect, Tok, split_statement, words
+from opsh.shell import formats
 
 if TYPE_CHECKING:
     from opsh.commands.sql.handle import SqlHandle
@@ -196,6 +197,8 @@ def _meta_candidates(schema: Schema, head: str, prefix: str) -> list[tuple[str, 
         return _filter([(d, "database") for d in schema.databases], prefix, None)
     if command == "\\timing" and len(head.split()) == 1:
         return _filter([("on", ""), ("off", "")], prefix, None)
+    if command == "\\T" and len(head.split()) == 1:
+        return _filter([(style, "table style") for style in formats.table_styles()], prefix, None)
     return []
 
 

@@ -31,6 +31,7 @@ from opsh.commands.sql.syntax import (
     find_end,
     name_at,
 )
+from opsh.shell import formats
 from opsh.shell.errors import UsageError
 from opsh.shell.handles import Handle
 from opsh.shell.lineparse import redirect_from
@@ -46,9 +47,9 @@ if TYPE_CHECKING:
     from opsh.shell.session import Session
 
 VERTICAL = "\\G"
-META_WORDS = ("\\d", "\\dt", "\\l", "\\u", "\\timing", "\\W", "\\w", "\\.", "\\?")
+META_WORDS = ("\\d", "\\dt", "\\l", "\\u", "\\timing", "\\W", "\\w", "\\T", "\\.", "\\?")
 TERMINATOR_WORDS = ("\\G", "\\g", "\\c")
-FORMATS = ("table", "vertical", "json", "csv", "plain")
+FORMATS = formats.names()  # what `\\d TABLE --format F` takes
 _CODE = re.compile(r"\S")
 _AHEAD_KEY = 40  # characters of the following text that identify it (with its length)
 
@@ -364,6 +365,8 @@ class SqlHandle(Handle):
             return mode_help()
         if word in ("\\timing", "\\W", "\\w"):
             return _toggle(session, word, argument)
+        if word == "\\T":
+            return _table_style(session, argument)
         if word in ("\\d", "\\dt"):
             if argument and word == "\\d":
                 return self.describe_table(session, name_at(argument, self.dialect, 0))
@@ -387,6 +390,15 @@ def _toggle(session: Session, word: str, argument: str) -> Result:
         return Result.empty(status=f"timing {'on' if prefs.timing else 'off'}")
     prefs.show_warnings = word == "\\W"
     return Result.empty(status=f"warnings {'shown' if prefs.show_warnings else 'not shown'} after each statement")
+
+
+def _table_style(session: Session, argument: str) -> Result:
+    """`\\T STYLE`, as in mycli: the look of tables, the same setting `set table_style` sets."""
+    if not argument:
+        current = session.settings.display("table_style")
+        return Result.of_text(f"table_style = {current}; \\T takes one of {', '.join(formats.table_styles())}")
+    session.settings.set("table_style", argument)
+    return Result.empty(status=f"table_style = {session.settings.display('table_style')}")
 
 
 def _format_option(argument: str) -> tuple[str, str | None]:

@@ -9,7 +9,7 @@ SQL mode: statements end with `;` and may span lines; several may share a line.
   CREATE PROCEDURE p() BEGIN ...; ...; END;   compound bodies stay whole (triggers, events too)
   DELIMITER //         `//` ends statements until DELIMITER ; (as in the mysql client)
   SELECT ... \\G        end with \\G instead of ; for vertical output (one field per line)
-  SELECT ... \\> f.csv; write the result to a file (.csv/.json pick the format), \\| cmd pipes it
+  SELECT ... \\> f.csv; write the result to a file (its extension picks the format), \\| cmd pipes it
   \\c                   discard the statement being typed
   use DB, source FILE  no `;` needed; source (or \\. FILE) runs a .sql file, --keep-going
   \\d [TABLE]           tables, or one table's columns, keys and indexes (\\dt: tables;
@@ -17,6 +17,8 @@ SQL mode: statements end with `;` and may span lines; several may share a line.
   \\l                   databases;  use DB (or \\u DB) switches database (MySQL)
   \\W, \\w              show the server's warnings after each statement, or only count them
   \\timing [on|off]     show how long statements take in the status line
+  \\T [STYLE]          how tables look: psql (opsh's box), markdown, grid, rst, html...
+                       (the table_style setting, as mycli's \\T); --format NAME on one line
   begin; ... commit;   transactions (autocommit otherwise; the toolbar shows which)
   \\status, \\q, \\help   any other backslash line is an opsh command (\\q: back to local)
 Settings: set auto_vertical on (too-wide results vertically), set csv_null '\\N' (NULL in CSV).

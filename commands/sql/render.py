@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from opsh.commands.sql.runner import ResultSet, Run
+from opsh.shell import formats
 from opsh.shell.result import Result
 
 PEEK_ROWS = 200  # rows looked at to decide whether a table fits the terminal
@@ -74,7 +75,7 @@ def present(run: Run, head: ResultSet | None, shown: Presentation) -> Result:
 def _adapter(result: Result, stream: RowStream, shown: Presentation) -> Callable[[str, Any], str | None]:
     def adapt(fmt: str, sink: Any) -> str | None:
         headers = result.headers or []
-        if fmt in ("json", "vertical"):
+        if formats.keyed(fmt):
             result.headers = distinct(headers)
         elif fmt == "csv" and shown.csv_null:
             stream.null = shown.csv_null

@@ -26,7 +26,7 @@ def test_generic_options_on_queue_lines():
     line = parse_line("take emails 2s --format json")
     assert (line.args.tube, line.args.timeout, line.fmt) == ("emails", 2.0, "json")
     with pytest.raises(UsageError, match="is not one of"):
-        parse_line("stats --format yaml")
+        parse_line("stats --format xml")
 
 
 def test_free_text_keeps_lua_comments_and_dashes():

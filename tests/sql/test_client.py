@@ -94,7 +94,10 @@ def test_describe_honours_the_format_option(my):
     out = my("\\d t --format json")
     assert out.ok and out.json[0]["column"] == "n" and out.json[0]["key"] == "PRI"
     assert my("\\d --format csv").text.splitlines()[0].startswith("table,type,engine")
-    assert "unknown format 'yaml'" in my("\\d t --format yaml").err
+    # `n` and `null` are quoted: YAML 1.1 reads them bare as false and null
+    described = my("\\d t --format yaml").text
+    assert described.startswith('- column: "n"\n') and '\n  "null": "NO"\n  key: PRI\n' in described
+    assert "unknown format 'xml'" in my("\\d t --format xml").err
 
 
 def test_no_completion_menu_on_an_empty_continuation_line_until_tab(my):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
+from opsh.shell import formats
 from opsh.shell.completion import ShellCompleter
 
 
@@ -31,7 +32,8 @@ def test_options_of_a_command(sh):
 
 
 def test_generic_format_values(sh):
-    assert complete(sh, "status --format j") == ["json"]
+    assert complete(sh, "status --format j") == ["json", "jira"]
+    assert complete(sh, "status --format cs") == ["csv"]
 
 
 def test_setting_names_and_bool_values(sh):
@@ -41,8 +43,10 @@ def test_setting_names_and_bool_values(sh):
 
 
 def test_set_offers_the_values_of_the_setting_named(sh):
-    assert complete(sh, "set format ") == ["table", "vertical", "json", "csv", "plain"]
-    assert complete(sh, "set format j") == ["json"]
+    assert complete(sh, "set format ") == list(formats.names())
+    assert {"table", "vertical", "json", "csv", "plain", "yaml", "markdown"} <= set(complete(sh, "set format "))
+    assert complete(sh, "set format js") == ["json"]
+    assert complete(sh, "set table_style ")[:3] == ["psql", "markdown", "grid"]
     assert complete(sh, "set pager ") == ["on", "off"]
     assert complete(sh, "set editing_mode ") == ["emacs", "vi"]
     assert complete(sh, "set format json ") == []

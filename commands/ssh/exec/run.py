@@ -15,6 +15,7 @@ from opsh.commands.ssh.exec.outcome import HostResult
 from opsh.commands.ssh.gateways import launch as gateways
 from opsh.commands.ssh.hosts import lookup
 from opsh.commands.ssh.state import LastRun, ssh_state
+from opsh.shell import formats
 from opsh.shell.errors import UsageError
 from opsh.shell.result import Result, StyledLine
 from opsh.shell.spec import Args
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from opsh.shell.progress import Progress
     from opsh.shell.session import Session
 
-STRUCTURED = ("json", "csv", "vertical")  # formats that get one record per host
+STRUCTURED = formats.structured()  # formats that get one record per host (json, csv, vertical...)
 
 
 def run(session: Session, args: Args) -> Result:

@@ -1,0 +1,46 @@
+"""`plain`: tab-separated values without a header, NULL as an empty field; a document is one
+line per item. For `cut`, `awk` and `while read`."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from opsh.shell.cells import cell, column_texts, json_default
+from opsh.shell.formats.base import Renderer
+from opsh.shell.output import Sink
+
+CHUNK = 2000
+
+
+class Output(Renderer):
+    def table(self, headers: list[str], rows: Iterable[Sequence[Any]], sink: Sink) -> int:
+        count = 0
+        iterator = iter(rows)
+        while True:
+            chunk = list(itertools.islice(iterator, CHUNK))
+            if not chunk:
+                return count
+            if len(set(map(len, chunk))) == 1:
+                columns = [column_texts(column, null="") for column in zip(*chunk, strict=True)]
+                lines: Iterable[str] = map("\t".join, zip(*columns, strict=True)) if columns else ("" for _ in chunk)
+            else:  # rows of different lengths: each as it is
+                lines = ("\t".join("" if v is None else cell(v) for v in row) for row in chunk)
+            sink.write("\n".join(lines) + "\n")
+            count += len(chunk)
+
+    def document(self, document: Any, sink: Sink) -> int:
+        items = document if isinstance(document, list) else [document]
+        for item in items:
+            sink.write(f"{_item_text(item)}\n")
+        return len(items)
+
+
+def _item_text(item: Any) -> str:
+    if isinstance(item, str):
+        return item
+    if isinstance(item, (dict, list)):
+        return json.dumps(item, default=json_default, ensure_ascii=False)
+    return cell(item)

@@ -1,0 +1,41 @@
+"""The table styles people paste into tickets and chats (markdown, grid, rst, html, latex...),
+drawn by tabulate; the registry line's `style` names tabulate's format.
+
+Cells read as in opsh's own table (NULL as `<null>`, sizes as `1.5K`) and numbers are aligned
+right, but tabulate is given the texts, never the values: it would otherwise parse `007` as 7
+or line decimals up on their dot. tabulate measures every row before it draws, so the result is
+read whole; these styles are meant for what fits in a ticket, and tabulate is imported only
+when one is drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from opsh.shell.cells import numeric_column, shown_texts
+from opsh.shell.formats.base import Renderer
+from opsh.shell.output import Sink
+
+
+class Output(Renderer):
+    def table(self, headers: list[str], rows: Iterable[Sequence[Any]], sink: Sink) -> int:
+        if not headers:
+            return 0
+        from tabulate import tabulate
+
+        cells, right = table_cells(headers, rows)
+        align = ["right" if r else "left" for r in right]
+        text = tabulate(cells, headers, tablefmt=self.format.style, disable_numparse=True, colalign=align)
+        sink.write(text + "\n")
+        return len(cells)
+
+
+def table_cells(headers: list[str], rows: Iterable[Sequence[Any]]) -> tuple[list[list[str]], list[bool]]:
+    """Each row's cells as opsh shows them (a short row padded with NULLs, as the box does),
+    and which columns are numbers."""
+    width = len(headers)
+    grid = [(list(row) + [None] * width)[:width] for row in rows]
+    columns: list[Sequence[Any]] = list(zip(*grid, strict=True)) if grid else [() for _ in headers]
+    texts = [shown_texts(column) for column in columns]
+    return [list(row) for row in zip(*texts, strict=True)], [numeric_column(column) for column in columns]
