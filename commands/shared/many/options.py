@@ -16,5 +16,5 @@ def many_options(what: str) -> tuple[Param, ...]:
         opt("-x", "--exclude", kind=Kind.TARGETS, multiple=True, help="leave these targets out"),
         opt("-g", "--group", help="many targets: identical answers shown once, under their targets"),
         opt("-f", "--fanout", kind=Kind.INT, help="targets at a time (default: the fanout setting)"),
-        opt("--format", kind=Kind.CHOICE, choices=FORMATS, help="table, vertical, json, csv or plain"),
+        opt("--format", kind=Kind.CHOICE, choices=FORMATS, help="how the answers are shown (`help set`: format)"),
     )

@@ -20,7 +20,7 @@ class RunCommand(Command):
         opt("-g", "--group", help="gather output: identical results shown once with their hosts"),
         opt("--accept-new", help="trust unknown host keys (appended to known_hosts; changed keys stay refused)"),
         opt("--via", kind=Kind.TARGETS, metavar="GATEWAYS", help="through these ClusterShell gateways (tree mode)"),
-        opt("--format", kind=Kind.CHOICE, choices=FORMATS, help="json/csv/vertical: one record per host"),
+        opt("--format", kind=Kind.CHOICE, choices=FORMATS, help="structured formats (json, csv, vertical...) give one record per host"),
     )
     examples = (
         "run web[01-20] -- uptime",
