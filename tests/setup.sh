@@ -1,5 +1,8 @@
 # Sourced by tests/run and tests/bench/run: the one place that installs what the tests need.
 # Debian packages (as root), the project in .venv, and test-only servers in their own venvs.
+# Every run needs the Debian packages and .venv; the other parts only some test folders need
+# (PART_FOLDERS), so `tests/run tests/unit -x` skips the gateway venv and mongosh. A run that
+# names no path, or a path outside those folders, sets up everything (CI runs `tests/run`).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,6 +25,17 @@ MONGO_SERVER_PIN="secantusdb==0.7.0b3"   # MongoDB-wire test server (GPL-2.0: ru
 MONGOSH_PIN="mongosh@2"                  # reference client (npm), the oracle for Mongo mode
 GATEWAY_PIN="clustershell==1.10.1"       # what the test gateway runs (`python -m ClusterShell.Gateway`)
 
+# The optional parts, in the order they are set up, and the test folders (under tests/) that
+# need each: what their tests use from tests/servers/gateway.py, tests/servers/mongo.py and
+# mongosh (tests/unit/test_setup_parts.py checks these lists against the tests themselves).
+OPTIONAL_PARTS=(gateway_env mongo_server mongosh)
+declare -A PART_FOLDERS=(
+    [gateway_env]="ssh e2e"
+    [mongo_server]="unit connect many mongo reconnect scripts"
+    [mongosh]="mongo"
+)
+INSTALL_SPEC='.[test,fleet]'             # what .venv holds: opsh (editable) and its extras
+
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 install_debian_packages() {
@@ -40,15 +54,29 @@ install_debian_packages() {
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+python_env_ready() {
+    # Isolated (-I): the checkout's own opsh/ must not stand in for the install.
+    .venv/bin/python -I -c "import importlib.util as u, sys
+sys.exit(not all(u.find_spec(n) for n in ('opsh.shell', 'pytest', 'pexpect', 'hypothesis', 'ClusterShell')))" 2>/dev/null
+}
+
 install_python_env() {
+    # pip runs only when pyproject.toml (dependencies, package list) changed since the last
+    # install, or the install is broken: an editable install picks up source changes by itself.
+    local stamp=.venv/opsh-install.stamp want
+    want="$(sha256sum pyproject.toml | cut -d' ' -f1) $INSTALL_SPEC"
     if [ ! -x .venv/bin/python ]; then
         log "creating .venv"
         python3 -m venv .venv
     fi
+    if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && python_env_ready; then
+        return 0
+    fi
     log "installing opsh, its fleet extra and the test dependencies into .venv"
-    .venv/bin/pip install -q -e '.[test,fleet]' 2>&1 | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
-    .venv/bin/python -c "import opsh.shell, pytest, pexpect, hypothesis, ClusterShell" \
-        || { log "the .venv install failed"; return 1; }
+    rm -f "$stamp"
+    .venv/bin/pip install -q -e "$INSTALL_SPEC" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
+    python_env_ready || { log "the .venv install failed"; return 1; }
+    printf '%s\n' "$want" >"$stamp"
 }
 
 others_can_reach() {
@@ -104,15 +132,61 @@ install_mongosh() {
     [ -x .node/node_modules/.bin/mongosh ] || { log "mongosh did not install"; return 1; }
 }
 
-setup_all() {
+selected_folders() {
+    # The test folders that pytest arguments select (`unit` for tests/unit/test_x.py::name), or
+    # `all` when they name no path or a path outside a test folder. A word that is not an
+    # existing path is an option or its value (-x, -k EXPR, -p no:cacheprovider): it selects
+    # nothing. Paths are taken from the repository root, where pytest runs.
+    local arg path folders=()
+    for arg in "$@"; do
+        path="${arg%%::*}"
+        [[ "$arg" == -* || ! -e "$path" ]] && continue
+        path="$(realpath -m --relative-to="$ROOT" "$path")"
+        if [[ "$path" =~ ^tests/([^/]+) ]] && [ -d "tests/${BASH_REMATCH[1]}" ]; then
+            folders+=("${BASH_REMATCH[1]}")
+        else
+            echo all
+            return 0
+        fi
+    done
+    [ ${#folders[@]} -gt 0 ] && echo "${folders[@]}" || echo all
+}
+
+parts_for() {
+    # The optional parts that a run with these pytest arguments needs, one per line.
+    local folders part folder
+    folders=" $(selected_folders "$@") "
+    for part in "${OPTIONAL_PARTS[@]}"; do
+        for folder in all ${PART_FOLDERS[$part]}; do
+            if [[ "$folders" == *" $folder "* ]]; then
+                echo "$part"
+                break
+            fi
+        done
+    done
+}
+
+setup_for() {
+    # What the tests that these pytest arguments select need; no arguments: everything.
+    local part needed skipped=()
     install_debian_packages
     install_python_env
-    install_gateway_env
-    install_mongo_server
-    install_mongosh
+    needed=" $(parts_for "$@" | tr '\n' ' ') "
+    for part in "${OPTIONAL_PARTS[@]}"; do
+        if [[ "$needed" == *" $part "* ]]; then
+            "install_$part"
+        else
+            skipped+=("$part")
+        fi
+    done
+    [ ${#skipped[@]} -eq 0 ] || log "not needed by the selected tests, not set up: ${skipped[*]}"
     export OPSH_TEST_ROOT="$ROOT"
     export OPSH_MONGO_SERVER="$ROOT/.venv-testsrv/bin/secantusd-py"
     export OPSH_MONGOSH="$ROOT/.node/node_modules/.bin/mongosh"
+}
+
+setup_all() {
+    setup_for
 }
 
 install_reference_tools() {
