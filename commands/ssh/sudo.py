@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from opsh.shell.errors import OpshError
+from opsh.shell.errors import Cancelled, OpshError
 
 if TYPE_CHECKING:
     from paramiko import Channel
@@ -212,9 +212,20 @@ class PasswordSource:
                 raise SudoFailed(f"{self.env_var} is not set", "it names the variable holding the sudo password")
             self.given = value
         else:
-            user, host, _ = self.key
-            self.given = self.session.secret(f"[sudo] password for {user}@{host}: ")
+            self.given = self._ask()
         return self.given
+
+    def _ask(self) -> str:
+        user, host, _ = self.key
+        try:
+            return self.session.secret(f"[sudo] password for {user}@{host}: ")
+        except Cancelled:
+            raise
+        except OpshError:
+            raise SudoFailed(
+                f"sudo on {host} asks for {user}'s password and there is no terminal to ask on",
+                "in a script, name a variable holding it with --sudo-password-env VAR",
+            ) from None
 
     def worked(self) -> None:
         """The command started: a password that was given is kept for the next time."""
