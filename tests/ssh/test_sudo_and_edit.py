@@ -183,7 +183,7 @@ def test_edit_sudo_in_a_script_takes_the_password_from_the_named_variable(
 ):
     secret = conf_in(remote_dir, "a\n", 0o600)
     os.chown(secret, 0, 0)
-    editor("echo b >> \"$1\"")
+    editor('echo b >> "$1"')
     monkeypatch.setenv("SUDO_PW_FOR_TEST", sshd_hosts.password)
     sh.fails(f"edit web05:{secret} --sudo --sudo-password-env SUDO_PW_FOR_TEST", "add --yes")
     sh.ok(f"edit web05:{secret} --sudo --sudo-password-env SUDO_PW_FOR_TEST --no-backup --yes")
@@ -207,7 +207,7 @@ def test_edit_a_local_file(asking, tmp_path, editor, private_tmp):
 def test_an_editor_that_fails_writes_nothing(asking, tmp_path, editor, private_tmp):
     local = tmp_path / "notes.txt"
     local.write_text("one\n")
-    editor("echo changed > \"$1\"; exit 1")
+    editor('echo changed > "$1"; exit 1')
     asking().fails("edit notes.txt", "the editor exited with status 1: nothing written")
     assert local.read_text() == "one\n" and list(private_tmp.iterdir()) == []
 
