@@ -69,6 +69,7 @@ class SshHandle(Handle):
         self.running: RemoteCommand | None = None
         self.sftp: SFTPClient | None = None  # opened by the first remote path completion
         self.reconnects = 0
+        self.pty_refused = False  # the server refused a terminal once: not asked again
 
     # -- connection
     def ensure(self, session: Session) -> Transport:
@@ -243,24 +244,22 @@ class SshHandle(Handle):
             if cwd:
                 self.cwd = cwd
         self.last_exit = code
-        if outcome.get("escaped"):
-            return Result.empty(status="ended with ~. (the remote command was stopped)", failed=True)
-        if outcome.get("lost"):
-            return Result.empty(status="connection lost while the command ran (the next line reconnects)", failed=True)
-        if code is None:
-            return Result.empty(status="killed by a signal", failed=True)
-        return Result.empty(status=f"exit {code}" if code else "", failed=code != 0)
+        result = _ending(code, outcome)
+        notice = outcome.get("notice")
+        if notice:
+            result.status = f"{notice}; {result.status}" if result.status else notice
+        return result
 
     def run_at_terminal(self, session: Session, line: str, out_fd: int, outcome: dict[str, Any]) -> None:
         """The line on a remote pty with this terminal attached until it ends."""
-        from opsh.commands.ssh.terminal import MarkerCut, TerminalSession, local_request, request_pty
+        from opsh.commands.ssh.terminal import MarkerCut, TerminalSession, local_request
 
         in_fd = sys.stdin.fileno()
         request = local_request(in_fd, out_fd)
         command = _Adopted(self.channel(session))
         self.running = command
         try:
-            request_pty(command.channel, request)
+            _request_or_refused(command.channel, request)
             command.channel.exec_command(self.wrap(line))
             cut = MarkerCut(self.marker.encode())
             ending = TerminalSession(command.channel, in_fd, out_fd, cut, BACKGROUND_GRACE).run()
@@ -358,10 +357,15 @@ class _LinePlan:
 
     def present(self, fmt: str, sink: Sink) -> str | None:
         out_fd = terminal_fd(sink)
-        if out_fd is None or not terminal_wanted(self.session):
+        if out_fd is None or not terminal_wanted(self.session) or self.handle.pty_refused:
             return None
         sink.flush()
-        self.handle.run_at_terminal(self.session, self._terminal_line(), out_fd, self.outcome)
+        try:
+            self.handle.run_at_terminal(self.session, self._terminal_line(), out_fd, self.outcome)
+        except TerminalRefused:
+            self.handle.pty_refused = True  # as ssh -t goes on without one; said once
+            self.outcome["notice"] = f"{self.handle.name} refused a terminal (sshd's PermitTTY?): lines run without one"
+            return None
         return ""
 
     def _terminal_line(self) -> str:
@@ -402,6 +406,35 @@ class _Adopted(RemoteCommand):
             pieces.insert(0, ("err", self.early))
             self.early = ""
         return pieces
+
+
+class TerminalRefused(Exception):
+    """The server said no to the pty request (the channel is gone with it)."""
+
+
+def _request_or_refused(channel: Channel, request: Any) -> None:
+    import paramiko
+
+    from opsh.commands.ssh.terminal import request_pty
+
+    try:
+        request_pty(channel, request)
+    except paramiko.SSHException:
+        transport = channel.get_transport()
+        if transport is None or not transport.is_active():
+            raise
+        raise TerminalRefused from None
+
+
+def _ending(code: int | None, outcome: dict[str, Any]) -> Result:
+    """How the line ended, as the status line says it."""
+    if outcome.get("escaped"):
+        return Result.empty(status="ended with ~. (the remote command was stopped)", failed=True)
+    if outcome.get("lost"):
+        return Result.empty(status="connection lost while the command ran (the next line reconnects)", failed=True)
+    if code is None:
+        return Result.empty(status="killed by a signal", failed=True)
+    return Result.empty(status=f"exit {code}" if code else "", failed=code != 0)
 
 
 def terminal_wanted(session: Session) -> bool:

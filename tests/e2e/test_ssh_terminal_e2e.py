@@ -289,3 +289,21 @@ def test_batch_runs_have_no_terminal(tmp_path, client_env):
     child = pexpect.spawn(opsh_binary(), ["-c", "connect web09; tty"], env=env, encoding="utf-8", timeout=20)
     child.expect(pexpect.EOF)  # at a terminal, but -c is a batch run: as `ssh host cmd`
     assert "not a tty" in child.before
+
+
+def test_a_host_that_refuses_a_terminal_runs_lines_without_one(tmp_path, client_env, sshd_hosts):
+    """As `ssh -t` goes on when the server refuses the pty (sshd's PermitTTY no): said once."""
+    from tests.servers.sshd import start_sshd
+
+    with start_sshd(tmp_path / "notty", count=1, first=40, extra_config="PermitTTY no") as strict:
+        files = strict.write_client(tmp_path / "notty-client", aliases={"strict": strict.addresses[0]})
+        term = ScreenTerm.start(tmp_path / "home", cwd=tmp_path, **{**client_env, **files.env})
+        try:
+            term.expect_prompt()
+            term.run("connect strict")
+            out = term.run("tty")
+            assert "not a tty" in out and "strict refused a terminal (sshd's PermitTTY?)" in out
+            out = term.run("echo fine")
+            assert "fine" in out and "refused" not in out
+        finally:
+            term.close()
