@@ -31,6 +31,7 @@ SPEC_MODULES = {
     "opsh.commands.ssh.exec.command",
     "opsh.commands.ssh.copy",
     "opsh.commands.ssh.copy.command",
+    "opsh.commands.ssh.edit",
 }
 
 
