@@ -18,6 +18,7 @@ answers sudo itself (sudo.py).
 
 from __future__ import annotations
 
+import os
 import secrets
 import shlex
 import sys
@@ -453,9 +454,13 @@ def terminal_here(session: Session) -> bool:
 def terminal_fd(sink: Sink) -> int | None:
     """The terminal the renderer writes to, or None (a file, a pipe, a buffer)."""
     stream = getattr(sink, "stream", None)
-    if not sink.is_terminal or stream is None or not _isatty(stream):
+    if not sink.is_terminal or stream is None:
         return None
-    return int(stream.fileno())
+    try:
+        fd = int(stream.fileno())
+    except (AttributeError, ValueError, OSError):
+        return None  # a buffer that only says it is a terminal
+    return fd if os.isatty(fd) else None
 
 
 def _isatty(stream: Any) -> bool:
