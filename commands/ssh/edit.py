@@ -35,7 +35,7 @@ class EditCommand(Command):
         "edit db1:/etc/mysql/my.cnf --sudo",
         "edit web1:~/.bashrc --no-backup",
         "edit notes.txt",
-        "EDITOR=nano opsh -c 'edit web1:app.conf'",
+        "edit web1:/etc/hosts --sudo --no-backup",
     )
     implementation = "opsh.commands.ssh.editing:edit"
 

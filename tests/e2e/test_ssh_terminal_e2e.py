@@ -8,6 +8,7 @@ sees: a full-screen program, then the screen it gives back.
 from __future__ import annotations
 
 import copy
+import os
 import re
 import shutil
 import termios
@@ -307,3 +308,29 @@ def test_a_host_that_refuses_a_terminal_runs_lines_without_one(tmp_path, client_
             assert "fine" in out and "refused" not in out
         finally:
             term.close()
+
+
+def test_ctrl_c_in_the_editor_leaves_nothing_behind(sshd_hosts, tmp_path, client_env):
+    """Ctrl-C goes to the editor (opsh waits for it); when it dies of it nothing is written and
+    the private copy is gone."""
+    remote = sshd_hosts.remote_dir()
+    editor = tmp_path / "slow-editor.sh"
+    editor.write_text('#!/bin/sh\necho changed > "$1"\nsleep 30\n')
+    editor.chmod(0o755)
+    term = ScreenTerm.start(tmp_path / "home", cwd=tmp_path, EDITOR=str(editor), **client_env)
+    try:
+        conf = remote / "conf"
+        conf.write_text("original\n")
+        os.chown(conf, os.stat(remote).st_uid, os.stat(remote).st_gid)
+        term.expect_prompt()
+        term.send(f"edit web09:{conf}\r")
+        wait_until(lambda: any((tmp_path / "systmp").iterdir()), 10, "the private copy")
+        term.pause(0.5)
+        term.ctrl("c")
+        out = term.expect_prompt(timeout=10)
+        assert "the editor was stopped by signal 2: nothing written" in out
+        assert conf.read_text() == "original\n" and list((tmp_path / "systmp").iterdir()) == []
+        assert sorted(p.name for p in remote.iterdir()) == ["conf"]
+    finally:
+        term.close()
+        shutil.rmtree(remote, ignore_errors=True)
