@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import select
 import signal
 import struct
@@ -59,10 +60,11 @@ _CFLAGS = {90: "CS7", 91: "CS8", 92: "PARENB", 93: "PARODD"}
 _ISPEED, _OSPEED, _END = 128, 129, 0
 _DISABLED = 255  # how the protocol says "no character" (Linux's _POSIX_VDISABLE is 0)
 
-# Sequences that switch a terminal into the modes a full-screen program uses, and what undoes
-# them; written only when the program did not get to undo them itself.
-_ALT_ON = (b"\x1b[?1049h", b"\x1b[?1047h", b"\x1b[?47h")
-_ALT_OFF = (b"\x1b[?1049l", b"\x1b[?1047l", b"\x1b[?47l")
+# The alternate screen of full-screen programs, switched on (h) and off (l); and escape
+# sequences at the end of output, which say nothing about where the cursor's line is.
+_ALT_SCREEN = re.compile(rb"\x1b\[\?(?:1049|1047|47)([hl])")
+_TRAILING_ESCAPES = re.compile(rb"(?:\x1b\[[0-9;?<=>]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78])+$")
+# What undoes the modes a full-screen program may leave behind when it is cut off.
 _RESET_MODES = b"\x1b[0m\x1b[?25h\x1b[?1l\x1b>\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l"
 
 
@@ -181,10 +183,10 @@ class MarkerCut:
         self.report: bytes | None = None
         self.reported_at: float | None = None
         self.alt_screen = False
-        self.last_byte = b"\n"
+        self.last_byte = b"\n"  # the last character shown on the normal screen
+        self.before_alt = b"\n"
 
     def feed(self, data: bytes) -> bytes:
-        self._note_screen(data)
         if self.report is not None:
             return self._shown(data)  # what a background job prints after the report
         data, self.held = self.held + data, b""
@@ -211,17 +213,25 @@ class MarkerCut:
         return self._shown(held)
 
     def _shown(self, data: bytes) -> bytes:
-        if data:
-            self.last_byte = data[-1:]
+        """`data` as it goes to the screen, noting the alternate screen and the last character
+        on the normal one (leaving the alternate screen brings back the line it left)."""
+        at = 0
+        for switch in _ALT_SCREEN.finditer(data):
+            self._note_text(data[at : switch.start()])
+            on = switch.group(1) == b"h"
+            if on and not self.alt_screen:
+                self.before_alt = self.last_byte
+            elif not on and self.alt_screen:
+                self.last_byte = self.before_alt
+            self.alt_screen = on
+            at = switch.end()
+        self._note_text(data[at:])
         return data
 
-    def _note_screen(self, data: bytes) -> None:
-        last_on = max(data.rfind(s) for s in _ALT_ON)
-        last_off = max(data.rfind(s) for s in _ALT_OFF)
-        if last_on > last_off:
-            self.alt_screen = True
-        elif last_off > last_on:
-            self.alt_screen = False
+    def _note_text(self, data: bytes) -> None:
+        text = _TRAILING_ESCAPES.sub(b"", data)
+        if text and not self.alt_screen:
+            self.last_byte = text[-1:]
 
 
 def _prefix_overlap(data: bytes, marker: bytes) -> int:
@@ -352,7 +362,8 @@ class TerminalSession:
             clean = not ending.escaped
         finally:
             self._write(self.cut.flush())
-            if not clean or self.channel.closed and not self.channel.exit_status_ready():
+            cut_off = self.channel.closed and not self.channel.exit_status_ready()
+            if not clean or cut_off:
                 self._undo_screen()
             elif self.cut.last_byte not in (b"\n", b""):
                 self._write(b"\r\n")  # the prompt starts on a line of its own, as fish does
@@ -375,8 +386,7 @@ class TerminalSession:
                 ready = []
             if window.read_fd in ready:
                 window.drain()
-                columns, rows = window_size(self.out_fd)
-                channel.resize_pty(columns, rows)
+                self._resize()
             if self.in_fd in ready and self._keys():
                 return True
             self._show_output()
@@ -393,8 +403,21 @@ class TerminalSession:
             return False
         out, escaped = self.keys.feed(data)
         if out and not channel_closed(self.channel):
-            self.channel.sendall(out)
+            try:
+                self.channel.sendall(out)
+            except OSError:
+                pass  # the channel closed meanwhile: the loop sees it and ends
         return escaped
+
+    def _resize(self) -> None:
+        """The window changed: the remote pty follows (SIGWINCH reaches its programs)."""
+        import paramiko
+
+        columns, rows = window_size(self.out_fd)
+        try:
+            self.channel.resize_pty(columns, rows)
+        except (paramiko.SSHException, OSError):
+            pass  # the command is ending: nothing left to resize
 
     def _show_output(self) -> None:
         channel = self.channel
@@ -404,7 +427,8 @@ class TerminalSession:
             self._write(channel.recv_stderr(RECV))
 
     def _undo_screen(self) -> None:
-        self._write((b"\x1b[?1049l" if self.cut.alt_screen else b"") + _RESET_MODES + b"\r\n")
+        alternate = self.cut.alt_screen
+        self._write((b"\x1b[?1049l" if alternate else b"") + _RESET_MODES + b"\r\n")
 
     def _write(self, data: bytes) -> None:
         while data:

@@ -102,3 +102,13 @@ def test_paramiko_still_has_the_private_calls_its_own_get_pty_makes():
     for call in ("self._event_pending()", "self.transport._send_user_message(m)", "self._wait_for_event()"):
         assert call in source
     assert callable(paramiko.Transport._send_user_message)
+
+
+def test_the_prompt_gets_a_line_of_its_own_only_when_the_output_left_one_unfinished():
+    assert MarkerCut(MARKER).last_byte == b"\n"
+    cut = MarkerCut(MARKER)
+    cut.feed(b"abc\x1b[0m")  # colours after the text do not end its line
+    assert cut.last_byte == b"c"
+    cut = MarkerCut(MARKER)
+    cut.feed(b"before\r\n\x1b[?1049h\x1b[Hfull screen text\x1b[?1049l\x1b[?25h")
+    assert cut.last_byte == b"\n"  # vim and less give the line before them back
