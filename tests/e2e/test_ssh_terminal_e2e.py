@@ -152,6 +152,13 @@ def test_a_line_gets_a_pty_of_the_terminals_size_that_follows_resizes(term):
     assert "24 80" in term.expect_prompt()
 
 
+def test_output_sent_to_a_file_or_a_pipe_has_no_terminal(term, tmp_path):
+    on_host(term)
+    term.run("tty \\> where.txt")
+    assert (tmp_path / "where.txt").read_text() == "not a tty\n"
+    assert "NOT A TTY" in term.run("tty \\| tr a-z A-Z")
+
+
 def test_keys_go_through_raw_and_the_status_comes_back(term, sshd_hosts):
     on_host(term)
     term.send("sleep 46.2; echo not reached\r")
