@@ -14,6 +14,7 @@ APT_PACKAGES=(
     redis-server redis-tools            # Redis tests, redis-cli for the pipe benchmark
     memcached                           # memcache tests
     openssh-server openssh-client       # SSH tests (sshd started by the suite)
+    sudo                                # sudo on the SSH test hosts (rules made by tests/servers/sshd.py)
     tarantool                           # queue tests
     nmap pssh                           # reference tools for the scan and fan-out benchmarks
     less procps iproute2                # pager, ps, ip

@@ -73,7 +73,10 @@ def test_ctrl_c_kills_a_run_whose_commands_ignore_term(term, sshd_hosts):
 
 
 def test_ctrl_c_kills_an_ssh_mode_command_that_ignores_term(term, sshd_hosts):
+    """Without a terminal (`tty off`, as in a script) Ctrl-C is opsh's to act on; with one the
+    key belongs to the remote program, as over ssh -t (test_ssh_terminal_e2e: `~.`)."""
     term.run("connect web02")
+    term.run("\\tty off")
     term.send(STUBBORN.format(secs=155.2) + "\r")
     wait_until(lambda: sshd_hosts.user_processes("^sleep 155.2"), 10, "the remote sleep")
     term.ctrl("c")

@@ -36,7 +36,8 @@ from tests.fuzz.garbage import FUZZ_EACH, check, words
 from tests.fuzz.test_fuzz_targets import no_dns
 from tests.helpers import InternalError, Shell, registry
 
-NETWORK_OR_ENDLESS = {"connect", "run", "copy", "scp", "sql", "redis", "mongo", "sleep", "use", "close"}
+# `edit` connects for HOST:PATH and opens an interactive editor (vi when EDITOR is unset).
+NETWORK_OR_ENDLESS = {"connect", "run", "copy", "scp", "sql", "redis", "mongo", "sleep", "use", "close", "edit"}
 ENDLESS_FLAGS = {"tail": {"-f", "--follow"}, "ps": {"-i", "--interval"}}
 
 

@@ -10,6 +10,11 @@ daemons run in the foreground as our children (stopped by PID), with throwaway e
 keys, a test user (`opshtest`, or $OPSH_TEST_SSH_USER; made with useradd + chpasswd when missing: the tests run as
 root), a client ed25519 key, an encrypted one, and authorized keys in a directory the user can
 read. `sshd_hosts` is the session-wide pytest fixture (20 hosts).
+
+sudo on the hosts: the test user may run anything as any user with its password; a second
+user (`opshtest-nopw`, or $OPSH_TEST_SSH_USER2), with the same keys and password, may run
+anything as root with no password and nothing as another user. The rules are files in
+/etc/sudoers.d/, checked with `visudo -cf` before they are put in place.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from tests.servers.base import ServerProcess, free_port, port_open, require_bina
 # One user per checkout is possible (OPSH_TEST_SSH_USER): two suites running at once on one
 # machine then never see each other's remote processes.
 TEST_USER = os.environ.get("OPSH_TEST_SSH_USER", "opshtest")
+# The second user: sudo without a password (NOPASSWD), as root only.
+NOPASSWD_USER = os.environ.get("OPSH_TEST_SSH_USER2", TEST_USER + "-nopw")
 # Known to the tests (password login is one of the things tested); the daemons listen on
 # loopback only and let no other user in.
 TEST_PASSWORD = "opsh-Test-pw-7c2e91"
@@ -67,6 +74,11 @@ class SshHosts:
     @property
     def passphrase(self) -> str:
         return KEY_PASSPHRASE
+
+    @property
+    def nopasswd_user(self) -> str:
+        """The second test user: same keys and password, sudo as root without a password."""
+        return NOPASSWD_USER
 
     def known_hosts_text(self, addresses: list[str] | None = None) -> str:
         chosen = self.addresses if addresses is None else addresses
@@ -144,6 +156,34 @@ def ensure_test_user(name: str = TEST_USER, password: str = TEST_PASSWORD) -> No
     subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True, capture_output=True)
 
 
+# The rules each test user gets (a file name with a dot would be skipped by sudo's includedir).
+SUDO_RULES = {
+    TEST_USER: f"{TEST_USER} ALL=(ALL:ALL) ALL\n",
+    NOPASSWD_USER: f"{NOPASSWD_USER} ALL=(root) NOPASSWD: ALL\n",
+}
+
+
+def ensure_sudo_rules() -> None:
+    """Both test users exist with their sudo rule in /etc/sudoers.d/opsh-test-USER, each file
+    validated by visudo before it replaces the old one (a broken file would break sudo)."""
+    visudo = require_binary("visudo")
+    require_binary("sudo")
+    for user, rule in SUDO_RULES.items():
+        ensure_test_user(user)
+        target = Path("/etc/sudoers.d") / f"opsh-test-{user}".replace(".", "_")
+        if target.exists() and target.read_text() == rule:
+            continue
+        target.parent.mkdir(mode=0o750, exist_ok=True)
+        draft = target.with_name(f".{target.name}.new")  # a dotted name: sudo ignores it meanwhile
+        draft.write_text(rule)
+        draft.chmod(0o440)
+        check = subprocess.run([visudo, "-cf", str(draft)], capture_output=True, text=True)
+        if check.returncode != 0:
+            draft.unlink()
+            raise RuntimeError(f"visudo rejected the sudo rule for {user}: {check.stdout}{check.stderr}")
+        draft.replace(target)
+
+
 def keygen(path: Path, passphrase: str = "", comment: str = "opsh-test") -> str:
     """A new ed25519 key at `path`; returns the public key line."""
     binary = require_binary("ssh-keygen")
@@ -167,7 +207,8 @@ def sshd_config(addresses: list[str], port: int, host_key: Path, auth_dir: Path,
         + f"""HostKey {host_key}
 PidFile none
 AuthorizedKeysFile {auth_dir}/%u
-AllowUsers {TEST_USER}
+AllowUsers {TEST_USER} {NOPASSWD_USER}
+AcceptEnv LANG LC_*
 PermitRootLogin no
 UsePAM no
 PasswordAuthentication yes
@@ -198,6 +239,7 @@ def start_sshd(workdir: Path, count: int = 20, first: int = 2, extra_config: str
     """`count` loopback hosts served by ceil(count/16) daemons sharing one port."""
     sshd = require_binary("sshd")
     ensure_test_user()
+    ensure_sudo_rules()
     workdir.mkdir(parents=True, exist_ok=True)
     Path("/run/sshd").mkdir(parents=True, exist_ok=True)
     host_key = workdir / "ssh_host_ed25519_key"
@@ -209,8 +251,9 @@ def start_sshd(workdir: Path, count: int = 20, first: int = 2, extra_config: str
     # The user reads its authorized keys itself: outside pytest's private (0700) temp tree.
     auth_dir = Path(tempfile.mkdtemp(prefix="opsh-sshd-auth-"))
     auth_dir.chmod(0o755)
-    (auth_dir / TEST_USER).write_text(f"{pub}\n{enc_pub}\n")
-    (auth_dir / TEST_USER).chmod(0o644)
+    for user in (TEST_USER, NOPASSWD_USER):
+        (auth_dir / user).write_text(f"{pub}\n{enc_pub}\n")
+        (auth_dir / user).chmod(0o644)
     addresses = loopback_addresses(count, first)
     port = free_port(addresses)
     hosts = SshHosts(

@@ -32,6 +32,7 @@ SPEC_MODULES = {
     "opsh.commands.ssh.copy",
     "opsh.commands.ssh.copy.command",
     "opsh.commands.ssh.errors",  # how paramiko's errors read: no paramiko in it
+    "opsh.commands.ssh.edit",
 }
 
 
