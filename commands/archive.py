@@ -3,14 +3,16 @@ and `gzip` / `gunzip`.
 
 Extraction is the dangerous half. Every member is checked before anything is written: an
 absolute name, a `..` component, a symlink or hard link leading out, a path through a symlink
-member, or a device file makes the whole archive refused, naming the member. tar extraction
-then also runs every member through tarfile's `data` filter (its escape checks), and zip
-members (which zipfile would silently rename) are written by our own loop that checks where
-each one really lands. Modes are restored as stored, as `tar -p` and unzip do (the data
-filter would turn a 700 directory into 755 and a 444 file into 644), without setuid and setgid
-unless asked: an archive from elsewhere must not plant a setuid binary. New archives and
-(de)compressed files are written under a temporary name and renamed at the end, so a failure
-or Ctrl-C never leaves a half-written file behind.
+member, a symlink already in the destination on a member's way, or a device file makes the
+whole archive refused, naming the member; tar members also go through tarfile's `data` filter
+for its escape checks. Then both formats are written by our own loop through an open
+descriptor of the destination (shared/confined.py), one name at a time, never following a
+symlink: a directory swapped for a symlink while we extract stops the extraction instead of
+redirecting a write. Modes are restored as stored, as `tar -p` and unzip do (the data filter
+would turn a 700 directory into 755 and a 444 file into 644), without setuid and setgid unless
+asked: an archive from elsewhere must not plant a setuid binary. Extracted files, new archives
+and (de)compressed files are written under a temporary name and renamed at the end, so a
+failure or Ctrl-C never leaves a half-written file behind.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from opsh.commands.shared.paths import Target, check_regular, expand_paths, file_type, is_inside, plural, timestamp
-from opsh.shell.errors import NotFound, OpshError, UsageError
+from opsh.commands.shared.confined import Confined, SymlinkInTheWay
+from opsh.commands.shared.paths import Target, check_regular, expand_paths, file_type, plural, timestamp
+from opsh.shell.errors import NotFound, OpshError, UsageError, swallowed
 from opsh.shell.result import Result, Size
 from opsh.shell.session import Session
 from opsh.shell.spec import Args, Command, Kind, arg, opt
@@ -526,51 +529,138 @@ def _selected(names: list[str], wanted: list[str], shown: str) -> list[bool]:
 def _extract_tar(
     session: Session, path: Path, shown: str, dest: Path, wanted: list[str], keep_special: int
 ) -> tuple[int, int]:
-
     with open_tar(path, f"r:{archive_kind(path)}") as tar:
         infos = tar.getmembers()  # reads every header: a truncated archive fails here, before any write
         picked = [i for i, keep in zip(infos, _selected([i.name for i in infos], wanted, shown), strict=True) if keep]
-        check_members((_tar_member(i) for i in picked), shown)
+        members = [_tar_member(i) for i in picked]
+        check_members(members, shown)
+        _data_filter_checks(picked, dest)
         total = sum(i.size for i in picked if i.isreg())
-        dest.mkdir(parents=True, exist_ok=True)
-        current: list[tarfile.TarInfo] = []
-        with session.progress(total, f"extracting {shown}", unit="B") as bar:
-
-            def counted() -> Iterator[tarfile.TarInfo]:
-                for info in picked:
-                    current[:] = [info]
-                    yield info
-                    bar.advance(info.size if info.isreg() else 0)
-
-            try:
-                tar.extractall(dest, members=counted(), filter=_modes_kept(keep_special))
-            except BaseException:
-                _remove_partial(dest, current)
-                raise
+        directories: list[_Directory] = []
+        with _destination(dest, members, shown) as out, session.progress(total, f"extracting {shown}", unit="B") as bar:
+            for info, member in zip(picked, members, strict=True):
+                with _member_errors(member.name, shown):
+                    _write_tar_member(tar, info, member, out, bar, keep_special)
+                if member.type == "dir":
+                    directories.append(_Directory(member.name, restored_mode(info.mode, keep_special), info.mtime))
+            _set_directories(out, directories, shown)
     return len(picked), total
 
 
-def _modes_kept(keep_special: int) -> Callable[[tarfile.TarInfo, str], tarfile.TarInfo | None]:
-    """tarfile's `data` filter for its escape checks, with the stored mode put back (the filter
-    itself would make directories 755 and files at least 600, without group/other write)."""
+def _data_filter_checks(infos: list[tarfile.TarInfo], dest: Path) -> None:
+    """tarfile's `data` filter on every member before anything is written, for its escape
+    checks only: the modes it would set (755 directories, files at least 600, no group or
+    other write) are not used, the stored ones are restored."""
     import tarfile
 
-    def keep_modes(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
-        safe = tarfile.data_filter(member, dest)
-        if safe is None or member.issym() or member.mode is None:
-            return safe
-        return safe.replace(mode=restored_mode(member.mode, keep_special), deep=False)
-
-    return keep_modes
+    for info in infos:
+        tarfile.data_filter(info, str(dest))
 
 
-def _remove_partial(dest: Path, current: list[tarfile.TarInfo]) -> None:
-    """A regular file cut short (truncated archive, Ctrl-C) must not stay looking complete."""
-    if not current or not current[0].isreg():
+def _write_tar_member(
+    tar: tarfile.TarFile, info: tarfile.TarInfo, member: Member, out: Confined, bar: Progress, keep_special: int
+) -> None:
+    """One member; directories get their mode and time at the end (`_set_directories`)."""
+    name = posixpath.normpath(member.name)
+    if member.type == "dir":
+        out.make_dir(name)
+    elif member.type == "link":
+        out.make_symlink(name, info.linkname)
+    elif member.type == "hardlink":
+        _write_tar_hardlink(tar, info, name, out, bar, keep_special)
+    else:
+        _write_tar_file(tar, info, name, out, bar, keep_special)
+
+
+def _write_tar_file(
+    tar: tarfile.TarFile, info: tarfile.TarInfo, name: str, out: Confined, bar: Progress, keep_special: int
+) -> None:
+    def fill(dst: IO[bytes]) -> None:
+        src = tar.extractfile(info)  # a hard link's data is its target member's
+        if src is not None:
+            copy_stream(src, dst, bar)
+
+    out.write_file(name, fill, restored_mode(info.mode, keep_special), info.mtime)
+
+
+def _write_tar_hardlink(
+    tar: tarfile.TarFile, info: tarfile.TarInfo, name: str, out: Confined, bar: Progress, keep_special: int
+) -> None:
+    """A link to the file already extracted (or already there), else a copy of the target
+    member's data, as tarfile and GNU tar do when the target was not extracted."""
+    try:
+        out.make_hardlink(name, posixpath.normpath(info.linkname))
         return
-    out = dest / posixpath.normpath(current[0].name)
-    if out.is_file() and not out.is_symlink() and is_inside(out.parent, dest):
-        out.unlink()
+    except FileNotFoundError:
+        swallowed(f"linking {name} to {info.linkname} (its data is copied instead)")
+    try:
+        _write_tar_file(tar, info, name, out, bar, keep_special)
+    except KeyError:  # tarfile: "linkname ... not found"
+        missing = f"member {info.name!r} is a hard link to {info.linkname!r}, which the archive does not hold"
+        raise OpshError(missing) from None
+
+
+@dataclass(frozen=True)
+class _Directory:
+    name: str
+    mode: int | None  # None: not stored (a zip made elsewhere than Unix)
+    mtime: float | None
+
+
+@contextmanager
+def _destination(dest: Path, members: list[Member], shown: str) -> Iterator[Confined]:
+    """The destination, created if missing and held open: every write goes through it."""
+    dest.mkdir(parents=True, exist_ok=True)
+    _refuse_existing_symlinks(dest, members, shown)
+    with Confined(dest) as out:
+        yield out
+
+
+def _refuse_existing_symlinks(dest: Path, members: list[Member], shown: str) -> None:
+    """A symlink already in the destination on a member's way refuses the archive before
+    anything is written (the writer would refuse it too, but only when it got there). A member
+    whose own name is a symlink is fine: the new entry replaces the link, it is not followed."""
+    checked: dict[str, bool] = {}
+    for member in members:
+        parts = [p for p in posixpath.normpath(member.name).split("/") if p not in ("", ".")]
+        way = parts if member.type == "dir" else parts[:-1]
+        for depth in range(1, len(way) + 1):
+            here = "/".join(way[:depth])
+            if here not in checked:
+                checked[here] = os.path.islink(dest / here)
+            if checked[here]:
+                landing = os.path.realpath(dest / "/".join(way))
+                raise UnsafeArchive(
+                    f"refusing to extract {shown}: member {member.name!r} would land in {landing},"
+                    f" through the symlink {here!r} in the destination",
+                    "nothing was extracted; extraction never writes through a symlink",
+                )
+
+
+@contextmanager
+def _member_errors(name: str, shown: str) -> Iterator[None]:
+    """A failed write names its member; a symlink that appeared on the way (another process
+    swapping a directory while we extract) stops the extraction, nothing written through it."""
+    try:
+        yield
+    except SymlinkInTheWay as exc:
+        raise UnsafeArchive(
+            f"refusing to extract {shown}: member {name!r}: {exc.message}",
+            "the extraction stopped there; nothing was written through it or outside the destination",
+        ) from None
+    except OSError as exc:
+        if exc.errno is None:  # zlib and friends: corrupt_is_error words it
+            raise
+        raise OpshError(f"cannot extract member {name!r} of {shown}: {exc.strerror}") from None
+
+
+def _set_directories(out: Confined, directories: list[_Directory], shown: str) -> None:
+    """Directory modes and times last, deepest first, as tar and unzip do: a 500 directory
+    could not have received its files if it had been made read-only first, and writing a file
+    into a directory changes its mtime."""
+    for directory in sorted(directories, key=lambda d: posixpath.normpath(d.name).count("/"), reverse=True):
+        with _member_errors(directory.name, shown):
+            out.set_dir(posixpath.normpath(directory.name), directory.mode, directory.mtime)
 
 
 def _extract_zip(
@@ -584,33 +674,22 @@ def _extract_zip(
         members = [_with_target(zf, i) for i in picked]
         check_members(members, shown)
         total = sum(m.size for m in members if m.type == "file")
-        dest.mkdir(parents=True, exist_ok=True)
-        root = os.path.realpath(dest)
-        directories: list[tuple[str, int | None, float | None]] = []
-        with session.progress(total, f"extracting {shown}", unit="B") as bar:
+        directories: list[_Directory] = []
+        with _destination(dest, members, shown) as out, session.progress(total, f"extracting {shown}", unit="B") as bar:
             for info, member in zip(picked, members, strict=True):
-                out = _write_zip_member(zf, info, member, root, shown, bar, keep_special)
+                mode = restored_mode(member.mode, keep_special) if _has_unix_mode(info) else None
+                mtime = member.mtime.timestamp() if member.mtime else None
+                with _member_errors(member.name, shown):
+                    _write_zip_member(zf, info, member, out, bar, 0o644 if mode is None else mode)
                 if member.type == "dir":
-                    mode = restored_mode(member.mode, keep_special) if _has_unix_mode(info) else None
-                    directories.append((out, mode, member.mtime.timestamp() if member.mtime else None))
-        _set_directory_modes(directories)
+                    directories.append(_Directory(member.name, mode, mtime))
+            _set_directories(out, directories, shown)
     return len(picked), total
 
 
 def _has_unix_mode(info: zipfile.ZipInfo) -> bool:
     """Only a zip made on Unix (Info-ZIP, zipfile, opsh) stores permission bits."""
     return info.create_system == 3 and bool(info.external_attr >> 16)
-
-
-def _set_directory_modes(directories: list[tuple[str, int | None, float | None]]) -> None:
-    """Directory modes and times last, deepest first, as tar and unzip do: a 500 directory
-    could not have received its files if it had been made read-only first, and writing a file
-    into a directory changes its mtime."""
-    for path, mode, mtime in sorted(directories, key=lambda d: d[0].count(os.sep), reverse=True):
-        if mode is not None:
-            os.chmod(path, mode)
-        if mtime is not None:
-            os.utime(path, (mtime, mtime))
 
 
 def _with_target(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Member:
@@ -624,36 +703,22 @@ def _with_target(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Member:
 
 
 def _write_zip_member(
-    zf: zipfile.ZipFile,
-    info: zipfile.ZipInfo,
-    member: Member,
-    root: str,
-    shown: str,
-    bar: Progress,
-    keep_special: int,
-) -> str:
-    """Write one member (directories get their mode later); returns where it landed."""
-    out = os.path.join(root, posixpath.normpath(member.name))
-    landing = os.path.realpath(os.path.dirname(out) if member.type != "dir" else out)
-    if os.path.commonpath([landing, root]) != root:  # an existing symlink in the destination leads out
-        raise UnsafeArchive(f"refusing to extract {shown}: member {member.name!r} would land in {landing}")
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: Member, out: Confined, bar: Progress, mode: int
+) -> None:
+    """One member; directories get their mode and time at the end (`_set_directories`)."""
+    name = posixpath.normpath(member.name)
     if member.type == "dir":
-        os.makedirs(out, exist_ok=True)
-        return out
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    if os.path.islink(out) or (os.path.lexists(out) and member.type == "link"):
-        os.unlink(out)
+        out.make_dir(name)
+        return
     if member.type == "link":
-        os.symlink(member.target, out)
-        return out
-    with replaced_at_end(Path(out)) as temp:  # a CRC error or Ctrl-C leaves no half file
-        with zf.open(info) as src, open(temp, "wb") as dst:
+        out.make_symlink(name, member.target)
+        return
+
+    def fill(dst: IO[bytes]) -> None:
+        with zf.open(info) as src:  # a CRC error raises at the end: the file never appears
             copy_stream(src, dst, bar)
-        os.chmod(temp, restored_mode(member.mode, keep_special) if _has_unix_mode(info) else 0o644)
-        if member.mtime is not None:
-            stamp = member.mtime.timestamp()
-            os.utime(temp, (stamp, stamp))
-    return out
+
+    out.write_file(name, fill, mode, member.mtime.timestamp() if member.mtime else None)
 
 
 class ArchiveCommand(Command):
