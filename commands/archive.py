@@ -57,6 +57,7 @@ FORMATS = {  # name ending -> format
 _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")  # C:\x or C:/x in a zip made on Windows
 _TAR_WRITE_MODES = {"tar": "w", "tar.gz": "w:gz", "tar.bz2": "w:bz2", "tar.xz": "w:xz"}
 _UTF8_NAME = 0x800  # zip general purpose flag: the name is UTF-8
+_OEM_SYSTEMS = (0, 6)  # "made by" MS-DOS (FAT) and OS/2 (HPFS): names in cp437, as unzip reads them
 _SPECIAL_BITS = stat.S_ISUID | stat.S_ISGID
 
 
@@ -426,9 +427,12 @@ def _iter_members(path: Path) -> Iterator[Member]:
 
 
 def open_zip(path: Path) -> zipfile.ZipFile:
-    """A zip for reading, its names decoded as unzip does: a name without the UTF-8 flag is
-    UTF-8 when its bytes are valid UTF-8 (Info-ZIP on Linux writes them so, flag unset), else
-    cp437, the zip format's default. Only `filename` changes: zipfile compares `orig_filename`
+    """A zip for reading, its names decoded as unzip 6.0 reads them. A name without the UTF-8
+    flag is UTF-8 when its bytes are valid UTF-8 (Info-ZIP on Linux writes them so, flag unset);
+    else, from a zip made on MS-DOS or OS/2, cp437 (their OEM code page, the zip format's
+    default: unzip writes it as Latin-1 bytes, opsh as UTF-8); else (made on Unix, or on NTFS)
+    the bytes themselves, as unzip and tar keep them: carried as surrogate escapes, they become
+    the same bytes again on disk. Only `filename` changes: zipfile compares `orig_filename`
     with each local header when a member is read."""
     import zipfile
 
@@ -440,7 +444,9 @@ def open_zip(path: Path) -> zipfile.ZipFile:
         try:
             name = raw.decode("utf-8")
         except UnicodeDecodeError:
-            continue
+            if info.create_system in _OEM_SYSTEMS:
+                continue
+            name = raw.decode("utf-8", "surrogateescape")
         info.filename = name.split("\0", 1)[0]  # cut at a NUL, as ZipInfo does
     return zf
 

@@ -150,20 +150,51 @@ def test_a_read_only_directory_still_receives_its_files(sh, tmp_path):
                 path.chmod(0o755)
 
 
-def test_zip_names_without_the_utf8_flag_are_utf8_when_valid_else_cp437(sh, tmp_path):
-    """Info-ZIP writes UTF-8 bytes without the flag; old DOS tools wrote cp437 (0x82 is é)."""
-    archive = tmp_path / "names.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("utf8-XXXX.txt", "a")
-        zf.writestr("cp437-caf#.txt", "b")
-    data = archive.read_bytes()
-    data = data.replace(b"XXXX", "🚀".encode()).replace(b"caf#", b"caf\x82")  # same lengths: offsets hold
-    archive.write_bytes(data)
-    names = {r["name"] for r in sh.json("archive list names.zip")}
-    assert names == {"utf8-🚀.txt", "cp437-café.txt"}
-    sh.ok("archive extract names.zip --to out")
-    assert sorted(os.listdir(tmp_path / "out")) == ["cp437-café.txt", "utf8-🚀.txt"]
-    assert (tmp_path / "out" / "utf8-🚀.txt").read_text() == "a"
+def zip_with_raw_names(path: Path, made_on: int) -> Path:
+    """Names without the UTF-8 flag: one in UTF-8 (as Info-ZIP writes them on Linux), one with
+    the byte 0x82, which is no UTF-8 (é in cp437, a Latin-1 control character on Unix)."""
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in (("utf8-XXXX.txt", "a"), ("caf#.txt", "b"), ("dir#/in.txt", "c")):
+            info = zipfile.ZipInfo(name)
+            info.create_system = made_on
+            zf.writestr(info, data)
+    data = path.read_bytes().replace(b"XXXX", "🚀".encode()).replace(b"#", b"\x82")  # same lengths: offsets hold
+    path.write_bytes(data)
+    return path
+
+
+def test_zip_names_from_unix_keep_their_bytes_as_unzip_and_tar_do(sh, tmp_path):
+    archive = zip_with_raw_names(tmp_path / "unix.zip", made_on=3)
+    (tmp_path / "unzip").mkdir()
+    run("unzip", "-q", str(archive), cwd=tmp_path / "unzip")
+    sh.ok("archive extract unix.zip --to opsh")
+    expected = {b"utf8-\xf0\x9f\x9a\x80.txt", b"caf\x82.txt", b"dir\x82", b"dir\x82/in.txt"}
+    assert tree_bytes(tmp_path / "opsh") == tree_bytes(tmp_path / "unzip") == expected
+    assert (tmp_path / "opsh" / "caf\udc82.txt").read_text() == "b"  # Python's name for those bytes
+    names = {r["name"] for r in sh.json("archive list unix.zip")}
+    assert names == {"utf8-🚀.txt", "caf\udc82.txt", "dir\udc82/in.txt"}
+
+
+def test_zip_names_from_dos_are_cp437_as_unzip_reads_them(sh, tmp_path):
+    """unzip converts them to Latin-1 bytes (what no UTF-8 system shows as é); opsh to UTF-8."""
+    archive = zip_with_raw_names(tmp_path / "dos.zip", made_on=0)
+    (tmp_path / "unzip").mkdir()
+    run("unzip", "-q", str(archive), cwd=tmp_path / "unzip")
+    sh.ok("archive extract dos.zip --to opsh")
+    by_unzip = {name.decode("latin-1") for name in tree_bytes(tmp_path / "unzip") if not name.startswith(b"utf8")}
+    by_opsh = {name.decode() for name in tree_bytes(tmp_path / "opsh")}
+    assert by_unzip == {"café.txt", "diré", "diré/in.txt"}
+    assert by_opsh == by_unzip | {"utf8-🚀.txt"}
+    assert (tmp_path / "opsh" / "diré" / "in.txt").read_text() == "c"
+
+
+def tree_bytes(root: Path) -> set[bytes]:
+    """Every name below root as the bytes on disk."""
+    found = set()
+    for base, dirs, files in os.walk(os.fsencode(root)):
+        for name in dirs + files:
+            found.add(os.path.relpath(os.path.join(base, name), os.fsencode(root)))
+    return found
 
 
 def test_the_escape_checks_still_apply_to_utf8_names(sh, tmp_path):
