@@ -60,7 +60,7 @@ def check_known(state: SshState, spec: HostSpec, accept_new: bool) -> None:
     if accept_new or spec.strict == "accept-new":
         return
     known = state.known_hosts(spec.known_hosts, list(spec.system_known_hosts))
-    if not known.entries_for(spec.known_as):
+    if not known.knows(spec.known_as, spec.known_without_port):
         raise ConnectError(
             f"unknown host key for gateway {spec.name} ({spec.known_as})",
             f"`connect {spec.name}` once to check and trust it, or add --accept-new",

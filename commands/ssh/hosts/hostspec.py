@@ -59,8 +59,20 @@ class HostSpec:
 
     @property
     def known_as(self) -> str:
-        """The known_hosts name (HostKeyAlias wins, as in OpenSSH)."""
-        return known_name(self.host_key_alias or self.hostname, self.port)
+        """The known_hosts name, looked up and written: the HostKeyAlias as written, whatever
+        the port (as OpenSSH uses it), else `host` or `[host]:port`; lowercase, as OpenSSH."""
+        if self.host_key_alias:
+            return self.host_key_alias.lower()
+        return known_name(self.hostname, self.port)
+
+    @property
+    def known_without_port(self) -> str | None:
+        """For a port other than 22 and no HostKeyAlias, the plain host name that OpenSSH also
+        tries when nothing is on file for `[host]:port` (a key found there is trusted; nothing
+        is ever written under it)."""
+        if self.host_key_alias or self.port == 22:
+            return None
+        return self.hostname.lower()
 
 
 def inventory(session: Session) -> dict[str, HostEntry]:

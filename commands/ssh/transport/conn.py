@@ -220,7 +220,7 @@ def open_transport_over(state: SshState, spec: HostSpec, options: ConnectOptions
 
 
 def verify_host_key(key: PKey, known: Any, spec: HostSpec, options: ConnectOptions) -> None:
-    verdict = known.check(spec.known_as, key)
+    verdict = known.check(spec.known_as, key, spec.known_without_port)
     if verdict.status == "known":
         return
     where = spec.known_as if spec.known_as == spec.name else f"{spec.name} ({spec.known_as})"

@@ -1,10 +1,15 @@
-"""Checking a server's host key against known_hosts, as OpenSSH does.
+"""Checking a server's host key against known_hosts, as OpenSSH 9.2 does.
 
 The file is parsed once per session (plain names in a dict, hashed `|1|` entries and wildcard
 patterns in a list) and compared as (key type, base64 blob), so checking twenty hosts costs
-microseconds. A key type the server offers that is not on file for the host is "unknown"
-(asked about, like OpenSSH); the same type with a different blob is "changed" and always
-refused. New keys are appended under a lock, since parallel runs accept keys from threads.
+microseconds. The rules are OpenSSH's (sshconnect.c check_host_key, hostfile.c): the name is
+`host`, `[host]:port` off port 22, or the HostKeyAlias exactly as written, all lowercase; a key
+on file for the name is "known"; any other key on file for it, of the same type or not, makes
+it "changed" (always refused); nothing on file is "unknown" (asked about). For an unknown
+`[host]:port` without HostKeyAlias, the plain `host` entries are tried too (OpenSSH's "found
+matching key w/out port"): the key there means known; anything else there changes nothing, and
+an accepted key is written under `[host]:port`. New keys are appended under a lock, since
+parallel runs accept keys from threads.
 """
 
 from __future__ import annotations
@@ -12,14 +17,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import re
+import stat
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from opsh.shell.errors import ConnectError, swallowed
+from opsh.shell.errors import ConnectError, NotFound, swallowed
+from opsh.shell.fileread import NotRegularFile, read_text
 
 if TYPE_CHECKING:
     from paramiko import PKey
@@ -66,7 +74,9 @@ def _blob_fingerprint(blob: str) -> str:
 
 
 def known_name(host: str, port: int) -> str:
-    """How known_hosts names a host: `host` on port 22, `[host]:port` otherwise."""
+    """How known_hosts names a host: `host` on port 22, `[host]:port` otherwise (lowercase,
+    as OpenSSH looks it up and writes it)."""
+    host = host.lower()
     return host if port == 22 else f"[{host}]:{port}"
 
 
@@ -82,12 +92,7 @@ class KnownHosts:
             self._load(source)
 
     def _load(self, path: Path) -> None:
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            swallowed(f"reading known hosts {path} (taken as empty)")
-            return
-        for line in text.splitlines():
+        for line in _read_known_hosts(path).splitlines():
             self._add_line(line)
 
     def _add_line(self, line: str) -> None:
@@ -108,13 +113,17 @@ class KnownHosts:
             ]
             self.special.append(entry)
         else:
-            for name in entry.patterns:
-                self.plain.setdefault(name, []).append(entry)
+            for name in entry.patterns:  # host names compare without case, as in OpenSSH
+                self.plain.setdefault(name.lower(), []).append(entry)
 
     def entries_for(self, name: str) -> list[_Entry]:
-        found = list(self.plain.get(name, ()))
+        found = list(self.plain.get(name.lower(), ()))
         found += [e for e in self.special if _matches(name, e)]
         return found
+
+    def knows(self, name: str, without_port: str | None = None) -> bool:
+        """Anything on file for the host, under either name `check` would look up."""
+        return bool(self.entries_for(name) or (without_port and self.entries_for(without_port)))
 
     def preferred_key_types(self, name: str, offered: Iterable[str]) -> list[str]:
         """`offered` host key algorithms, those we hold a key for first (as OpenSSH orders them)."""
@@ -126,38 +135,83 @@ class KnownHosts:
                     known.append(algorithm)
         return known + [a for a in offered if a not in known]
 
-    def check(self, name: str, key: PKey) -> Verdict:
+    def check(self, name: str, key: PKey, without_port: str | None = None) -> Verdict:
+        """The verdict for `key` under `name`; `without_port` is the plain host name to try
+        when nothing is on file for `name` (see HostSpec.known_without_port)."""
+        verdict = self._check_name(name, key)
+        if verdict.status != "unknown" or without_port is None:
+            return verdict
+        fallback = self._check_name(without_port, key)
+        # revoked there too: OpenSSH 9.2 warns, then goes on as for an unknown key (and
+        # accept-new would add it); a key revoked for the host is refused here, whatever the port
+        return fallback if fallback.status in ("known", "revoked") else verdict
+
+    def _check_name(self, name: str, key: PKey) -> Verdict:
         key_type, blob = key.get_name(), key.get_base64()
         entries = self.entries_for(name)
-        if any(e.revoked and e.blob == blob for e in entries):
+        if any(e.revoked and e.key_type == key_type and e.blob == blob for e in entries):
             return Verdict("revoked", name)
-        same_type = [e for e in entries if e.key_type == key_type and not e.revoked]
-        if any(e.blob == blob for e in same_type):
+        on_file = [e for e in entries if not e.revoked]
+        if any(e.key_type == key_type and e.blob == blob for e in on_file):
             return Verdict("known", name)
-        if same_type:
-            return Verdict("changed", name, _blob_fingerprint(same_type[0].blob))
-        return Verdict("unknown", name, other_types=sorted({e.key_type for e in entries if not e.revoked}))
+        if on_file:  # another key, or a key of another type: OpenSSH's HOST_CHANGED either way
+            same_type = [e for e in on_file if e.key_type == key_type]
+            held = (same_type or on_file)[0]
+            expected = _blob_fingerprint(held.blob)
+            return Verdict("changed", name, expected if same_type else f"{held.key_type} {expected}")
+        return Verdict("unknown", name)
 
     def add(self, name: str, key: PKey, hashed: bool = False) -> None:
-        """Remember `key` for `name` and append it to the user file (created 0600 in a 0700 dir)."""
+        """Remember `key` for `name` and append it to the user file (created 0600 in a 0700
+        dir); when the file is /dev/null, the key is kept for the session only."""
         written = _hash_name(name) if hashed else name
         line = f"{written} {key.get_name()} {key.get_base64()}"
         with self.lock:
             self._add_line(line)
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            new = not self.path.exists()
-            with open(self.path, "a", encoding="utf-8") as out:
-                if not new and self.path.stat().st_size and not _ends_with_newline(self.path):
-                    out.write("\n")
-                out.write(line + "\n")
-            if new:
-                self.path.chmod(0o600)
+            if not _is_null(self.path):
+                _append(self.path, line)
 
 
-def _ends_with_newline(path: Path) -> bool:
-    with open(path, "rb") as f:
-        f.seek(-1, 2)
-        return f.read(1) == b"\n"
+def _read_known_hosts(path: Path) -> str:
+    """The text of a known_hosts file, read through the bounded reader. A missing or unreadable
+    file is empty, as for OpenSSH, and so is /dev/null (the usual way to keep no keys); any other
+    device, a fifo or a directory is an error: /dev/zero would be read until memory ran out and
+    a fifo would hang every connection."""
+    try:
+        return read_text(path, f"known_hosts {path}", "file", errors="replace")
+    except NotRegularFile as exc:
+        if _is_null(path):
+            return ""
+        raise NotRegularFile(exc.message, "point it at a regular file, or at /dev/null to keep no host keys") from None
+    except (NotFound, OSError):
+        swallowed(f"reading known hosts {path} (taken as empty)")
+        return ""
+
+
+def _is_null(path: Path) -> bool:
+    try:
+        return os.path.samefile(path, os.devnull)
+    except OSError:
+        return False
+
+
+def _append(path: Path, line: str) -> None:
+    """Add `line` at the end (after a newline if the file lacks its last one). The open never
+    blocks, so a fifo put in the file's place cannot hang a run, and only a regular file is
+    written to."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+    fd = os.open(path, flags, 0o600)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(f"known_hosts {path} is not a regular file: the key was not saved")
+        text = line + "\n"
+        if st.st_size and os.pread(fd, 1, st.st_size - 1) != b"\n":
+            text = "\n" + text
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
 
 
 def _matches(name: str, entry: _Entry) -> bool:
@@ -192,8 +246,6 @@ def _hashed_match(name: str, entry: str) -> bool:
 
 
 def _hash_name(name: str) -> str:
-    import os
-
     salt = os.urandom(20)
     mac = hmac.new(salt, name.encode(), hashlib.sha1).digest()
     return f"|1|{base64.b64encode(salt).decode()}|{base64.b64encode(mac).decode()}"
