@@ -19,7 +19,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from opsh.shell.errors import OpshError, swallowed
+from opsh.shell.errors import NotFound, OpshError, swallowed
+from opsh.shell.fileread import read_text
 
 if TYPE_CHECKING:
     from paramiko import SSHConfig
@@ -98,12 +99,8 @@ def _quiet(paramiko: ModuleType) -> None:
 def _expanded_lines(path: Path, root: Path, depth: int) -> list[str]:
     if depth > _MAX_DEPTH:
         raise OpshError(f"ssh config: Include nested too deeply at {path}")
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as exc:
-        raise OpshError(f"ssh config {path}: {exc.strerror}") from None
     out: list[str] = []
-    for line in lines:
+    for line in _read_config(path).splitlines():
         match = _INCLUDE.match(line)
         if not match:
             out.append(line)
@@ -114,12 +111,25 @@ def _expanded_lines(path: Path, root: Path, depth: int) -> list[str]:
     return out
 
 
+def _read_config(path: Path) -> str:
+    """A config file's text through the bounded reader: /dev/zero or a fifo named as the
+    config (or included by it) is an error, never a read that does not end."""
+    try:
+        return read_text(path, f"ssh config {path}", "file", errors="replace")
+    except NotFound:
+        swallowed(f"reading the included ssh config {path} (gone: skipped, as OpenSSH skips it)")
+        return ""
+    except OSError as exc:
+        raise OpshError(f"ssh config {path}: {exc.strerror}") from None
+
+
 def _include_targets(pattern: str, root: Path) -> list[Path]:
-    """Relative Include paths are relative to the main config's directory (~/.ssh, as OpenSSH)."""
+    """Relative Include paths are relative to the main config's directory (~/.ssh, as OpenSSH).
+    A directory a wildcard matches is skipped (OpenSSH reads it as empty); anything else is read."""
     expanded = os.path.expanduser(pattern)
     if not os.path.isabs(expanded):
         expanded = str(root / expanded)
-    return [Path(p) for p in sorted(glob.glob(expanded)) if os.path.isfile(p)]
+    return [Path(p) for p in sorted(glob.glob(expanded)) if not os.path.isdir(p)]
 
 
 class ConfigCache:

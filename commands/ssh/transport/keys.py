@@ -9,21 +9,23 @@ the session, as an agent would keep them; passphrases are not kept.
 from __future__ import annotations
 
 import base64
+import io
 import os
 import struct
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from opsh.shell.errors import swallowed
+from opsh.shell.errors import OpshError, swallowed
+from opsh.shell.fileread import read_text
 
 if TYPE_CHECKING:
     from paramiko import AgentKey, PKey
 
 AskSecret = Callable[[str], str]
 _ATTEMPTS = 3
+_KEY_FILE_LIMIT = 1024 * 1024  # an RSA 16384 private key is 13 KB
 
 
 @dataclass
@@ -76,9 +78,15 @@ class KeyRing:
 def _load(path: str, ask: AskSecret | None, encrypted: bool) -> Identity:
     if not os.path.exists(path):
         return Identity(path, note="not found")
+    try:
+        text = _read_key_file(path)
+    except OpshError as exc:  # a device or a fifo named as a key: refused before a byte is read
+        return Identity(path, note=exc.message)
+    except OSError as exc:
+        return Identity(path, note=f"unreadable: {exc.strerror}")
     if not encrypted:
         try:
-            return Identity(path, _load_key(path, None))
+            return Identity(path, _load_key(path, text, None))
         except Exception as exc:  # noqa: BLE001 - an unreadable key is skipped, like ssh does
             return Identity(path, note=f"unreadable: {exc}")
     if ask is None:
@@ -88,17 +96,32 @@ def _load(path: str, ask: AskSecret | None, encrypted: bool) -> Identity:
         if not passphrase:
             return Identity(path, note="no passphrase given")
         try:
-            return Identity(path, _load_key(path, passphrase))
+            return Identity(path, _load_key(path, text, passphrase))
         except Exception:  # noqa: BLE001 - paramiko raises SSHException/ValueError for a bad passphrase
             swallowed(f"decrypting key {path} (wrong passphrase?)")
             continue
     return Identity(path, note="wrong passphrase")
 
 
-def _load_key(path: str, passphrase: str | None) -> PKey:
+def _read_key_file(path: str) -> str:
+    """A key file's text, through the bounded reader (IdentityFile /dev/zero, or a fifo, must
+    not be read forever; a real key is a few kilobytes)."""
+    return read_text(path, path, "file", limit=_KEY_FILE_LIMIT, errors="replace")
+
+
+def _read_quietly(path: str) -> str | None:
+    """A key file's text, or None when it is missing or cannot be read (the reason is logged)."""
+    try:
+        return _read_key_file(path)
+    except (OpshError, OSError):
+        swallowed(f"reading key file {path}")
+        return None
+
+
+def _load_key(path: str, text: str, passphrase: str | None) -> PKey:
     import paramiko
 
-    key_type = _key_type(path)
+    key_type = _key_type(path, text)
     by_type: dict[str, list[type[PKey]]] = {"ssh-ed25519": [paramiko.Ed25519Key], "ssh-rsa": [paramiko.RSAKey]}
     classes = by_type.get(key_type or "", [])
     if key_type and key_type.startswith("ecdsa-"):
@@ -106,7 +129,7 @@ def _load_key(path: str, passphrase: str | None) -> PKey:
     errors: list[Exception] = []
     for cls in classes or [paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey]:
         try:
-            return cls.from_private_key_file(path, password=passphrase)
+            return cls.from_private_key(io.StringIO(text), password=passphrase)
         except paramiko.PasswordRequiredException:
             raise
         except Exception as exc:  # noqa: BLE001 - try the next key class
@@ -115,54 +138,36 @@ def _load_key(path: str, passphrase: str | None) -> PKey:
     raise errors[-1] if errors else ValueError(f"unsupported key type {key_type}")
 
 
-def _key_type(path: str) -> str | None:
-    pub = path + ".pub"
-    if os.path.exists(pub):
-        try:
-            return Path(pub).read_text(encoding="ascii", errors="replace").split()[0]
-        except (OSError, IndexError):
-            swallowed(f"reading the key type from {pub}")
-    blob, _ = _openssh_public(path)
+def _key_type(path: str, text: str) -> str | None:
+    public = _read_quietly(path + ".pub")
+    if public and public.split():
+        return public.split()[0]
+    blob, _ = _openssh_public(text, path)
     if blob is not None:
         return _string(blob, 0)[0].decode(errors="replace")
-    head = _head(path)
-    if "BEGIN RSA PRIVATE KEY" in head:
+    if "BEGIN RSA PRIVATE KEY" in text[:200]:
         return "ssh-rsa"
-    if "BEGIN EC PRIVATE KEY" in head:
+    if "BEGIN EC PRIVATE KEY" in text[:200]:
         return "ecdsa-sha2-nistp256"
     return None
 
 
 def read_public_blob(path: str) -> tuple[bytes | None, bool]:
     """(public key blob, is the private key encrypted) without decrypting anything."""
-    blob, encrypted = _openssh_public(path)
+    text = _read_quietly(path) or ""
+    blob, encrypted = _openssh_public(text, path)
     if blob is None:
-        head = _head(path)
-        encrypted = "ENCRYPTED" in head
+        encrypted = "ENCRYPTED" in text[:200]
         try:
-            blob = base64.b64decode(Path(path + ".pub").read_text(encoding="ascii").split()[1])
-        except (OSError, IndexError, ValueError):
+            blob = base64.b64decode((_read_quietly(path + ".pub") or "").split()[1])
+        except (IndexError, ValueError):
             swallowed(f"reading the public key {path}.pub")
             blob = None
     return blob, encrypted
 
 
-def _head(path: str) -> str:
-    try:
-        with open(path, encoding="ascii", errors="replace") as f:
-            return f.read(200)
-    except OSError:
-        swallowed(f"reading the head of key file {path}")
-        return ""
-
-
-def _openssh_public(path: str) -> tuple[bytes | None, bool]:
+def _openssh_public(text: str, path: str) -> tuple[bytes | None, bool]:
     """The public blob and cipher name of an `OPENSSH PRIVATE KEY` file (stored in clear)."""
-    try:
-        text = Path(path).read_text(encoding="ascii", errors="replace")
-    except OSError:
-        swallowed(f"reading key file {path}")
-        return None, False
     begin, end = "-----BEGIN OPENSSH PRIVATE KEY-----", "-----END OPENSSH PRIVATE KEY-----"
     if begin not in text or end not in text:
         return None, False
