@@ -108,8 +108,10 @@ class SqliteHandle(SqlHandle):
             old, self.conn = self.conn, _connect(self.path, self.readonly)
             run.abandon(old.close)
 
-    def _start(self, sql: str, params: tuple[Any, ...] = ()) -> Run:
+    def _start(self, sql: str | bytes, params: tuple[Any, ...] = ()) -> Run:
         conn = self.conn
+        if isinstance(sql, bytes):
+            sql = _text_of(sql)
 
         def open_cursor() -> Any:
             return conn.execute(sql, params)
@@ -196,6 +198,16 @@ class SqliteHandle(SqlHandle):
             "an SQLite handle is one database file",
             "connect sqlite:///other.db, or ATTACH 'other.db' AS other and write other.table",
         )
+
+
+def _text_of(statement: bytes) -> str:
+    """SQLite takes statements as text: a file's statement that is not UTF-8 is refused."""
+    try:
+        return statement.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"the statement is not UTF-8 text (byte {exc.start + 1})", "SQLite takes text; write a BLOB as X'...'"
+        ) from None
 
 
 def _tables_of(conn: Any, schema: str) -> tuple[str, ...]:
