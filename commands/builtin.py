@@ -48,6 +48,8 @@ def _help_text(session: Session, args: Args) -> str:
                 f"{cmd.name} has no subcommand {word!r}", f"one of: {', '.join(s.name for s in cmd.subcommands)}"
             )
         prefix, cmd = prefix + sub.name + " ", sub
+    if cmd is SetCommand:
+        return SetCommand.help_page(session)
     return cmd.help_text(prefix[: -len(cmd.name) - 1].strip())
 
 
@@ -99,10 +101,7 @@ def back_to_local(session: Session, args: Args) -> Result:
 class SetCommand(Command):
     name = "set"
     area = "shell"
-    summary = (
-        "show or change settings (format, table_style, pager, timeout, fanout, confirm, color, editing_mode)"
-        " and variables"
-    )
+    summary = "show or change settings (`help set` lists every one) and variables"
     usage = "set [SETTING [VALUE]] | set NAME VALUE | set var NAME [VALUE]"
     params = (
         arg("name", Kind.NAME, required=False, help="a setting or variable name (`var`: always a variable)"),
@@ -123,6 +122,12 @@ class SetCommand(Command):
     @classmethod
     def help_text(cls, prefix: str = "") -> str:
         return super().help_text(prefix) + "\n\n" + _formats_help()
+
+    @classmethod
+    def help_page(cls, session: Session) -> str:
+        """`help set`: the usage, then every setting of the session's table, then the formats."""
+        settings = "\n".join(session.settings.help_lines())
+        return super().help_text() + "\n\n" + settings + "\n\n" + _formats_help()
 
     def run(self, session: Session, args: Args) -> Result:
         if args.name is None:

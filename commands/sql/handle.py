@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from opsh.commands.sql import guard
 from opsh.commands.sql.guard import Verdict, classify
 from opsh.commands.sql.help import mode_help
-from opsh.commands.sql.render import Presentation, present
+from opsh.commands.sql.render import Presentation, fit_description, present
 from opsh.commands.sql.runner import ResultSet, Run
 from opsh.commands.sql.schema import Schema, SchemaCache
 from opsh.commands.sql.syntax import (
@@ -378,7 +378,9 @@ class SqlHandle(Handle):
             return _table_style(session, argument)
         if word in ("\\d", "\\dt"):
             if argument and word == "\\d":
-                return self.describe_table(session, name_at(argument, self.dialect, 0))
+                described = self.describe_table(session, name_at(argument, self.dialect, 0))
+                boxed = session.settings.get("table_style") == formats.BOX
+                return fit_description(described, bool(session.settings.get("auto_vertical")), boxed)
             return self.list_tables(session)
         if word == "\\l":
             return self.list_databases(session)
