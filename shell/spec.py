@@ -112,6 +112,9 @@ class Command:
     subcommands: ClassVar[tuple[type[Command], ...]] = ()
     # Tokens such as `-9` or `-3h` that are not declared options are taken as positionals.
     dash_args: ClassVar[bool] = False
+    # The REST parameter is one statement (`sql`, `redis`, `mongo`): the command's own options
+    # may follow it too (shell/argv.py says where it ends), and no word may follow those.
+    statement_rest: ClassVar[bool] = False
     # Hidden commands are dispatched but not listed in help or completion.
     hidden: ClassVar[bool] = False
     # The command changes the mode the next lines go to (connect, use): when it fails in a

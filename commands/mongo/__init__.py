@@ -40,6 +40,7 @@ SETTINGS = (Setting("mongo_batch", Kind.INT, 20, "documents per page of a mongo 
 class MongoCommand(Command):
     name = "mongo"
     area = "mongo"
+    statement_rest = True
     summary = "one mongosh-style statement on a Mongo handle, or on many at once, without switching to it"
     params = (
         arg("statement", Kind.REST, help="db.COLL.method(...) chain, show dbs|collections (quote it)"),

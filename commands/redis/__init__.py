@@ -85,11 +85,12 @@ class RedisPipe(Command):
 class RedisCommand(Command):
     name = "redis"
     area = "redis"
+    statement_rest = True
     summary = "a Redis command on a Redis handle, or on many at once; peek a key, pipe a file of commands"
     usage = "redis [--on TARGETS] COMMAND [ARG...] | redis peek|pipe ..."
     subcommands = (RedisPeek, RedisPipe)
     params = (
-        arg("command", Kind.REST, required=False, help="a Redis command and its arguments (options go before it)"),
+        arg("command", Kind.REST, required=False, help="a Redis command and its arguments (options before or after)"),
         *many_options("Redis"),
     )
     examples = (

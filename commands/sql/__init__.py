@@ -50,9 +50,10 @@ CONNECTORS = {"mysql": _open_mysql, "mariadb": _open_mysql, "sqlite": _open_sqli
 class SqlCommand(Command):
     name = "sql"
     area = "sql"
+    statement_rest = True
     summary = "one SQL statement on an SQL handle, or on many at once, without switching (\\? in SQL mode: its help)"
     params = (
-        arg("statement", Kind.REST, help="the statement (options go before it); quote it if it has quotes, ; > or |"),
+        arg("statement", Kind.REST, help="the statement (options before or after it); quote it if it has quotes, ; > |"),
         *many_options("SQL"),
         opt(
             "--null", kind=Kind.TEXT, metavar="TEXT", help="how NULL is written in CSV (default: the csv_null setting)"

@@ -120,3 +120,13 @@ def test_a_variable_holding_a_redirect_is_sent_as_text(lite, tmp_path):
     lite("\\set v '\\> stolen.csv'")
     out = lite("SELECT 1 ${v};")
     assert not out.ok and "sqlite" in out.err and not (tmp_path / "stolen.csv").exists()
+
+
+def test_format_after_a_quoted_statement_is_the_format_not_a_comment(sh):
+    """The repro: `--format json` after the statement became SQL, a comment to SQLite."""
+    sh.ok("connect sqlite:///a.db as a --background")
+    sh.ok("connect sqlite:///b.db as b --background")
+    rows = sh.ok('sql --on a,b "select 1 as n" --format json').json
+    assert rows == [{"target": "a", "n": 1}, {"target": "b", "n": 1}]
+    assert sh.ok('sql --on a "select 2 as n" --format json').json == [{"n": 2}]
+    sh.fails('sql --on a "select 2 as n" --format json n', "'n' after the statement's options", exit_code=2)
