@@ -53,7 +53,9 @@ class SqlCommand(Command):
     statement_rest = True
     summary = "one SQL statement on an SQL handle, or on many at once, without switching (\\? in SQL mode: its help)"
     params = (
-        arg("statement", Kind.REST, help="the statement (options before or after it); quote it if it has quotes, ; > |"),
+        arg(
+            "statement", Kind.REST, help="the statement (options before or after it); quote it if it has quotes, ; > or |"
+        ),
         *many_options("SQL"),
         opt(
             "--null", kind=Kind.TEXT, metavar="TEXT", help="how NULL is written in CSV (default: the csv_null setting)"
