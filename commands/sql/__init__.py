@@ -54,7 +54,9 @@ class SqlCommand(Command):
     summary = "one SQL statement on an SQL handle, or on many at once, without switching (\\? in SQL mode: its help)"
     params = (
         arg(
-            "statement", Kind.REST, help="the statement (options before or after it); quote it if it has quotes, ; > or |"
+            "statement",
+            Kind.REST,
+            help="the statement (options before or after it); quote it if it has quotes, ; > or |",
         ),
         *many_options("SQL"),
         opt(
