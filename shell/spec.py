@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    from opsh.shell.handles import Handle
     from opsh.shell.result import Result
     from opsh.shell.session import Session
 
@@ -167,6 +168,13 @@ class Command:
         if cls.examples:
             lines += ["", "examples:", *(f"  {e}" for e in cls.examples)]
         return "\n".join(lines)
+
+    @classmethod
+    def sends(cls, handle: Handle, line: str) -> str | None:
+        """How this command would run `line` on `handle` (`sql --on shop "select 1"`), when
+        `line` reads as that handle's statement; None otherwise. A line typed in the local
+        mode that is no command is told this (`select 1;` while an SQL handle is open)."""
+        return None
 
     @classmethod
     def subcommand(cls, word: str) -> type[Command] | None:

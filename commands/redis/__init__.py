@@ -118,6 +118,15 @@ class RedisCommand(Command):
             return completions(session, _backend(), prefix)
         return None
 
+    @classmethod
+    def sends(cls, handle: Handle, line: str) -> str | None:
+        """`HGETALL user:1` typed in the local mode while a Redis handle is open."""
+        from opsh.commands.redis.docs import builtin_catalog
+
+        if not _is_redis(handle) or line.split(None, 1)[0].upper() not in builtin_catalog().commands:
+            return None
+        return f"redis --on {handle.name} {line.strip()}"
+
 
 def _backend() -> Backend:
     """The Redis hook of the fan-out: redis handles, redis:// (and rediss, unix) connections,

@@ -22,6 +22,7 @@ from opsh.commands.shared.many.options import many_options
 from opsh.commands.shared.many.targets import Backend, completions
 from opsh.commands.sql.errors import ERRORS as ERRORS
 from opsh.shell.errors import UsageError
+from opsh.shell.lineparse import quote_word
 from opsh.shell.pick import pick_handle
 from opsh.shell.result import Result
 from opsh.shell.spec import Args, Command, Kind, Param, Setting, arg, opt
@@ -95,6 +96,24 @@ class SqlCommand(Command):
         if param.name in ("on", "exclude"):
             return completions(session, _backend(), prefix)
         return None
+
+    @classmethod
+    def sends(cls, handle: Handle, line: str) -> str | None:
+        """`select 1;` typed in the local mode while an SQL handle is open."""
+        if not _is_sql(handle) or line.split(None, 1)[0].lower() not in SQL_VERBS:
+            return None
+        return f"sql --on {handle.name} {quote_word(line.strip().rstrip(';').rstrip())}"
+
+
+# The words SQL statements start with that are not opsh commands too (`set`, `use`, `kill`).
+SQL_VERBS = frozenset(
+    {
+        *("select", "insert", "update", "delete", "with", "create", "alter", "drop", "truncate", "rename"),
+        *("show", "describe", "desc", "explain", "begin", "start", "commit", "rollback", "savepoint", "release"),
+        *("replace", "grant", "revoke", "call", "analyze", "optimize", "lock", "unlock", "handler", "load"),
+        *("values", "table", "pragma", "vacuum", "attach", "detach", "reindex"),
+    }
+)
 
 
 def _backend() -> Backend:

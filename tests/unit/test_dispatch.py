@@ -63,6 +63,24 @@ def test_unknown_command_suggests_nearest(sh):
     assert out.err.strip() == "error: unknown command: ecko (did you mean echo?)"
 
 
+def test_a_program_of_this_machine_is_pointed_to_the_shell_escape(sh):
+    out = sh.fails("grep ERROR x.log")
+    assert out.err == "error: unknown command: grep (`!grep ERROR x.log` runs it in the shell)\n"
+    assert "`!df -h` runs it in the shell" in sh.fails("df -h").err
+    assert sh.fails("nosuchprogram-4711 x").err.endswith("(type `help` for the list)\n")
+
+
+def test_a_statement_typed_in_the_local_mode_names_the_handle_it_could_go_to(sh):
+    sh.ok("connect sqlite:///a.db as shop --background")
+    out = sh.fails("select 1;")
+    assert out.err == 'error: unknown command: select (`use shop` sends lines there, or: sql --on shop "select 1")\n'
+    sh.ok("connect sqlite:///b.db as books --background")
+    hint = "(`use shop` (or `use books`) sends lines there, or: sql --on shop 'SELECT \"a b\" AS v')"
+    assert sh.fails('SELECT "a b" AS v;').err == f"error: unknown command: SELECT {hint}\n"
+    assert sh.json("sql --on shop 'SELECT \"a b\" AS v'") == [{"v": "a b"}]  # the hint runs as shown
+    sh.close()
+
+
 def test_a_failure_does_not_stop_a_chain_and_sets_exit_status(sh):
     out = sh("nosuch; echo after")
     assert "after" in out.text and not out.ok
