@@ -238,6 +238,8 @@ class Session:
 
     def chdir(self, text: str) -> Path:
         target = self.path(text).resolve()
+        if not target.exists():
+            raise NotFound(f"no such file or directory: {text}")
         if not target.is_dir():
             raise NotFound(f"not a directory: {text}")
         self.cwd = target

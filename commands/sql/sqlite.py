@@ -39,7 +39,23 @@ def open_sqlite(session: Session, request: ConnectRequest) -> SqliteHandle:
     if request.options:
         raise UsageError(f"unknown sqlite URL option {next(iter(request.options))!r}")
     path = database_path(session, request.parts.path)
+    if path is not None:
+        _check_place(path, request.parts.path, request.readonly)
     return SqliteHandle(request.name, path, readonly=request.readonly, tag=request.tag)
+
+
+def _check_place(path: Path, url_path: str, readonly: bool) -> None:
+    """A database that cannot be where the URL says, with the hint people need most:
+    `sqlite:///tmp/x.db` is tmp/x.db here (SQLAlchemy's convention), /tmp takes four slashes."""
+    raw = urllib.parse.unquote(url_path)
+    hint = None
+    absolute = Path(raw).parent
+    if not raw.startswith("//") and absolute != Path("/") and absolute.is_dir():
+        hint = f"that is relative to the current directory; an absolute path takes four slashes: sqlite:///{raw}"
+    if not path.parent.is_dir():
+        raise NotFound(f"no such directory: {path.parent}", hint)
+    if readonly and not path.exists():
+        raise NotFound(f"no such database file: {path}", hint)
 
 
 def database_path(session: Session, url_path: str) -> Path | None:
