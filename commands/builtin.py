@@ -30,10 +30,23 @@ def help_cmd(session: Session, args: Args) -> Result:
 
 
 def _help_page(text: str) -> Result:
-    """Help wraps to the terminal's width; a file or a pipe gets the lines as written."""
+    """Help wraps to the terminal's width; a file or a pipe gets the lines as written, unless
+    $COLUMNS says how wide (`COLUMNS=80 opsh -c 'help run' | less`, as argparse and git do)."""
     from opsh.shell.render import wrapped
 
-    return Result.of_text(text, present=lambda fmt, sink: wrapped(text, sink.width) if sink.is_terminal else None)
+    def present(fmt: str, sink: Any) -> str | None:
+        width = sink.width if sink.is_terminal else _columns()
+        return wrapped(text, width) if width else None
+
+    return Result.of_text(text, present=present)
+
+
+def _columns() -> int | None:
+    """$COLUMNS, when it holds a usable width."""
+    import os
+
+    value = os.environ.get("COLUMNS", "")
+    return int(value) if value.isdigit() and int(value) >= 20 else None
 
 
 def _help_text(session: Session, args: Args) -> str:

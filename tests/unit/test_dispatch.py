@@ -256,6 +256,17 @@ def test_help_lists_areas_and_shows_command_usage(sh):
 SAFE_WORDS = ["echo", "set", "unset", "help", "status", "use", "close", "history", "connect", "sleep", "config", "exit"]
 
 
+def test_help_in_a_pipe_honours_columns(sh, monkeypatch):
+    """The repro: `COLUMNS=80 opsh -c 'help run' | less` had lines of 142 columns."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    whole = sh.ok("help run").lines
+    assert max(map(len, whole)) > 100  # a pipe with no COLUMNS gets the lines as written
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = sh.ok("help run").lines
+    assert max(map(len, lines)) <= 80 and len(lines) > len(whole)
+    assert "".join("".join(lines).split()) == "".join("".join(whole).split())  # wrapped, nothing lost
+
+
 def test_fuzz_any_line_is_a_result_or_a_clean_error(tmp_path):
     """Random lines through the whole engine: never an internal error or a traceback."""
     from hypothesis import given, settings
