@@ -111,8 +111,8 @@ def _is_delimiter(text: str) -> bool:
 
 
 class Spans:
-    """Where a file's statements are, found once and kept small: numbers in an array (40 bytes
-    a statement), as a dump of a million one-row INSERTs must be neither split twice nor held
+    """Where a file's statements are, found once and kept small: numbers in an array (under 50
+    bytes a statement), as a dump of a million one-row INSERTs must be neither split twice nor held
     twice."""
 
     def __init__(self, text: str) -> None:
