@@ -30,10 +30,23 @@ def help_cmd(session: Session, args: Args) -> Result:
 
 
 def _help_page(text: str) -> Result:
-    """Help wraps to the terminal's width; a file or a pipe gets the lines as written."""
+    """Help wraps to the terminal's width; a file or a pipe gets the lines as written, unless
+    $COLUMNS says how wide (`COLUMNS=80 opsh -c 'help run' | less`, as argparse and git do)."""
     from opsh.shell.render import wrapped
 
-    return Result.of_text(text, present=lambda fmt, sink: wrapped(text, sink.width) if sink.is_terminal else None)
+    def present(fmt: str, sink: Any) -> str | None:
+        width = sink.width if sink.is_terminal else _columns()
+        return wrapped(text, width) if width else None
+
+    return Result.of_text(text, present=present)
+
+
+def _columns() -> int | None:
+    """$COLUMNS, when it holds a usable width."""
+    import os
+
+    value = os.environ.get("COLUMNS", "")
+    return int(value) if value.isdigit() and int(value) >= 20 else None
 
 
 def _help_text(session: Session, args: Args) -> str:
@@ -48,6 +61,8 @@ def _help_text(session: Session, args: Args) -> str:
                 f"{cmd.name} has no subcommand {word!r}", f"one of: {', '.join(s.name for s in cmd.subcommands)}"
             )
         prefix, cmd = prefix + sub.name + " ", sub
+    if cmd is SetCommand:
+        return SetCommand.help_page(session)
     return cmd.help_text(prefix[: -len(cmd.name) - 1].strip())
 
 
@@ -99,10 +114,7 @@ def back_to_local(session: Session, args: Args) -> Result:
 class SetCommand(Command):
     name = "set"
     area = "shell"
-    summary = (
-        "show or change settings (format, table_style, pager, timeout, fanout, confirm, color, editing_mode)"
-        " and variables"
-    )
+    summary = "show or change settings (`help set` lists every one) and variables"
     usage = "set [SETTING [VALUE]] | set NAME VALUE | set var NAME [VALUE]"
     params = (
         arg("name", Kind.NAME, required=False, help="a setting or variable name (`var`: always a variable)"),
@@ -123,6 +135,12 @@ class SetCommand(Command):
     @classmethod
     def help_text(cls, prefix: str = "") -> str:
         return super().help_text(prefix) + "\n\n" + _formats_help()
+
+    @classmethod
+    def help_page(cls, session: Session) -> str:
+        """`help set`: the usage, then every setting of the session's table, then the formats."""
+        settings = "\n".join(session.settings.help_lines())
+        return super().help_text() + "\n\n" + settings + "\n\n" + _formats_help()
 
     def run(self, session: Session, args: Args) -> Result:
         if args.name is None:

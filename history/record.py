@@ -107,14 +107,15 @@ def start(session: Session, path: Path, with_transcript: bool) -> Recorder:
             "name the script FILE.opsh: its transcript is FILE.transcript",
         )
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    head = [f"# opsh recording, {stamp} on {socket.gethostname()}", *_reopen_lines(session)]
+    reopen = _reopen_lines(session)
+    head = [f"# opsh recording, {stamp} on {socket.gethostname()}", *reopen]
     engine = session.engine
     script = _open_with(path, head)
     recorder = Recorder(path, script, engine.depth, lambda text: engine.warn(text), lambda: _detach(session, recorder))
     if with_transcript:
         recorder.transcript_path = transcript_path_for(path)
         try:
-            recorder.transcript_file = _open_with(recorder.transcript_path, [transcript.HEADER])
+            recorder.transcript_file = _open_with(recorder.transcript_path, _transcript_head(reopen))
         except OpshError:
             recorder.close()
             raise
@@ -164,8 +165,16 @@ def transcript_path_for(script: Path) -> Path:
     return script.with_suffix(".transcript")
 
 
+def _transcript_head(reopen: list[str]) -> list[str]:
+    """The script's reopen lines are statements `--check` will see run, so the transcript holds
+    them too (they print nothing), or a check could never pass."""
+    entries = [transcript.format_entry(transcript.Entry(line, "")).rstrip("\n") for line in reopen]
+    return [transcript.HEADER, *entries]
+
+
 def _reopen_lines(session: Session) -> list[str]:
-    """Handles already open when recording starts, so the script can stand on its own."""
+    """Handles already open when recording starts, so the script can stand on its own: it
+    replays in a fresh opsh, where nothing is open yet."""
     lines = []
     for handle in session.handles.values():
         if handle.url:

@@ -41,6 +41,8 @@ class _State:
         self.options = {flag: p for p in command.params if p.is_option for flag in p.flags}
         self.next_positional = 0
         self.rest_mode = False
+        self.rest_quoted = False  # a quoted word is part of the REST parameter
+        self.rest_closed = False  # options followed a statement: no word may come after them
         self.format: str | None = None
         self.yes = False
 
@@ -76,8 +78,11 @@ def _bind(state: _State, tokens: list[Token]) -> None:
         tok = tokens[index]
         text = tok.text
         index += 1
+        if state.rest_mode and not after_dashes and _ends_statement(state, tok):
+            state.rest_mode, state.rest_closed = False, True
         if state.rest_mode or after_dashes or tok.quoted or not text.startswith("-") or text == "-":
             _positional(state, text)
+            state.rest_quoted = state.rest_quoted or (state.rest_mode and tok.quoted)
         elif text == "--":
             after_dashes = True
         elif text.startswith("--"):
@@ -88,6 +93,18 @@ def _bind(state: _State, tokens: list[Token]) -> None:
             _positional(state, text)
         else:
             _unknown_option(state, text)
+
+
+def _ends_statement(state: _State, tok: Token) -> bool:
+    """Where a statement given to `sql`, `redis` or `mongo` ends: at one of the command's long
+    options (`--format json` is never SQL, and SQLite would take it for a comment), or at any
+    of its options once a quoted word was given (`"SELECT ..." -x shop3`)."""
+    if tok.quoted or not state.command.statement_rest or not tok.text.startswith("-"):
+        return False
+    flag = tok.text.partition("=")[0]
+    if flag.startswith("--"):
+        return flag in state.options or flag in ("--format", "--yes")
+    return state.rest_quoted and (tok.text in state.options or _all_short_flags(state, tok.text))
 
 
 def _long_option(state: _State, text: str, tokens: list[Token], index: int) -> int:
@@ -158,6 +175,11 @@ def _store(state: _State, param: Param, raw: str) -> None:
 
 
 def _positional(state: _State, text: str) -> None:
+    if state.rest_closed:
+        raise UsageError(
+            f"{state.command.name}: {text!r} after the statement's options",
+            f"the statement is one part of the line: {state.usage}",
+        )
     if state.next_positional >= len(state.positionals):
         raise UsageError(
             f"{state.command.name}: unexpected argument {text!r}",

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import urllib.parse
 from typing import TYPE_CHECKING
 
-from opsh.shell.errors import NotFound, OpshError, UsageError
+from opsh.shell.errors import ConnectError, NotFound, OpshError, UsageError, describe
 from opsh.shell.handles import ConnectRequest, Handle, split_url
 
 if TYPE_CHECKING:
@@ -63,9 +64,25 @@ def open_connection(
         config=dict(conf.options) if conf else {},
         ask_password=lambda: session.secret(f"password for {scheme}://{where}: "),
     )
-    handle = connector(session, request)
+    try:
+        handle = connector(session, request)
+    except (ConnectionError, TimeoutError, socket.gaierror) as exc:
+        raise _unreachable(scheme, parts, exc) from None
     handle.url = handle.url or _recorded_url(target, clean)
     return handle
+
+
+def _unreachable(scheme: str, parts: urllib.parse.SplitResult, exc: BaseException) -> ConnectError:
+    """A network failure a backend let through, with what was tried: `connection refused`
+    alone does not say where."""
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    where = parts.hostname or urllib.parse.unquote(parts.path) or "?"
+    where += f":{port}" if port else ""
+    hint = "is the host name right?" if isinstance(exc, socket.gaierror) else "is it running?"
+    return ConnectError(f"cannot reach {scheme} at {where}: {describe(exc).message}", hint)
 
 
 def already_open(session: Session, target: str, name: str | None, readonly: bool = False) -> Handle | None:

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from opsh.shell import argv, formats
 from opsh.shell.capture import TeeSink, keep_producers, plain_copy, renders_plainly
-from opsh.shell.errors import Cancelled, UsageError, describe
+from opsh.shell.errors import Cancelled, NotFound, UsageError, describe
 from opsh.shell.handles import Handle
 from opsh.shell.lineparse import (
     Redirect,
@@ -266,7 +267,7 @@ class Engine:
             if redirect:
                 raise UsageError("nothing to redirect")
             return True
-        command = self.session.registry.get(tokens[0].text)
+        command = self.session.registry.find(tokens[0].text) or _unknown(self.session, tokens[0].text, text)
         self._mode_switch = command.switches_mode
         parsed = argv.parse(command, tokens[1:])
         with self._assume_yes(parsed.yes):
@@ -548,6 +549,23 @@ def _has_fd(stream: TextIO) -> bool:
     except (AttributeError, ValueError, OSError):
         return False
     return True
+
+
+def _unknown(session: Session, name: str, line: str) -> NoReturn:
+    """An unknown command, with what the line most likely meant: a statement for an open
+    handle (`select 1;` in the local mode), a program of this machine (`grep ERROR x.log`),
+    else the opsh commands it is close to."""
+    for handle in session.handles.values():
+        for command in session.registry.primary:
+            sent = command.sends(handle, line)
+            if sent is not None:
+                others = [h.name for h in session.handles.values() if h.kind == handle.kind and h is not handle]
+                also = "".join(f" (or `use {other}`)" for other in others[:2])
+                raise NotFound(f"unknown command: {name}", f"`use {handle.name}`{also} sends lines there, or: {sent}")
+    if shutil.which(name):
+        raise NotFound(f"unknown command: {name}", f"`!{line}` runs it in the shell")
+    session.registry.get(name)  # raises, naming the commands it is close to
+    raise NotFound(f"unknown command: {name}")
 
 
 def _isatty(stream: TextIO) -> bool:

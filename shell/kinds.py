@@ -124,15 +124,15 @@ def candidates(session: Session, param: Param, prefix: str) -> Iterable[tuple[st
 
 
 def url_candidates(session: Session, prefix: str) -> list[tuple[str, str]]:
-    """Configured names, schemes, hosts, and URLs an area contributes for Kind.URL (what a
-    scan found: `redis://127.0.0.1:6379`)."""
-    schemes = [f"{s}://" for s in sorted(session.registry.connectors)]
-    named = sorted(session.config.connections)
-    out = [(n, "config") for n in named if n.startswith(prefix)]
-    out += [(s, "scheme") for s in schemes if s.startswith(prefix)]
+    """URLs an area contributes for Kind.URL (what a scan found: `redis://127.0.0.1:6379`),
+    configured names, schemes, then hosts: the most particular first, so a scan's finds are
+    not listed after every scheme opsh knows."""
+    out: list[tuple[str, str]] = []
     found = session.registry.completers.get(Kind.URL)
     if found is not None:
         out += [(c, meta or "found") for c, meta in found(session, prefix)]
+    out += [(n, "config") for n in sorted(session.config.connections) if n.startswith(prefix)]
+    out += [(f"{s}://", "scheme") for s in sorted(session.registry.connectors) if f"{s}://".startswith(prefix)]
     provider = session.registry.completers.get(Kind.HOST)
     if provider is not None and "://" not in prefix:
         out += [(c, meta or "host") for c, meta in provider(session, prefix)]

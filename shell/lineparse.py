@@ -341,3 +341,13 @@ def _unquote(text: str) -> str:
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         return text[1:-1]
     return text
+
+
+def quote_word(text: str) -> str:
+    """`text` as one word of an opsh line (what `tokenize` reads back as `text`): in double
+    quotes, else in single ones, else double with backslashes."""
+    if '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    if "'" not in text:
+        return f"'{text}'"
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -122,10 +122,37 @@ class Settings:
         return name in self.explicit
 
     def display(self, name: str) -> str:
-        value = self.get(name)
-        if isinstance(value, bool):
-            return "on" if value else "off"
-        return str(value)
+        return _shown_value(self.get(name))
+
+    def help_lines(self) -> list[str]:
+        """Every setting, what it does and its default, for `help set`: read from this table,
+        so a setting a command module adds (csv_null, auto_vertical...) is never left out."""
+        specs = list(self.specs.values())
+        width = max(len(spec.name) for spec in specs)
+        lines = ["settings (set NAME VALUE; `set` alone shows what each one is now):"]
+        for spec in specs:
+            lines.append(f"  {spec.name.ljust(width)}  {spec.help}{_choices_and_default(spec)}")
+        return lines
+
+
+def _shown_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _choices_and_default(spec: Setting) -> str:
+    """` (on|off, default on)`; a long list of choices is left to the text after the table."""
+    if spec.kind is Kind.BOOL:
+        choices = "on|off, "
+    elif spec.kind is Kind.CHOICE and len(spec.choices) <= 6:
+        choices = "|".join(spec.choices) + ", "
+    else:
+        choices = ""
+    default = _shown_value(spec.default)
+    return f" ({choices}default {default})" if default else f" ({choices.rstrip(', ')})" if choices else ""
 
 
 def _convert_setting(spec: Setting, raw: str) -> Any:
@@ -211,6 +238,8 @@ class Session:
 
     def chdir(self, text: str) -> Path:
         target = self.path(text).resolve()
+        if not target.exists():
+            raise NotFound(f"no such file or directory: {text}")
         if not target.is_dir():
             raise NotFound(f"not a directory: {text}")
         self.cwd = target

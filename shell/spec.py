@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    from opsh.shell.handles import Handle
     from opsh.shell.result import Result
     from opsh.shell.session import Session
 
@@ -112,6 +113,9 @@ class Command:
     subcommands: ClassVar[tuple[type[Command], ...]] = ()
     # Tokens such as `-9` or `-3h` that are not declared options are taken as positionals.
     dash_args: ClassVar[bool] = False
+    # The REST parameter is one statement (`sql`, `redis`, `mongo`): the command's own options
+    # may follow it too (shell/argv.py says where it ends), and no word may follow those.
+    statement_rest: ClassVar[bool] = False
     # Hidden commands are dispatched but not listed in help or completion.
     hidden: ClassVar[bool] = False
     # The command changes the mode the next lines go to (connect, use): when it fails in a
@@ -164,6 +168,13 @@ class Command:
         if cls.examples:
             lines += ["", "examples:", *(f"  {e}" for e in cls.examples)]
         return "\n".join(lines)
+
+    @classmethod
+    def sends(cls, handle: Handle, line: str) -> str | None:
+        """How this command would run `line` on `handle` (`sql --on shop "select 1"`), when
+        `line` reads as that handle's statement; None otherwise. A line typed in the local
+        mode that is no command is told this (`select 1;` while an SQL handle is open)."""
+        return None
 
     @classmethod
     def subcommand(cls, word: str) -> type[Command] | None:

@@ -18,6 +18,7 @@ from opsh.commands.shared.many.command import fan_out_line, forced, is_fan_out
 from opsh.commands.shared.many.options import many_options
 from opsh.commands.shared.many.targets import Backend, completions
 from opsh.shell.errors import UsageError
+from opsh.shell.lineparse import quote_word
 from opsh.shell.pick import pick_handle
 from opsh.shell.spec import Args, Command, Kind, Param, Setting, arg
 
@@ -40,6 +41,7 @@ SETTINGS = (Setting("mongo_batch", Kind.INT, 20, "documents per page of a mongo 
 class MongoCommand(Command):
     name = "mongo"
     area = "mongo"
+    statement_rest = True
     summary = "one mongosh-style statement on a Mongo handle, or on many at once, without switching to it"
     params = (
         arg("statement", Kind.REST, help="db.COLL.method(...) chain, show dbs|collections (quote it)"),
@@ -65,6 +67,14 @@ class MongoCommand(Command):
         if param.name in ("on", "exclude"):
             return completions(session, _backend(), prefix)
         return None
+
+    @classmethod
+    def sends(cls, handle: Handle, line: str) -> str | None:
+        """`db.users.find()` or `show collections` typed in the local mode while a Mongo handle is open."""
+        words = line.split()
+        if not _is_mongo(handle) or not (line.startswith("db.") or words[:1] == ["show"]):
+            return None
+        return f"mongo --on {handle.name} {quote_word(line.strip().rstrip(';').rstrip())}"
 
 
 def _mongo_handle(session: Session, name: str | None) -> Handle:

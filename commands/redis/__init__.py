@@ -85,11 +85,12 @@ class RedisPipe(Command):
 class RedisCommand(Command):
     name = "redis"
     area = "redis"
+    statement_rest = True
     summary = "a Redis command on a Redis handle, or on many at once; peek a key, pipe a file of commands"
     usage = "redis [--on TARGETS] COMMAND [ARG...] | redis peek|pipe ..."
     subcommands = (RedisPeek, RedisPipe)
     params = (
-        arg("command", Kind.REST, required=False, help="a Redis command and its arguments (options go before it)"),
+        arg("command", Kind.REST, required=False, help="a Redis command and its arguments (options before or after)"),
         *many_options("Redis"),
     )
     examples = (
@@ -116,6 +117,15 @@ class RedisCommand(Command):
         if param.name in ("on", "exclude"):
             return completions(session, _backend(), prefix)
         return None
+
+    @classmethod
+    def sends(cls, handle: Handle, line: str) -> str | None:
+        """`HGETALL user:1` typed in the local mode while a Redis handle is open."""
+        from opsh.commands.redis.docs import builtin_catalog
+
+        if not _is_redis(handle) or line.split(None, 1)[0].upper() not in builtin_catalog().commands:
+            return None
+        return f"redis --on {handle.name} {line.strip()}"
 
 
 def _backend() -> Backend:

@@ -168,7 +168,11 @@ def quote(data: bytes) -> str:
 def raw_bytes(reply: Any) -> bytes:
     """The reply exactly as `redis-cli --raw` writes it: values as their bytes, one per line,
     nil and empty collections as empty lines (so line positions stay stable for scripts), a
-    map's key and value on one line, `(true)`/`(false)`, a double as the server wrote it."""
+    map's key and value on one line, `(true)`/`(false)`, a double as the server wrote it.
+    A text reply (INFO, CLIENT INFO, MEMORY DOCTOR...: a verbatim string) is written as it
+    came, its own line ends included and nothing added: INFO ends in `\r\n`, not `\r\n\n`."""
+    if isinstance(reply, Verbatim):
+        return bytes(reply)
     return _raw(reply) + b"\n"
 
 

@@ -22,6 +22,7 @@ from opsh.commands.shared.many.options import many_options
 from opsh.commands.shared.many.targets import Backend, completions
 from opsh.commands.sql.errors import ERRORS as ERRORS
 from opsh.shell.errors import UsageError
+from opsh.shell.lineparse import quote_word
 from opsh.shell.pick import pick_handle
 from opsh.shell.result import Result
 from opsh.shell.spec import Args, Command, Kind, Param, Setting, arg, opt
@@ -50,9 +51,14 @@ CONNECTORS = {"mysql": _open_mysql, "mariadb": _open_mysql, "sqlite": _open_sqli
 class SqlCommand(Command):
     name = "sql"
     area = "sql"
+    statement_rest = True
     summary = "one SQL statement on an SQL handle, or on many at once, without switching (\\? in SQL mode: its help)"
     params = (
-        arg("statement", Kind.REST, help="the statement (options go before it); quote it if it has quotes, ; > or |"),
+        arg(
+            "statement",
+            Kind.REST,
+            help="the statement (options before or after it); quote it if it has quotes, ; > or |",
+        ),
         *many_options("SQL"),
         opt(
             "--null", kind=Kind.TEXT, metavar="TEXT", help="how NULL is written in CSV (default: the csv_null setting)"
@@ -90,6 +96,24 @@ class SqlCommand(Command):
         if param.name in ("on", "exclude"):
             return completions(session, _backend(), prefix)
         return None
+
+    @classmethod
+    def sends(cls, handle: Handle, line: str) -> str | None:
+        """`select 1;` typed in the local mode while an SQL handle is open."""
+        if not _is_sql(handle) or line.split(None, 1)[0].lower() not in SQL_VERBS:
+            return None
+        return f"sql --on {handle.name} {quote_word(line.strip().rstrip(';').rstrip())}"
+
+
+# The words SQL statements start with that are not opsh commands too (`set`, `use`, `kill`).
+SQL_VERBS = frozenset(
+    {
+        *("select", "insert", "update", "delete", "with", "create", "alter", "drop", "truncate", "rename"),
+        *("show", "describe", "desc", "explain", "begin", "start", "commit", "rollback", "savepoint", "release"),
+        *("replace", "grant", "revoke", "call", "analyze", "optimize", "lock", "unlock", "handler", "load"),
+        *("values", "table", "pragma", "vacuum", "attach", "detach", "reindex"),
+    }
+)
 
 
 def _backend() -> Backend:

@@ -4,7 +4,8 @@ Completion offers keywords, functions, databases, tables and columns by context 
 around the cursor says what fits): a table after FROM / JOIN / UPDATE / INTO, a column of the
 statement's tables after SELECT / WHERE / SET / ON (or `alias.`), a database after USE.
 Candidates come from the handle's current schema snapshot only, so completion never waits for
-the server.
+the server, except that the Tab which starts the first load waits for it up to half a second
+(else that Tab would offer nothing and only the second would work).
 
 Highlighting is pygments' MySQL / SQL lexer in the shell's colours: the prompt's style does not
 carry pygments' token styles, so the token classes are mapped to the colours the local line
@@ -94,6 +95,7 @@ NOT_ALIAS = frozenset(
         "returning",
     }
 )
+FIRST_TAB_WAIT = 0.5  # seconds a Tab waits for the first schema load (the toolbar says it is loading)
 IDENTIFIER = re.compile(r"[A-Za-z_][\w$]*\Z")
 PREFIX = re.compile(r"""(?:(?P<qual>[\w$]+|`[^`]+`|"[^"]+")\.)?(?P<word>[\w$]*|`[^`]*|"[^"]*)\Z""")
 
@@ -107,6 +109,10 @@ class SqlCompleter(Completer):
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Completion]:
         if not document.current_line_before_cursor.strip() and not complete_event.completion_requested:
             return  # Enter opened a continuation line: no menu until something is typed (or Tab)
+        if complete_event.completion_requested and self.handle.schema.state == "loading":
+            # The first Tab starts the first load: wait for it a little rather than offer
+            # nothing (completion runs on its own thread, typing is not held up).
+            self.handle.schemas.wait(FIRST_TAB_WAIT)
         before = self.handle.current_statement(document.text_before_cursor)
         start, found = candidates(self.handle.schema, self.handle.dialect, before, document.text_after_cursor)
         for text, meta in found:

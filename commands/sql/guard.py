@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from opsh.commands.sql.syntax import Dialect, Tok, words
+from opsh.commands.sql.syntax import Dialect, Tok, first_token, words
 from opsh.shell.errors import ReadOnly
 
 if TYPE_CHECKING:
@@ -23,6 +23,8 @@ READ_VERBS = frozenset(
 TX_VERBS = frozenset({"begin", "start", "commit", "rollback", "savepoint", "release", "end", "xa"})
 SCHEMA_VERBS = frozenset({"create", "alter", "drop", "rename", "truncate", "attach", "detach"})
 DML_VERBS = ("select", "insert", "update", "delete", "replace", "values", "table")
+# Verbs whose verdict the verb alone decides: a dump's INSERT of a megabyte is not read through.
+PLAIN_WRITES = frozenset({"insert", "replace"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,9 @@ class Verdict:
 
 
 def classify(text: str, dialect: Dialect) -> Verdict:
+    first = first_token(text, dialect)
+    if first is not None and first.kind == "word" and first.lower in PLAIN_WRITES:
+        return Verdict(first.lower, "write")
     toks = words(text, dialect)
     if not toks:
         return Verdict("", "read")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from opsh.commands.sql import guard
 from opsh.commands.sql.guard import Verdict, classify
 from opsh.commands.sql.help import mode_help
-from opsh.commands.sql.render import Presentation, present
+from opsh.commands.sql.render import Presentation, fit_description, present
 from opsh.commands.sql.runner import ResultSet, Run
 from opsh.commands.sql.schema import Schema, SchemaCache
 from opsh.commands.sql.syntax import (
@@ -85,8 +85,9 @@ class SqlHandle(Handle):
 
     # ------------------------------------------------------------ what backends provide
 
-    def _start(self, sql: str, params: tuple[Any, ...] = ()) -> Run:
-        """Start `sql` on a worker thread (the connection is free when this is called)."""
+    def _start(self, sql: str | bytes, params: tuple[Any, ...] = ()) -> Run:
+        """Start `sql` on a worker thread (the connection is free when this is called). Bytes
+        are a statement as a file holds them (`source`), to send unchanged."""
         raise NotImplementedError
 
     def _load_schema(self) -> Callable[[], Schema]:
@@ -218,22 +219,25 @@ class SqlHandle(Handle):
             return _meta_end(text, start)
         return find_end(text, self.dialect, delimiter, start)
 
-    def statement_of(self, end: End) -> Statement:
+    def statement_of(self, end: End, with_rest: bool = True) -> Statement:
+        """The Statement `end` delimits; without its rest for a caller that walks a whole file
+        by offsets (copying the rest of a large file after each statement is quadratic)."""
         body = end.statement
         vertical = end.terminator == VERTICAL
+        rest = end.rest if with_rest else ""
         if body.startswith("\\"):
-            return Statement.cut(body, end.rest, end.terminator, vertical=vertical)
+            return Statement.cut(body, rest, end.terminator, vertical=vertical)
         redirect, at = None, end.redirect_at
         if at is not None:
             body, redirect = body[:at].rstrip(), redirect_from(body[at:])
-        return Statement(body, end.rest, end.terminator, redirect, vertical=vertical)
+        return Statement(body, rest, end.terminator, redirect, vertical=vertical)
 
     def first_code(self, text: str, start: int, stop: int) -> int:
         """Where the statement's first code character is (after comments), for line numbers."""
-        from opsh.commands.sql.syntax import scan
+        from opsh.commands.sql.syntax import first_token
 
-        toks = scan(text[start:stop], self.dialect)
-        return start + toks[0].start if toks else start
+        tok = first_token(text, self.dialect, start, stop)
+        return tok.start if tok is not None else start
 
     def _delimiter_for(self, text: str, start: int) -> str:
         ahead = self._ahead
@@ -251,8 +255,12 @@ class SqlHandle(Handle):
 
     # ------------------------------------------------------------ running
 
-    def execute(self, session: Session, statement: str, csv_null: str | None = None) -> Result:
-        """Run one statement; `csv_null` overrides the csv_null setting (the sql command's --null)."""
+    def execute(
+        self, session: Session, statement: str, csv_null: str | None = None, raw: bytes | None = None
+    ) -> Result:
+        """Run one statement; `csv_null` overrides the csv_null setting (the sql command's --null).
+        `raw` is the statement's bytes as a file holds them (`source`): opsh reads `statement`,
+        the server gets `raw`, as the mysql client sends a file's bytes (a BLOB in a dump)."""
         self._settle()
         text = statement.strip()
         if not text:
@@ -264,7 +272,7 @@ class SqlHandle(Handle):
             return Result.empty(status=f"delimiter {self.delimiter}")
         if _first_word(text) == "source":
             return self.source(session, text.split(None, 1)[1] if len(text.split(None, 1)) > 1 else "")
-        return self._statement(session, text, csv_null)
+        return self._statement(session, text, csv_null, raw)
 
     def cancel(self) -> None:
         """After Ctrl-C: stop the statement server-side and keep the connection if possible."""
@@ -280,15 +288,16 @@ class SqlHandle(Handle):
         if run.stuck:
             self._discard_connection(run)
 
-    def _statement(self, session: Session, text: str, csv_null: str | None = None) -> Result:
+    def _statement(self, session: Session, text: str, csv_null: str | None = None, raw: bytes | None = None) -> Result:
         info = classify(text, self.dialect)
-        text = self._prepare(session, info, text)
+        prepared = self._prepare(session, info, text)
         if info.verb == "use":
-            return self.use_database(session, name_at(text, self.dialect, 1)[-1])
+            return self.use_database(session, name_at(prepared, self.dialect, 1)[-1])
         shown = self._presentation(session)
         if csv_null is not None:
             shown.csv_null = csv_null
-        run, head, shown.note = self._first_result(info, text)
+        sent: str | bytes = raw if raw is not None and prepared == text else prepared
+        run, head, shown.note = self._first_result(info, sent)
         result = present(run, head, shown)
         if info.schema_change:
             if self.in_transaction():
@@ -313,7 +322,7 @@ class SqlHandle(Handle):
     def _after_warnings(self, count: int) -> Result | None:
         return self._warnings() if count else None
 
-    def _first_result(self, info: Verdict, text: str) -> tuple[Run, ResultSet | None, str | None]:
+    def _first_result(self, info: Verdict, text: str | bytes) -> tuple[Run, ResultSet | None, str | None]:
         """Run `text` and wait for its first result; backends may reconnect here."""
         run = self._run = self._start(text)
         return run, run.next_set(), None
@@ -369,7 +378,9 @@ class SqlHandle(Handle):
             return _table_style(session, argument)
         if word in ("\\d", "\\dt"):
             if argument and word == "\\d":
-                return self.describe_table(session, name_at(argument, self.dialect, 0))
+                described = self.describe_table(session, name_at(argument, self.dialect, 0))
+                boxed = session.settings.get("table_style") == formats.BOX
+                return fit_description(described, bool(session.settings.get("auto_vertical")), boxed)
             return self.list_tables(session)
         if word == "\\l":
             return self.list_databases(session)

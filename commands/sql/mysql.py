@@ -435,7 +435,7 @@ class MySqlHandle(SqlHandle):
 
     # ------------------------------------------------------------ running
 
-    def _start(self, sql: str, params: tuple[Any, ...] = ()) -> Run:
+    def _start(self, sql: str | bytes, params: tuple[Any, ...] = ()) -> Run:
         import pymysql.cursors
 
         if self.conn is None:
@@ -484,7 +484,7 @@ class MySqlHandle(SqlHandle):
             raise NotFound(f"no such file: {path}")
         return text[: toks[at].start] + _quote(str(path)) + text[toks[at].end :]
 
-    def _first_result(self, info: Verdict, text: str) -> tuple[Run, ResultSet | None, str | None]:
+    def _first_result(self, info: Verdict, text: str | bytes) -> tuple[Run, ResultSet | None, str | None]:
         note = None
         was_in_transaction = self.in_transaction()
         if self._dead():

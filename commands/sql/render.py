@@ -10,6 +10,7 @@ table wider than the terminal is shown vertically, as mycli does.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -66,7 +67,11 @@ def present(run: Run, head: ResultSet | None, shown: Presentation) -> Result:
         rows = f"{count} row{'s' if count != 1 else ''}" + _warning_count(warnings)
         result.status = _join(note, _timed(rows, shown))
 
-    stream = RowStream(run, finished)
+    def stopped(count: int) -> None:
+        """The reader left first (the pager quit): how far the output got, never `0 rows`."""
+        result.status = _join(note, f"output stopped after {count} row{'s' if count != 1 else ''}")
+
+    stream = RowStream(run, finished, stopped)
     result.rows = stream
     result.present = _adapter(result, stream, shown)
     return result
@@ -131,12 +136,15 @@ def _timed(status: str, shown: Presentation) -> str:
 class RowStream:
     """The rows of one result for the renderer; closing it early cancels the statement."""
 
-    def __init__(self, run: Run, finished: Callable[[int, int], None]) -> None:
+    def __init__(
+        self, run: Run, finished: Callable[[int, int], None], stopped: Callable[[int], None] | None = None
+    ) -> None:
         self.run = run
         self.count = 0
         self.done = False
         self.null: str | None = None  # written for NULL (CSV's marker), when set
         self._finished = finished
+        self._stopped = stopped  # told the rows handed out when the output ends before the rows
         self._chunks = run.chunks()
         self._peeked: list[list[tuple[Any, ...]]] = []
         self._rows: Iterator[tuple[Any, ...]] | None = None
@@ -174,6 +182,8 @@ class RowStream:
             self._rows.close()  # type: ignore[attr-defined]
         if not self.done:
             self.run.cancel()
+            if self._stopped is not None:
+                self._stopped(self.count)
 
 
 def _affected(head: ResultSet) -> str:
@@ -201,8 +211,13 @@ def describe_result(
 ) -> Result:
     """One row per column, with the indexes it is part of and what it references.
 
-    One table (not three) so that `--format json` and `\\> file` get all of it.
+    One table (not three) so that `--format json` and `\\> file` get all of it. The `default`
+    column is empty for a column without a default, `NULL` for DEFAULT NULL (as the server
+    writes it), never `<null>`, which would read as either.
     """
+    if "default" in headers:
+        at = headers.index("default")
+        columns = [(*row[:at], "" if row[at] is None else row[at], *row[at + 1 :]) for row in columns]
     member: dict[str, list[str]] = {}
     for index, unique, names in indexes:
         for position, column in enumerate(names, 1):
@@ -218,3 +233,104 @@ def describe_result(
     ]
     status = f"{len(rows)} column{'s' * (len(rows) != 1)} in {table}"
     return Result.table([*headers, "indexes", "references"], rows, status=status)
+
+
+MIN_WRAP = 8  # a column wider than this is not wrapped narrower (nor than its header)
+
+
+def fit_description(result: Result, auto_vertical: bool, boxed: bool) -> Result:
+    """`\\d TABLE` is read whole: on a terminal too narrow for it, its cells wrap inside the
+    box; with `auto_vertical` (or when even wrapped it cannot fit) it is shown vertically. A
+    file or a pipe gets it as it is, and so does a table style other than the box."""
+
+    def fit(fmt: str, sink: Any) -> str | None:
+        if fmt != "table" or not boxed or not sink.is_terminal:
+            return None
+        from opsh.shell.render import render, shown
+
+        headers = result.headers or []
+        rows = [[shown(value) for value in row] for row in result.rows or []]
+        if table_width(headers, rows) <= int(sink.width):
+            return None
+        widths = None if auto_vertical else _wrap_widths(headers, rows, int(sink.width))
+        if widths is None:
+            render(Result.table(headers, rows), "vertical", sink)
+            return ""
+        wrapped = [[wrap_cell(text, width) for text, width in zip(row, widths, strict=True)] for row in rows]
+        render(Result.table(headers, wrapped), "table", sink)  # the Result itself stays whole (transcripts)
+        return ""
+
+    result.present = fit
+    return result
+
+
+def _wrap_widths(headers: list[str], rows: list[list[str]], width: int) -> list[int] | None:
+    """Column widths that fit `width`, narrowing the widest columns first (the first one,
+    the column's name, stays whole unless it is very long); None when even the narrowest
+    allowed do not fit."""
+    from prompt_toolkit.utils import get_cwidth
+
+    need = [max([get_cwidth(h)] + [_widest_line(row[i]) for row in rows]) for i, h in enumerate(headers)]
+    floors = [min(n, max(get_cwidth(h), MIN_WRAP)) for n, h in zip(need, headers, strict=True)]
+    if need and need[0] <= width // 4:
+        floors[0] = need[0]
+    budget = width - (3 * len(need) + 1)
+    if sum(floors) > budget:
+        return None
+
+    def capped(cap: int) -> list[int]:
+        return [min(n, max(cap, floor)) for n, floor in zip(need, floors, strict=True)]
+
+    low, high = 0, max(need, default=0)  # the largest cap whose widths fit the budget
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if sum(capped(middle)) <= budget else (low, middle - 1)
+    return capped(low)
+
+
+def _widest_line(text: str) -> int:
+    from prompt_toolkit.utils import get_cwidth
+
+    return max(map(get_cwidth, text.split("\n")))
+
+
+def wrap_cell(text: str, width: int) -> str:
+    """`text` in lines of at most `width` display cells, broken after a space or a comma or
+    before a parenthesis where it can be (`enum('G','PG',` / `'R')`), anywhere in a word
+    longer than a line."""
+    return "\n".join(_wrap_line(line, width) for line in text.split("\n"))
+
+
+def _wrap_line(text: str, width: int) -> str:
+    from prompt_toolkit.utils import get_cwidth
+
+    if get_cwidth(text) <= width:
+        return text
+    lines: list[str] = []
+    line = ""
+    for piece in re.split(r"(?<=[ ,])|(?=\()", text):
+        if get_cwidth(line + piece.rstrip()) <= width:
+            line += piece
+            continue
+        if line.strip():
+            lines.append(line.rstrip())
+        line = piece.lstrip()
+        while get_cwidth(line) > width:
+            head = _cells_prefix(line, width)
+            lines.append(head)
+            line = line[len(head) :]
+    if line.strip():
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def _cells_prefix(text: str, width: int) -> str:
+    """The longest start of `text` that takes at most `width` display cells (at least one character)."""
+    from prompt_toolkit.utils import get_cwidth
+
+    used = 0
+    for index, char in enumerate(text):
+        used += get_cwidth(char)
+        if used > width:
+            return text[: max(index, 1)]
+    return text

@@ -6,11 +6,18 @@ and shows its result in turn, and the first failure stops the file with its line
 (`error: dump.sql:12: mysql 1146: ...`); `--keep-going` reports each failure and goes on. A
 file whose statements would ask first (a dump's DROP TABLE) asks once, before anything runs.
 Nothing in the file goes through `${var}` expansion: it is SQL as written.
+
+Statements are bytes, as the mysql client sends them: a default `mariadb-dump` of a table with
+a BLOB is not UTF-8 text, and must load anyway. The file is read so that every byte survives
+(valid UTF-8 as itself, any other byte as a stand-in, Python's surrogateescape); opsh reads that
+text only where it must (where statements end, DELIMITER, its own commands, what asks first)
+and the server gets each statement's bytes exactly as the file has them (`as_sent`).
 """
 
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,20 +62,32 @@ def parse_request(argument: str) -> Request:
 
 
 def read_sql(path: Path) -> str:
-    """The file's text; only regular files (a device or FIFO would never end)."""
+    """The file as text that keeps every byte (see the module's docstring); only regular
+    files (a device or FIFO would never end)."""
     if not path.exists():
         raise NotFound(f"no such file: {path}")
     if not path.is_file():
         raise UsageError(f"{path} is not a regular file")
     try:
-        return path.read_text(encoding="utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not UTF-8 text") from None
+        data = path.read_bytes()
+    except OSError as exc:
+        raise OpshError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return data.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
 
 
-def statements(handle: SqlHandle, text: str, delimiter: str) -> Iterator[tuple[int, Statement]]:
-    """(line, statement) in file order. DELIMITER lines are yielded too, and the splitting
-    after one uses its delimiter (running it sets the handle's: both agree)."""
+def as_sent(text: str) -> bytes:
+    """A statement of `read_sql`'s text as the bytes the file holds."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def readable(text: str) -> str:
+    """A statement's text to show a person: bytes that are not UTF-8 as U+FFFD."""
+    return as_sent(text).decode("utf-8", "replace")
+
+
+def statements(handle: SqlHandle, text: str, delimiter: str) -> Iterator[tuple[int, End, Statement]]:
+    """(line, where, statement) in file order. DELIMITER lines are yielded too, and the
+    splitting after one uses its delimiter (running it sets the handle's: both agree)."""
     position, line = 0, 1
     while True:
         code = _CODE.search(text, position)
@@ -78,9 +97,9 @@ def statements(handle: SqlHandle, text: str, delimiter: str) -> Iterator[tuple[i
         if end is None:  # an unfinished last statement runs as it is, as the mysql client does
             end = End(text, code.start(), len(text), len(text), "")
         first = handle.first_code(text, code.start(), end.cut)
-        statement = handle.statement_of(end)
+        statement = handle.statement_of(end, with_rest=False)
         if statement.text:
-            yield line + text.count("\n", position, first), statement
+            yield line + text.count("\n", position, first), end, statement
             if _is_delimiter(statement.text):
                 delimiter = delimiter_argument(statement.text)
         line += text.count("\n", position, end.stop)
@@ -91,26 +110,63 @@ def _is_delimiter(text: str) -> bool:
     return text[:10].lower().startswith("delimiter") and (len(text) == 9 or text[9].isspace())
 
 
+class Spans:
+    """Where a file's statements are, found once and kept small: numbers in an array (under 50
+    bytes a statement), as a dump of a million one-row INSERTs must be neither split twice nor held
+    twice."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.numbers = array("q")  # per statement: line, begin, cut, stop, redirect (-1: none)
+        self.terminators: list[str] = []
+
+    def add(self, line: int, end: End) -> None:
+        redirect = -1 if end.redirect is None else end.redirect
+        self.numbers.extend((line, end.begin, end.cut, end.stop, redirect))
+        self.terminators.append(end.terminator)
+
+    def __len__(self) -> int:
+        return len(self.terminators)
+
+    def __iter__(self) -> Iterator[tuple[int, End]]:
+        numbers = self.numbers
+        for index, terminator in enumerate(self.terminators):
+            line, begin, cut, stop, redirect = numbers[index * 5 : index * 5 + 5]
+            yield line, End(self.text, begin, cut, stop, terminator, None if redirect < 0 else redirect)
+
+
 def run_file(handle: SqlHandle, session: Session, request: Request, depth: int) -> Result:
     if depth > MAX_DEPTH:
         raise UsageError(f"source nested deeper than {MAX_DEPTH}", "does the file source itself?")
     path = session.path(request.path)
-    text = read_sql(path)
-    _confirm(handle, session, path, text)
+    spans, dangerous = _read_through(handle, read_sql(path))
+    _confirm(handle, session, path, dangerous)
     io = session.io
     before, io.assume_yes = io.assume_yes, True  # asked once above, for the whole file
-    ran = failed = 0
+    failed = 0
     try:
-        for line, statement in statements(handle, text, handle.delimiter):
-            ran += 1
+        for line, end in spans:
+            statement = handle.statement_of(end, with_rest=False)
             if not _run_one(handle, session, statement, f"{path.name}:{line}", request.keep_going):
                 failed += 1
     finally:
         io.assume_yes = before
+    ran = len(spans)
     status = f"{ran} statement{'s' if ran != 1 else ''} from {path.name}"
     if failed:
         status += f", {failed} failed"
     return Result.empty(status=status, failed=bool(failed))
+
+
+def _read_through(handle: SqlHandle, text: str) -> tuple[Spans, list[tuple[int, str]]]:
+    """The file's statements, and those of them that would ask first (line, its start)."""
+    spans = Spans(text)
+    dangerous: list[tuple[int, str]] = []
+    for line, end, statement in statements(handle, text, handle.delimiter):
+        spans.add(line, end)
+        if classify(statement.text, handle.dialect).danger:
+            dangerous.append((line, " ".join(readable(statement.text[:200]).split())[:50]))
+    return spans, dangerous
 
 
 def _run_one(handle: SqlHandle, session: Session, statement: Statement, where: str, keep_going: bool) -> bool:
@@ -118,7 +174,7 @@ def _run_one(handle: SqlHandle, session: Session, statement: Statement, where: s
     if statement.discarded:
         return True
     try:
-        result = handle.execute(session, statement.text)
+        result = handle.execute(session, statement.text, raw=as_sent(statement.text))
         if statement.vertical:
             result.force_format = "vertical"
         return session.engine.emit(result, None, statement.redirect, [])
@@ -142,13 +198,8 @@ def located(exc: BaseException, where: str) -> OpshError:
     return BackendError(message, described.hint)
 
 
-def _confirm(handle: SqlHandle, session: Session, path: Path, text: str) -> None:
+def _confirm(handle: SqlHandle, session: Session, path: Path, dangerous: list[tuple[int, str]]) -> None:
     """One question for every statement of the file that would ask first."""
-    dangerous: list[tuple[int, str]] = []
-    for line, statement in statements(handle, text, handle.delimiter):
-        verdict = classify(statement.text, handle.dialect)
-        if verdict.danger:
-            dangerous.append((line, " ".join(statement.text.split())[:50]))
     if not dangerous:
         return
     line, first = dangerous[0]

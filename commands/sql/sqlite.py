@@ -39,7 +39,23 @@ def open_sqlite(session: Session, request: ConnectRequest) -> SqliteHandle:
     if request.options:
         raise UsageError(f"unknown sqlite URL option {next(iter(request.options))!r}")
     path = database_path(session, request.parts.path)
+    if path is not None:
+        _check_place(path, request.parts.path, request.readonly)
     return SqliteHandle(request.name, path, readonly=request.readonly, tag=request.tag)
+
+
+def _check_place(path: Path, url_path: str, readonly: bool) -> None:
+    """A database that cannot be where the URL says, with the hint people need most:
+    `sqlite:///tmp/x.db` is tmp/x.db here (SQLAlchemy's convention), /tmp takes four slashes."""
+    raw = urllib.parse.unquote(url_path)
+    hint = None
+    absolute = Path(raw).parent
+    if not raw.startswith("//") and absolute != Path("/") and absolute.is_dir():
+        hint = f"that is relative to the current directory; an absolute path takes four slashes: sqlite:///{raw}"
+    if not path.parent.is_dir():
+        raise NotFound(f"no such directory: {path.parent}", hint)
+    if readonly and not path.exists():
+        raise NotFound(f"no such database file: {path}", hint)
 
 
 def database_path(session: Session, url_path: str) -> Path | None:
@@ -108,8 +124,10 @@ class SqliteHandle(SqlHandle):
             old, self.conn = self.conn, _connect(self.path, self.readonly)
             run.abandon(old.close)
 
-    def _start(self, sql: str, params: tuple[Any, ...] = ()) -> Run:
+    def _start(self, sql: str | bytes, params: tuple[Any, ...] = ()) -> Run:
         conn = self.conn
+        if isinstance(sql, bytes):
+            sql = _text_of(sql)
 
         def open_cursor() -> Any:
             return conn.execute(sql, params)
@@ -196,6 +214,16 @@ class SqliteHandle(SqlHandle):
             "an SQLite handle is one database file",
             "connect sqlite:///other.db, or ATTACH 'other.db' AS other and write other.table",
         )
+
+
+def _text_of(statement: bytes) -> str:
+    """SQLite takes statements as text: a file's statement that is not UTF-8 is refused."""
+    try:
+        return statement.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"the statement is not UTF-8 text (byte {exc.start + 1})", "SQLite takes text; write a BLOB as X'...'"
+        ) from None
 
 
 def _tables_of(conn: Any, schema: str) -> tuple[str, ...]:

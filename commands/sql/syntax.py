@@ -107,8 +107,16 @@ def scan(text: str, dialect: Dialect) -> list[Tok]:
     return list(_tokens(text, dialect, 0))
 
 
-def _tokens(text: str, dialect: Dialect, offset: int) -> Iterator[Tok]:
-    for match in _pattern(dialect).finditer(text):
+def first_token(text: str, dialect: Dialect, start: int = 0, stop: int | None = None) -> Tok | None:
+    """The first code token of text[start:stop] (as `scan` would list it first), without
+    reading the rest: a statement of a megabyte costs what its first words cost."""
+    end = len(text) if stop is None else stop
+    return next(_tokens(text, dialect, 0, start, end), None)
+
+
+def _tokens(text: str, dialect: Dialect, offset: int, start: int = 0, stop: int | None = None) -> Iterator[Tok]:
+    end = len(text) if stop is None else stop
+    for match in _pattern(dialect).finditer(text, start, end):
         kind = match.lastgroup or "punct"
         if kind == "comment" and dialect.mysql:
             executable = _EXECUTABLE_COMMENT.match(match.group())
@@ -183,6 +191,16 @@ def _first_code(text: str, dialect: Dialect, start: int) -> re.Match[str] | None
 
 
 def _statement_end(text: str, dialect: Dialect, delimiter: str, start: int) -> End | None:
+    if dialect.mysql and delimiter == DEFAULT_DELIMITER:
+        plain = plain_end(text, dialect, start)
+        if plain is not None:
+            return plain
+    return token_end(text, dialect, delimiter, start)
+
+
+def token_end(text: str, dialect: Dialect, delimiter: str, start: int) -> End | None:
+    """The end of the statement, read token by token (every case; `plain_end` is the fast
+    reading of the common one and must agree with this wherever it answers)."""
     redirect: int | None = None  # where a redirect starts in `text`
     line_end = len(text)  # the end of the redirect's line
     blocks = _Blocks() if dialect.mysql and delimiter == DEFAULT_DELIMITER else None
@@ -215,6 +233,42 @@ def _statement_end(text: str, dialect: Dialect, delimiter: str, start: int) -> E
     return None
 
 
+# What a plain MySQL statement holds before its `;`, read as _pattern(MYSQL) reads it, in one
+# match: a dump's extended INSERT of a megabyte is one call into the regex engine, not a
+# million tokens. It stops at the `;` that ends the statement, or early at anything it does not
+# expect (a backslash outside quotes, an unclosed quote or comment): the token-by-token reading
+# decides then.
+_PLAIN_BODY = re.compile(
+    r"""(?:[^'"`;\\\#/-]++"""
+    r"""|'(?:[^'\\]++|\\.|'')*+'|"(?:[^"\\]++|\\.|"")*+"|`(?:[^`]++|``)*+`"""
+    r"""|--(?=\s|$)[^\n]*+|\#[^\n]*+|/\*.*?\*/|-|/(?!\*))*+""",
+    re.S,
+)
+_HEAD_WORDS = 24  # as many first words as _Blocks reads to tell a compound statement
+
+
+def plain_end(text: str, dialect: Dialect, start: int) -> End | None:
+    """The end of a MySQL statement that is not compound, found fast; None when the
+    token-by-token reading must decide (a compound statement, a meta word, unclosed text)."""
+    head: list[str] = []
+    for match in _pattern(dialect).finditer(text, start):
+        kind = match.lastgroup
+        if kind in ("ws", "comment"):
+            continue
+        if kind in ("meta", "open"):
+            return None
+        if match.group() == ";" or len(head) == _HEAD_WORDS:
+            break
+        head.append(match.group().lower())
+    if _is_compound(head):
+        return None
+    body = _PLAIN_BODY.match(text, start)
+    at = body.end() if body is not None else start
+    if text.startswith(DEFAULT_DELIMITER, at):
+        return End(text, start, at, at + 1, DEFAULT_DELIMITER)
+    return None
+
+
 def _delimiter_at(text: str, match: re.Match[str], kind: str, delimiter: str) -> int | None:
     """Where the delimiter starts, if it starts inside this code token (the mysql client finds
     it anywhere outside quotes and comments: `DELIMITER $$` ends `END$$`)."""
@@ -233,10 +287,19 @@ def _complete(text: str, dialect: Dialect, start: int, at: int, delimiter: str, 
     if blocks is not None:
         return blocks.ends_at_semicolon()
     if not dialect.mysql:
-        import sqlite3
-
-        return sqlite3.complete_statement(text[start : at + 1])
+        return _sqlite_complete(text[start : at + 1])
     return True
+
+
+def _sqlite_complete(text: str) -> bool:
+    """sqlite3's own judgement; bytes of a file that are not UTF-8 (read as stand-ins, see
+    source.py) count as any other character there."""
+    import sqlite3
+
+    try:
+        return sqlite3.complete_statement(text)
+    except UnicodeEncodeError:
+        return sqlite3.complete_statement(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
 
 
 class _Blocks:

@@ -33,7 +33,7 @@ from opsh.commands.ssh.state import ssh_state
 from opsh.commands.ssh.transport import setup
 from opsh.commands.ssh.transport.conn import ConnectOptions, open_transport
 from opsh.commands.ssh.transport.prompting import Prompter
-from opsh.shell.errors import ConnectError, UsageError, swallowed
+from opsh.shell.errors import ConnectError, UsageError, describe, swallowed
 from opsh.shell.handles import ConnectRequest, Handle
 from opsh.shell.lineparse import Lookup, expand_for_shell
 from opsh.shell.result import Result, StyledLine
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from prompt_toolkit.completion import Completer
     from prompt_toolkit.lexers import Lexer
 
+    from opsh.commands.ssh.state import SshState
     from opsh.shell.output import Sink
     from opsh.shell.session import Session
 
@@ -486,6 +487,20 @@ def _sudo_words(rest: str) -> tuple[str | None, str]:
     return user, text
 
 
+def _transport_named(state: SshState, spec: HostSpec, options: ConnectOptions) -> Transport:
+    """The login; a host that cannot be reached is named with the address and port tried
+    (`connect down1` must not say only "connection refused": down1 may be 10.0.1.7:2222)."""
+    try:
+        return open_transport(state, spec, options)
+    except OSError as exc:
+        where = f"{spec.hostname}:{spec.port}"
+        name = where if spec.name in (spec.hostname, where) else f"{spec.name} at {where}"
+        import socket
+
+        hint = "is the host name right?" if isinstance(exc, socket.gaierror) else "is sshd running there, on that port?"
+        raise ConnectError(f"cannot reach {name}: {describe(exc).message}", hint) from None
+
+
 def connect_ssh(session: Session, request: ConnectRequest) -> SshHandle:
     """The `ssh://` connector: resolve the name (inventory, ssh config), log in, open the mode."""
     host = request.parts.hostname
@@ -502,7 +517,7 @@ def connect_ssh(session: Session, request: ConnectRequest) -> SshHandle:
     options = setup.connect_options(session, prompter, session.timeout, request.accept_new)
     if request.password is not None:
         state.passwords.setdefault((spec.user, spec.hostname, spec.port), request.password)
-    transport = open_transport(state, spec, options)
+    transport = _transport_named(state, spec, options)
     handle = SshHandle(request.name, spec, transport, options)
     try:
         handle.learn_home(session)

@@ -16,6 +16,10 @@ table <= 4x `mariadb -t` (and <= 0.25x mycli); opsh's peak RSS < 150 MB. Wall-cl
 decide; CPU seconds are printed beside them (a loaded machine stretches wall time, not CPU).
 The process exits 1 when a target is missed.
 
+Loading a dump (issue 25): a default `mariadb-dump` of a database with a BLOB table (every byte
+value) and 400,000 rows of payments, loaded into an empty database by `opsh -c 'connect ...;
+source FILE'` and by `mariadb DB < FILE`; target: within 2x the mariadb client.
+
     tests/bench/run sql
 """
 
@@ -73,7 +77,7 @@ class Figure:
     rss: float
 
 
-def measured(argv: list[str], out: Path, env: dict[str, str]) -> tuple[float, float, float]:
+def measured(argv: list[str], out: Path, env: dict[str, str], stdin: Path | None = None) -> tuple[float, float, float]:
     """(wall seconds, CPU seconds, peak RSS MB) of one run of `argv` with stdout to `out`.
 
     The peak is the child's own VmHWM, polled while it runs: a child's ru_maxrss on Linux also
@@ -82,9 +86,9 @@ def measured(argv: list[str], out: Path, env: dict[str, str]) -> tuple[float, fl
     peak = 0
     errors = out.with_suffix(".err")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    with open(out, "wb") as sink, open(errors, "wb") as err:
+    with open(out, "wb") as sink, open(errors, "wb") as err, open(stdin or os.devnull, "rb") as source:
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=sink, stderr=err, env=env)
+        proc = subprocess.Popen(argv, stdin=source, stdout=sink, stderr=err, env=env)
         while proc.poll() is None:
             peak = max(peak, _high_water_kb(proc.pid))
             time.sleep(0.005)
@@ -154,6 +158,73 @@ def c_driver_python() -> str | None:
     return python
 
 
+DUMP_ROWS = 400_000
+REPEAT_SOURCE = 3
+DUMPED = "dumped"
+LOADED = "loaded"
+
+
+def make_dump(db: MariaDB, work: Path) -> Path:
+    """A default mariadb-dump (extended INSERTs, BLOBs as their bytes) of a database built here."""
+    every_byte = bytes(range(256)).hex()
+    db.root_sql(
+        f"CREATE DATABASE {DUMPED}; CREATE DATABASE {LOADED}; USE {DUMPED};"
+        f" CREATE TABLE {DUMPED}.staff (id INT PRIMARY KEY, name VARCHAR(20), picture BLOB);"
+        f" INSERT INTO {DUMPED}.staff SELECT seq, CONCAT('staff ', seq), UNHEX(REPEAT('{every_byte}', 1 + seq % 8))"
+        " FROM seq_1_to_1000;"
+        f" CREATE TABLE {DUMPED}.payment (payment_id INT PRIMARY KEY, customer_id INT, amount DECIMAL(5,2),"
+        " payment_date DATETIME, note VARCHAR(40));"
+        f" INSERT INTO {DUMPED}.payment SELECT seq, seq % 599, (seq % 1000) / 100,"
+        " TIMESTAMP'2005-05-24 22:53:30' + INTERVAL seq MINUTE, CONCAT('payment ', seq, ' for café')"
+        f" FROM seq_1_to_{DUMP_ROWS}"
+    )
+    path = work / "dump.sql"
+    dump_argv = ["mariadb-dump", "--no-defaults", f"--socket={db.socket}", "-uroot", "--skip-dump-date", DUMPED]
+    with open(path, "wb") as out:
+        subprocess.run(dump_argv, stdout=out, check=True, timeout=300)
+    return path
+
+
+def load_median(argv: list[str], db: MariaDB, dump: Path, out: Path, env: dict[str, str], stdin: bool) -> Figure:
+    """Median of loads of `dump` into an emptied database (emptying it is not timed)."""
+    samples = []
+    for _ in range(REPEAT_SOURCE):
+        db.root_sql(f"DROP DATABASE {LOADED}; CREATE DATABASE {LOADED}")
+        samples.append(measured(argv, out, env, dump if stdin else None))
+    return Figure(
+        statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples), max(s[2] for s in samples)
+    )
+
+
+def redumped(db: MariaDB, database: str) -> bytes:
+    argv = ["mariadb-dump", "--no-defaults", f"--socket={db.socket}", "-uroot", "--skip-dump-date", database]
+    text = subprocess.run(argv, capture_output=True, check=True, timeout=300).stdout
+    return text.replace(f"Database: {database}".encode(), b"Database: X")
+
+
+def source_bench(db: MariaDB, url: str, client: list[str], work: Path, env: dict[str, str]) -> bool:
+    dump = make_dump(db, work)
+    size = dump.stat().st_size / 1e6
+    loaded_url = url.rsplit("/", 1)[0] + f"/{LOADED}"
+    opsh_argv = [opsh_bin(), "--no-history", "--yes", "-c", f"connect {loaded_url}; source {dump}"]
+    opsh = load_median(opsh_argv, db, dump, work / "source.out", env, stdin=False)
+    same = redumped(db, LOADED) == redumped(db, DUMPED)
+    mariadb = load_median([*client[:-1], LOADED], db, dump, work / "load.out", env, stdin=True)
+    met = report(
+        f"loading a {size:.1f} MB mariadb-dump with BLOBs (medians of {REPEAT_SOURCE})",
+        [
+            ("opsh -c 'connect ...; source FILE'", opsh.wall, "s"),
+            ("  its CPU time", opsh.cpu, "s"),
+            ("mariadb DB < FILE", mariadb.wall, "s"),
+            ("  its CPU time", mariadb.cpu, "s"),
+            ("opsh peak RSS", opsh.rss, "MB"),
+        ],
+        [("opsh source/mariadb < file", opsh.wall / mariadb.wall, 2.0)],
+    )
+    print(f"  what opsh loaded dumps {'identical to' if same else 'DIFFERENT FROM'} the dump")
+    return met and same
+
+
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="opsh-bench-sql-"))
     home = work / "home"
@@ -186,6 +257,7 @@ def main() -> None:
         c_floor = None
         if c_python is not None:
             c_floor = median_of(REPEAT_BIG, fetch_argv(c_python, MYSQLCLIENT, db, BIG, work), work / "cf.out", env)
+        source_met = source_bench(db, url, client, work, env)
 
     table_met = report(
         f"{ROWS:,} rows x 5 columns as a table into a file (medians of {REPEAT}, mycli {REPEAT_MYCLI})",
@@ -234,7 +306,7 @@ def main() -> None:
     export_met = report(
         f"{BIG:,} rows x 5 columns as CSV into a file (medians of {REPEAT_BIG})", export_rows, export_ratios
     )
-    exit_unless(table_met, export_met)
+    exit_unless(table_met, export_met, source_met)
 
 
 if __name__ == "__main__":

@@ -198,7 +198,8 @@ def test_completion_of_verbs_and_keys_seen(msh):
 def test_connecting_to_nothing_fails_clearly(tmp_path):
     shell = Shell(tmp_path)
     out = shell("connect memcache://127.0.0.1:1")
-    assert not out.ok and out.err == "error: connection refused\n"
+    assert out.err == "error: cannot reach memcache at 127.0.0.1:1: connection refused (is it running?)\n"
+    assert not out.ok
 
 
 def test_ctrl_c_leaves_a_usable_handle(msh, mc):

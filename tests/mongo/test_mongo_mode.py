@@ -250,3 +250,12 @@ def test_a_password_in_a_mongo_command_never_reaches_history(mongo):
     stored = mongo.session.history.path.read_text()
     assert "hunter2-secret" not in stored and "pwd: ***" in stored
     assert mongo("db.runCommand({dropUser: 'reporter'})").ok
+
+
+def test_a_mongo_statement_typed_in_the_local_mode_names_the_handle(mongo):
+    mongo.ok("db.users.insertOne({name: 'ann'})")
+    mongo.ok("\\q")
+    out = mongo.fails("db.users.countDocuments({name: 'ann'})")
+    hint = "`use m` sends lines there, or: mongo --on m \"db.users.countDocuments({name: 'ann'})\""
+    assert out.err == f"error: unknown command: db.users.countDocuments({{name: ({hint})\n"
+    assert mongo.ok("mongo --on m \"db.users.countDocuments({name: 'ann'})\"").text == "1\n"

@@ -143,3 +143,11 @@ def test_status_lists_the_redis_handle(rsh):
     rows = rsh.json("status")
     redis_row = next(r for r in rows if r["name"] == "r")
     assert redis_row["kind"] == "redis" and redis_row["state"] == "open, db 0"
+
+
+def test_a_redis_command_typed_in_the_local_mode_names_the_handle(rsh, client):
+    client.hset("user:1", "name", "ann")
+    rsh.ok("\\q")
+    out = rsh.fails("HGETALL user:1")
+    assert out.err == "error: unknown command: HGETALL (`use r` sends lines there, or: redis --on r HGETALL user:1)\n"
+    assert rsh.json("redis --on r HGETALL user:1") == {"name": "ann"}  # the hint runs as shown

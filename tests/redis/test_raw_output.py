@@ -84,6 +84,22 @@ def test_raw_output_is_redis_cli_raw_byte_for_byte(tmp_path, redis_server, clien
     assert got == expected
 
 
+# Text replies redis-cli writes as they come, their own line ends kept, nothing added.
+TEXT_LINES = ["INFO keyspace", "MEMORY DOCTOR", "LATENCY DOCTOR", "GET text"]
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_text_replies_keep_their_own_line_ends(tmp_path, redis_server, client, protocol):
+    """The repro: piped `INFO keyspace` ended `\\r\\n\\n`; redis-cli --raw ends it `\\r\\n`."""
+    _seed(client)
+    expected = _redis_cli(redis_server, TEXT_LINES, protocol)
+    assert b"\r\n" in expected  # INFO's own line ends
+    got = _opsh(tmp_path, redis_server, TEXT_LINES, protocol)
+    assert got == expected
+    info = _opsh(tmp_path / "info", redis_server, ["CLIENT INFO"], protocol)  # its fields differ per client
+    assert info.endswith(f"resp={protocol}\n".encode()) and info.count(b"\n") == 1
+
+
 def test_empty_collections_keep_their_line(rsh, client):
     rsh.ok("\\set raw on")
     client.rpush("l", "a")

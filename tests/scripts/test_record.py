@@ -60,6 +60,34 @@ def test_recording_started_inside_a_mode_reopens_it(sh, tmp_path):
     ]
 
 
+def test_a_recording_started_with_a_handle_open_passes_its_own_check(sh, tmp_path):
+    sh.ok("connect sqlite:///a.db")
+    sh.ok("\\q")
+    sh.ok("record start r.opsh --transcript")
+    sh.ok("echo hi")
+    sh.ok("record stop")
+    sh.close()
+    assert (tmp_path / "r.opsh").read_text().splitlines()[1:] == ["connect sqlite:///a.db as a --background", "echo hi"]
+    assert (tmp_path / "r.transcript").read_text() == (
+        "opsh transcript 2\n$ connect sqlite:///a.db as a --background\n$ echo hi\n  hi\n"
+    )
+    out = Shell(tmp_path)("replay r.opsh --check r.transcript")
+    assert out.ok and out.text == "", out.text
+
+
+def test_a_recording_started_inside_a_mode_passes_its_own_check(sh, tmp_path):
+    sh.ok("connect sqlite:///a.db as a")
+    sh.ok("\\record start r.opsh --transcript")
+    sh.ok("select 2 as two;")
+    sh.ok("\\record stop")
+    sh.close()
+    assert "$ connect sqlite:///a.db as a --background\n$ use a\n$ select 2 as two;\n" in (
+        tmp_path / "r.transcript"
+    ).read_text()
+    out = Shell(tmp_path)("replay r.opsh --check r.transcript")
+    assert out.ok and out.text == "", out.text
+
+
 def test_secrets_never_reach_the_recording(sh, tmp_path):
     sh.ok("record start s.opsh")
     sh.ok("set api_token abc123secret")

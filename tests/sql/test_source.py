@@ -164,6 +164,54 @@ def test_a_dump_round_trip_through_source_gives_the_same_dump(tmp_path, mariadb,
     shell.close()
 
 
+def raw_dump(server: MariaDB, database: str) -> bytes:
+    """A default `mariadb-dump` of `database`, as bytes: a BLOB makes it anything but text."""
+    argv = ["mariadb-dump", "--no-defaults", "-h", server.host, "-P", str(server.port), "-u", server.user]
+    argv += [f"-p{server.password}", "--skip-dump-date", database]
+    return subprocess.run(argv, capture_output=True, check=True, timeout=60).stdout
+
+
+def test_a_dump_with_a_blob_loads_through_source_and_dumps_back_identical(tmp_path, mariadb, database):
+    every_byte = bytes(range(256))
+    mariadb.root_sql(
+        f"CREATE TABLE {database}.staff (id INT PRIMARY KEY, name VARCHAR(20), picture BLOB);"
+        f"INSERT INTO {database}.staff VALUES (1, 'Mike', UNHEX('{every_byte.hex()}')),"
+        f" (2, 'Jon', UNHEX('{(every_byte[::-1] * 4).hex()}')), (3, 'né', NULL)"
+    )
+    before = raw_dump(mariadb, database)
+    (tmp_path / "s.sql").write_bytes(before)
+    assert b"\\0\x01\x02" in before and b"\xfe\xff" in before  # the bytes as they are, not hex
+    mariadb.root_sql(f"DROP DATABASE {database}; CREATE DATABASE {database}")
+
+    shell = connected(Shell(tmp_path, yes=True), mysql_url(mariadb, database), "db")
+    out = shell("source s.sql")
+    assert out.ok, out.err
+    assert shell.json("SELECT HEX(picture) AS h FROM staff WHERE id = 1;") == [{"h": every_byte.hex().upper()}]
+    shell.close()
+    assert raw_dump(mariadb, database) == before
+
+
+def test_source_sends_a_statement_as_the_bytes_the_file_has(my, tmp_path):
+    """The repro: `error: b.sql is not UTF-8 text` while mariadb prints 89504E47FF."""
+    (tmp_path / "b.sql").write_bytes(b"SELECT HEX(_binary'\x89PNG\xff') AS h;\n")
+    out = my("source b.sql")
+    assert out.ok, out.err
+    assert "| 89504E47FF |" in out.text
+
+
+def test_sqlite_names_the_line_of_a_statement_that_is_not_text(lite, tmp_path):
+    (tmp_path / "b.sql").write_bytes(b"CREATE TABLE t (b BLOB);\nINSERT INTO t VALUES ('\x89PNG');\n")
+    out = lite("source b.sql")
+    assert (
+        out.err
+        == "error: b.sql:2: the statement is not UTF-8 text (byte 24) (SQLite takes text; write a BLOB as X'...')\n"
+    )
+    lite.ok("DELETE FROM t WHERE 1;")
+    (tmp_path / "x.sql").write_bytes(b"INSERT INTO t VALUES (X'89504EFF');\n")
+    lite.ok("source x.sql")
+    assert lite.json("SELECT hex(b) AS h FROM t;") == [{"h": "89504EFF"}]
+
+
 SQLITE_SCHEMA = """\
 CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER DEFAULT 0 CHECK (qty >= 0));
 CREATE TABLE log (at TEXT DEFAULT (datetime('now')), what TEXT);

@@ -120,3 +120,26 @@ def test_a_variable_holding_a_redirect_is_sent_as_text(lite, tmp_path):
     lite("\\set v '\\> stolen.csv'")
     out = lite("SELECT 1 ${v};")
     assert not out.ok and "sqlite" in out.err and not (tmp_path / "stolen.csv").exists()
+
+
+def test_format_after_a_quoted_statement_is_the_format_not_a_comment(sh):
+    """The repro: `--format json` after the statement became SQL, a comment to SQLite."""
+    sh.ok("connect sqlite:///a.db as a --background")
+    sh.ok("connect sqlite:///b.db as b --background")
+    rows = sh.ok('sql --on a,b "select 1 as n" --format json').json
+    assert rows == [{"target": "a", "n": 1}, {"target": "b", "n": 1}]
+    assert sh.ok('sql --on a "select 2 as n" --format json').json == [{"n": 2}]
+    sh.fails('sql --on a "select 2 as n" --format json n', "'n' after the statement's options", exit_code=2)
+
+
+def test_a_relative_path_that_meant_an_absolute_one_says_four_slashes(sh, tmp_path):
+    """The repro: `connect sqlite:///tmp/x.db` said only `no such directory: ./tmp`."""
+    absolute = tmp_path / "data"
+    absolute.mkdir()
+    url_path = str(absolute / "x.db")  # /tmp/.../data/x.db, written with three slashes
+    out = sh.fails(f"connect sqlite://{url_path}")
+    hint = f"that is relative to the current directory; an absolute path takes four slashes: sqlite:///{url_path}"
+    assert out.err == f"error: no such directory: {tmp_path}{absolute} ({hint})\n"
+    sh.ok(f"connect sqlite:///{url_path} as x")  # the hint's URL works
+    assert (absolute / "x.db").exists()
+    assert sh.fails("\\connect sqlite:///nodir/y.db").err == f"error: no such directory: {tmp_path}/nodir\n"

@@ -187,7 +187,15 @@ def relays(pattern: str) -> list[str]:
 def test_down_host_fails_fast_with_a_clear_error(sh, ssh_client):
     out = sh("connect ssh://127.0.0.250:1")
     assert not out.ok
-    assert "connection refused" in out.err
+    assert out.err == "error: cannot reach 127.0.0.250:1: connection refused (is sshd running there, on that port?)\n"
+
+
+def test_a_down_inventory_host_is_named_with_its_address_and_port(sh, ssh_client):
+    """The repro: `connect down1` said only "connection refused"."""
+    sh.ok("hosts add down1 127.0.0.250 --port 1")
+    out = sh.fails("connect down1")
+    hint = "is sshd running there, on that port?"
+    assert out.err == f"error: cannot reach down1 at 127.0.0.250:1: connection refused ({hint})\n"
 
 
 @pytest.mark.parametrize("target", ["nosuchname", "ssh://"])

@@ -20,7 +20,27 @@ def test_add_list_show_and_remove(sh, ssh_client, sshd_hosts):
     assert [r["stdout"].split()[2] for r in rows] == ["127.0.0.2", "127.0.0.3", "127.0.0.4"]
     assert sh("hosts rm app[2-3]").ok
     assert "not in the hosts file" in sh("hosts rm app9").err
-    assert [r["name"] for r in sh.json("hosts @app")] == ["app1"]
+    assert [(r["name"], r["groups"]) for r in sh.json("hosts @app")] == [("app1", "app,blue")]
+
+
+def test_a_target_expression_lists_the_groups_of_each_host(tmp_path, ssh_client):
+    """The repro: `hosts @web` left the groups column empty."""
+    sh = Shell(tmp_path, config='[groups]\nfront = "web[01-02]"\n')
+    try:
+        sh.ok("hosts add web01 --group edge")
+        rows = {r["name"]: r["groups"] for r in sh.json("hosts @front")}
+        assert rows == {"web01": "front,edge", "web02": "front"}
+        assert {r["name"]: r["groups"] for r in sh.json("hosts")}["web02"] == "front"
+    finally:
+        sh.close()
+
+
+def test_a_fresh_install_says_where_hosts_come_from(sh, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPSH_SSH_CONFIG", str(tmp_path / "no-ssh-config"))
+    text = sh.ok("hosts").text
+    assert text.startswith("no hosts yet: `hosts add web1 10.0.0.11 --user deploy`, `hosts load serverlist.conf`")
+    assert text.endswith(f"or Host entries in {tmp_path / 'no-ssh-config'}\n")
+    assert sh.json("hosts") == []  # a script reading JSON gets an empty list
 
 
 def test_groups_from_config_and_hosts_file(tmp_path, ssh_client):

@@ -185,3 +185,46 @@ def _upper(session, args):
     from opsh.shell.result import Result
 
     return Result.of_text(args["word"].upper())
+
+
+# ---------------------------------------------------------------- a statement and its options
+
+
+def statement_command(name):
+    from tests.helpers import registry
+
+    return registry().get(name)
+
+
+def test_options_after_a_quoted_statement_are_options():
+    parsed = bind(statement_command("sql"), '--on @shards "select count(*) from orders" --format json -x shop3')
+    assert parsed.args.statement == ["select count(*) from orders"]
+    assert parsed.args.format == "json"
+    assert parsed.args.on == "@shards" and parsed.args.exclude == ["shop3"]
+    mongo = bind(statement_command("mongo"), '--on "r[1-2]" "db.users.countDocuments({})" --group')
+    assert mongo.args.statement == ["db.users.countDocuments({})"] and mongo.args.group
+
+
+def test_a_long_option_after_an_unquoted_statement_is_an_option():
+    redis = bind(statement_command("redis"), "--on @caches INFO keyspace --format json").args
+    assert redis.command == ["INFO", "keyspace"] and redis.format == "json"
+    sql = bind(statement_command("sql"), "--on shop select 1 --group").args
+    assert sql.statement == ["select", "1"] and sql.group
+
+
+def test_words_of_an_unquoted_statement_stay_in_it():
+    """`-x` in `select 10 -x from t` is SQL (ten minus x): only a quoted statement ends before it."""
+    assert bind(statement_command("sql"), "--on shop select 10 -x from t").args.statement == [
+        "select", "10", "-x", "from", "t",
+    ]
+    assert bind(statement_command("redis"), 'SET k "--format"').args.command == ["SET", "k", "--format"]
+    assert bind(tail, "x --format json").format == "json"  # other commands: as before
+    assert bind(run, "web1 echo --format json").args.command == ["echo", "--format", "json"]
+
+
+def test_a_word_after_the_statements_options_is_a_usage_error():
+    with pytest.raises(UsageError) as info:
+        bind(statement_command("sql"), '--on @shards "select 1" --format json now')
+    assert info.value.message == "sql: 'now' after the statement's options"
+    with pytest.raises(UsageError, match="'keyspace' after the statement's options"):
+        bind(statement_command("redis"), "--on @caches INFO --format json keyspace")

@@ -87,6 +87,16 @@ def test_settings_are_typed(sh):
     assert sh("unset timeout").ok and sh.session.timeout == 30.0
 
 
+def test_help_set_lists_every_setting_with_what_it_does(sh):
+    text = sh.ok("help set").text
+    for spec in sh.session.settings.specs.values():
+        line = next((line for line in text.splitlines() if line.startswith(f"  {spec.name} ")), None)
+        assert line is not None and spec.help in line, spec.name
+    about = "SQL: show a result wider than the terminal vertically (as mycli)"
+    assert f"  auto_vertical  {about} (on|off, default off)\n" in text
+    assert "  csv_null " in text and "  pager " in text
+
+
 def test_config_settings_and_connections(tmp_path):
     home = tmp_path / "home"
     home.mkdir()

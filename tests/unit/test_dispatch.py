@@ -63,6 +63,24 @@ def test_unknown_command_suggests_nearest(sh):
     assert out.err.strip() == "error: unknown command: ecko (did you mean echo?)"
 
 
+def test_a_program_of_this_machine_is_pointed_to_the_shell_escape(sh):
+    out = sh.fails("grep ERROR x.log")
+    assert out.err == "error: unknown command: grep (`!grep ERROR x.log` runs it in the shell)\n"
+    assert "`!df -h` runs it in the shell" in sh.fails("df -h").err
+    assert sh.fails("nosuchprogram-4711 x").err.endswith("(type `help` for the list)\n")
+
+
+def test_a_statement_typed_in_the_local_mode_names_the_handle_it_could_go_to(sh):
+    sh.ok("connect sqlite:///a.db as shop --background")
+    out = sh.fails("select 1;")
+    assert out.err == 'error: unknown command: select (`use shop` sends lines there, or: sql --on shop "select 1")\n'
+    sh.ok("connect sqlite:///b.db as books --background")
+    hint = "(`use shop` (or `use books`) sends lines there, or: sql --on shop 'SELECT \"a b\" AS v')"
+    assert sh.fails('SELECT "a b" AS v;').err == f"error: unknown command: SELECT {hint}\n"
+    assert sh.json("sql --on shop 'SELECT \"a b\" AS v'") == [{"v": "a b"}]  # the hint runs as shown
+    sh.close()
+
+
 def test_a_failure_does_not_stop_a_chain_and_sets_exit_status(sh):
     out = sh("nosuch; echo after")
     assert "after" in out.text and not out.ok
@@ -236,6 +254,17 @@ def test_help_lists_areas_and_shows_command_usage(sh):
 
 
 SAFE_WORDS = ["echo", "set", "unset", "help", "status", "use", "close", "history", "connect", "sleep", "config", "exit"]
+
+
+def test_help_in_a_pipe_honours_columns(sh, monkeypatch):
+    """The repro: `COLUMNS=80 opsh -c 'help run' | less` had lines of 142 columns."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    whole = sh.ok("help run").lines
+    assert max(map(len, whole)) > 100  # a pipe with no COLUMNS gets the lines as written
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = sh.ok("help run").lines
+    assert max(map(len, lines)) <= 80 and len(lines) > len(whole)
+    assert "".join("".join(lines).split()) == "".join("".join(whole).split())  # wrapped, nothing lost
 
 
 def test_fuzz_any_line_is_a_result_or_a_clean_error(tmp_path):

@@ -135,10 +135,9 @@ def test_cd_pwd_and_cd_dash(sh, work, monkeypatch, tmp_path):
     assert sh.session.cwd == tmp_path
 
 
-def test_cd_to_a_file_or_nowhere_fails(sh, work):
-    assert not sh("cd notes.txt").ok
-    out = sh("cd missing")
-    assert out.err.startswith("error: not a directory: missing")
+def test_cd_to_a_file_or_nowhere_fails_saying_which(sh, work):
+    assert sh.fails("cd notes.txt").err == "error: not a directory: notes.txt\n"
+    assert sh.fails("cd missing").err == "error: no such file or directory: missing\n"
     assert sh.session.cwd == work
 
 

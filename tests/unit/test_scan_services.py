@@ -117,6 +117,9 @@ def test_connect_tab_offers_what_the_scan_found(sh, servers):
     for service, port in servers.items():
         url = f"{URL_SCHEMES[service]}://127.0.0.1:{port}"
         assert url in offered and service in offered[url]
+    order = list(offered.values())
+    assert "scheme" not in order[: len(servers)]  # what the scan found comes first, then the schemes
+    assert order.index("scheme") == len(servers)
     only = [w for w, _, _ in local_candidates(sh.session, f"connect mongodb://127.0.0.1:{servers['mongodb']}")]
     assert only == [f"mongodb://127.0.0.1:{servers['mongodb']}"]
 

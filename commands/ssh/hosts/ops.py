@@ -21,7 +21,7 @@ from opsh.commands.shared.nodeset import expand, fold, natural_key
 from opsh.commands.ssh.hosts.sshconf import concrete_hosts, config_path
 from opsh.commands.shared.targets import split_label
 from opsh.commands.ssh.state import ssh_state
-from opsh.shell.errors import NotFound, UsageError, describe
+from opsh.shell.errors import NotFound, UsageError, describe, swallowed
 from opsh.shell.result import Result, StyledLine
 from opsh.shell.spec import Args
 
@@ -35,16 +35,52 @@ HEADERS = ["name", "address", "port", "user", "groups", "source"]
 
 def list_hosts(session: Session, args: Args) -> Result:
     """`hosts [EXPR]`: the whole inventory, or what one target expression resolves to."""
+    member_of = _memberships(session)
     if args.targets:
-        return Result.table(HEADERS, _resolved_rows(session, args.targets))
-    rows = _inventory_rows(session)
+        return Result.table(HEADERS, _resolved_rows(session, args.targets, member_of))
+    rows = _inventory_rows(session, member_of)
+    if not rows:
+        return _no_hosts_yet(session)
     return Result.table(HEADERS, rows, status=f"{len(rows)} host{'s' if len(rows) != 1 else ''}")
 
 
-def _resolved_rows(session: Session, expression: str) -> list[list[Any]]:
+def _no_hosts_yet(session: Session) -> Result:
+    """A fresh install: say where hosts come from rather than draw an empty table (JSON and
+    the other record formats still get their empty list)."""
+    from opsh.shell import formats
+
+    hint = (
+        "no hosts yet: `hosts add web1 10.0.0.11 --user deploy`, `hosts load serverlist.conf`"
+        f" (host port user password), or Host entries in {config_path(session)}"
+    )
+    result = Result.table(HEADERS, [], status="0 hosts")
+
+    def present(fmt: str, sink: Any) -> str | None:
+        found = formats.find(fmt)
+        return None if found is not None and found.structured else hint
+
+    result.present = present
+    return result
+
+
+def _memberships(session: Session) -> dict[str, list[str]]:
+    """Host name -> the groups it is in (config [groups], the hosts file, loaded lists)."""
+    out: dict[str, list[str]] = {}
+    for group in lookup.groups(session):
+        try:
+            members = lookup.targets(session, f"@{group}")
+        except Exception:  # noqa: BLE001 - a broken group is shown by `hosts groups`
+            swallowed(f"resolving group {group} for the groups column")
+            continue
+        for member in members:
+            out.setdefault(split_label(member)[1], []).append(group)
+    return out
+
+
+def _resolved_rows(session: Session, expression: str, member_of: dict[str, list[str]]) -> list[list[Any]]:
     labels = lookup.targets(session, expression)
     rows = [
-        [label, spec.hostname, spec.port, spec.user, "", _source(session, spec.name)]
+        [label, spec.hostname, spec.port, spec.user, _groups(member_of, spec.name), _source(session, spec.name)]
         for label, spec in lookup.specs_for(session, labels).items()
     ]
     if "local" in labels:
@@ -52,10 +88,14 @@ def _resolved_rows(session: Session, expression: str) -> list[list[Any]]:
     return rows
 
 
-def _inventory_rows(session: Session) -> list[list[Any]]:
+def _groups(member_of: dict[str, list[str]], name: str) -> str:
+    return ",".join(dict.fromkeys(member_of.get(name, [])))
+
+
+def _inventory_rows(session: Session, member_of: dict[str, list[str]]) -> list[list[Any]]:
     """Inventory hosts by name, then ssh config aliases the inventory does not name."""
     rows = [
-        [e.name, e.address or "", e.port, e.user or "", ",".join(e.groups), e.source]
+        [e.name, e.address or "", e.port, e.user or "", _groups(member_of, e.name), e.source]
         for e in sorted(inventory(session).values(), key=lambda e: natural_key(e.name))
     ]
     seen = {row[0] for row in rows}
@@ -65,9 +105,9 @@ def _inventory_rows(session: Session) -> list[list[Any]]:
             continue
         found = config.lookup(alias)
         port = found.get("port")
-        rows.append(
-            [alias, found.get("hostname", alias), int(port) if port else None, found.get("user", ""), "", "ssh config"]
-        )
+        user = found.get("user", "")
+        address = found.get("hostname", alias)
+        rows.append([alias, address, int(port) if port else None, user, _groups(member_of, alias), "ssh config"])
     return rows
 
 
