@@ -21,7 +21,7 @@ from typing import TextIO
 
 from opsh.shell import argv, formats
 from opsh.shell.capture import TeeSink, keep_producers, plain_copy, renders_plainly
-from opsh.shell.errors import Cancelled, UsageError, describe
+from opsh.shell.errors import Cancelled, UsageError, describe, for_stream
 from opsh.shell.handles import Handle
 from opsh.shell.lineparse import (
     Redirect,
@@ -418,6 +418,7 @@ class Engine:
         if not (self.session.io.interactive and _isatty(self.err)):
             return
         color = self._color(self.err)
+        text = for_stream(text, self.err)
         self.err.write(f"\x1b[2m{text}\x1b[0m\n" if color else f"{text}\n")
         self.err.flush()
 
@@ -450,7 +451,7 @@ class Engine:
     def notice(self, text: str) -> None:
         """A line the user must see even in a script (unlike status lines): on stderr."""
         self.out.flush()
-        self.err.write(f"opsh: {text}\n")
+        self.err.write(f"opsh: {for_stream(text, self.err)}\n")
         self.err.flush()
 
     def capture_for(self, owner: object) -> None:
@@ -471,6 +472,7 @@ class Engine:
                 return
             self._warned.add(once)
         color = self._color(self.err)
+        text = for_stream(text, self.err)
         self.out.flush()
         self.err.write(f"\x1b[33mwarning: {text}\x1b[0m\n" if color else f"warning: {text}\n")
         self.err.flush()
@@ -489,8 +491,9 @@ class Engine:
 
             self.err.write("".join(traceback.format_exception(exc)))
         color = self._color(self.err)
+        shown = for_stream(line, self.err)
         self.out.flush()
-        self.err.write(f"\x1b[31m{line}\x1b[0m\n" if color else f"{line}\n")
+        self.err.write(f"\x1b[31m{shown}\x1b[0m\n" if color else f"{shown}\n")
         self.err.flush()
         return line
 
