@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -21,13 +22,13 @@ from typing import TextIO
 
 from opsh.shell import argv, formats
 from opsh.shell.capture import TeeSink, keep_producers, plain_copy, renders_plainly
-from opsh.shell.errors import Cancelled, UsageError, describe, for_stream
+from opsh.shell.errors import Cancelled, OpshError, UsageError, describe, for_stream
 from opsh.shell.handles import Handle
 from opsh.shell.lineparse import (
     Redirect,
     continues,
     expand_for_shell,
-    expand_text,
+    expand_redirect,
     extract_redirect,
     join_continued,
     split_backslash_redirect,
@@ -248,7 +249,7 @@ class Engine:
         if "\n" in redirect.target:
             hint = "put it last in the statement"
             raise UsageError(f"the target of \\{redirect.kind} runs past the end of its line", hint)
-        return Redirect(redirect.kind, expand_text(redirect.target, self.session.lookup))
+        return expand_redirect(redirect, self.session.lookup)
 
     def _run_local(self, statement: str, captured: list[str]) -> bool:
         text = statement.strip()
@@ -261,7 +262,10 @@ class Engine:
         tokens, redirect = extract_redirect(tokens, text)
         if redirect and slash_redirect:
             raise UsageError("two redirections on one line")
-        redirect = redirect or slash_redirect
+        if redirect is not None and redirect.kind == "|":  # the raw text after `|` (a `> f` is a word, expanded)
+            redirect = expand_redirect(redirect, self.session.lookup)
+        elif slash_redirect is not None:
+            redirect = expand_redirect(slash_redirect, self.session.lookup)
         if not tokens:
             if redirect:
                 raise UsageError("nothing to redirect")
@@ -337,6 +341,8 @@ class Engine:
                     shared.close()
                 except OutputClosed:
                     pass
+        if isinstance(shared, PipeSink):
+            _check_pipe(shared)
         return ok
 
     def _emit_one(
@@ -509,6 +515,29 @@ def effective_format(session: Session, hint: str | None) -> str:
     if hint and not session.settings.is_explicit("format"):
         return hint
     return chosen
+
+
+def _check_pipe(pipe: PipeSink) -> None:
+    """`| command` fails the statement when the command fails (exits non-zero, is killed, or
+    cannot start: the shell's 127), as under `set -o pipefail`: a batch stops there and the
+    error names the command and how it ended. Ctrl-C that killed it is an interrupt (130)."""
+    code = pipe.exit_status()
+    if not code:
+        return
+    where = f"| {pipe.command}"
+    if code == -signal.SIGINT:
+        raise Cancelled(f"{where}: interrupted")
+    if code < 0:
+        raise OpshError(f"{where}: killed by {_signal_name(-code)}")
+    hint = "the command was not found" if code == 127 else None
+    raise OpshError(f"{where}: exit status {code}", hint)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _shell_line(text: str) -> Statement:

@@ -223,6 +223,12 @@ class PipeSink(Sink):
             swallowed("closing the input of a pager or pipe")
         _wait_uninterrupted(self.proc)
 
+    def exit_status(self) -> int | None:
+        """The command's exit status once close() has waited for it (negative: the signal
+        that killed it), as a shell's pipefail counts it: a command that stopped reading early
+        (`head -1`) and exited 0 has not failed, whatever it left unread."""
+        return self.proc.returncode
+
 
 def pager_command() -> list[str] | None:
     """$PAGER if set, else `less -SRFX` (chop long lines, colours, quit if one screen)."""
