@@ -43,7 +43,8 @@ def untouched(raw: str) -> bool:
 
 
 @pytest.mark.parametrize(
-    "line", ["ls logs", "ls -l logs", "find logs", "tree logs", "glob 'logs/*'", "du logs --depth 1", "archive list logs.tar"]
+    "line",
+    ["ls logs", "ls -l logs", "find logs", "tree logs", "glob 'logs/*'", "du logs --depth 1", "archive list logs.tar"],
 )
 def test_names_are_shown_escaped_and_the_terminal_is_not_touched(term: Term, logs: Path, line: str):
     raw = term.run_raw(line)
