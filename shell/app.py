@@ -149,7 +149,7 @@ def _replay(engine: Engine, options: argparse.Namespace) -> int:
         engine.report(exc)
         return 1
     if not report.ok:
-        return 2 if engine.usage_errors else 1
+        return engine.exit_status() or 1  # 1 as well when only --check found differences
     return engine.exit_status()
 
 

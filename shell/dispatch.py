@@ -68,6 +68,8 @@ class Engine:
         self.pending = ""
         self.failures = 0
         self.usage_errors = 0
+        self.interrupts = 0  # statements Ctrl-C ended (exit status 130 for a batch run)
+        self._cut_short = False  # the statement running showed a Result that Ctrl-C cut short
         self.capture = False
         self._capture_owners: set[int] = set()
         self.location: str | None = None  # "file.opsh:12" while a script runs
@@ -167,10 +169,11 @@ class Engine:
         exit_code = 0
         captured: list[str] = []
         self._running.append(captured)
+        outer_cut_short, self._cut_short = self._cut_short, False
         try:
             handle = None if shell_escape else session.current_handle
             result_ok = self._run(statement, handle, captured)
-            exit_code = 0 if result_ok else 1
+            exit_code = 130 if self._cut_short else 0 if result_ok else 1
         except KeyboardInterrupt:
             self._cancel_current(shell_escape)
             error = self.report(Cancelled("cancelled"))
@@ -181,9 +184,12 @@ class Engine:
         finally:
             depth = len(self._running)
             self._running.pop()
+            self._cut_short = outer_cut_short
         seconds = time.monotonic() - started
         ok = exit_code == 0
         mode_switch, self._mode_switch = self._mode_switch, False
+        if exit_code == 130:
+            self.interrupts += 1
         if not ok:
             self.failures += 1
             if self.batch and (mode_switch or not self.keep_going):
@@ -377,6 +383,8 @@ class Engine:
         elif self.capture:
             captured.append(plain_copy(result, chosen, table_style))
         self._finish_status(result, count, time.monotonic() - started, redirect)
+        if result.interrupted:  # Ctrl-C, caught by the command: ends like the SQL path's interrupt
+            self._cut_short = True
         return not result.failed
 
     def _format_for(self, result: Result, fmt: str | None, redirect: Redirect | None) -> str:
@@ -504,6 +512,10 @@ class Engine:
         return line
 
     def exit_status(self) -> int:
+        """130 when Ctrl-C ended a statement (a wrapper must tell it from a failure), 2 for a
+        usage error, 1 for any other failure."""
+        if self.interrupts:
+            return 130
         if self.usage_errors:
             return 2
         return 1 if self.failures else 0

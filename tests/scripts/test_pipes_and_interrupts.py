@@ -5,10 +5,16 @@ and show what finished)."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import Shell, clean_env, opsh_binary
+from tests.servers.base import wait_until
 
 
 def opsh_c(tmp_path: Path, line: str) -> subprocess.CompletedProcess[str]:
@@ -85,3 +91,56 @@ def test_in_a_mode_the_target_of_a_backslash_pipe_is_data_too(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout == "v; touch PWNED\n"
     assert not (tmp_path / "PWNED").exists()
+
+
+# ---------------------------------------------------------------- Ctrl-C in a batch
+
+
+def interrupted(tmp_path: Path, text: str, started: Callable[[int], bool]) -> tuple[int, str]:
+    """`opsh -c TEXT` sent SIGINT (what Ctrl-C sends) once `started(pid)` says the command runs."""
+    env = clean_env(tmp_path / "home")
+    proc = subprocess.Popen(
+        [opsh_binary(), "-c", text], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path
+    )
+    try:
+        wait_until(lambda: started(proc.pid), 30, "the command to start")
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    return proc.returncode, out
+
+
+def has_children(pid: int) -> bool:
+    tasks = Path(f"/proc/{pid}/task")
+    return any((task / "children").read_text().split() for task in tasks.iterdir())
+
+
+def test_an_interrupted_sql_statement_exits_130(tmp_path):
+    endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c;"
+    text = f"connect sqlite:///t.db\n{endless}\n\\echo AFTER"
+    code, out = interrupted(tmp_path, text, lambda pid: (tmp_path / "t.db").exists())
+    assert code == 130 and "error: cancelled" in out and "AFTER" not in out
+
+
+def test_an_interrupted_run_exits_130(tmp_path):
+    code, out = interrupted(tmp_path, "run local -- sleep 31.7; echo AFTER", has_children)
+    assert code == 130, out
+    assert "cancelled" in out and "AFTER" not in out  # the summary of what finished, then the stop
+
+
+def test_an_interrupted_scan_exits_130(tmp_path):
+    """A scan of 8 x 65,535 loopback probes forks a worker (a child): it is running."""
+    code, out = interrupted(tmp_path, "scan 127.0.0.1,127.77.0.1-7 1-65535; echo AFTER", has_children)
+    assert code == 130, out
+    assert "AFTER" not in out
+
+
+@pytest.mark.parametrize("keep_going", [False, True])
+def test_a_failure_that_is_no_interrupt_still_exits_1(tmp_path, keep_going):
+    line = "run local -- false; echo AFTER"
+    env = clean_env(tmp_path / "home")
+    argv = [opsh_binary(), *(["--keep-going"] if keep_going else []), "-c", line]
+    out = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert out.returncode == 1 and ("AFTER" in out.stdout) == keep_going
