@@ -176,5 +176,9 @@ def visible_json(text: str) -> str:
 
 
 def screen_texts(column: Sequence[Any]) -> Sequence[str]:
-    """One column as the reading views show it at a terminal: shown_texts, made visible."""
-    return visible_texts(shown_texts(column))
+    """One column as the reading views show it at a terminal: shown_texts, made visible (a
+    column of numbers and NULLs has nothing to make visible)."""
+    texts = shown_texts(column)
+    if set(map(type, column)) <= _NUMBER_TYPES | {_NONE, bool}:
+        return texts
+    return visible_texts(texts)
