@@ -204,6 +204,8 @@ def _sources_and_dest(session: Session, paths: list[str], verb: str) -> tuple[li
     sources = expand_paths(session, patterns)
     dest = session.path(dest_text)
     into = dest.is_dir()
+    if dest_text.endswith("/") and not into:  # as in coreutils: `mv a missing/` is no rename
+        raise OpshError(f"{verb}: {dest_text} is not a directory", "create it first: mkdir -p")
     if len(sources) > 1 and not into:
         raise UsageError(f"{verb}: {dest_text} is not a directory", "several sources need an existing directory")
     return sources, dest, into

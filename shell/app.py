@@ -69,7 +69,7 @@ def _run(options: argparse.Namespace) -> int:
     from opsh.history.store import HistoryStore
     from opsh.shell.config import Config, Paths
     from opsh.shell.dispatch import Engine
-    from opsh.shell.errors import OpshError, describe
+    from opsh.shell.errors import OpshError, describe, for_stream
     from opsh.shell.interact import BatchInteraction, TerminalInteraction
     from opsh import commands
     from opsh.shell.registry import Registry
@@ -98,7 +98,7 @@ def _run(options: argparse.Namespace) -> int:
         if options.format:
             session.settings.set("format", options.format)
     except OpshError as exc:
-        sys.stderr.write(describe(exc).line() + "\n")
+        sys.stderr.write(for_stream(describe(exc).line(), sys.stderr) + "\n")
         return 2
     engine = Engine(session)
     try:
@@ -149,7 +149,7 @@ def _replay(engine: Engine, options: argparse.Namespace) -> int:
         engine.report(exc)
         return 1
     if not report.ok:
-        return 2 if engine.usage_errors else 1
+        return engine.exit_status() or 1  # 1 as well when only --check found differences
     return engine.exit_status()
 
 

@@ -2,6 +2,12 @@
 
 Every format starts from these, so NULL, dates, bytes and sizes read the same whether a result
 is drawn as opsh's box, a Markdown table or a vertical listing.
+
+And the one rule for text opsh did not write itself when it reaches a terminal (`visible`): a
+file name, an archive member, a server's value or a quoted name in an error can hold escape
+sequences that would set the window title, clear the screen or fake output. At a terminal every
+control character in them is shown as a C escape, as GNU `ls -b` shows it; files, pipes and
+JSON keep the exact characters.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -104,3 +111,74 @@ def column_texts(column: Sequence[Any], null: str = NULL, convert: Callable[[Any
 def shown_texts(column: Sequence[Any]) -> Sequence[str]:
     """One column as the reading views show it (NULL as `<null>`, sizes as `1.5K`)."""
     return column_texts(column, convert=shown)
+
+
+# ---------------------------------------------------------------- at a terminal
+#
+# What a view keeps of the control characters it can lay out itself: nothing on one line (a
+# status or error line, a heading), the line break in a cell (the box draws such a cell over
+# several lines, inside its frame), line breaks and tabs in running text (a file's lines).
+ONE_LINE = ""
+CELL = "\n"
+TEXT = "\n\t"
+
+# C escapes by letter; any other control character is shown as its bytes in octal (`\033`,
+# `\177`, `\302\233` for the 8-bit CSI U+009B, `\377` for a byte that is not UTF-8), so the
+# escaped text is what `printf` needs to write the name again.
+_BY_LETTER = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f", "\r": "\\r"}
+_SURROGATE_BYTES = range(0xDC80, 0xDD00)  # surrogateescape's stand-ins for the bytes 0x80-0xFF
+
+
+def _controls_except(keep: str) -> re.Pattern[str]:
+    """C0 controls (but `keep`), DEL, C1 controls and lone surrogates."""
+    c0 = "".join(chr(code) for code in range(0x20) if chr(code) not in keep)
+    return re.compile(f"[{re.escape(c0)}\x7f-\x9f\ud800-\udfff]")
+
+
+_CONTROLS = {keep: _controls_except(keep) for keep in (ONE_LINE, CELL, TEXT)}
+_JSON_UNESCAPED = re.compile("[\x7f-\x9f\ud800-\udfff]")  # what json.dumps leaves as it is
+
+
+def visible(text: str, keep: str = ONE_LINE) -> str:
+    """`text` with its control characters made visible (those in `keep`, one of ONE_LINE, CELL
+    and TEXT, stay as they are); printable and wide characters are left alone."""
+    pattern = _CONTROLS[keep]
+    if pattern.search(text) is None:
+        return text
+    return pattern.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    letter = _BY_LETTER.get(char)
+    if letter is not None:
+        return letter
+    code = ord(char)
+    data = bytes([code - 0xDC00]) if code in _SURROGATE_BYTES else char.encode("utf-8", "surrogatepass")
+    return "".join(f"\\{byte:03o}" for byte in data)
+
+
+def visible_texts(texts: Sequence[str], keep: str = CELL) -> Sequence[str]:
+    """visible() of every text of a column; a column without control characters (nearly every
+    one) is checked in one pass over its joined text and returned as it is."""
+    pattern = _CONTROLS[keep]
+    if pattern.search("".join(texts)) is None:
+        return texts
+    return [visible(text, keep) for text in texts]
+
+
+def visible_json(text: str) -> str:
+    """JSON text with the control characters json.dumps leaves as they are (DEL, C1, lone
+    surrogates) written as JSON escapes: what the terminal shows still parses to the same value."""
+    if _JSON_UNESCAPED.search(text) is None:
+        return text
+    return _JSON_UNESCAPED.sub(lambda m: "".join(f"\\u{ord(c):04x}" for c in m.group()), text)
+
+
+def screen_texts(column: Sequence[Any]) -> Sequence[str]:
+    """One column as the reading views show it at a terminal: shown_texts, made visible (a
+    column of numbers and NULLs has nothing to make visible)."""
+    texts = shown_texts(column)
+    if set(map(type, column)) <= _NUMBER_TYPES | {_NONE, bool}:
+        return texts
+    return visible_texts(texts)

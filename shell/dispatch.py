@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -22,13 +23,13 @@ from typing import NoReturn, TextIO
 
 from opsh.shell import argv, formats
 from opsh.shell.capture import TeeSink, keep_producers, plain_copy, renders_plainly
-from opsh.shell.errors import Cancelled, NotFound, UsageError, describe
+from opsh.shell.errors import Cancelled, NotFound, OpshError, UsageError, describe, for_stream
 from opsh.shell.handles import Handle
 from opsh.shell.lineparse import (
     Redirect,
     continues,
     expand_for_shell,
-    expand_text,
+    expand_redirect,
     extract_redirect,
     join_continued,
     split_backslash_redirect,
@@ -68,6 +69,8 @@ class Engine:
         self.pending = ""
         self.failures = 0
         self.usage_errors = 0
+        self.interrupts = 0  # statements Ctrl-C ended (exit status 130 for a batch run)
+        self._cut_short = False  # the statement running showed a Result that Ctrl-C cut short
         self.capture = False
         self._capture_owners: set[int] = set()
         self.location: str | None = None  # "file.opsh:12" while a script runs
@@ -167,10 +170,11 @@ class Engine:
         exit_code = 0
         captured: list[str] = []
         self._running.append(captured)
+        outer_cut_short, self._cut_short = self._cut_short, False
         try:
             handle = None if shell_escape else session.current_handle
             result_ok = self._run(statement, handle, captured)
-            exit_code = 0 if result_ok else 1
+            exit_code = 130 if self._cut_short else 0 if result_ok else 1
         except KeyboardInterrupt:
             self._cancel_current(shell_escape)
             error = self.report(Cancelled("cancelled"))
@@ -181,9 +185,12 @@ class Engine:
         finally:
             depth = len(self._running)
             self._running.pop()
+            self._cut_short = outer_cut_short
         seconds = time.monotonic() - started
         ok = exit_code == 0
         mode_switch, self._mode_switch = self._mode_switch, False
+        if exit_code == 130:
+            self.interrupts += 1
         if not ok:
             self.failures += 1
             if self.batch and (mode_switch or not self.keep_going):
@@ -249,7 +256,7 @@ class Engine:
         if "\n" in redirect.target:
             hint = "put it last in the statement"
             raise UsageError(f"the target of \\{redirect.kind} runs past the end of its line", hint)
-        return Redirect(redirect.kind, expand_text(redirect.target, self.session.lookup))
+        return expand_redirect(redirect, self.session.lookup)
 
     def _run_local(self, statement: str, captured: list[str]) -> bool:
         text = statement.strip()
@@ -262,7 +269,10 @@ class Engine:
         tokens, redirect = extract_redirect(tokens, text)
         if redirect and slash_redirect:
             raise UsageError("two redirections on one line")
-        redirect = redirect or slash_redirect
+        if redirect is not None and redirect.kind == "|":  # the raw text after `|` (a `> f` is a word, expanded)
+            redirect = expand_redirect(redirect, self.session.lookup)
+        elif slash_redirect is not None:
+            redirect = expand_redirect(slash_redirect, self.session.lookup)
         if not tokens:
             if redirect:
                 raise UsageError("nothing to redirect")
@@ -338,6 +348,8 @@ class Engine:
                     shared.close()
                 except OutputClosed:
                     pass
+        if isinstance(shared, PipeSink):
+            _check_pipe(shared)
         return ok
 
     def _emit_one(
@@ -372,6 +384,8 @@ class Engine:
         elif self.capture:
             captured.append(plain_copy(result, chosen, table_style))
         self._finish_status(result, count, time.monotonic() - started, redirect)
+        if result.interrupted:  # Ctrl-C, caught by the command: ends like the SQL path's interrupt
+            self._cut_short = True
         return not result.failed
 
     def _format_for(self, result: Result, fmt: str | None, redirect: Redirect | None) -> str:
@@ -419,6 +433,7 @@ class Engine:
         if not (self.session.io.interactive and _isatty(self.err)):
             return
         color = self._color(self.err)
+        text = for_stream(text, self.err)
         self.err.write(f"\x1b[2m{text}\x1b[0m\n" if color else f"{text}\n")
         self.err.flush()
 
@@ -451,7 +466,7 @@ class Engine:
     def notice(self, text: str) -> None:
         """A line the user must see even in a script (unlike status lines): on stderr."""
         self.out.flush()
-        self.err.write(f"opsh: {text}\n")
+        self.err.write(f"opsh: {for_stream(text, self.err)}\n")
         self.err.flush()
 
     def capture_for(self, owner: object) -> None:
@@ -472,6 +487,7 @@ class Engine:
                 return
             self._warned.add(once)
         color = self._color(self.err)
+        text = for_stream(text, self.err)
         self.out.flush()
         self.err.write(f"\x1b[33mwarning: {text}\x1b[0m\n" if color else f"warning: {text}\n")
         self.err.flush()
@@ -490,12 +506,17 @@ class Engine:
 
             self.err.write("".join(traceback.format_exception(exc)))
         color = self._color(self.err)
+        shown = for_stream(line, self.err)
         self.out.flush()
-        self.err.write(f"\x1b[31m{line}\x1b[0m\n" if color else f"{line}\n")
+        self.err.write(f"\x1b[31m{shown}\x1b[0m\n" if color else f"{shown}\n")
         self.err.flush()
         return line
 
     def exit_status(self) -> int:
+        """130 when Ctrl-C ended a statement (a wrapper must tell it from a failure), 2 for a
+        usage error, 1 for any other failure."""
+        if self.interrupts:
+            return 130
         if self.usage_errors:
             return 2
         return 1 if self.failures else 0
@@ -507,6 +528,29 @@ def effective_format(session: Session, hint: str | None) -> str:
     if hint and not session.settings.is_explicit("format"):
         return hint
     return chosen
+
+
+def _check_pipe(pipe: PipeSink) -> None:
+    """`| command` fails the statement when the command fails (exits non-zero, is killed, or
+    cannot start: the shell's 127), as under `set -o pipefail`: a batch stops there and the
+    error names the command and how it ended. Ctrl-C that killed it is an interrupt (130)."""
+    code = pipe.exit_status()
+    if not code:
+        return
+    where = f"| {pipe.command}"
+    if code == -signal.SIGINT:
+        raise Cancelled(f"{where}: interrupted")
+    if code < 0:
+        raise OpshError(f"{where}: killed by {_signal_name(-code)}")
+    hint = "the command was not found" if code == 127 else None
+    raise OpshError(f"{where}: exit status {code}", hint)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _shell_line(text: str) -> Statement:

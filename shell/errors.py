@@ -14,6 +14,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TextIO
 
 from opsh.shell.redact import redact
 
@@ -114,6 +115,21 @@ class Described:
         if self.hint:
             text += f" ({self.hint})"
         return _shorten_long_words(redact(text))
+
+
+def for_stream(line: str, stream: TextIO) -> str:
+    """An error, warning or status line as written to `stream`: at a terminal its control
+    characters are made visible (a quoted file name cannot retitle the window or clear the
+    screen, and the line stays one line); a log file or a pipe gets it exact."""
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):
+        terminal = False
+    if not terminal:
+        return line
+    from opsh.shell.cells import visible
+
+    return visible(line)
 
 
 _LONG_WORD = re.compile(r"\S{201,}")

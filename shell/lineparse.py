@@ -212,6 +212,15 @@ def expand_for_shell(source: str, lookup: Lookup) -> str:
     return "".join(out)
 
 
+def expand_redirect(redirect: Redirect, lookup: Lookup) -> Redirect:
+    """`${...}` in a redirect target still as written: after `|` each value is one quoted word
+    for the shell (as in a `!` line: a value cannot add a `;` or a `$(...)`), in a file name it
+    is the value as it is."""
+    if redirect.kind == "|":
+        return Redirect("|", expand_for_shell(redirect.target, lookup))
+    return Redirect(redirect.kind, expand_text(redirect.target, lookup))
+
+
 def _shell_quoted(value: str, quote: str) -> str:
     if quote == "'":
         return value.replace("'", "'\\''")

@@ -166,12 +166,17 @@ class TerminalSink(Sink):
         _wait_uninterrupted(self.pager)
 
 
+# Files and pipes get a name's exact bytes: one that is not UTF-8 (held as surrogate escapes,
+# as os.listdir and tarfile give it) is written back as the bytes it came from.
+EXACT = "surrogateescape"
+
+
 class FileSink(Sink):
     """`> file` and `>> file`: plain text, no colour, no pager."""
 
     def __init__(self, path: Path, append: bool) -> None:
         self.path = path
-        self.file = open(path, "a" if append else "w", encoding="utf-8", newline="")  # noqa: SIM115
+        self.file = open(path, "a" if append else "w", encoding="utf-8", errors=EXACT, newline="")  # noqa: SIM115
 
     def write(self, text: str) -> None:
         self.file.write(text)
@@ -191,7 +196,7 @@ class PipeSink(Sink):
         self.command = command
         sys.stdout.flush()
         self.proc = subprocess.Popen(
-            command, shell=True, stdin=subprocess.PIPE, text=True, cwd=cwd, encoding="utf-8", errors="replace"
+            command, shell=True, stdin=subprocess.PIPE, text=True, cwd=cwd, encoding="utf-8", errors=EXACT
         )
 
     def write(self, text: str) -> None:
@@ -217,6 +222,12 @@ class PipeSink(Sink):
         except (BrokenPipeError, OSError):
             swallowed("closing the input of a pager or pipe")
         _wait_uninterrupted(self.proc)
+
+    def exit_status(self) -> int | None:
+        """The command's exit status once close() has waited for it (negative: the signal
+        that killed it), as a shell's pipefail counts it: a command that stopped reading early
+        (`head -1`) and exited 0 has not failed, whatever it left unread."""
+        return self.proc.returncode
 
 
 def pager_command() -> list[str] | None:

@@ -5,6 +5,11 @@ this module hands a Result to its format, and streams, help text and styled line
 the same in every format. Tables of every size are drawn by shell/table.py (the psql box,
 display-width aware, fitted to the terminal), a chunk at a time, so a million-row result streams
 to a file or the pager with flat memory and its first screen shows at once.
+
+At a terminal a stream's lines have their control characters made visible (cells.visible), as
+every format does with its cells and text, all but a Block's text: the output of a remote
+command, shown as ssh shows it. A backend's own look (`present`) is written as the backend drew
+it (redis-cli's quoting, `clear`'s escape sequence).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import re
 from collections.abc import Iterable
 
 from opsh.shell import formats
-from opsh.shell.cells import NULL, cell, json_default, shown
+from opsh.shell.cells import NULL, TEXT, cell, json_default, shown, visible
 from opsh.shell.formats.base import flatten_documents, highlight_json, write_text
 from opsh.shell.output import Sink
 from opsh.shell.result import Block, Result, StyledLine
@@ -59,10 +64,10 @@ def render(result: Result, fmt: str, sink: Sink, table_style: str = formats.BOX)
         if isinstance(text, str):
             return write_text(text, sink)
         if text is not None:  # lines to stream as they are produced
-            return _render_stream(text, sink)
+            return _render_stream(text, sink, screen=False)
     kind = result.kind
     if kind == "stream":
-        return _render_stream(result.stream or [], sink)
+        return _render_stream(result.stream or [], sink, screen=sink.is_terminal)
     output = formats.renderer(formats.drawn_as(fmt, table_style))
     if kind == "table":
         return output.table(result.headers or [], result.rows or [], sink)
@@ -116,10 +121,22 @@ def _block(block: Block, color: bool) -> str:
     return prefix + block.text.replace("\n", end + "\n" + prefix) + end
 
 
-def _render_stream(lines: Iterable[StyledLine], sink: Sink) -> int:
-    """Write lines as they come. Ctrl-C is how a person ends a stream (`tail -f`, `run`): if it
-    lands while a line is being written rather than inside the producer, it is passed into the
-    producer, so the producer's own handling (stop following, report what finished) runs."""
+def on_screen(line: StyledLine) -> StyledLine:
+    """A stream's line as a terminal shows it: control characters made visible in its text and
+    styled fragments (a Block's prefix too), line breaks and tabs kept; a Block's text, a remote
+    command's output, is left as it came."""
+    if isinstance(line, str):
+        return visible(line, TEXT)
+    if isinstance(line, Block):
+        return Block(line.text, [(style, visible(text, TEXT)) for style, text in line.prefix], line.style)
+    return [(style, visible(text, TEXT)) for style, text in line]
+
+
+def _render_stream(lines: Iterable[StyledLine], sink: Sink, screen: bool) -> int:
+    """Write lines as they come (`screen`: as on_screen() shows them). Ctrl-C is how a person
+    ends a stream (`tail -f`, `run`): if it lands while a line is being written rather than
+    inside the producer, it is passed into the producer, so the producer's own handling (stop
+    following, report what finished) runs."""
     iterator = iter(lines)
     throw = getattr(iterator, "throw", None)
     count = 0
@@ -131,7 +148,7 @@ def _render_stream(lines: Iterable[StyledLine], sink: Sink) -> int:
             return count
         interrupted = False
         try:
-            sink.write(styled(line, sink.color) + "\n")
+            sink.write(styled(on_screen(line) if screen else line, sink.color) + "\n")
             sink.flush()
             count += 1
         except KeyboardInterrupt:

@@ -62,6 +62,9 @@ class Result:
     stream: Iterable[StyledLine] | None = None
     status: str = ""
     failed: bool = False
+    # Ctrl-C stopped the command, which caught it and shows what finished (run, copy, scan):
+    # the statement ends as an interrupted one does (exit status 130 for a batch run).
+    interrupted: bool = False
     # A preferred format (mongo documents prefer json), used while `format` is left at table.
     format_hint: str | None = None
     # A format the user asked for on this line in the mode's own syntax (SQL's \G).

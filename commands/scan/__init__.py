@@ -149,6 +149,7 @@ def _table(outcome: ScanOutcome, rows: list[list[Any]], hidden: collections.Coun
         rows,
         status=status,
         failed=outcome.interrupted,
+        interrupted=outcome.interrupted,
         present=lambda fmt, sink: nothing if not rows and fmt in ("table", "vertical") else None,
     )
 

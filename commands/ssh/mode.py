@@ -36,7 +36,7 @@ from opsh.commands.ssh.transport.prompting import Prompter
 from opsh.shell.errors import ConnectError, UsageError, describe, swallowed
 from opsh.shell.handles import ConnectRequest, Handle
 from opsh.shell.lineparse import Lookup, expand_for_shell
-from opsh.shell.result import Result, StyledLine
+from opsh.shell.result import Block, Result, StyledLine
 from opsh.shell.statement import Statement
 
 # After the line reported its status, how long its output may stay open (a job started with
@@ -226,9 +226,10 @@ class SshHandle(Handle):
                         outcome["report"] = report
                         reported_at = time.monotonic()
                         if before:
-                            yield before
+                            yield Block(before)
                         continue
-                    yield text if stream == "out" else [("warn", text)]
+                    # Blocks: the host's output as ssh shows it (render.on_screen leaves it raw).
+                    yield Block(text) if stream == "out" else Block(text, style="warn")
         finally:
             if not command.done and "report" not in outcome:
                 command.stop()

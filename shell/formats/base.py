@@ -4,6 +4,9 @@ A Result is a table (headers and rows), a document (JSON-like data) or text; a f
 a table, and may say how it draws the other two. By default a document that reads as a table
 (a list of objects, one object) is flattened into one, anything else is shown as JSON, and text
 is written as it is.
+
+At a terminal (`sink.is_terminal`) every format shows the control characters of what it is given
+as cells.visible() makes them visible; files and pipes get the exact characters.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from opsh.shell.cells import json_default
+from opsh.shell.cells import TEXT, json_default, visible, visible_json
 from opsh.shell.output import Sink
 
 if TYPE_CHECKING:
@@ -35,11 +38,11 @@ class Renderer:
         return self.table(flat[0], flat[1], sink)
 
     def text(self, text: str, sink: Sink) -> int:
-        return write_text(text, sink)
+        return write_text(visible(text, TEXT) if sink.is_terminal else text, sink)
 
 
 def write_text(text: str, sink: Sink) -> int:
-    """Text as it is, ending in a newline."""
+    """Text as it is, ending in a newline (a backend's own look, help pages: opsh's text)."""
     sink.write(text if text.endswith("\n") or not text else text + "\n")
     return text.count("\n") + 1
 
@@ -47,6 +50,8 @@ def write_text(text: str, sink: Sink) -> int:
 def write_json(document: Any, sink: Sink) -> int:
     """A document as indented JSON (coloured at a terminal that takes colour)."""
     text = json.dumps(document, indent=2, default=json_default, ensure_ascii=False)
+    if sink.is_terminal:
+        text = visible_json(text)
     sink.write(highlight_json(text) if sink.color else text)
     sink.write("\n")
     return 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from opsh.shell.cells import numeric_column, shown_texts
+from opsh.shell.cells import numeric_column, screen_texts, shown_texts, visible_texts
 from opsh.shell.formats.base import Renderer
 from opsh.shell.output import Sink
 
@@ -18,4 +18,6 @@ class Output(Renderer):
             return 0
         from opsh.shell.table import draw
 
+        if sink.is_terminal:  # names and values from outside: their control characters made visible
+            return draw(list(visible_texts(headers)), iter(rows), sink, screen_texts, numeric_column)
         return draw(headers, iter(rows), sink, shown_texts, numeric_column)

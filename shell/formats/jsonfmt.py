@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from opsh.shell.cells import json_default
+from opsh.shell.cells import json_default, visible_json
 from opsh.shell.formats.base import Renderer, write_json
 from opsh.shell.output import Sink
 
@@ -19,7 +19,7 @@ class Output(Renderer):
         sink.write("[")
         for count, row in enumerate(rows, 1):
             item = json.dumps(dict(zip(headers, row, strict=False)), default=json_default, ensure_ascii=False)
-            sink.write(("\n  " if count == 1 else ",\n  ") + item)
+            sink.write(("\n  " if count == 1 else ",\n  ") + (visible_json(item) if sink.is_terminal else item))
         sink.write("\n]\n" if count else "]\n")
         return count
 
@@ -27,5 +27,6 @@ class Output(Renderer):
         return write_json(document, sink)
 
     def text(self, text: str, sink: Sink) -> int:
-        sink.write(json.dumps(text, ensure_ascii=False) + "\n")
+        dumped = json.dumps(text, ensure_ascii=False)
+        sink.write((visible_json(dumped) if sink.is_terminal else dumped) + "\n")
         return 1

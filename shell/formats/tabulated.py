@@ -10,10 +10,10 @@ when one is drawn.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from opsh.shell.cells import numeric_column, shown_texts
+from opsh.shell.cells import numeric_column, screen_texts, shown_texts, visible_texts
 from opsh.shell.formats.base import Renderer
 from opsh.shell.output import Sink
 
@@ -24,18 +24,22 @@ class Output(Renderer):
             return 0
         from tabulate import tabulate
 
-        cells, right = table_cells(headers, rows)
+        if sink.is_terminal:
+            headers = list(visible_texts(headers))
+        cells, right = table_cells(headers, rows, screen_texts if sink.is_terminal else shown_texts)
         align = ["right" if r else "left" for r in right]
         text = tabulate(cells, headers, tablefmt=self.format.style, disable_numparse=True, colalign=align)
         sink.write(text + "\n")
         return len(cells)
 
 
-def table_cells(headers: list[str], rows: Iterable[Sequence[Any]]) -> tuple[list[list[str]], list[bool]]:
-    """Each row's cells as opsh shows them (a short row padded with NULLs, as the box does),
-    and which columns are numbers."""
+def table_cells(
+    headers: list[str], rows: Iterable[Sequence[Any]], texts: Callable[[Sequence[Any]], Sequence[str]] = shown_texts
+) -> tuple[list[list[str]], list[bool]]:
+    """Each row's cells as opsh shows them (a short row padded with NULLs, as the box does;
+    `texts` converts a column), and which columns are numbers."""
     width = len(headers)
     grid = [(list(row) + [None] * width)[:width] for row in rows]
     columns: list[Sequence[Any]] = list(zip(*grid, strict=True)) if grid else [() for _ in headers]
-    texts = [shown_texts(column) for column in columns]
-    return [list(row) for row in zip(*texts, strict=True)], [numeric_column(column) for column in columns]
+    converted = [texts(column) for column in columns]
+    return [list(row) for row in zip(*converted, strict=True)], [numeric_column(column) for column in columns]

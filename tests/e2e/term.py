@@ -91,9 +91,13 @@ class Term:
 
     def run(self, line: str, timeout: float | None = None) -> str:
         """Type `line`, press Enter, return the output up to the next prompt."""
+        return plain(self.run_raw(line, timeout))
+
+    def run_raw(self, line: str, timeout: float | None = None) -> str:
+        """Like run(), but what the terminal was sent, escape sequences and all."""
         self.child.send(line + "\r")
         self._expect(PROMPT_END, timeout, exact=True)
-        return self.expect_prompt(timeout)
+        return self._expect(PROMPT_START, timeout, exact=True)
 
     def send(self, text: str) -> None:
         self.child.send(text)

@@ -103,8 +103,35 @@ def test_interrupting_opsh_c_leaves_nothing_on_the_hosts(tmp_path, sshd_hosts):
         out, _ = proc.communicate(timeout=15)
     finally:
         proc.kill()
-    assert proc.returncode != 0 and "cancelled" in out
+    assert proc.returncode == 130 and "cancelled" in out  # an interrupt, not a failed host
     assert sshd_hosts.user_processes("sleep 155.3") == []  # already gone when opsh has exited
+
+
+def test_an_interrupted_opsh_c_copy_exits_130_and_runs_nothing_after(tmp_path, sshd_hosts):
+    """A wrapper must tell Ctrl-C from a failed host: `copy` catches it and shows what
+    finished, and `opsh -c` still ends as interrupted (130), as an SQL statement does."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+
+    from tests.helpers import clean_env, opsh_binary
+
+    files = sshd_hosts.write_client(tmp_path / "ssh", aliases=web_aliases(sshd_hosts))
+    remote = sshd_hosts.remote_dir()
+    (tmp_path / "huge.bin").write_bytes(os.urandom(1_000_000) * 400)  # 400 MB: seconds to send
+    line = f"copy huge.bin web[01-02]:{remote}/; echo AFTER"
+    proc = subprocess.Popen([opsh_binary(), "-c", line], env=clean_env(tmp_path / "home", **files.env),
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        wait_until(lambda: any(p.name.endswith(".part") for p in remote.iterdir()), 15, "the upload to start")
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=15)
+    finally:
+        proc.kill()
+        shutil.rmtree(remote, ignore_errors=True)
+    assert proc.returncode == 130, out
+    assert "cancelled" in out and "AFTER" not in out  # the table of what finished, then the stop
 
 
 def test_ctrl_c_mid_copy_leaves_no_file_under_its_final_name(term, sshd_hosts, tmp_path):

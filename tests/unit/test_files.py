@@ -184,6 +184,13 @@ def test_mv_renames_and_moves_into_a_directory(sh, work):
     assert "into itself" in sh("mv src src/pkg").err
 
 
+@pytest.mark.parametrize("verb", ["mv", "cp"])
+def test_a_destination_ending_in_a_slash_must_be_a_directory(sh, work, verb):
+    """`mv notes.txt missing/` once renamed the file to `missing`; coreutils refuses."""
+    sh.fails(f"{verb} notes.txt missing/", "missing/ is not a directory")
+    assert (work / "notes.txt").exists() and not (work / "missing").exists()
+
+
 # ---------------------------------------------------------------- rm
 
 

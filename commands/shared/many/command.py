@@ -51,6 +51,7 @@ def fan_out(
     many_state(session).last[backend.area] = fan.outcome()
     chosen = fmt or str(session.settings.get("format"))
     result = present(answers, chosen, group, status_line(answers, fan.seconds, fan.interrupted))
+    result.interrupted = fan.interrupted
     return forced(result, fmt)
 
 

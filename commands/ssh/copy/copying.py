@@ -139,6 +139,7 @@ def _report(results: list[HostResult], seconds: float, verify: bool, interrupted
         rows,
         status=status,
         failed=ok != len(results),
+        interrupted=interrupted,
     )
 
 

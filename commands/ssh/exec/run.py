@@ -133,6 +133,7 @@ def _summary(session: Session, fan: FanOut[HostResult]) -> Result:
         summary_rows(results),
         status=status_line(results, fan.seconds, fan.interrupted),
         failed=not all(r.ok for r in results),
+        interrupted=fan.interrupted,
     )
 
 
@@ -144,5 +145,6 @@ def _structured(session: Session, fan: FanOut[HostResult], prompter: QueuedPromp
         structured_rows(results),
         status=status_line(results, fan.seconds, fan.interrupted),
         failed=not all(r.ok for r in results),
+        interrupted=fan.interrupted,
         force_format=force,
     )
