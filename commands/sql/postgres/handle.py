@@ -32,6 +32,7 @@ from opsh.commands.sql.postgres.syntax import (
     WHOLE_LINE,
     is_copy_from_stdin,
     is_copy_to_stdout,
+    skip_comments,
     split_copy_data,
     whole_line,
     with_data,
@@ -417,8 +418,13 @@ class PgHandle(SqlHandle):
     # ------------------------------------------------------------ mode
 
     def split_at(self, text: str, start: int, delimiter: str) -> End | None:
-        if text.startswith("\\", start) and text[start:].split(None, 1)[0] in WHOLE_LINE:
-            return whole_line(text, start)
+        """A meta command after comments is still one (pg_dump writes `--` lines before its
+        `\\restrict`); `\\copy` takes its line; COPY ... FROM stdin takes its data."""
+        code = skip_comments(text, start)
+        if text.startswith("\\", code):
+            if text[code:].split(None, 1)[0] in WHOLE_LINE:
+                return whole_line(text, code)
+            start = code
         end = super().split_at(text, start, delimiter)
         return None if end is None else with_data(end)
 

@@ -62,6 +62,12 @@ META_WORDS = (
 )
 WHOLE_LINE = frozenset({"\\copy"})
 _DATA_END = re.compile(r"^\\\.[ \t]*\r?$", re.M)
+_LEADING = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.S)
+
+
+def skip_comments(text: str, start: int) -> int:
+    """Where the code after `start` begins (whitespace and comments skipped)."""
+    return _LEADING.match(text, start).end()  # type: ignore[union-attr]
 
 
 def is_copy_from_stdin(toks: list[Tok]) -> bool:
