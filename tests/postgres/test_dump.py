@@ -47,9 +47,9 @@ def test_a_pg_dump_file_loads_through_source_and_dumps_the_same(pg, postgres, pg
         try:
             out = shell(f"source {tmp_path / 'dump.sql'}")
             assert out.ok, out.err
-            assert shell.json("SELECT count(*) AS n, public.twice(2) AS t, public.add_one(1) AS o FROM public.sample;") == [
-                {"n": 3, "t": 4, "o": 2}
-            ]
+            assert shell.json(
+                "SELECT count(*) AS n, public.twice(2) AS t, public.add_one(1) AS o FROM public.sample;"
+            ) == [{"n": 3, "t": 4, "o": 2}]
         finally:
             shell.close()
         assert dump(postgres, copy_db) == first

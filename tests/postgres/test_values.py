@@ -46,8 +46,9 @@ def _psql_rows(postgres, pg_db, *mode: str) -> list[list[str]]:
 def test_every_cell_reads_as_psql_shows_it(sample, postgres, pg_db):
     ours = sample.ok(f"{QUERY} \\> cells.csv")
     assert ours.ok
-    text = postgres.psql("-A", "-F", "\x1f", "-R", "\x1e", "-P", "null=<null>", "-P", "footer=off", database=pg_db,
-                         sql=QUERY)
+    text = postgres.psql(
+        "-A", "-F", "\x1f", "-R", "\x1e", "-P", "null=<null>", "-P", "footer=off", database=pg_db, sql=QUERY
+    )
     expected = [line.split("\x1f") for line in text.rstrip("\n").split("\x1e")]
     vertical = sample.ok(f"{QUERY} \\G")
     shown = _vertical_rows(vertical.text)
@@ -61,7 +62,12 @@ def _vertical_rows(text: str) -> list[list[str]]:
         values: list[str] = []
         for line in block.strip("\n").split("\n"):
             name, sep, value = line.partition(": ")
-            if sep and name.strip() and " " not in name.strip() and line.startswith(" " * (len(name) - len(name.lstrip()))):
+            if (
+                sep
+                and name.strip()
+                and " " not in name.strip()
+                and line.startswith(" " * (len(name) - len(name.lstrip())))
+            ):
                 values.append(value)
             else:
                 values[-1] += "\n" + line

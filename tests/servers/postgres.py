@@ -102,7 +102,15 @@ class PostgresServer:
         """Start it again on the same port and socket, with the same data (after kill())."""
         assert self.log is not None
         self.process = _spawn(self.argv, self.log)
-        wait_until(lambda: port_open(self.host, self.port), 30, "postgres", self.log)
+        wait_until(lambda: _ready(self.socket_dir, self.port), 30, "postgres", self.log)
+
+
+def _ready(sockets: Path, port: int) -> bool:
+    """Accepting connections (not only listening: a starting server refuses logins)."""
+    if not port_open("127.0.0.1", port):
+        return False
+    argv = [postgres_bin("pg_isready"), "-q", "-h", str(sockets), "-p", str(port), "-U", SUPERUSER]
+    return subprocess.run(argv, capture_output=True, timeout=10).returncode == 0
 
 
 def _signal_and_wait(process: ServerProcess, signum: int, timeout: float = 30) -> None:
@@ -185,7 +193,7 @@ def start_postgres(workdir: Path) -> Iterator[PostgresServer]:
             "logging_collector=off",
         ]
         process = _spawn(argv, log)
-        wait_until(lambda: port_open("127.0.0.1", port) and (sockets / f".s.PGSQL.{port}").exists(), 60, "postgres", log)
+        wait_until(lambda: _ready(sockets, port), 60, "postgres", log)
         password = "pw-" + secrets.token_hex(8)
         server = PostgresServer("127.0.0.1", port, "opsh", password, "opsh_test", sockets, data, process, argv, log)
         server.sql(f"CREATE ROLE opsh LOGIN CREATEDB CREATEROLE PASSWORD '{password}'", database="postgres")

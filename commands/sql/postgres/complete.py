@@ -30,7 +30,7 @@ class PgCompleter(SqlCompleter):
     def _meta(self, word: str, prefix: str) -> list[tuple[str, str]]:
         schema = self.handle.schema
         found: list[tuple[str, str]] = []
-        if word in ("\\c", "\\connect"):
+        if word == "\\c":
             found = [(d, "database") for d in schema.databases]
         elif word in RELATION_WORDS:
             found = [(t, "view" if t in schema.views else "table") for t in sorted(schema.tables)]

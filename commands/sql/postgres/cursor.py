@@ -11,7 +11,8 @@ twice. Everything else runs as one client-side statement (its result read whole)
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from opsh.shell.errors import swallowed
@@ -26,13 +27,26 @@ CANCEL_TIMEOUT = 5.0
 
 
 class Gate:
-    """Holds the first FETCH until the output is chosen: rows (`open`) or none (`skip`)."""
+    """Holds the first FETCH until the output is chosen: rows (`open`) or none (`skip`); and
+    knows whether the server is working for the statement now (`busy`), so that a cancel goes
+    to the server only then: a cancel request that arrives after the statement ended (while the
+    worker closes the cursor) would stop the next statement instead."""
 
     def __init__(self) -> None:
         self._decided = threading.Event()
         self._fetch = True
         self._lock = threading.Lock()
-        self._fetching = False
+        self._busy = False
+
+    @contextmanager
+    def busy(self) -> Iterator[None]:
+        with self._lock:
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._busy = False
 
     def open(self) -> None:
         self._decided.set()
@@ -44,19 +58,16 @@ class Gate:
             self._decided.set()
 
     def abort(self) -> bool:
-        """A cancel: True when no FETCH has gone to the server (nothing to cancel there)."""
+        """A cancel: no FETCH will start; False when the server is working now (cancel it)."""
         with self._lock:
-            if self._fetching:
-                return False
             self._fetch = False
             self._decided.set()
-            return True
+            return not self._busy
 
     def wait(self) -> bool:
         """On the worker: whether to fetch."""
         self._decided.wait()
         with self._lock:
-            self._fetching = self._fetch
             return self._fetch
 
 
@@ -74,7 +85,8 @@ class Portal:
             conn.execute("BEGIN")
         self.cursor = conn.cursor(name=PORTAL, scrollable=False)
         try:
-            self.cursor.execute(sql)
+            with gate.busy():
+                self.cursor.execute(sql)
         except BaseException:
             self._end_transaction()
             raise
@@ -86,7 +98,8 @@ class Portal:
             self._open = self.gate.wait()
         if not self._open:
             return []
-        return self.cursor.fetchmany(size)
+        with self.gate.busy():
+            return self.cursor.fetchmany(size)
 
     def nextset(self) -> bool:
         return False
@@ -117,10 +130,11 @@ class Portal:
             swallowed("ending the transaction of a server-side cursor")
 
 
-def plain(conn: Connection[Any], sql: str, params: tuple[Any, ...] = ()) -> Any:
+def plain(conn: Connection[Any], sql: str, params: tuple[Any, ...], gate: Gate) -> Any:
     """One statement through a client-side cursor (its whole result read by the driver)."""
     cursor = conn.cursor()
-    cursor.execute(sql, params or None)
+    with gate.busy():
+        cursor.execute(sql, params or None)
     return cursor
 
 

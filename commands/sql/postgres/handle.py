@@ -215,17 +215,12 @@ class PgHandle(SqlHandle):
     # ------------------------------------------------------------ running
 
     def _start(self, sql: str, params: tuple[Any, ...] = ()) -> Run:
-        conn = self._live()
-        return Run(lambda: pgcursor.plain(conn, sql, params), lambda: pgcursor.cancel(conn), info=_command_tag)
+        conn, gate = self._live(), pgcursor.Gate()
+        return Run(lambda: pgcursor.plain(conn, sql, params, gate), _interrupt(conn, gate), info=_command_tag)
 
     def _start_portal(self, sql: str, gate: pgcursor.Gate) -> Run:
         conn = self._live()
-
-        def interrupt() -> None:
-            if not gate.abort():
-                pgcursor.cancel(conn)
-
-        return Run(lambda: pgcursor.Portal(conn, sql, gate), interrupt, chunk=CHUNK)
+        return Run(lambda: pgcursor.Portal(conn, sql, gate), _interrupt(conn, gate), chunk=CHUNK)
 
     def _prepare(self, session: Session, info: Verdict, text: str) -> str:
         shared_guard.check(session, self.name, self.readonly, info, text)
@@ -493,6 +488,16 @@ class _Opening:
         close = getattr(self.rows, "close", None)
         if close is not None:
             close()
+
+
+def _interrupt(conn: Connection[Any], gate: pgcursor.Gate) -> Callable[[], None]:
+    """Ctrl-C: the server is asked to cancel only while it works for the statement."""
+
+    def interrupt() -> None:
+        if not gate.abort():
+            pgcursor.cancel(conn)
+
+    return interrupt
 
 
 def _command_tag(cursor: Any) -> str:

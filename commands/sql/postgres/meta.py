@@ -1,4 +1,5 @@
-"""psql's meta commands, the ones people type without thinking: `\\l`, `\\c DB`, `\\dn`, `\\dt
+"""psql's meta commands, the ones people type without thinking: `\\l`, `\\c DB` (`\\connect` stays
+opsh's own: a URL or a named connection, a new handle), `\\dn`, `\\dt
 [PATTERN]`, `\\d NAME`, `\\d+ NAME`, `\\di`, `\\dv`, `\\ds`, `\\df`, `\\du`, `\\x [on|off|auto]`,
 `\\conninfo`, `\\copy`, `\\e`, `\\password`, `\\restrict` / `\\unrestrict` (as pg_dump files
 write them), `\\?`. Columns are named as psql names them; patterns read as psql reads them
@@ -58,7 +59,7 @@ def run_meta(handle: PgHandle, session: Session, word: str, argument: str) -> Re
         "\\restrict": lambda: restrict(handle, argument),
         "\\unrestrict": lambda: unrestrict(handle, argument),
     }
-    if base in ("\\c", "\\connect"):
+    if base == "\\c":
         return connect(handle, argument)
     found = simple.get(base)
     return found() if found is not None else None
@@ -309,8 +310,8 @@ def describe(handle: PgHandle, argument: str, plus: bool) -> Result:
 def connect(handle: PgHandle, argument: str) -> Result:
     """`\\c [DB]` (psql's `-` or nothing: the same database, a fresh connection)."""
     words = argument.split()
-    if len(words) > 1:
-        raise UsageError("\\c takes a database name only here", "connect postgresql://user@host:port/db for others")
+    if len(words) > 1 or "://" in argument:
+        raise UsageError("\\c takes a database name only here", "\\connect postgresql://user@host:port/db for others")
     database = words[0].strip('"') if words and words[0] != "-" else (handle.database or "")
     return Result.empty(status=handle.switch_database(database))
 

@@ -27,7 +27,6 @@ META_WORDS = (
     "\\l+",
     "\\list",
     "\\c",
-    "\\connect",
     "\\conninfo",
     "\\d",
     "\\d+",
