@@ -330,7 +330,8 @@ def test_a_unix_socket_and_sslmode_in_the_url(postgres, pg_db, tmp_path, monkeyp
 
 def test_a_named_connection_with_password_env(postgres, pg_db, tmp_path, monkeypatch):
     monkeypatch.setenv("SHOP_PG_PASSWORD", postgres.password)
-    config = f'[connections.shop]\nurl = "{postgres.url_for(pg_db, with_password=False)}"\npassword_env = "SHOP_PG_PASSWORD"\n'
+    url = postgres.url_for(pg_db, with_password=False)
+    config = f'[connections.shop]\nurl = "{url}"\npassword_env = "SHOP_PG_PASSWORD"\n'
     shell = Shell(tmp_path, config=config)
     try:
         shell.ok("connect shop")
