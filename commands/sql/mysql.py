@@ -23,9 +23,9 @@ import select
 import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from ssl import SSLContext
 from dataclasses import dataclass
 from functools import cache
-from ssl import SSLContext
 from typing import Any
 
 from opsh.commands.sql import guard
