@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from opsh.shell.session import Session
 
 CHUNK = 2000  # rows per FETCH
+DEATH_RATTLE = 0.1  # seconds to wait for the close after an idle connection got a message
 
 
 @dataclass
@@ -156,15 +157,16 @@ class PgHandle(SqlHandle):
             return False
         import select
 
+        pgconn, wait = conn.pgconn, 0.0
         try:
-            readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
-            if not readable:
-                return False
-            conn.pgconn.consume_input()
+            # A server going away says so first (a WARNING) and then closes: read until quiet.
+            while select.select([pgconn.socket], [], [], wait)[0]:
+                pgconn.consume_input()
+                wait = DEATH_RATTLE
         except Exception:  # noqa: BLE001 - whatever failed, the connection is gone
             swallowed("checking whether the idle PostgreSQL connection is still open")
             return True
-        return bool(conn.pgconn.status != 0 or conn.pgconn.get_result() is not None)
+        return bool(pgconn.status != 0 or pgconn.get_result() is not None)
 
     def _watch(self, conn: Connection[Any]) -> None:
         conn.add_notice_handler(self._notice)
