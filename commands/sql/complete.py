@@ -152,7 +152,8 @@ def _by_context(
         return _keywords(words_of.verbs(dialect.name), prefix)
     if context == "table":
         qualifiers = [(s, "schema") for s in schema.schemas] or [(d, "database") for d in schema.databases]
-        return [(t, "view" if t in schema.views else "table") for t in sorted(schema.tables)] + qualifiers
+        tables = [t for t in sorted(schema.tables) if "." not in t]  # `schema.` completes the others
+        return [(t, "view" if t in schema.views else "table") for t in tables] + qualifiers
     if context == "type":
         return [(t, "type") for t in schema.types]
     if context == "database":
@@ -260,7 +261,7 @@ def _table_name(toks: list[Tok], index: int) -> tuple[str | None, int]:
     name = toks[index].name
     index += 1
     if index + 1 < len(toks) and toks[index].text == "." and toks[index + 1].kind in ("word", "ident"):
-        name = toks[index + 1].name  # db.table: the table part
+        name = f"{name}.{toks[index + 1].name}"  # db.table (Schema.columns_of falls back to the table part)
         index += 2
     return name, index
 

@@ -34,6 +34,7 @@ class Schema:
     types: tuple[str, ...] = ()  # type names, offered after `::` (PostgreSQL)
 
     def columns_of(self, table: str) -> tuple[str, ...]:
+        """Columns of `table` (`schema.table` as the snapshot names it, else its table part)."""
         found = self.tables.get(table)
         if found is not None:
             return found
@@ -41,6 +42,8 @@ class Schema:
         for name, columns in self.tables.items():
             if name.lower() == lowered:
                 return columns
+        if "." in table:
+            return self.columns_of(table.rsplit(".", 1)[1])
         return ()
 
     def tables_in(self, database: str) -> tuple[str, ...]:

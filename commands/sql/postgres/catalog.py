@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from opsh.commands.sql.postgres.connect import Target
 
 OTHER_TABLES_MAX = 20_000
+COLUMNS_MAX = 200_000
 NOT_SYSTEM = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'"
 RELATIONS = "('r', 'p', 'v', 'm', 'f')"
 
@@ -38,11 +39,12 @@ def read_schema(conn: Any) -> Schema:
     tables: dict[str, list[str]] = {}
     views: set[str] = set()
     rows = conn.execute(
-        "SELECT c.relname, c.relkind, a.attname FROM pg_catalog.pg_class c"
+        "SELECT CASE WHEN pg_catalog.pg_table_is_visible(c.oid) THEN c.relname ELSE n.nspname || '.' || c.relname END,"
+        " c.relkind, a.attname FROM pg_catalog.pg_class c"
         " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
         " JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
-        f" WHERE c.relkind IN {RELATIONS} AND pg_catalog.pg_table_is_visible(c.oid) AND {NOT_SYSTEM}"
-        " ORDER BY c.relname, a.attnum"
+        f" WHERE c.relkind IN {RELATIONS} AND {NOT_SYSTEM}"
+        f" ORDER BY 1, a.attnum LIMIT {COLUMNS_MAX}"
     ).fetchall()
     for table, kind, column in rows:
         tables.setdefault(table, []).append(column)

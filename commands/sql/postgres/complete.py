@@ -33,7 +33,7 @@ class PgCompleter(SqlCompleter):
         if word == "\\c":
             found = [(d, "database") for d in schema.databases]
         elif word in RELATION_WORDS:
-            found = [(t, "view" if t in schema.views else "table") for t in sorted(schema.tables)]
+            found = [(t, "view" if t in schema.views else "table") for t in sorted(schema.tables) if "." not in t]
             found += [(f"{s}.", "schema") for s in schema.schemas]
         elif word in ("\\dn", "\\dn+"):
             found = [(s, "schema") for s in schema.schemas]
