@@ -132,8 +132,7 @@ def _vertical(statement: str) -> tuple[str, bool]:
 
 
 def _sql_handle(session: Session, name: str | None) -> SqlHandle:
-    examples = ("sqlite:///app.db", "mysql://user@host/db", "postgresql://user@host/db")
-    handle = pick_handle(session, name, "SQL", _is_sql, examples)
+    handle = pick_handle(session, name, "SQL", _is_sql, ("sqlite:///app.db", "mysql://user@host/db"))
     return cast("SqlHandle", handle)
 
 

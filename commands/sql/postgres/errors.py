@@ -29,4 +29,4 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-ERRORS: ErrorTable = {"psycopg": _postgres, "psycopg_binary": _postgres, "psycopg_c": _postgres}
+ERRORS: ErrorTable = {"psycopg": _postgres}
