@@ -340,3 +340,38 @@ def test_a_named_connection_with_password_env(postgres, pg_db, tmp_path, monkeyp
     finally:
         shell.close()
     assert os.environ["SHOP_PG_PASSWORD"]
+
+
+# ---------------------------------------------------------------- files and the editor
+
+
+def test_include_a_file_and_restricted_meta_commands(pg, tmp_path):
+    (tmp_path / "setup.sql").write_text("CREATE TABLE t (n int);\nINSERT INTO t VALUES (1), (2);\n")
+    pg.ok("\\i setup.sql")
+    assert pg.json("SELECT count(*) AS c FROM t;") == [{"c": 2}]
+    pg.ok("\\restrict k3y")
+    pg.fails("\\dt", "restricted")
+    pg.fails("\\unrestrict other", "wrong key")
+    pg.ok("\\unrestrict k3y")
+    assert pg.ok("\\dt").ok
+
+
+def test_edit_runs_what_the_editor_saved(pg, tmp_path, monkeypatch):
+    script = tmp_path / "editor.sh"
+    script.write_text('#!/bin/sh\ngrep -q "SELECT 1 AS first" "$1" && printf "SELECT 42 AS answer;\\n" > "$1"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("VISUAL", str(script))
+    pg.ok("SELECT 1 AS first;")
+    out = pg.ok("\\e")
+    assert "42" in out.text and "answer" in out.text
+    (tmp_path / "q.sql").write_text("SELECT 1 AS first;\n")
+    assert "42" in pg.ok("\\e q.sql").text
+    assert (tmp_path / "q.sql").read_text() == "SELECT 42 AS answer;\n"
+
+
+def test_status_pings_even_in_a_failed_transaction(pg):
+    pg.ok("BEGIN;")
+    pg.fails("SELECT nope;", "42703")
+    out = pg.ok("\\status --format json")
+    assert "transaction failed" in out.text
+    pg.ok("ROLLBACK;")

@@ -124,10 +124,12 @@ class PgHandle(SqlHandle):
         return not self._dead()
 
     def ping(self) -> None:
-        if self.conn is None or self.conn.closed:
-            raise ConnectError("not connected", "the next statement reconnects")
+        """A round trip, for `status` (none in a failed transaction: any query would fail)."""
         self._settle()
-        self.conn.execute("SELECT 1")
+        if self.conn is None or self._dead():
+            raise ConnectError("not connected", "the next statement reconnects")
+        if self._status() != "INERROR":
+            self.conn.execute("SELECT 1")
 
     def close(self) -> None:
         try:
