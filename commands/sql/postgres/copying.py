@@ -47,7 +47,7 @@ def client_copy(handle: PgHandle, session: Session, argument: str) -> Result:
     if not path.is_file():
         raise NotFound(f"no such file: {path}")
     started = time.perf_counter()
-    count = pgcursor.copy_in(handle._live(), f"COPY {target} FROM STDIN {options}".rstrip(), _chunks(path))
+    count = pgcursor.copy_in(handle.connection(), f"COPY {target} FROM STDIN {options}".rstrip(), _chunks(path))
     return Result.empty(status=f"COPY {count} in {time.perf_counter() - started:.3f}s")
 
 
@@ -60,7 +60,7 @@ def _refuse(handle: PgHandle) -> None:
 def _to_file(handle: PgHandle, session: Session, sql: str, path: Path) -> Result:
     started = time.perf_counter()
     with open(path, "wb") as out:
-        count = pgcursor.copy_out(handle._live(), sql, out.write)
+        count = pgcursor.copy_out(handle.connection(), sql, out.write)
     return Result.empty(status=f"COPY {count} to {path.name} in {time.perf_counter() - started:.3f}s")
 
 

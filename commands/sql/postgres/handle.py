@@ -15,7 +15,7 @@ psql's meta commands are in meta.py, `\\copy` in copying.py.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -203,7 +203,8 @@ class PgHandle(SqlHandle):
         self.schema_changed()
         return f'You are now connected to database "{conn.info.dbname}" as user "{conn.info.user}".'
 
-    def _live(self) -> Connection[Any]:
+    def connection(self) -> Connection[Any]:
+        """The open connection (a new one if it was closed), for meta commands and COPY."""
         if self.conn is None or self.conn.closed:
             self._reconnect()
         assert self.conn is not None
@@ -219,11 +220,11 @@ class PgHandle(SqlHandle):
     # ------------------------------------------------------------ running
 
     def _start(self, sql: str, params: tuple[Any, ...] = ()) -> Run:
-        conn, gate = self._live(), pgcursor.Gate()
+        conn, gate = self.connection(), pgcursor.Gate()
         return Run(lambda: pgcursor.plain(conn, sql, params, gate), _interrupt(conn, gate), info=_command_tag)
 
     def _start_portal(self, sql: str, gate: pgcursor.Gate) -> Run:
-        conn = self._live()
+        conn = self.connection()
         return Run(lambda: pgcursor.Portal(conn, sql, gate), _interrupt(conn, gate), chunk=CHUNK)
 
     def _prepare(self, session: Session, info: Verdict, text: str) -> str:
@@ -349,6 +350,10 @@ class PgHandle(SqlHandle):
             self._revive(False)
         return super()._query(sql, params)
 
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """A catalog query of a meta command: (headers, all rows), still cancellable."""
+        return self._query(sql, params)
+
     # ------------------------------------------------------------ output
 
     def _adapt(self, result: Result, gate: pgcursor.Gate | None, text: str, shown: Presentation) -> None:
@@ -357,13 +362,13 @@ class PgHandle(SqlHandle):
         shared = result.present
         stream = result.rows
 
-        def adapt(fmt: str, sink: Any) -> str | None:
+        def adapt(fmt: str, sink: Any) -> str | bytes | Iterable[str] | None:
             if gate is not None and fmt == "csv":
                 return self._csv_by_copy(result, text, shown, sink)
             if gate is not None:
                 gate.open()
             typed_for(result, fmt)
-            return shared(fmt, sink) if shared is not None else None  # type: ignore[return-value]
+            return shared(fmt, sink) if shared is not None else None
 
         result.present = adapt
         if gate is not None:
@@ -380,7 +385,7 @@ class PgHandle(SqlHandle):
             while run.next_set() is not None:
                 pass
         options = "FORMAT csv, HEADER" + (f", NULL {literal(shown.csv_null, POSTGRES)}" if shown.csv_null else "")
-        count = pgcursor.copy_out(self._live(), f"COPY ({text}\n) TO STDOUT ({options})", sink.write_bytes)
+        count = pgcursor.copy_out(self.connection(), f"COPY ({text}\n) TO STDOUT ({options})", sink.write_bytes)
         rows = f"{count} row{'s' if count != 1 else ''}"
         result.status = f"{rows} in {time.perf_counter() - shown.started:.3f}s" if shown.timing else rows
         return ""
@@ -396,7 +401,7 @@ class PgHandle(SqlHandle):
 
                 raise UsageError("COPY ... FROM stdin needs its data", "the lines after it, ending with a line \\.")
             started = time.perf_counter()
-            count = pgcursor.copy_in(self._live(), head, [data.encode()])
+            count = pgcursor.copy_in(self.connection(), head, [data.encode()])
             return Result.empty(status=f"COPY {count} in {time.perf_counter() - started:.3f}s")
         if is_copy_to_stdout(toks):
             return self.copy_to_result(head)
@@ -407,7 +412,7 @@ class PgHandle(SqlHandle):
         result = Result.of_stream([])
 
         def write(fmt: str, sink: Any) -> str:
-            count = pgcursor.copy_out(self._live(), sql, sink.write_bytes)
+            count = pgcursor.copy_out(self.connection(), sql, sink.write_bytes)
             result.status = f"COPY {count}"
             return ""
 

@@ -127,7 +127,7 @@ def _where(argument: str, schema_column: str, name_column: str, visible: str | N
 
 
 def _table(handle: PgHandle, sql: str, params: list[str], what: str) -> Result:
-    headers, rows = handle._query(sql, tuple(params))
+    headers, rows = handle.query(sql, tuple(params))
     if not rows:
         return Result.table(headers, rows, status=f"no {what} found")
     return Result.table(headers, rows)
@@ -247,7 +247,7 @@ def describe(handle: PgHandle, argument: str, plus: bool) -> Result:
     from opsh.commands.sql.render import describe_result
 
     where, params = _where(argument, "n.nspname", "c.relname", "pg_catalog.pg_table_is_visible(c.oid)")
-    _, found = handle._query(
+    _, found = handle.query(
         "SELECT c.oid, n.nspname, c.relname FROM pg_catalog.pg_class c"
         " LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
         f" WHERE {where} ORDER BY 2, 3 LIMIT 1",
@@ -262,7 +262,7 @@ def describe(handle: PgHandle, argument: str, plus: bool) -> Result:
         if plus
         else ""
     )
-    _, columns = handle._query(
+    _, columns = handle.query(
         "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),"
         " (SELECT co.collname FROM pg_catalog.pg_collation co, pg_catalog.pg_type t"
         "  WHERE co.oid = a.attcollation AND t.oid = a.atttypid AND a.attcollation <> t.typcollation),"
@@ -278,7 +278,7 @@ def describe(handle: PgHandle, argument: str, plus: bool) -> Result:
         " WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
         (oid,),
     )
-    _, index_rows = handle._query(
+    _, index_rows = handle.query(
         "SELECT c2.relname, i.indisprimary, i.indisunique, a.attname FROM pg_catalog.pg_index i"
         " JOIN pg_catalog.pg_class c2 ON c2.oid = i.indexrelid"
         " CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)"
@@ -290,7 +290,7 @@ def describe(handle: PgHandle, argument: str, plus: bool) -> Result:
     for index, primary, unique, column in index_rows:
         label = f"{index} (primary key)" if str(primary) == "t" else str(index)
         indexes.setdefault(label, (label, str(unique) == "t" and str(primary) != "t", []))[2].append(column)
-    _, foreign = handle._query(
+    _, foreign = handle.query(
         "SELECT a.attname, c.confrelid::pg_catalog.regclass::text || '(' || fa.attname || ')'"
         " FROM pg_catalog.pg_constraint c CROSS JOIN LATERAL unnest(c.conkey, c.confkey) AS k(attnum, fattnum)"
         " JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum"
@@ -317,7 +317,7 @@ def connect(handle: PgHandle, argument: str) -> Result:
 
 
 def conninfo(handle: PgHandle) -> Result:
-    conn = handle._live()
+    conn = handle.connection()
     info = conn.info
     where = (
         f'via socket in "{info.host}"' if info.host.startswith("/") else f'on host "{info.host}" at port "{info.port}"'
@@ -349,14 +349,14 @@ def password(handle: PgHandle, session: Session, argument: str) -> Result:
     """`\\password [USER]`: asked twice, hidden; sent encrypted (as psql does), never stored."""
     from psycopg import sql
 
-    conn = handle._live()
+    conn = handle.connection()
     user = argument.strip().strip('"') or conn.info.user
     first = session.secret(f'Enter new password for user "{user}": ')
     if first != session.secret("Enter it again: "):
         raise UsageError("Passwords didn't match.")
     encrypted = conn.pgconn.encrypt_password(first.encode(), user.encode()).decode()
     statement = sql.SQL("ALTER USER {} PASSWORD {}").format(sql.Identifier(user), sql.Literal(encrypted))
-    handle._query(statement.as_string(conn))
+    handle.query(statement.as_string(conn))
     return Result.empty(status=f"password changed for {user}")
 
 

@@ -66,7 +66,8 @@ _LEADING = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.S)
 
 def skip_comments(text: str, start: int) -> int:
     """Where the code after `start` begins (whitespace and comments skipped)."""
-    return _LEADING.match(text, start).end()  # type: ignore[union-attr]
+    found = _LEADING.match(text, start)
+    return found.end() if found else start
 
 
 def is_copy_from_stdin(toks: list[Tok]) -> bool:
