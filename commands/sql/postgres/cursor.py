@@ -94,17 +94,24 @@ class Portal:
         self._open: bool | None = None
 
     def fetchmany(self, size: int) -> list[Any]:
+        """A chunk of rows; the last one comes after the cursor and its transaction ended, so
+        whoever reads the end of the rows sees the connection as it will stay."""
         if self._open is None:
             self._open = self.gate.wait()
-        if not self._open:
-            return []
-        with self.gate.busy():
-            return self.cursor.fetchmany(size)
+        rows: list[Any] = []
+        if self._open and not self.cursor.closed:
+            with self.gate.busy():
+                rows = self.cursor.fetchmany(size)
+        if len(rows) < size:
+            self.close()
+        return rows
 
     def nextset(self) -> bool:
         return False
 
     def close(self) -> None:
+        if self.cursor.closed and not self._began:
+            return
         try:
             self.cursor.close()
         except Exception:  # noqa: BLE001 - the transaction end below decides
@@ -147,19 +154,19 @@ def copy_out(conn: Connection[Any], sql: str, write: Callable[[bytes], Any]) -> 
     pgconn = conn.pgconn
     with conn.lock:
         pgconn.send_query(sql.encode())
-        first = _result(pgconn)
-        if first is None or first.status != pq.ExecStatus.COPY_OUT:
-            _finish(pgconn, first, conn.info.encoding)
-            return 0
         try:
+            first = _result(pgconn)
+            if first is None or first.status != pq.ExecStatus.COPY_OUT:
+                _finish(pgconn, first, conn.info.encoding)
+                return 0
             _pump(pgconn, write)
+            done = _result(pgconn)
+            while _result(pgconn) is not None:
+                pass
         except KeyboardInterrupt:
             cancel(conn)
             _drain_copy(pgconn)
             raise
-        done = _result(pgconn)
-        while _result(pgconn) is not None:
-            pass
         if done is not None and done.status == pq.ExecStatus.FATAL_ERROR:
             raise errors.error_from_result(done, encoding=conn.info.encoding)
         return int(done.command_tuples or 0) if done is not None else 0
@@ -219,14 +226,17 @@ def _finish(pgconn: Any, first: Any, encoding: str) -> None:
 
 
 def _drain_copy(pgconn: Any) -> None:
-    """After a cancel: read what is left of the COPY, then its results."""
+    """After a cancel: read what is left of the COPY (if it had started), then its results."""
+    from psycopg import pq
+
     try:
         while True:
-            size, _ = pgconn.get_copy_data(0)
-            if size < 0:
+            result = pgconn.get_result()
+            if result is None:
                 break
-        while pgconn.get_result() is not None:
-            pass
+            if result.status == pq.ExecStatus.COPY_OUT:
+                while pgconn.get_copy_data(0)[0] >= 0:
+                    pass
     except Exception:  # noqa: BLE001 - the next statement notices a broken connection
         swallowed("reading what was left of a cancelled COPY")
 

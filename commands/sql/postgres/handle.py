@@ -384,6 +384,7 @@ class PgHandle(SqlHandle):
                 pass
             while run.next_set() is not None:
                 pass
+            self._settle()  # the worker ends the cursor's transaction before COPY goes out
         options = "FORMAT csv, HEADER" + (f", NULL {literal(shown.csv_null, POSTGRES)}" if shown.csv_null else "")
         count = pgcursor.copy_out(self.connection(), f"COPY ({text}\n) TO STDOUT ({options})", sink.write_bytes)
         rows = f"{count} row{'s' if count != 1 else ''}"
