@@ -131,9 +131,12 @@ def test_conninfo_and_switching_database(pg, postgres, pg_db):
     assert pg.json("SELECT current_database() AS d;") == [{"d": "postgres"}]  # the old connection stays
 
 
-def test_expanded_output_on_off_and_auto(pg):
+def test_expanded_output_on_off_and_auto(pg, tmp_path):
     pg.ok("\\x")
     assert pg.ok("SELECT 1 AS a, 2 AS b;").lines[1:3] == ["a: 1", "b: 2"]
+    pg.ok("SELECT 1 AS a, 2 AS b \\> out.csv")  # a file keeps its format
+    assert (tmp_path / "out.csv").read_text() == "a,b\n1,2\n"
+    assert pg.json("SELECT 1 AS a;") == [{"a": 1}]
     pg.ok("\\x off")
     assert pg.ok("SELECT 1 AS a;").lines[0].startswith("+")
     pg.ok("\\x auto")

@@ -245,12 +245,12 @@ class PgHandle(SqlHandle):
         shown = self._presentation(session)
         if csv_null is not None:
             shown.csv_null = csv_null
-        gate = pgcursor.Gate() if declarable(text, info) else None
-        run, head, shown.note = self._first_run(info, text, gate)
+        run, head, shown.note = self._first_run(info, text, declarable(text, info))
         result = present(run, head, shown)
         if result.headers is not None:
-            self._adapt(result, self._gate, text, shown)
-        self._after(session, info, result)
+            expanded = session.area("postgres", PgPrefs).expanded == "on"
+            self._adapt(result, self._gate, text, shown, expanded)
+        self._after(info, result)
         return result
 
     def _presentation(self, session: Session) -> Presentation:
@@ -259,13 +259,11 @@ class PgHandle(SqlHandle):
             shown.auto_vertical = True
         return shown
 
-    def _after(self, session: Session, info: Verdict, result: Result) -> None:
-        """Notices, \\x, and the completion schema after DDL."""
+    def _after(self, info: Verdict, result: Result) -> None:
+        """Notices, and the completion schema after DDL."""
         if self.notices:
             result.notice = "\n".join(self.notices)
             self.notices.clear()
-        if result.headers is not None and session.area("postgres", PgPrefs).expanded == "on":
-            result.force_format = result.force_format or "vertical"
         if info.schema_change:
             if self.in_transaction():
                 self._refresh_on_commit = True
@@ -274,20 +272,19 @@ class PgHandle(SqlHandle):
             self._refresh_on_commit = False
             self.schema_changed()
 
-    def _open_run(self, text: str, gate: pgcursor.Gate | None) -> Run:
-        self._gate = pgcursor.Gate() if gate is not None else None
+    def _open_run(self, text: str, portal: bool) -> Run:
+        """The statement on the worker: through a server-side cursor (`portal`), or as is."""
+        self._gate = pgcursor.Gate() if portal else None
         run = self._start_portal(text, self._gate) if self._gate is not None else self._start(text)
         self._run = run
         return run
 
-    def _first_run(
-        self, info: Verdict, text: str, gate: pgcursor.Gate | None
-    ) -> tuple[Run, ResultSet | None, str | None]:
+    def _first_run(self, info: Verdict, text: str, portal: bool) -> tuple[Run, ResultSet | None, str | None]:
         note = None
         was_in_transaction = self.in_transaction()
         if self._dead():
             note = self._revive(was_in_transaction)
-        run = self._open_run(text, gate)
+        run = self._open_run(text, portal)
         try:
             return run, run.next_set(), note
         except Exception as exc:
@@ -295,7 +292,7 @@ class PgHandle(SqlHandle):
                 raise
             lost = exc
         self._reconnect_after_loss(info, lost, was_in_transaction)
-        run = self._open_run(text, gate)
+        run = self._open_run(text, portal)
         return run, run.next_set(), "reconnected after losing the connection; the read was run again"
 
     def _lost(self) -> bool:
@@ -356,8 +353,11 @@ class PgHandle(SqlHandle):
 
     # ------------------------------------------------------------ output
 
-    def _adapt(self, result: Result, gate: pgcursor.Gate | None, text: str, shown: Presentation) -> None:
-        """JSON gets typed booleans; CSV of a query is the server's COPY; rows are read only
+    def _adapt(
+        self, result: Result, gate: pgcursor.Gate | None, text: str, shown: Presentation, expanded: bool
+    ) -> None:
+        """JSON gets typed booleans; CSV of a query is the server's COPY; `\\x on` shows what
+        would be a table vertically (files and other formats keep theirs); rows are read only
         once the output is chosen (or when someone reads them without choosing)."""
         shared = result.present
         stream = result.rows
@@ -367,6 +367,12 @@ class PgHandle(SqlHandle):
                 return self._csv_by_copy(result, text, shown, sink)
             if gate is not None:
                 gate.open()
+            if expanded and fmt == "table":
+                from opsh.commands.sql.render import distinct
+                from opsh.shell.render import render
+
+                render(Result.table(distinct(result.headers or []), stream or []), "vertical", sink)
+                return ""
             typed_for(result, fmt)
             return shared(fmt, sink) if shared is not None else None
 
