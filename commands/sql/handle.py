@@ -281,8 +281,13 @@ class SqlHandle(Handle):
         if run.stuck:
             self._discard_connection(run)
 
+    def classify(self, text: str) -> Verdict:
+        """What the statement does (guard.py); a backend may read its dialect's statements its
+        own way (PostgreSQL: DO writes, COPY's data is no SQL)."""
+        return classify(text, self.dialect)
+
     def _statement(self, session: Session, text: str, csv_null: str | None = None) -> Result:
-        info = classify(text, self.dialect)
+        info = self.classify(text)
         text = self._prepare(session, info, text)
         if info.verb == "use":
             return self.use_database(session, name_at(text, self.dialect, 1)[-1])

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from opsh.commands.sql.guard import classify
 from opsh.commands.sql.syntax import End, delimiter_argument
 from opsh.shell.errors import BackendError, NotFound, OpshError, UsageError, describe
 from opsh.shell.result import Result
@@ -146,7 +145,7 @@ def _confirm(handle: SqlHandle, session: Session, path: Path, text: str) -> None
     """One question for every statement of the file that would ask first."""
     dangerous: list[tuple[int, str]] = []
     for line, statement in statements(handle, text, handle.delimiter):
-        verdict = classify(statement.text, handle.dialect)
+        verdict = handle.classify(statement.text)
         if verdict.danger:
             dangerous.append((line, " ".join(statement.text.split())[:50]))
     if not dangerous:

@@ -27,6 +27,7 @@ from opsh.commands.sql.postgres.connect import Target, endpoint_of
 from opsh.commands.sql.postgres.guard import declarable, verdict
 from opsh.commands.sql.postgres.render import typed_for
 from opsh.commands.sql.postgres.syntax import (
+    END_OF_DATA,
     META_WORDS,
     POSTGRES,
     WHOLE_LINE,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from prompt_toolkit.completion import Completer
     from psycopg import Connection
 
+    from opsh.shell.lineparse import Lookup
     from opsh.shell.session import Session
 
 CHUNK = 2000  # rows per FETCH
@@ -231,15 +233,29 @@ class PgHandle(SqlHandle):
         shared_guard.check(session, self.name, self.readonly, info, text)
         return text
 
+    def classify(self, text: str) -> Verdict:
+        """PostgreSQL's verdict (guard.py), from the statement alone: COPY's data is not read."""
+        return verdict(split_copy_data(text)[0] if _is_copy(text) else text)
+
+    def expand(self, text: str, lookup: Lookup) -> str:
+        """`${var}` and `:'var'` in the statement; COPY's data is data, left as it is."""
+        head, data = split_copy_data(text) if _is_copy(text) else (text, None)
+        expanded = super().expand(head, lookup)
+        return expanded if data is None else f"{expanded};\n{data}{END_OF_DATA}"
+
+    def first_code(self, text: str, start: int, stop: int) -> int:
+        return min(skip_comments(text, start), stop)
+
     def _statement(self, session: Session, text: str, csv_null: str | None = None) -> Result:
-        info = verdict(text)
+        command, data = split_copy_data(text) if _is_copy(text) else (text, None)
+        info = verdict(command)
         text = self._prepare(session, info, text)
-        self.last_statement = text
+        self.last_statement = command
         self.notices.clear()
         if info.verb == "use":
             return self.use_database(session, text.split(None, 1)[-1].strip().strip('"'))
         if info.verb == "copy":
-            copied = self._copy_statement(session, text)
+            copied = self._copy_statement(command, data)
             if copied is not None:
                 return copied
         shown = self._presentation(session)
@@ -397,10 +413,9 @@ class PgHandle(SqlHandle):
         result.status = f"{rows} in {time.perf_counter() - shown.started:.3f}s" if shown.timing else rows
         return ""
 
-    def _copy_statement(self, session: Session, text: str) -> Result | None:
+    def _copy_statement(self, head: str, data: str | None) -> Result | None:
         """COPY ... FROM stdin (its data from the lines after it) and COPY ... TO STDOUT; None
         for a COPY that reads or writes a server-side file (an ordinary statement)."""
-        head, data = split_copy_data(text)
         toks = words(head, POSTGRES)
         if is_copy_from_stdin(toks):
             if data is None:
@@ -504,6 +519,12 @@ class _Opening:
         close = getattr(self.rows, "close", None)
         if close is not None:
             close()
+
+
+def _is_copy(text: str) -> bool:
+    """A COPY (after any comments): its data, if any, must not be read as SQL."""
+    start = skip_comments(text, 0)
+    return text[start : start + 4].lower() == "copy"
 
 
 def _interrupt(conn: Connection[Any], gate: pgcursor.Gate) -> Callable[[], None]:
