@@ -56,6 +56,42 @@ def test_a_do_block_and_a_function_typed_over_lines_run(pg):
     assert pg.json("SELECT m FROM log;") == [{"m": "a;"}]
 
 
+@pytest.mark.parametrize(
+    ("statement", "kind", "danger"),
+    [
+        ("DO $$ BEGIN PERFORM 1; END $$", "write", None),
+        ("SELECT * INTO copy_of FROM t", "write", None),
+        ("EXPLAIN ANALYZE DELETE FROM t", "write", "no WHERE: deletes every row"),
+        ("EXPLAIN SELECT 1", "read", None),
+        ("COPY t FROM stdin", "write", None),
+        ("COPY (SELECT 1) TO STDOUT", "read", None),
+        ("SHOW search_path", "read", None),
+        ("TRUNCATE t", "write", "deletes every row"),
+        ("WITH d AS (SELECT 1) DELETE FROM t", "write", "no WHERE: deletes every row"),
+    ],
+)
+def test_what_a_statement_does(statement, kind, danger):
+    from opsh.commands.sql.postgres.guard import verdict
+
+    found = verdict(statement)
+    assert (found.kind, found.danger) == (kind, danger)
+
+
+def test_nothing_may_turn_read_only_off():
+    from opsh.commands.sql.postgres.guard import verdict
+
+    for statement in (
+        "SET default_transaction_read_only = off",
+        "SET SESSION default_transaction_read_only TO false",
+        "RESET default_transaction_read_only",
+        "SELECT set_config('default_transaction_read_only', 'off', false)",
+        "DISCARD ALL",
+    ):
+        assert not verdict(statement).is_read, statement
+    assert verdict("SHOW default_transaction_read_only").is_read
+    assert verdict("SELECT current_setting('transaction_read_only')").is_read
+
+
 # ---------------------------------------------------------------- transactions
 
 
@@ -209,6 +245,8 @@ def test_readonly_refuses_writes_client_side_and_server_side(postgres, pg_db, tm
         shell.fails("BEGIN READ WRITE;", "ro is readonly")
         shell.fails("SELECT * INTO copy_of FROM pg_class;", "ro is readonly")
         shell.fails("SELECT nextval('nosuch');", "postgres")  # reads pass the guard; the server's refuses
+        (tmp_path / "rows.csv").write_text("1\n")
+        shell.fails("\\copy t from rows.csv csv", "ro is readonly")
         assert shell.json("SHOW default_transaction_read_only;") == [{"default_transaction_read_only": "on"}]
         assert shell.json("SELECT 1 AS one;") == [{"one": 1}]
     finally:

@@ -93,6 +93,11 @@ def test_csv_tells_null_from_an_empty_string(pg, tmp_path):
     assert (tmp_path / "out2.csv").read_text() == "a,b\n\\N,\n"
 
 
+def test_the_sql_command_s_null_marker_reaches_copy(pg, tmp_path):
+    pg.ok("\\sql --null '\\N' \"SELECT NULL::text AS a, ''::text AS b, 1 AS c\" \\> marked.csv")
+    assert (tmp_path / "marked.csv").read_text() == "a,b,c\n\\N,,1\n"
+
+
 def test_json_is_typed(sample):
     rows = sample.json(QUERY)
     first, second = rows[0], rows[1]
