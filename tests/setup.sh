@@ -10,6 +10,7 @@ cd "$ROOT"
 
 APT_PACKAGES=(
     mariadb-server mariadb-client       # SQL tests (mariadbd started by the suite)
+    postgresql postgresql-client        # PostgreSQL tests (initdb + postgres started by the suite), psql and pg_dump as references
     sqlite3                             # reference CLI for the SQLite tests (.schema)
     redis-server redis-tools            # Redis tests, redis-cli for the pipe benchmark
     memcached                           # memcache tests
@@ -191,14 +192,15 @@ setup_all() {
 }
 
 install_reference_tools() {
-    # mycli and iredis, only for the benchmarks, in their own venv (their pins must not
+    # mycli, iredis and pgcli, only for the benchmarks, in their own venv (their pins must not
     # constrain opsh's own dependencies).
-    if [ ! -x .venv-ref/bin/mycli ] || [ ! -x .venv-ref/bin/iredis ]; then
-        log "installing reference tools (mycli, iredis) into .venv-ref"
+    if [ ! -x .venv-ref/bin/mycli ] || [ ! -x .venv-ref/bin/iredis ] || [ ! -x .venv-ref/bin/pgcli ]; then
+        log "installing reference tools (mycli, iredis, pgcli) into .venv-ref"
         python3 -m venv .venv-ref
-        .venv-ref/bin/pip install -q mycli iredis 2>&1 | grep -v "is ignored" >&2 || true
+        .venv-ref/bin/pip install -q mycli iredis pgcli 2>&1 | grep -v "is ignored" >&2 || true
     fi
-    [ -x .venv-ref/bin/mycli ] && [ -x .venv-ref/bin/iredis ] || { log "mycli/iredis did not install"; return 1; }
+    [ -x .venv-ref/bin/mycli ] && [ -x .venv-ref/bin/iredis ] && [ -x .venv-ref/bin/pgcli ] ||
+        { log "mycli/iredis/pgcli did not install"; return 1; }
     # mysqlclient (the C driver), only to show how far it would move the SQL floor; it builds
     # from source against the client library's headers (installed here when we are root).
     if ! command -v mariadb_config >/dev/null && [ "$(id -u)" -eq 0 ]; then

@@ -49,8 +49,8 @@ HEADERS = ["host", "port", "state", "service", "url"]
             "-b",
             "--banner",
             help="read what each open port says first and tell its service from that (ssh, mysql/mariadb,"
-            " tarantool); ask a silent one as a redis, memcached, http or mongodb client would (waits up to"
-            " --timeout)",
+            " tarantool); ask a silent one as a redis, memcached, http, mongodb or postgresql client would"
+            " (waits up to --timeout)",
         ),
         opt("-o", "--open-only", help="list open ports only"),
         opt("--all", help="list every closed and filtered port too (default: up to 25 per host, then a count)"),

@@ -1,7 +1,7 @@
 """`scan --banner`: what a silent open port is, by asking it as each likely client would.
 
 Servers that speak first (ssh, MySQL/MariaDB, Tarantool) are told apart by their greeting in
-the scan loop itself. Redis, memcached, MongoDB and HTTP servers wait for the client, so each
+the scan loop itself. Redis, memcached, MongoDB, PostgreSQL and HTTP servers wait for the client, so each
 silent open port gets one small request per protocol, each on its own connection and all of
 them at once on one poll loop (a server that does not understand a request may wait for more
 bytes: waiting in turn would cost the timeout once per wrong guess). The first answer that
@@ -64,12 +64,44 @@ def _mongodb(reply: bytes) -> str | None:
     return f"MongoDB wire protocol, maxWireVersion {struct.unpack('<i', found.group(1))[0]}" if found else "MongoDB"
 
 
+def _postgres_startup() -> bytes:
+    """A StartupMessage (protocol 3.0) as psql sends it: the server answers with the login it
+    wants (or an error) before any password is given."""
+    fields = b"user\x00opsh\x00database\x00postgres\x00application_name\x00opsh-scan\x00\x00"
+    return struct.pack("!ii", 8 + len(fields), 196608) + fields
+
+
+_PG_LOGINS = {0: "trust", 3: "password", 5: "md5", 7: "GSSAPI", 9: "SSPI"}
+
+
+def _postgresql(reply: bytes) -> str | None:
+    """An AuthenticationRequest ('R') or an ErrorResponse ('E') with a SQLSTATE."""
+    if len(reply) < 9 or reply[:1] not in (b"R", b"E"):
+        return None
+    (length,) = struct.unpack("!i", reply[1:5])
+    if not 8 <= length <= REPLY_BYTES or len(reply) < 1 + length:
+        return None
+    body = reply[5 : 1 + length]
+    if reply[:1] == b"R":
+        (code,) = struct.unpack("!i", body[:4])
+        if code == 10:  # SASL: the mechanisms follow, NUL-separated
+            mechanisms = body[4:].strip(b"\x00").replace(b"\x00", b", ").decode("ascii", "replace")
+            return f"PostgreSQL (login: {mechanisms})"
+        return f"PostgreSQL (login: {_PG_LOGINS.get(code, code)})" if code in _PG_LOGINS else None
+    fields = {part[:1]: part[1:].decode("utf-8", "replace") for part in body.split(b"\x00") if part}
+    code = fields.get(b"C", "")
+    if len(code) != 5 or fields.get(b"S") not in ("FATAL", "ERROR", "PANIC"):
+        return None
+    return f"PostgreSQL: {fields.get(b'M', code)}"
+
+
 # (service, what to send, how to read the answer: the banner text when it is that service)
 PROBES: tuple[tuple[str, bytes, Callable[[bytes], str | None]], ...] = (
     ("redis", b"PING\r\n", _redis),
     ("memcached", b"version\r\n", _memcached),
     ("http", b"HEAD / HTTP/1.0\r\n\r\n", _http),
     ("mongodb", _mongo_hello(), _mongodb),
+    ("postgresql", _postgres_startup(), _postgresql),
 )
 
 

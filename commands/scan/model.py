@@ -259,6 +259,7 @@ SCHEMES = {
     "mariadb": "mysql",
     "redis": "redis",
     "mongodb": "mongodb",
+    "postgresql": "postgresql",
     "memcached": "memcache",
     "tarantool": "tarantool",
     "http": "http",

@@ -1,10 +1,11 @@
-"""SQL: MySQL / MariaDB (pymysql) and SQLite (standard library) as opsh modes.
+"""SQL: MySQL / MariaDB (pymysql), PostgreSQL (psycopg 3) and SQLite (standard library) as opsh modes.
 
-`connect mysql://...` or `connect sqlite:///...` opens a handle whose mode takes SQL; the `sql`
-command runs one statement on an SQL handle from anywhere. This module stays light: drivers,
+`connect mysql://...`, `connect postgresql://...` or `connect sqlite:///...` opens a handle whose
+mode takes SQL; the `sql` command runs one statement on an SQL handle from anywhere. This module stays light: drivers,
 pygments and the mode machinery are imported when a connection is opened.
 
-The parts: handle.py (the SQL mode both backends share), mysql.py and sqlite.py (the backends),
+The parts: handle.py (the SQL mode the backends share), mysql.py and sqlite.py (two backends),
+postgres/ (the third, a package with the same roles),
 syntax.py (where statements end, code words, names), complete.py (completer and lexer),
 guard.py (read or write, dangerous statements), render.py (results and status lines), help.py
 (`\\?`), schema.py (the snapshot completion reads), runner.py (statements on a worker thread),
@@ -17,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, cast
 
+import opsh.commands.sql.postgres.errors  # noqa: F401 - loaded here so that describe() finds its table
 from opsh.commands.shared.many.command import fan_out_line, forced, is_fan_out
 from opsh.commands.shared.many.options import many_options
 from opsh.commands.shared.many.targets import Backend, completions
@@ -45,7 +47,19 @@ def _open_sqlite(session: Session, request: ConnectRequest) -> Handle:
     return open_sqlite(session, request)
 
 
-CONNECTORS = {"mysql": _open_mysql, "mariadb": _open_mysql, "sqlite": _open_sqlite}
+def _open_postgres(session: Session, request: ConnectRequest) -> Handle:
+    from opsh.commands.sql.postgres import open_postgres
+
+    return open_postgres(session, request)
+
+
+CONNECTORS = {
+    "mysql": _open_mysql,
+    "mariadb": _open_mysql,
+    "postgresql": _open_postgres,
+    "postgres": _open_postgres,
+    "sqlite": _open_sqlite,
+}
 
 
 class SqlCommand(Command):
@@ -70,6 +84,7 @@ class SqlCommand(Command):
         "connect sqlite:///:memory:",
         "connect mysql://app@127.0.0.1:3306/shop as shop --readonly",
         "connect mariadb://app@db1/shop?ssl=true",
+        "connect postgresql://app@db1/shop?sslmode=require   # ~/.pgpass, PG* variables, ?service=NAME too",
         "sql --on shop \"SELECT id, name FROM users WHERE name LIKE 'a%'\" > users.csv",
         "sql --on shop --format json SHOW PROCESSLIST",
         "sql --on shop --null '\\N' \"SELECT * FROM users\" > users.csv   # NULL as \\N, not an empty field",

@@ -157,9 +157,11 @@ def _by_context(
     if context == "verb":
         return _keywords(words_of.verbs(dialect.name), prefix)
     if context == "table":
-        return [(t, "view" if t in schema.views else "table") for t in sorted(schema.tables)] + [
-            (d, "database") for d in schema.databases
-        ]
+        qualifiers = [(s, "schema") for s in schema.schemas] or [(d, "database") for d in schema.databases]
+        tables = [t for t in sorted(schema.tables) if "." not in t]  # `schema.` completes the others
+        return [(t, "view" if t in schema.views else "table") for t in tables] + qualifiers
+    if context == "type":
+        return [(t, "type") for t in schema.types]
     if context == "database":
         return [(d, "database") for d in schema.databases]
     if context == "show":
@@ -215,6 +217,8 @@ def _context(toks: list[Tok]) -> str:
     for index in range(len(toks) - 1, -1, -1):
         tok = toks[index]
         if tok.kind == "punct":
+            if tok.text == ":" and index == len(toks) - 1 and index > 0 and toks[index - 1].text == ":":
+                return "type"  # `value::` (PostgreSQL's cast)
             if tok.text == "(" or tok.text in OPERATORS:
                 return "column"
             continue
@@ -263,7 +267,7 @@ def _table_name(toks: list[Tok], index: int) -> tuple[str | None, int]:
     name = toks[index].name
     index += 1
     if index + 1 < len(toks) and toks[index].text == "." and toks[index + 1].kind in ("word", "ident"):
-        name = toks[index + 1].name  # db.table: the table part
+        name = f"{name}.{toks[index + 1].name}"  # db.table (Schema.columns_of falls back to the table part)
         index += 2
     return name, index
 
@@ -321,10 +325,11 @@ def _style(pygments_class: str) -> str:
 
 class SqlLexer(Lexer):
     def __init__(self, dialect: str) -> None:
-        from pygments.lexers import MySqlLexer
+        from pygments.lexers import MySqlLexer, PostgresLexer
         from pygments.lexers import SqlLexer as GenericSqlLexer
 
-        self.inner = PygmentsLexer(MySqlLexer if dialect == "mysql" else GenericSqlLexer)
+        lexers = {"mysql": MySqlLexer, "postgres": PostgresLexer}
+        self.inner = PygmentsLexer(lexers.get(dialect, GenericSqlLexer))
 
     def lex_document(self, document: Document) -> Callable[[int], StyleAndTextTuples]:
         get_line = self.inner.lex_document(document)

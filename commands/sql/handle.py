@@ -64,7 +64,8 @@ class SqlPrefs:
 
 class SqlHandle(Handle):
     dialect: Dialect = MYSQL
-    meta_commands = META_WORDS + TERMINATOR_WORDS
+    meta_words: tuple[str, ...] = META_WORDS  # backslash words that are one line of their own
+    meta_commands: tuple[str, ...] = META_WORDS + TERMINATOR_WORDS
 
     def __init__(self, name: str, endpoint: str, *, readonly: bool = False, tag: str | None = None) -> None:
         super().__init__(name, endpoint, readonly=readonly, tag=tag)
@@ -215,7 +216,7 @@ class SqlHandle(Handle):
 
     def split_at(self, text: str, start: int, delimiter: str) -> End | None:
         """The end of the statement starting at `start` (a meta line, or SQL up to `delimiter`)."""
-        if text.startswith("\\", start) and _meta_word(text[start : start + 16]) in META_WORDS:
+        if text.startswith("\\", start) and _meta_word(text[start : start + 16]) in self.meta_words:
             return _meta_end(text, start)
         return find_end(text, self.dialect, delimiter, start)
 
@@ -288,8 +289,13 @@ class SqlHandle(Handle):
         if run.stuck:
             self._discard_connection(run)
 
+    def classify(self, text: str) -> Verdict:
+        """What the statement does (guard.py); a backend may read its dialect's statements its
+        own way (PostgreSQL: DO writes, COPY's data is no SQL)."""
+        return classify(text, self.dialect)
+
     def _statement(self, session: Session, text: str, csv_null: str | None = None, raw: bytes | None = None) -> Result:
-        info = classify(text, self.dialect)
+        info = self.classify(text)
         prepared = self._prepare(session, info, text)
         if info.verb == "use":
             return self.use_database(session, name_at(prepared, self.dialect, 1)[-1])

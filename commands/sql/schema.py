@@ -30,8 +30,11 @@ class Schema:
     state: str = "not loaded"  # not loaded | loading | ready | failed: <why>
     # database (or attached schema) -> its tables, for `db.` completion
     other_tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    schemas: tuple[str, ...] = ()  # what qualifies a table where databases do not (PostgreSQL)
+    types: tuple[str, ...] = ()  # type names, offered after `::` (PostgreSQL)
 
     def columns_of(self, table: str) -> tuple[str, ...]:
+        """Columns of `table` (`schema.table` as the snapshot names it, else its table part)."""
         found = self.tables.get(table)
         if found is not None:
             return found
@@ -39,6 +42,8 @@ class Schema:
         for name, columns in self.tables.items():
             if name.lower() == lowered:
                 return columns
+        if "." in table:
+            return self.columns_of(table.rsplit(".", 1)[1])
         return ()
 
     def tables_in(self, database: str) -> tuple[str, ...]:
@@ -106,6 +111,8 @@ class SchemaCache:
                 current.routines,
                 state=f"failed: {describe(exc).message}",
                 other_tables=current.other_tables,
+                schemas=current.schemas,
+                types=current.types,
             )
 
     def wait(self, timeout: float) -> bool:
@@ -144,6 +151,60 @@ VERBS = (
     "OPTIMIZE TABLE",
 )
 SQLITE_VERBS = ("PRAGMA", "VACUUM", "ATTACH DATABASE", "DETACH DATABASE", "REINDEX")
+POSTGRES_VERBS = (
+    "SELECT",
+    "INSERT INTO",
+    "UPDATE",
+    "DELETE FROM",
+    "WITH",
+    "TABLE",
+    "VALUES",
+    "CREATE TABLE",
+    "CREATE INDEX",
+    "CREATE VIEW",
+    "CREATE MATERIALIZED VIEW",
+    "CREATE SCHEMA",
+    "CREATE FUNCTION",
+    "CREATE OR REPLACE FUNCTION",
+    "CREATE EXTENSION",
+    "CREATE ROLE",
+    "CREATE USER",
+    "CREATE DATABASE",
+    "CREATE SEQUENCE",
+    "CREATE TYPE",
+    "ALTER TABLE",
+    "ALTER ROLE",
+    "DROP TABLE",
+    "TRUNCATE",
+    "EXPLAIN",
+    "EXPLAIN ANALYZE",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "SAVEPOINT",
+    "SET",
+    "SHOW",
+    "RESET",
+    "COPY",
+    "VACUUM",
+    "ANALYZE",
+    "REINDEX",
+    "CLUSTER",
+    "REFRESH MATERIALIZED VIEW",
+    "GRANT",
+    "REVOKE",
+    "DO",
+    "CALL",
+    "LISTEN",
+    "NOTIFY",
+    "UNLISTEN",
+    "COMMENT ON",
+    "LOCK TABLE",
+    "PREPARE",
+    "EXECUTE",
+    "DEALLOCATE",
+    "DISCARD ALL",
+)
 
 # Offered first in their contexts; the rest of the dialect's keywords follow.
 COMMON_KEYWORDS = (
@@ -288,6 +349,11 @@ def keywords(dialect: str) -> tuple[str, ...]:
     from pygments.lexers import _mysql_builtins as builtins
 
     seen = dict.fromkeys(COMMON_KEYWORDS)
+    if dialect == "postgres":
+        from pygments.lexers import _postgres_builtins as pg
+
+        seen.update(dict.fromkeys(k.upper() for k in (*pg.KEYWORDS, *pg.DATATYPES)))
+        return tuple(seen)
     extra = [k.upper() for k in (*builtins.MYSQL_KEYWORDS, *builtins.MYSQL_DATATYPES)]
     if dialect == "sqlite":
         extra += ["PRAGMA", "VACUUM", "ATTACH", "DETACH", "REINDEX", "WITHOUT ROWID", "AUTOINCREMENT", "GLOB"]
@@ -299,6 +365,8 @@ def keywords(dialect: str) -> tuple[str, ...]:
 def functions(dialect: str) -> tuple[str, ...]:
     if dialect == "sqlite":
         return SQLITE_FUNCTIONS
+    if dialect == "postgres":
+        return ()  # the catalog lists them (Schema.functions)
     from pygments.lexers import _mysql_builtins as builtins
 
     return tuple(builtins.MYSQL_FUNCTIONS)
@@ -306,4 +374,6 @@ def functions(dialect: str) -> tuple[str, ...]:
 
 @cache
 def verbs(dialect: str) -> tuple[str, ...]:
+    if dialect == "postgres":
+        return POSTGRES_VERBS
     return VERBS + SQLITE_VERBS if dialect == "sqlite" else VERBS

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from opsh.commands.sql.guard import classify
 from opsh.commands.sql.syntax import End, delimiter_argument
 from opsh.shell.errors import BackendError, NotFound, OpshError, UsageError, describe
 from opsh.shell.result import Result
@@ -164,7 +163,7 @@ def _read_through(handle: SqlHandle, text: str) -> tuple[Spans, list[tuple[int, 
     dangerous: list[tuple[int, str]] = []
     for line, end, statement in statements(handle, text, handle.delimiter):
         spans.add(line, end)
-        if classify(statement.text, handle.dialect).danger:
+        if handle.classify(statement.text).danger:
             dangerous.append((line, " ".join(readable(statement.text[:200]).split())[:50]))
     return spans, dangerous
 

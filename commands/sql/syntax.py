@@ -10,9 +10,12 @@ it; for SQLite a statement ends where `sqlite3.complete_statement` says it does 
 body included). The mysql client's line commands (`DELIMITER`, `use`, `source`, `exit`) end at
 the end of their line, no `;` needed.
 
-The two dialects differ only in details: MySQL escapes with backslashes inside strings, has
+The dialects differ only in details: MySQL escapes with backslashes inside strings, has
 `#` comments and executable `/*! ... */` comments; SQLite does neither and quotes identifiers
-with double quotes or brackets.
+with double quotes or brackets. A dialect may also have dollar-quoted strings (`$$ ... $$`,
+`$tag$ ... $tag$`) and E'...' strings with backslash escapes (PostgreSQL): a `;` in them is text.
+How a `;` is judged to end a statement is the dialect's `ends`: "blocks" counts the BEGIN ... END
+of a routine's body (MySQL, PostgreSQL's BEGIN ATOMIC), "sqlite" asks sqlite3.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ class Dialect:
     backslash_escapes: bool
     hash_comments: bool
     ident_quotes: str  # characters that quote identifiers
+    dollar_quotes: bool = False  # $$ ... $$ and $tag$ ... $tag$ are strings, E'...' escapes with \\
+    ends: str = "blocks"  # how a `;` ends a statement: "blocks" (routine bodies) or "sqlite"
 
     @property
     def mysql(self) -> bool:
@@ -46,7 +51,7 @@ class Dialect:
 
 
 MYSQL = Dialect("mysql", backslash_escapes=True, hash_comments=True, ident_quotes="`")
-SQLITE = Dialect("sqlite", backslash_escapes=False, hash_comments=False, ident_quotes='`"[')
+SQLITE = Dialect("sqlite", backslash_escapes=False, hash_comments=False, ident_quotes='`"[', ends="sqlite")
 
 
 @dataclass(frozen=True)
@@ -77,18 +82,22 @@ def _pattern(dialect: Dialect) -> re.Pattern[str]:
     else:
         single, double = r"'(?:''|[^'])*'", r'"(?:""|[^"])*"'
     line_comment = r"--(?=\s|$)[^\n]*|\#[^\n]*" if dialect.hash_comments else r"--[^\n]*"
-    idents = [r"`(?:``|[^`])*`"]
+    idents = [r"`(?:``|[^`])*`"] if "`" in dialect.ident_quotes else []
     if '"' in dialect.ident_quotes:
         idents.append(double)
     if "[" in dialect.ident_quotes:
         idents.append(r"\[[^\]]*\]")
     strings = [single] if '"' in dialect.ident_quotes else [single, double]
+    unclosed = ["['\"`].*", r"/\*.*"] + ([r"\[.*"] if "[" in dialect.ident_quotes else [])
+    if dialect.dollar_quotes:
+        strings = [r"[eE]'(?:\\.|''|[^'\\])*'", _DOLLAR_QUOTED, *strings]
+        unclosed.append(_DOLLAR_OPEN)
     parts = [
         r"(?P<ws>\s+)",
         rf"(?P<comment>{line_comment}|/\*.*?\*/)",
         rf"(?P<string>{'|'.join(strings)})",
         rf"(?P<ident>{'|'.join(idents)})",
-        r"(?P<open>['\"`].*|/\*.*" + (r"|\[.*" if "[" in dialect.ident_quotes else "") + ")",
+        rf"(?P<open>{'|'.join(unclosed)})",
         r"(?P<meta>\\[A-Za-z?.]+|\\.?)",
         r"(?P<number>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+)",
         r"(?P<word>[A-Za-z_$@\x80-\uffff][\w$@\x80-\uffff]*)",
@@ -96,6 +105,10 @@ def _pattern(dialect: Dialect) -> re.Pattern[str]:
     ]
     return re.compile("|".join(parts), re.S)
 
+
+# $tag$ ... $tag$ (the tag is optional; a tag is an identifier without `$`, so `$1` is no quote).
+_DOLLAR_QUOTED = r"\$(?P<tag>(?:[A-Za-z_\x80-\uffff][\w\x80-\uffff]*)?)\$.*?\$(?P=tag)\$"
+_DOLLAR_OPEN = r"\$(?:[A-Za-z_\x80-\uffff][\w\x80-\uffff]*)?\$.*"
 
 # MySQL runs the inside of /*! ... */ and /*M! ... */ (an optional version number first).
 _EXECUTABLE_COMMENT = re.compile(r"/\*M?!\d{0,6}")
@@ -203,7 +216,7 @@ def token_end(text: str, dialect: Dialect, delimiter: str, start: int) -> End | 
     reading of the common one and must agree with this wherever it answers)."""
     redirect: int | None = None  # where a redirect starts in `text`
     line_end = len(text)  # the end of the redirect's line
-    blocks = _Blocks() if dialect.mysql and delimiter == DEFAULT_DELIMITER else None
+    blocks = _Blocks() if dialect.ends == "blocks" and delimiter == DEFAULT_DELIMITER else None
     for match in _pattern(dialect).finditer(text, start):
         kind, token = match.lastgroup, match.group()
         if redirect is not None and (match.end() > line_end or kind == "open"):
@@ -286,7 +299,7 @@ def _complete(text: str, dialect: Dialect, start: int, at: int, delimiter: str, 
         return True
     if blocks is not None:
         return blocks.ends_at_semicolon()
-    if not dialect.mysql:
+    if dialect.ends == "sqlite":
         return _sqlite_complete(text[start : at + 1])
     return True
 

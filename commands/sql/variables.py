@@ -38,6 +38,8 @@ def literal(value: str, dialect: Dialect) -> str:
 
 
 def identifier(value: str, dialect: Dialect) -> str:
-    """Backticks in both dialects: SQLite reads a double-quoted name that matches no column as
-    a string, a backticked one as an error, which is what a wrong name should be."""
-    return "`" + value.replace("`", "``") + "`"
+    """The dialect's first identifier quote: backticks for MySQL and SQLite (SQLite reads a
+    double-quoted name that matches no column as a string, a backticked one as an error, which
+    is what a wrong name should be), double quotes for PostgreSQL."""
+    quote = dialect.ident_quotes[0]
+    return quote + value.replace(quote, quote * 2) + quote

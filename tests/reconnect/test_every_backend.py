@@ -12,9 +12,17 @@ from tests.kestrel_emulator import own_kestrel  # noqa: F401 - the fixture
 
 @pytest.mark.parametrize("tried_while_down", [False, True])
 def test_the_first_command_after_a_restart_works_on_every_backend(
-    tmp_path, own_redis, own_mongo, own_memcached, own_tarantool, own_kestrel, tried_while_down  # noqa: F811
+    tmp_path,
+    own_redis,
+    own_mongo,
+    own_memcached,
+    own_tarantool,
+    own_kestrel,  # noqa: F811
+    own_postgres,
+    tried_while_down,
 ):
     backends = {
+        "postgres": (f"connect {own_postgres.url_for(own_postgres.database)} as pg", "SELECT 1;", own_postgres),
         "redis": (f"connect {own_redis.url} as r", "PING", own_redis),
         "mongo": (f"connect mongodb://{own_mongo.host}:{own_mongo.port}/t as m", "db.c.countDocuments({})", own_mongo),
         "memcache": (f"connect {own_memcached.url} as c", "version", own_memcached),

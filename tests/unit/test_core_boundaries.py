@@ -129,6 +129,7 @@ def test_each_driver_is_worded_by_one_backend_s_errors_module():
     assert _tables_by_driver() == {
         "bson": ["opsh.commands.mongo.errors"],
         "paramiko": ["opsh.commands.ssh.errors"],
+        "psycopg": ["opsh.commands.sql.postgres.errors"],
         "pymemcache": ["opsh.commands.memcache.errors"],
         "pymongo": ["opsh.commands.mongo.errors"],
         "pymysql": ["opsh.commands.sql.errors"],
@@ -136,7 +137,7 @@ def test_each_driver_is_worded_by_one_backend_s_errors_module():
         "sqlite3": ["opsh.commands.sql.errors"],
         "tarantool": ["opsh.commands.queues.errors"],
     }
-    assert len(list(loaded_error_tables())) == 6
+    assert len(list(loaded_error_tables())) == 7
 
 
 def _exception_of(module: str, name: str, *args: object) -> BaseException:
@@ -167,6 +168,12 @@ def test_a_driver_error_is_described_without_importing_the_driver():
             "error: mysql 1146: Table 'shop.nope' doesn't exist",
         ),
         ("pymysql.err", "InterfaceError", (), "error: mysql: InterfaceError"),
+        (
+            "psycopg",
+            "OperationalError",
+            ("connection failed: Connection refused\n\tIs the server running?",),
+            "error: postgres: connection failed: Connection refused Is the server running?",
+        ),
         ("redis.exceptions", "ResponseError", ("WRONGTYPE Operation",), "error: redis: WRONGTYPE Operation"),
         ("bson.errors", "InvalidBSON", ("bad",), "error: mongodb: bad"),
         ("pymemcache.exceptions", "MemcacheServerError", (b"out of memory",), "error: memcache: out of memory"),

@@ -95,7 +95,7 @@ def test_well_known_ports_give_a_url_without_banner():
     assert rows[("127.0.0.1", 3301)] == ("tarantool", "tarantool://127.0.0.1:3301")
     assert rows[("::1", 27017)] == ("mongodb", "mongodb://[::1]:27017")
     assert rows[("127.0.0.1", 8080)] == ("http-proxy", "http://127.0.0.1:8080")
-    assert rows[("127.0.0.1", 5432)] == ("postgresql", "")
+    assert rows[("127.0.0.1", 5432)] == ("postgresql", "postgresql://127.0.0.1:5432")
 
 
 def test_a_silent_port_that_is_none_of_these_keeps_its_port_guess(sh):
