@@ -30,7 +30,7 @@ import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from opsh.shell.errors import Cancelled, OpshError
 
@@ -120,8 +120,11 @@ class SudoDialog:
         words = (self.said + self.buffer).decode("utf-8", "replace")
         lines = [line.strip() for line in words.splitlines() if line.strip()]
         lines = [line for line in lines if line != "Sorry, try again."]
-        if lines:
-            return lines[-1] if lines[-1].startswith("sudo:") else lines[0]
+        own = [line for line in lines if line.startswith("sudo:")]
+        if own:  # the first says why (`unknown user`); what follows is its consequences
+            return own[0]
+        if lines:  # "Sorry, user ... is not allowed", after the lecture if there was one
+            return lines[-1]
         status = "killed by a signal" if exit_status is None else f"exit {exit_status}"
         return f"sudo ended without running the command ({status})"
 
@@ -134,7 +137,18 @@ def _overlap(data: bytes, marker: bytes) -> int:
     return 0
 
 
-def authenticate(channel: Channel, dialog: SudoDialog, password: PasswordSource, timeout: float) -> bytes:
+class SudoPassword(Protocol):
+    """Where the password comes from when sudo asks (PasswordSource here; one per host in a
+    fan-out: exec/fleetsudo.py), and what it learns from sudo's verdict."""
+
+    def __call__(self) -> str: ...
+
+    def worked(self) -> None: ...
+
+    def refused(self) -> None: ...
+
+
+def authenticate(channel: Channel, dialog: SudoDialog, password: SudoPassword, timeout: float) -> bytes:
     """Answer sudo on `channel` (the wrapped command already exec'd, stdin open) until the
     command starts; returns the stderr bytes that already belong to the command. Raises
     SudoFailed with the reason when it does not start, or when sudo says nothing that opsh

@@ -61,6 +61,15 @@ def test_a_user_who_may_not_gets_sudos_own_reason():
     assert dialog.failure(1) == said.decode().strip()
     dialog, _, _ = dialog_of(PROMPT, b"deploy is not in the sudoers file.\n")
     assert dialog.failure(1) == "deploy is not in the sudoers file."
+    lecture = b"\nWe trust you have received the usual lecture from the local System\nAdministrator.\n\n"
+    dialog, _, _ = dialog_of(lecture, PROMPT, said)
+    assert dialog.failure(1) == said.decode().strip()
+
+
+def test_the_first_of_sudos_own_lines_says_why():
+    said = b"sudo: unknown user nosuch\nsudo: error initializing audit plugin sudoers_audit\n"
+    dialog, _, _ = dialog_of(said)
+    assert dialog.failure(1) == "sudo: unknown user nosuch"
 
 
 def test_sudo_missing_or_silent_is_said_plainly():
