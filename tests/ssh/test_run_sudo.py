@@ -43,7 +43,7 @@ def test_hosts_whose_sudo_needs_no_password_never_cause_a_question(asking, ssh_c
 def test_a_wrong_password_fails_every_host_with_sudos_message_at_once(asking, ssh_client, sshd_hosts):
     sh = asking("not-the-password")
     started = time.monotonic()
-    out = sh(f"run web[01-05] --sudo --timeout 20 --format json -- id -u")
+    out = sh("run web[01-05] --sudo --timeout 20 --format json -- id -u")
     assert time.monotonic() - started < 15  # sudo's retries are not waited for
     assert [(r["exit"], r["error"]) for r in out.json] == [(None, "sudo: incorrect password")] * 5
     assert len(sh.io.asked) == 1 and out.exit_code == 1
@@ -84,7 +84,9 @@ def test_the_password_is_in_no_file_no_output_and_no_process_arguments(asking, s
 
     def watch_ps() -> None:
         while not stop.is_set():
-            seen.extend(subprocess.run(["ps", "-ww", "-eo", "args"], capture_output=True, text=True).stdout.splitlines())
+            seen.extend(
+                subprocess.run(["ps", "-ww", "-eo", "args"], capture_output=True, text=True).stdout.splitlines()
+            )
             time.sleep(0.05)
 
     watcher = threading.Thread(target=watch_ps, daemon=True)

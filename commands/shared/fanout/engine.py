@@ -192,13 +192,14 @@ class FanOut(Generic[R]):
 
     def _release_held(self, handler: Handler[R]) -> None:
         """Held questions are asked once no running target can still ask (or none came for
-        `hold_quiet` seconds), a kind at a time."""
+        `hold_quiet` seconds), a kind at a time, in the order of the targets."""
         if not self.held:
             return
         quiet = time.monotonic() - self.held_at >= self.hold_quiet
         if not quiet and self.control.running_besides({q.target for q in self.held}):
             return
-        held, self.held = self.held, []
+        order = {target: index for index, target in enumerate(self.targets)}
+        held, self.held = sorted(self.held, key=lambda q: order.get(q.target, len(order))), []
         for kind in dict.fromkeys(q.kind for q in held):
             self._ask(handler, [q for q in held if q.kind == kind])
 

@@ -18,12 +18,20 @@ class RunCommand(Command):
         opt("-t", "--timeout", kind=Kind.DURATION, help="limit for connecting and for the command (default: timeout)"),
         opt("-x", "--exclude", kind=Kind.TARGETS, multiple=True, help="leave these hosts out"),
         opt("-g", "--group", help="gather output: identical results shown once with their hosts"),
-        opt("--sudo", help="run COMMAND as root through sudo; its password is asked once, and only if a host's sudo wants one"),
+        opt(
+            "--sudo",
+            help="run COMMAND as root through sudo; its password is asked once, and only if a host's sudo wants one",
+        ),
         opt("-u", "--user", kind=Kind.TEXT, metavar="NAME", help="with --sudo: as this user instead of root"),
         opt("--sudo-password-env", kind=Kind.TEXT, metavar="VAR", help="with --sudo: the password from VAR (scripts)"),
         opt("--accept-new", help="trust unknown host keys (appended to known_hosts; changed keys stay refused)"),
         opt("--via", kind=Kind.TARGETS, metavar="GATEWAYS", help="through these ClusterShell gateways (tree mode)"),
-        opt("--format", kind=Kind.CHOICE, choices=FORMATS, help="structured formats (json, csv, vertical...) give one record per host"),
+        opt(
+            "--format",
+            kind=Kind.CHOICE,
+            choices=FORMATS,
+            help="structured formats (json, csv, vertical...) give one record per host",
+        ),
     )
     examples = (
         "run web[01-20] -- uptime",

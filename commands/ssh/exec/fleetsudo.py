@@ -104,5 +104,7 @@ def fleet_sudo(session: Session, user: str | None, env_var: str | None) -> Fleet
     if env_var:
         env_value = os.environ.get(env_var)
         if env_value is None:
-            raise UsageError(f"{env_var} is not set", "--sudo-password-env names the variable holding the sudo password")
+            raise UsageError(
+                f"{env_var} is not set", "--sudo-password-env names the variable holding the sudo password"
+            )
     return FleetSudo(sudo_passwords(session), user, env_var, env_value)

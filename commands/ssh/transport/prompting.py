@@ -61,7 +61,9 @@ def key_table(keys: list[UnknownKey]) -> str:
         note = f"(known: {', '.join(key.other_types)})" if key.other_types else ""
         rows.append((key.host, key.known_as, key.key_type, key.fingerprint, note))
     widths = [max(len(row[column]) for row in rows) for column in range(5)]
-    lines = ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines = [
+        "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
     head = f"{len(keys)} hosts have keys that are not in known_hosts (compare each fingerprint with the host's own):"
     return "\n".join([head, *lines])
 
@@ -102,13 +104,7 @@ class Prompter:
     def trust(self, key: UnknownKey) -> bool:
         """A yes/no/all question that only a person at a terminal may answer (never --yes)."""
         decided = self._decided()
-        if decided is not None:
-            return decided
-        answer = self._ask(f"{key.question} [y/N/a=yes to all] ")
-        if answer in ("a", "all"):
-            self.accept_all = True
-            return True
-        return answer in ("y", "yes")
+        return decided if decided is not None else self._ask_about(key)
 
     def trust_all(self, keys: list[UnknownKey]) -> list[bool]:
         """Several hosts' keys at once: the table, then yes to all, no to all or one by one."""
@@ -116,7 +112,7 @@ class Prompter:
         if decided is not None:
             return [decided] * len(keys)
         if len(keys) == 1:
-            return [self.trust(keys[0])]
+            return [self._ask_about(keys[0])]
         answer = self._ask(key_table(keys) + "\nTrust them? [y=yes to all / N=no to all / o=one by one] ")
         if answer in ALL:
             self.accept_all = True
@@ -125,6 +121,13 @@ class Prompter:
             return [self._ask(f"{key.question} [y/N] ") in ("y", "yes") for key in keys]
         self.refuse_all = True
         return [False] * len(keys)
+
+    def _ask_about(self, key: UnknownKey) -> bool:
+        answer = self._ask(f"{key.question} [y/N/a=yes to all] ")
+        if answer in ("a", "all"):
+            self.accept_all = True
+            return True
+        return answer in ("y", "yes")
 
     def _decided(self) -> bool | None:
         if self.accept_all:
@@ -166,10 +169,10 @@ class QueuedPrompter(Prompter):
         if question.kind == "secret":
             question.answer(self.ask_secret(question.text))
         else:
-            question.answer(Prompter.trust(self, question.about))
+            self.answer_keys([question])
 
     def answer_keys(self, questions: list[Question]) -> None:
         """Main thread: the unknown keys held together, asked about at once."""
-        verdicts = Prompter.trust_all(self, [question.about for question in questions])
+        verdicts = self.trust_all([question.about for question in questions])
         for question, trusted in zip(questions, verdicts, strict=True):
             question.answer(trusted)
