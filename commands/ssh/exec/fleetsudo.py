@@ -17,13 +17,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from opsh.commands.shared.nodeset import fold
+from opsh.commands.ssh import sudo
+from opsh.commands.ssh.exec.remote import RemoteCommand
 from opsh.commands.ssh.sudo import SudoFailed, SudoPasswords, sudo_passwords
 from opsh.commands.ssh.transport.prompting import CannotAsk
 from opsh.shell.errors import UsageError
 
 if TYPE_CHECKING:
+    from paramiko import Transport
+
     from opsh.commands.shared.fanout.control import Job
     from opsh.commands.shared.fanout.events import Question
+    from opsh.commands.ssh.hosts.hostspec import HostSpec
     from opsh.shell.session import Session
 
 Key = tuple[str, str, int]  # (login user, host name, port), as sudo.py keeps passwords
@@ -42,6 +47,34 @@ class FleetSudo:
     def password(self, job: Job, key: Key) -> HostPassword:
         """The password source sudo.authenticate() uses for one host (worker side)."""
         return HostPassword(self, key, job.control.ask)
+
+    def start(self, job: Job, transport: Transport, spec: HostSpec, line: str, timeout: float) -> RemoteCommand:
+        """`line` started as root (or self.user) on the host, sudo answered, its input still
+        open (the caller sends what it has, then ends it)."""
+        markers = sudo.Markers()
+        command = RemoteCommand(transport, sudo.sudo_command(line, markers, self.user), timeout, stdin=True)
+        self.become(job, command, spec, markers, timeout, end_input=False)
+        return command
+
+    def become(
+        self,
+        job: Job,
+        command: RemoteCommand,
+        spec: HostSpec,
+        markers: sudo.Markers,
+        timeout: float,
+        end_input: bool = True,
+    ) -> None:
+        """Answer the host's sudo for `command` (SudoFailed when it will not run it); the
+        command's own clock starts once it runs, so the time spent on the password does not
+        count."""
+        password = self.password(job, (spec.user, spec.hostname, spec.port))
+        try:
+            early = sudo.authenticate(command.channel, sudo.SudoDialog(markers), password, timeout)
+        except BaseException:
+            command.close()
+            raise
+        command.began(early, end_input)
 
     def holds(self, question: Question) -> bool:
         """Held until the other hosts have asked too, unless the answer is already known."""

@@ -52,7 +52,7 @@ def run_on_host(plan: RunPlan, job: Job) -> HostResult:
     result.reached = True
     try:
         if plan.sudo is not None:
-            _become(plan.sudo, job, command, plan.specs[job.target], markers, plan.timeout)
+            plan.sudo.become(job, command, plan.specs[job.target], markers, plan.timeout)
         job.settle()  # from now on this host asks nothing: questions held for others go ahead
         _follow(plan, job, command, result)
     except sudo.SudoFailed as exc:  # the command never ran: sudo's reason is the host's error
@@ -76,20 +76,6 @@ def _start_remote(plan: RunPlan, spec: HostSpec, markers: sudo.Markers) -> Remot
         plan.state.pool.drop(spec.pool_key)  # e.g. the server closed an idle pooled connection
         transport = pooled_transport(plan.state, spec, plan.options)
         return RemoteCommand(transport, text, plan.timeout, stdin=plan.sudo is not None)
-
-
-def _become(
-    fleet: FleetSudo, job: Job, command: RemoteCommand, spec: HostSpec, markers: sudo.Markers, timeout: float
-) -> None:
-    """Answer the host's sudo (SudoFailed when it will not run the command); the command's
-    own clock starts once it runs, so the time spent on the password does not count."""
-    password = fleet.password(job, (spec.user, spec.hostname, spec.port))
-    try:
-        early = sudo.authenticate(command.channel, sudo.SudoDialog(markers), password, timeout)
-    except BaseException:
-        command.close()
-        raise
-    command.began(early)
 
 
 def _follow(plan: RunPlan, job: Job, command: Any, result: HostResult) -> None:

@@ -93,11 +93,13 @@ class RemoteCommand:
         self.done = False
         self.exit_status: int | None = None
 
-    def began(self, stderr: bytes = b"") -> None:
-        """sudo let the command run: its clock starts now, its input ends (as without sudo),
-        and `stderr` (already read from the channel) is the first of its own."""
+    def began(self, stderr: bytes = b"", end_input: bool = True) -> None:
+        """sudo let the command run: its clock starts now, its input ends (as without sudo,
+        unless the caller has more to send), and `stderr` (already read from the channel) is
+        the first of its own."""
         self.started = time.monotonic()
-        self.channel.shutdown_write()
+        if end_input:
+            self.channel.shutdown_write()
         self.early = self.err.feed(stderr)
 
     def read_text(self, wait: float = 0.1) -> list[tuple[str, str]]:
