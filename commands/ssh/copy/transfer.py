@@ -295,9 +295,8 @@ def arrived(result: HostResult) -> str:
     files, size = result.detail.get("files", 0), result.detail.get("bytes", 0)
     if not files:
         return "nothing was copied"
-    return (
-        f"{files} file{'s' if files != 1 else ''} ({size_text(size)}) {'were' if files != 1 else 'was'} copied before"
-    )
+    several = files != 1
+    return f"{files} file{'s' if several else ''} ({size_text(size)}) {'were' if several else 'was'} copied before"
 
 
 def size_text(n: float) -> str:
