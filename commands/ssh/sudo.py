@@ -1,6 +1,6 @@
 """sudo on a host without a terminal: the password goes to sudo's stdin, never anywhere else.
 
-A command is wrapped as `sudo -S -p PROMPT [-u USER] -- sh -c 'printf STARTED >&2; CMD'`.
+A command is wrapped as `sudo -S -p PROMPT [-u USER] -- sh -c 'printf STARTED >&2; ...' CMD`.
 PROMPT and STARTED are opsh's own markers, random for each wrapping, so neither sudo's
 localized prompt text nor anything the command prints can be mistaken for them. The dialog
 reads the command's stderr:
@@ -18,6 +18,12 @@ reads the command's stderr:
 SudoDialog is that reading, with no I/O of its own, so any loop that reads channels can drive
 it; `authenticate()` drives it on one channel for the callers that wait (SSH mode, `edit`).
 sudo's lecture and other words before STARTED are dropped when the command runs.
+
+Stopping: the signal opsh sends (OpenSSH's `signal` request, TERM then KILL) reaches sudo, not
+the root processes under it, and sudo passes TERM on to its child only; a line such as
+`sleep 60; date` would outlive it. So CMD runs in a session of its own (setsid) under a root
+shell that, on TERM, signals that whole group, then KILLs it half a second later (KILL to sudo
+itself cannot be passed on). A host without setsid runs CMD as before.
 """
 
 from __future__ import annotations
@@ -68,13 +74,28 @@ class Markers:
         return f"opsh-sudo-started-{self.token}\n".encode()
 
 
+# `sh -c GROUP opsh-sudo CMD` under sudo: CMD in a process group of its own that TERM ends
+# (its input passed through fd 3: a command started with `&` would get /dev/null instead).
+GROUP = "; ".join(  # one line: sudo quotes it in its refusals, which are read as one line
+    [
+        "printf '%s\\n' {started} >&2",
+        'command -v setsid >/dev/null 2>&1 || exec sh -c "$1"',
+        "trap 'kill -TERM -$child 2>/dev/null; sleep 0.5; kill -KILL -$child 2>/dev/null; exit 143' HUP INT TERM",
+        "exec 3<&0",
+        'setsid sh -c "$1" 0<&3 3<&- & child=$!',
+        "exec 3<&-",
+        "wait $child",
+    ]
+)
+
+
 def sudo_command(command: str, markers: Markers, user: str | None = None) -> str:
     """`command` (a shell line) wrapped to run under sudo as `user` (root by default)."""
-    inner = f"printf '%s\\n' {markers.started.decode().strip()} >&2; {command}"
+    inner = GROUP.format(started=markers.started.decode().strip())
     words = ["sudo", "-S", "-p", markers.prompt.decode()]
     if user:
         words += ["-u", user]
-    return shlex.join([*words, "--", "sh", "-c", inner])
+    return shlex.join([*words, "--", "sh", "-c", inner, "opsh-sudo", command])
 
 
 class SudoDialog:
