@@ -6,8 +6,8 @@ traceback over the result."""
 from __future__ import annotations
 
 import re
-import subprocess
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
