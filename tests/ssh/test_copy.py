@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pwd
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -313,3 +315,25 @@ def test_a_push_cut_by_the_server_says_the_connection_was_lost_and_what_arrived(
     left = parts(remote_dir)
     if moment == "in the middle of the big file":
         assert len(left) == 1 and f"the partial file stays on the host as {left[0]}" in error
+
+
+def test_a_sudo_push_cut_by_the_server_says_where_the_staged_copies_stay(asking, lone, lone_host, remote_dir, tmp_path):
+    root_dir = remote_dir / "etc"
+    root_dir.mkdir()
+    os.chown(root_dir, 0, 0)
+    a_tree(tmp_path)
+    home = Path(pwd.getpwnam(lone_host.user).pw_dir)
+    before = set(home.glob(".opsh-copy-*"))
+    cutter = cut_when(lone_host, lambda: any(p.stat().st_size > 1_000_000 for p in home.glob(".opsh-copy-*/*.part")))
+    sh = asking(lone_host.password)
+    error = sh(f"copy -r tree lone:{root_dir}/ --sudo --format json").json[0]["error"]
+    cutter.join()
+    stages = set(home.glob(".opsh-copy-*")) - before
+    try:
+        assert len(stages) == 1 and error.startswith("connection to lone lost after sending"), error
+        assert f"bytes of {root_dir}/tree/zz-big.bin; the partial file stays on the host as {stages.pop()}/" in error
+        assert "; the staged copies stay in " in error and error.endswith("; nothing was copied")
+        assert list(root_dir.iterdir()) == []  # nothing installed
+    finally:
+        for stage in set(home.glob(".opsh-copy-*")) - before:
+            shutil.rmtree(stage)

@@ -136,7 +136,10 @@ def _stage_files(plan: CopyPlan, job: Job, sftp: Any, result: HostResult, stage:
         else:
             result.detail["stage"] = f"while sending {item.relative}"
             path = posixpath.join(stage, str(len(staged)))
-            digest = send_file(sftp, item, path, plan, job)
+            try:
+                digest = send_file(sftp, item, path, plan, job)
+            except PartialFile as cut:  # named by where it was going, not by its staged name
+                raise PartialFile(target, cut.verb, cut.done, cut.size, cut.left, cut.cause) from None
             staged.append(path)
             words += ["f", _octal(plan.mode if plan.mode is not None else item.mode), target, path, digest]
             words.append(str(int(item.mtime)) if plan.preserve else "-")
@@ -193,7 +196,7 @@ def _unstage(sftp: Any, stage: str, staged: list[str], result: HostResult) -> No
         sftp.rmdir(stage)
     except Exception:  # noqa: BLE001 - the connection died: what stays is reported
         swallowed(f"removing the staging directory {stage}")
-        result.detail["skipped"].append(f"the staged copies stay in {stage} on the host")
+        result.detail["left"] = f"the staged copies stay in {stage} on the host"
 
 
 # ---------------------------------------------------------------- pull

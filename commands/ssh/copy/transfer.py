@@ -275,7 +275,8 @@ def failure(host: str, transport: Transport, exc: BaseException, result: HostRes
         what = f" after {exc.progress} of {exc.path}; {exc.left.strip(' ();')}"
     else:
         what = f" {result.detail['stage']}" if result.detail.get("stage") else ""
-    return f"connection to {host} lost{what}; {arrived(result)}"
+    left = f"; {result.detail['left']}" if result.detail.get("left") else ""
+    return f"connection to {host} lost{what}{left}; {arrived(result)}"
 
 
 def lost(transport: Transport, exc: BaseException) -> bool:
