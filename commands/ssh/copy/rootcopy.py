@@ -34,6 +34,7 @@ from opsh.commands.ssh.copy.transfer import (
     local_target,
     pull_dest,
     push_layout,
+    remote_isdir,
     remote_path,
     send_file,
     temporary_name,
@@ -125,7 +126,7 @@ def _stage_directory(sftp: Any) -> str:
 
 def _stage_files(plan: CopyPlan, job: Job, sftp: Any, result: HostResult, stage: str, staged: list[str]) -> list[str]:
     """Every file sent into `stage`; the installer's entries (shell words) in order."""
-    make, layout = push_layout(plan, _is_dir(sftp, remote_path(plan.dest)))
+    make, layout = push_layout(plan, remote_isdir(sftp, remote_path(plan.dest)))
     words: list[str] = ["d", "0755", remote_path(plan.dest)] if make else []
     for item, target in layout:
         check_cancel(job)
@@ -149,16 +150,6 @@ def _stage_files(plan: CopyPlan, job: Job, sftp: Any, result: HostResult, stage:
 
 def _octal(mode: int) -> str:
     return f"{mode & 0o7777:04o}"
-
-
-def _is_dir(sftp: Any, path: str) -> bool:
-    import stat
-
-    try:
-        return stat.S_ISDIR(sftp.stat(path).st_mode or 0)
-    except OSError:
-        swallowed(f"checking whether {path} is a remote directory (taken as no)")
-        return False
 
 
 def _install(installer: RemoteCommand, words: list[str], job: Job, result: HostResult) -> None:

@@ -309,7 +309,7 @@ def size_text(n: float) -> str:
 
 
 def _push_targets(sftp: Any, plan: CopyPlan) -> list[tuple[LocalItem, str]]:
-    make, out = push_layout(plan, _remote_isdir(sftp, remote_path(plan.dest)))
+    make, out = push_layout(plan, remote_isdir(sftp, remote_path(plan.dest)))
     if make:
         _remote_mkdir(sftp, remote_path(plan.dest), 0o755)
     return out
@@ -384,7 +384,7 @@ def _remote_symlink(sftp: Any, points_to: str, target: str) -> None:
         raise BackendError(f"cannot create the symlink {target}: {describe(exc).message}") from None
 
 
-def _remote_isdir(sftp: Any, path: str) -> bool:
+def remote_isdir(sftp: Any, path: str) -> bool:
     try:
         return stat.S_ISDIR(sftp.stat(path).st_mode or 0)
     except OSError:
@@ -393,7 +393,7 @@ def _remote_isdir(sftp: Any, path: str) -> bool:
 
 
 def _remote_mkdir(sftp: Any, path: str, mode: int) -> None:
-    if _remote_isdir(sftp, path):
+    if remote_isdir(sftp, path):
         return
     try:
         sftp.mkdir(path, mode & 0o777)

@@ -53,6 +53,7 @@ class FleetSudo:
         open (the caller sends what it has, then ends it)."""
         markers = sudo.Markers()
         command = RemoteCommand(transport, sudo.sudo_command(line, markers, self.user), timeout, stdin=True)
+        job.running(command)  # Ctrl-C reaches it, even while sudo is being answered
         self.become(job, command, spec, markers, timeout, end_input=False)
         return command
 
