@@ -33,6 +33,12 @@ def test_the_password_is_asked_once_and_every_host_runs_the_command_as_root(aski
     assert [r["stdout"] for r in rows] == ["nobody\n"] * 5 and len(sh.io.asked) == 1
 
 
+def test_hosts_that_ask_later_get_the_same_answer(asking, ssh_client, sshd_hosts):
+    sh = asking(sshd_hosts.password)
+    rows = sh.json("run web[01-06] --sudo --fanout 2 -- id -u")  # four hosts start after the question
+    assert [r["stdout"] for r in rows] == ["0\n"] * 6 and len(sh.io.asked) == 1
+
+
 def test_hosts_whose_sudo_needs_no_password_never_cause_a_question(asking, ssh_client, sshd_hosts):
     sh = asking()  # a question would fail the hosts: no answer is scripted
     out = sh.ok(f"run {sshd_hosts.nopasswd_user}@web[01-05] --sudo -- 'id -u; whoami >&2'")
