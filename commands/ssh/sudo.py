@@ -1,6 +1,6 @@
 """sudo on a host without a terminal: the password goes to sudo's stdin, never anywhere else.
 
-A command is wrapped as `sudo -S -p PROMPT [-u USER] -- sh -c 'printf STARTED >&2; CMD'`.
+A command is wrapped as `sudo -S -p PROMPT [-u USER] -- sh -c 'printf STARTED >&2; ...' CMD`.
 PROMPT and STARTED are opsh's own markers, random for each wrapping, so neither sudo's
 localized prompt text nor anything the command prints can be mistaken for them. The dialog
 reads the command's stderr:
@@ -18,6 +18,12 @@ reads the command's stderr:
 SudoDialog is that reading, with no I/O of its own, so any loop that reads channels can drive
 it; `authenticate()` drives it on one channel for the callers that wait (SSH mode, `edit`).
 sudo's lecture and other words before STARTED are dropped when the command runs.
+
+Stopping: the signal opsh sends (OpenSSH's `signal` request, TERM then KILL) reaches sudo, not
+the root processes under it, and sudo passes TERM on to its child only; a line such as
+`sleep 60; date` would outlive it. So CMD runs in a session of its own (setsid) under a root
+shell that, on TERM, signals that whole group, then KILLs it half a second later (KILL to sudo
+itself cannot be passed on). A host without setsid runs CMD as before.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from opsh.shell.errors import Cancelled, OpshError
 
@@ -68,13 +74,28 @@ class Markers:
         return f"opsh-sudo-started-{self.token}\n".encode()
 
 
+# `sh -c GROUP opsh-sudo CMD` under sudo: CMD in a process group of its own that TERM ends
+# (its input passed through fd 3: a command started with `&` would get /dev/null instead).
+GROUP = "; ".join(  # one line: sudo quotes it in its refusals, which are read as one line
+    [
+        "printf '%s\\n' {started} >&2",
+        'command -v setsid >/dev/null 2>&1 || exec sh -c "$1"',
+        "trap 'kill -TERM -$child 2>/dev/null; sleep 0.5; kill -KILL -$child 2>/dev/null; exit 143' HUP INT TERM",
+        "exec 3<&0",
+        'setsid sh -c "$1" 0<&3 3<&- & child=$!',
+        "exec 3<&-",
+        "wait $child",
+    ]
+)
+
+
 def sudo_command(command: str, markers: Markers, user: str | None = None) -> str:
     """`command` (a shell line) wrapped to run under sudo as `user` (root by default)."""
-    inner = f"printf '%s\\n' {markers.started.decode().strip()} >&2; {command}"
+    inner = GROUP.format(started=markers.started.decode().strip())
     words = ["sudo", "-S", "-p", markers.prompt.decode()]
     if user:
         words += ["-u", user]
-    return shlex.join([*words, "--", "sh", "-c", inner])
+    return shlex.join([*words, "--", "sh", "-c", inner, "opsh-sudo", command])
 
 
 class SudoDialog:
@@ -120,8 +141,11 @@ class SudoDialog:
         words = (self.said + self.buffer).decode("utf-8", "replace")
         lines = [line.strip() for line in words.splitlines() if line.strip()]
         lines = [line for line in lines if line != "Sorry, try again."]
-        if lines:
-            return lines[-1] if lines[-1].startswith("sudo:") else lines[0]
+        own = [line for line in lines if line.startswith("sudo:")]
+        if own:  # the first says why (`unknown user`); what follows is its consequences
+            return own[0]
+        if lines:  # "Sorry, user ... is not allowed", after the lecture if there was one
+            return lines[-1]
         status = "killed by a signal" if exit_status is None else f"exit {exit_status}"
         return f"sudo ended without running the command ({status})"
 
@@ -134,7 +158,18 @@ def _overlap(data: bytes, marker: bytes) -> int:
     return 0
 
 
-def authenticate(channel: Channel, dialog: SudoDialog, password: PasswordSource, timeout: float) -> bytes:
+class SudoPassword(Protocol):
+    """Where the password comes from when sudo asks (PasswordSource here; one per host in a
+    fan-out: exec/fleetsudo.py), and what it learns from sudo's verdict."""
+
+    def __call__(self) -> str: ...
+
+    def worked(self) -> None: ...
+
+    def refused(self) -> None: ...
+
+
+def authenticate(channel: Channel, dialog: SudoDialog, password: SudoPassword, timeout: float) -> bytes:
     """Answer sudo on `channel` (the wrapped command already exec'd, stdin open) until the
     command starts; returns the stderr bytes that already belong to the command. Raises
     SudoFailed with the reason when it does not start, or when sudo says nothing that opsh

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pwd
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -215,9 +217,123 @@ def test_a_push_cut_off_by_the_server_reports_what_arrived(sh, client_files, lon
     partial = [p for p in remote_dir.iterdir() if p.name.endswith(".part")]
     assert len(partial) == 1 and not (remote_dir / "big.bin").exists()
     assert f"the partial file stays on the host as {partial[0]}" in row["error"]
-    assert "after sending" in row["error"]
+    assert row["error"].startswith("connection to lone lost after sending")
+    assert row["error"].endswith("; 1 file (6 B) was copied before")
 
 
 def sshd_key(files) -> Path:
     line = next(line for line in files.ssh_config.read_text().splitlines() if "IdentityFile" in line)
     return Path(line.split(None, 1)[1])
+
+
+# What paramiko says when the connection is gone: never what a user should read.
+PARAMIKO_WORDS = ("EOFError", "Socket is closed", "unexpected end of data", "Server connection dropped")
+
+
+@pytest.fixture
+def lone(client_files, lone_host):
+    """The client files for `lone` (lone_host), whose connections a test may cut."""
+    files = client_files(extra=f"Host lone\n    HostName {lone_host.addresses[0]}\n    Port {lone_host.port}\n")
+    files.known_hosts.write_text(files.known_hosts.read_text() + lone_host.known_hosts_text())
+    files.ssh_config.write_text(files.ssh_config.read_text().replace(str(sshd_key(files)), str(lone_host.key)))
+    return files
+
+
+def a_tree(root: Path) -> Path:
+    """300 small files, then (sorted last) a big one: a copy of it lasts a few seconds."""
+    tree = root / "tree"
+    tree.mkdir()
+    for n in range(300):
+        (tree / f"{n:04d}.txt").write_bytes(os.urandom(8192))
+    (tree / "zz-big.bin").write_bytes(os.urandom(60_000_000))
+    return tree
+
+
+def cut_when(host, ready) -> threading.Thread:
+    def cut() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if ready():
+                    break
+            except FileNotFoundError:  # renamed while we looked
+                pass
+            time.sleep(0.002)
+        host.cut_connections()
+
+    thread = threading.Thread(target=cut, daemon=True)
+    thread.start()
+    return thread
+
+
+def complete_files(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file() and not p.name.endswith(".part")]
+
+
+def parts(folder: Path) -> list[Path]:
+    return list(folder.rglob("*.part"))
+
+
+MOMENTS = {
+    "at the first file": lambda folder: bool(complete_files(folder)),
+    "in the middle of the tree": lambda folder: len(complete_files(folder)) >= 100,
+    "in the middle of the big file": lambda folder: any(p.stat().st_size > 1_000_000 for p in parts(folder)),
+}
+
+
+@pytest.mark.parametrize("moment", list(MOMENTS))
+def test_a_pull_cut_by_the_server_says_the_connection_was_lost_and_what_arrived(
+    sh, lone, lone_host, remote_dir, tmp_path, moment
+):
+    a_tree(remote_dir)
+    got = tmp_path / "got"
+    cutter = cut_when(lone_host, lambda: MOMENTS[moment](got))
+    out = sh(f"copy -r lone:{remote_dir}/tree got/ --format json")
+    cutter.join()
+    error = out.json[0]["error"]
+    assert error.startswith("connection to lone lost"), error
+    assert not [word for word in PARAMIKO_WORDS if word in error], error
+    arrived = len(complete_files(got))
+    assert out.json[0]["files"] == arrived and f"; {arrived} file{'s' if arrived != 1 else ''} (" in error, error
+    if moment == "in the middle of the big file":
+        assert f"bytes of {remote_dir}/tree/zz-big.bin; the partial copy was removed" in error
+    assert parts(got) == []
+
+
+@pytest.mark.parametrize("moment", list(MOMENTS))
+def test_a_push_cut_by_the_server_says_the_connection_was_lost_and_what_arrived(
+    sh, lone, lone_host, remote_dir, tmp_path, moment
+):
+    a_tree(tmp_path)
+    cutter = cut_when(lone_host, lambda: MOMENTS[moment](remote_dir))
+    out = sh(f"copy -r tree lone:{remote_dir}/ --format json")
+    cutter.join()
+    error = out.json[0]["error"]
+    assert error.startswith("connection to lone lost"), error
+    assert not [word for word in PARAMIKO_WORDS if word in error], error
+    assert out.json[0]["files"] == len(complete_files(remote_dir))
+    left = parts(remote_dir)
+    if moment == "in the middle of the big file":
+        assert len(left) == 1 and f"the partial file stays on the host as {left[0]}" in error
+
+
+def test_a_sudo_push_cut_by_the_server_says_where_the_staged_copies_stay(asking, lone, lone_host, remote_dir, tmp_path):
+    root_dir = remote_dir / "etc"
+    root_dir.mkdir()
+    os.chown(root_dir, 0, 0)
+    a_tree(tmp_path)
+    home = Path(pwd.getpwnam(lone_host.user).pw_dir)
+    before = set(home.glob(".opsh-copy-*"))
+    cutter = cut_when(lone_host, lambda: any(p.stat().st_size > 1_000_000 for p in home.glob(".opsh-copy-*/*.part")))
+    sh = asking(lone_host.password)
+    error = sh(f"copy -r tree lone:{root_dir}/ --sudo --format json").json[0]["error"]
+    cutter.join()
+    stages = set(home.glob(".opsh-copy-*")) - before
+    try:
+        assert len(stages) == 1 and error.startswith("connection to lone lost after sending"), error
+        assert f"bytes of {root_dir}/tree/zz-big.bin; the partial file stays on the host as {stages.pop()}/" in error
+        assert "; the staged copies stay in " in error and error.endswith("; nothing was copied")
+        assert list(root_dir.iterdir()) == []  # nothing installed
+    finally:
+        for stage in set(home.glob(".opsh-copy-*")) - before:
+            shutil.rmtree(stage)

@@ -187,6 +187,57 @@ def test_held_questions_are_asked_once_after_every_running_target_asked_or_finis
     assert [r.value for r in fan.ordered()] == [True, None, True]
 
 
+def test_a_settled_target_does_not_hold_the_questions_of_the_others():
+    everyone = threading.Barrier(3)
+    answered = threading.Event()
+
+    class Answering(Asker):
+        def ev_question(self, questions: list[Question]) -> None:
+            super().ev_question(questions)
+            answered.set()
+
+    def work(job: Job) -> Reply:
+        everyone.wait(5)
+        if job.target == "busy":
+            job.settle()  # its command runs now: it will ask nothing
+            answered.wait(5)  # and goes on running until the others were asked
+            return Reply(job.target)
+        return Reply(job.target, value=job.control.ask("confirm", f"go on {job.target}?"))
+
+    fan = FanOut(["a", "busy", "b"], work, failed, 3, hold_quiet=30)
+    fan.start(Background())
+    handler = Answering()
+    fan.wait(handler)
+    assert handler.asked == [[("a", "go on a?"), ("b", "go on b?")]]
+    order = [event[:2] for event in handler.events if event[0] in ("question", "done")]
+    assert order[0][0] == "question" and ("done", "busy") in order[1:]
+
+
+def test_a_target_that_neither_asks_nor_finishes_holds_the_others_only_briefly():
+    """The case of a worker waiting for a connection another target is asking about: it can
+    only go on once that question is answered, so the question must not wait for it."""
+    connection = threading.Lock()
+    connection.acquire()
+    asked_at: list[float] = []
+
+    def work(job: Job) -> Reply:
+        if job.target == "blocked":  # waits for what `asking` holds until it is answered
+            if not connection.acquire(timeout=5):
+                return Reply(job.target, error="gave up waiting")
+            return Reply(job.target)
+        value = job.control.ask("confirm", "trust it?")
+        asked_at.append(time.monotonic())
+        connection.release()
+        return Reply(job.target, value=value)
+
+    fan = FanOut(["asking", "blocked"], work, failed, 2, hold_quiet=0.4)
+    started_at = time.monotonic()
+    fan.start(Background())
+    fan.wait(Asker())
+    assert [r.ok for r in fan.ordered()] == [True, True]
+    assert 0.4 <= asked_at[0] - started_at < 3
+
+
 class Stoppable:
     """What a worker registers: interrupt() ends it, unless it is stubborn (then kill() does)."""
 

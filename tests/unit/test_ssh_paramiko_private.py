@@ -10,6 +10,9 @@ below the next major version).
   `paramiko.config.invoke` / `invoke_import_error` (see test_ssh_files for `Match exec`).
 - exec/remote.py sends the `signal` channel request with `Transport._send_user_message(data)`
   and `paramiko.common.cMSG_CHANNEL_REQUEST` (tests/ssh: a timed-out command is stopped).
+- copy/sftpread.py pipelines SFTP reads itself: `SFTPClient._async_request(fileobj, t, *args)`
+  with a `fileobj` whose `_async_response(t, msg, num)` gets the answer, `_read_response()`,
+  `_convert_status(msg)` and `SFTPFile.handle` (tests/ssh: every pull).
 """
 
 from __future__ import annotations
@@ -106,3 +109,14 @@ def test_the_config_module_keeps_its_invoke_slots() -> None:
 def test_a_raw_channel_request_can_still_be_sent() -> None:
     assert _parameters(paramiko.Transport._send_user_message) == ["self", "data"]
     assert paramiko.common.cMSG_CHANNEL_REQUEST == bytes([paramiko.common.MSG_CHANNEL_REQUEST])
+
+
+def test_sftp_reads_can_still_be_sent_and_answered_by_hand() -> None:
+    from paramiko.sftp import CMD_READ, CMD_STATUS, int64  # noqa: F401 - they must still exist
+
+    client = paramiko.SFTPClient
+    assert _parameters(client._async_request) == ["self", "fileobj", "t", "args"]
+    assert _parameters(client._read_response) == ["self", "waitfor"]
+    assert _parameters(client._convert_status) == ["self", "msg"]
+    assert "fileobj._async_response(t, msg, num)" in inspect.getsource(client._read_response)
+    assert "self.handle = handle" in inspect.getsource(paramiko.SFTPFile.__init__)

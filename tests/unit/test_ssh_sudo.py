@@ -4,7 +4,11 @@ that need no host."""
 
 from __future__ import annotations
 
+import os
 import shlex
+import signal
+import subprocess
+import time
 
 import pytest
 
@@ -61,6 +65,15 @@ def test_a_user_who_may_not_gets_sudos_own_reason():
     assert dialog.failure(1) == said.decode().strip()
     dialog, _, _ = dialog_of(PROMPT, b"deploy is not in the sudoers file.\n")
     assert dialog.failure(1) == "deploy is not in the sudoers file."
+    lecture = b"\nWe trust you have received the usual lecture from the local System\nAdministrator.\n\n"
+    dialog, _, _ = dialog_of(lecture, PROMPT, said)
+    assert dialog.failure(1) == said.decode().strip()
+
+
+def test_the_first_of_sudos_own_lines_says_why():
+    said = b"sudo: unknown user nosuch\nsudo: error initializing audit plugin sudoers_audit\n"
+    dialog, _, _ = dialog_of(said)
+    assert dialog.failure(1) == "sudo: unknown user nosuch"
 
 
 def test_sudo_missing_or_silent_is_said_plainly():
@@ -79,9 +92,55 @@ def test_the_wrapped_command_runs_the_whole_line_in_sh_with_fresh_markers():
     words = shlex.split(sudo_command("systemctl restart nginx && echo 'ok'", M, "root"))
     assert words[:7] == ["sudo", "-S", "-p", PROMPT.decode(), "-u", "root", "--"]
     assert words[7:9] == ["sh", "-c"]
-    assert words[9] == f"printf '%s\\n' {STARTED.decode().strip()} >&2; systemctl restart nginx && echo 'ok'"
+    assert words[9].startswith(f"printf '%s\\n' {STARTED.decode().strip()} >&2; ") and "\n" not in words[9]
+    assert words[10:] == ["opsh-sudo", "systemctl restart nginx && echo 'ok'"]
     assert "%" not in PROMPT.decode()  # sudo expands %u, %h in -p
     assert Markers().token != Markers().token
+
+
+def wrapped_here(line: str) -> subprocess.Popen[bytes]:
+    """What sudo would run (`sh -c WRAPPER opsh-sudo LINE`), run here without sudo."""
+    words = shlex.split(sudo_command(line, M))
+    return subprocess.Popen(
+        words[words.index("--") + 1 :], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+
+
+def test_the_wrapper_passes_on_input_output_and_the_exit_status():
+    proc = wrapped_here("read -r word; echo got $word; echo oops >&2; exit 3")
+    out, err = proc.communicate(b"hello\n", timeout=10)
+    assert (out, err, proc.returncode) == (b"got hello\n", STARTED + b"oops\n", 3)
+
+
+def test_term_to_the_wrapper_ends_the_whole_line_not_only_its_shell():
+    """sudo passes TERM to its child only: the wrapper must take the line's children along."""
+    proc = wrapped_here("sleep 47.3; echo never")
+    try:
+        deadline = time.monotonic() + 10
+        while not _sleeping("sleep 47.3") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _sleeping("sleep 47.3")
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+        assert out == b"" and proc.returncode == 143
+        time.sleep(0.2)
+        assert _sleeping("sleep 47.3") == []
+    finally:
+        proc.kill()
+
+
+def _sleeping(args: str) -> list[int]:
+    """PIDs of this test's own processes running exactly `args`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if f.read().replace(b"\0", b" ").strip() == args.encode():
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
 
 
 def test_edit_locations_follow_scps_rule():

@@ -13,9 +13,12 @@ EventHandler:
     ev_done(target, result)          it finished (well or not)
     ev_cancelled(target, result)     the fan-out was stopped before it finished
 
-A question can be held (`Handler.holds`): it waits until every running target has either
-asked or finished, then all held questions of its kind come to `ev_question` together, so one
-answer can serve them all. Ctrl-C is one path for every consumer: running work is
+A question can be held (`Handler.holds`): it waits until every running target has asked,
+finished or said it will ask nothing more (`Job.settle`, e.g. once its command runs), then all
+held questions of its kind come to `ev_question` together, so one answer can serve them all.
+A target that does none of these (a host hanging while connecting, a worker waiting for a
+connection another target is asking about) holds them at most HOLD_QUIET seconds after the
+last one came. Ctrl-C is one path for every consumer: running work is
 interrupted (then killed after STOP_GRACE), targets not started are cancelled, what finished
 is kept. The engine knows no backend: what a target's work is, how its result looks and how
 it is stopped are the caller's (ssh's channels and signals, a database handle's cancel()).

@@ -40,6 +40,7 @@ class Control:
         self.on_cancel: list[Callable[[], None]] = []
         self.active: dict[str, Running] = {}
         self.busy: set[str] = set()  # targets whose worker is inside their work
+        self.settled: set[str] = set()  # busy targets that will ask nothing more (see Job.settle)
         self.lock = threading.Lock()
         self.started = time.monotonic()
         self._local = threading.local()  # which target this worker thread works for
@@ -47,10 +48,10 @@ class Control:
     def post(self, event: Event) -> None:
         self.events.put(event)
 
-    def ask(self, kind: str, text: str) -> Any:
+    def ask(self, kind: str, text: str, about: Any = None) -> Any:
         """From a worker: the question goes to the main thread; blocks until it is answered
         (its refusal is raised here) or the run is cancelled."""
-        question = Question(kind, text, getattr(self._local, "target", "?"))
+        question = Question(kind, text, getattr(self._local, "target", "?"), about=about)
         self.post(question)
         return question.wait(self.cancel)
 
@@ -73,11 +74,18 @@ class Control:
         self._local.target = "?"
         with self.lock:
             self.busy.discard(target)
+            self.settled.discard(target)
         self.unregister(target)
 
-    def running_besides(self, targets: set[str]) -> bool:
+    def settle(self, target: str) -> None:
         with self.lock:
-            return bool(self.busy - targets)
+            if target in self.busy:
+                self.settled.add(target)
+
+    def running_besides(self, targets: set[str]) -> bool:
+        """Whether a target other than `targets` is working and may still ask something."""
+        with self.lock:
+            return bool(self.busy - self.settled - targets)
 
     def stop(self) -> None:
         """Workers give up, running work is interrupted now (see `finish_stop` for the kill)."""
@@ -143,6 +151,11 @@ class Job:
     def running(self, thing: Running) -> None:
         """Register what Ctrl-C must interrupt (a remote command, a statement)."""
         self.control.register(self.target, thing)
+
+    def settle(self) -> None:
+        """This target will ask no more questions (its command runs): questions held for the
+        others stop waiting for it."""
+        self.control.settle(self.target)
 
 
 class Delegate(Protocol):

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 # After a stop: how long the workers have to report (close channels, remove partial files).
 CLEANUP = 3.0
+# Held questions are asked at the latest this long after the last of them came: a target that
+# neither asks nor finishes (a host that hangs while connecting, a worker waiting for a
+# connection another target is still asking about) never holds the others' questions for long.
+HOLD_QUIET = 1.5
 
 
 @dataclass
@@ -61,6 +65,7 @@ class FanOut(Generic[R]):
         explain: Callable[[BaseException], str] = explained,
         delegate: Delegate | None = None,
         cleanup: float = CLEANUP,
+        hold_quiet: float = HOLD_QUIET,
     ) -> None:
         self.targets = targets
         self.work = work
@@ -76,6 +81,8 @@ class FanOut(Generic[R]):
         self.todo: queue.Queue[str] = queue.Queue()
         self.threads: list[threading.Thread] = []
         self.held: list[Question] = []
+        self.held_at = 0.0  # when the last held question came
+        self.hold_quiet = hold_quiet
         self.interrupted = False  # Ctrl-C
         self.stopped = False  # Ctrl-C, or the consumer went away
 
@@ -167,6 +174,7 @@ class FanOut(Generic[R]):
         elif isinstance(event, Question):
             if handler.holds(event):
                 self.held.append(event)
+                self.held_at = time.monotonic()
             else:
                 self._ask(handler, [event])
         else:
@@ -183,10 +191,15 @@ class FanOut(Generic[R]):
             handler.ev_done(target, result)
 
     def _release_held(self, handler: Handler[R]) -> None:
-        """Held questions are asked once no running target can still ask, a kind at a time."""
-        if not self.held or self.control.running_besides({q.target for q in self.held}):
+        """Held questions are asked once no running target can still ask (or none came for
+        `hold_quiet` seconds), a kind at a time, in the order of the targets."""
+        if not self.held:
             return
-        held, self.held = self.held, []
+        quiet = time.monotonic() - self.held_at >= self.hold_quiet
+        if not quiet and self.control.running_besides({q.target for q in self.held}):
+            return
+        order = {target: index for index, target in enumerate(self.targets)}
+        held, self.held = sorted(self.held, key=lambda q: order.get(q.target, len(order))), []
         for kind in dict.fromkeys(q.kind for q in held):
             self._ask(handler, [q for q in held if q.kind == kind])
 

@@ -61,9 +61,10 @@ class Done(Generic[R]):
 class Question:
     """A worker's question for the person; the main thread answers (or refuses) it once."""
 
-    kind: str  # the asker's word: "secret", "trust", "confirm", "ask"...
+    kind: str  # the asker's word: "secret", "trust", "sudo", "confirm", "ask"...
     text: str
     target: str = "?"  # who asks (held questions wait for the other running targets)
+    about: Any = None  # what the handler needs besides the text (a host key, a user name)
     answered: bool = False
     _reply: queue.Queue[tuple[bool, Any]] = field(default_factory=lambda: queue.Queue(maxsize=1), repr=False)
 
@@ -109,7 +110,8 @@ class Handler(Generic[R]):
         pass
 
     def holds(self, question: Question) -> bool:
-        """True: keep it until no running target can still ask, then ask those held together."""
+        """True: keep it until no running target can still ask (or the askers have waited
+        HOLD_QUIET without another question coming), then ask those held together."""
         return False
 
     def ev_question(self, questions: list[Question]) -> None:

@@ -18,7 +18,10 @@ class CopyCommand(Command):
     aliases = ("scp",)
     area = "ssh"
     summary = "copy files to or from hosts over SFTP (HOST:PATH, many hosts for a push), with progress"
-    usage = "copy [-r] [-L] [-p] [--verify] [-f FANOUT] [-t TIMEOUT] [-x EXCLUDE] [--accept-new] SRC... DST"
+    usage = (
+        "copy [-r] [-L] [-p] [--verify] [--sudo [--owner USER[:GROUP]] [--mode MODE]] [-f FANOUT] [-t TIMEOUT]"
+        " [-x EXCLUDE] [--accept-new] SRC... DST"
+    )
     params = (
         arg("paths", Kind.PATH, multiple=True, metavar="PATH", help="local paths or HOSTS:PATH"),
         opt("-r", "--recursive", help="copy directories with their contents (symlinks stay symlinks)"),
@@ -28,6 +31,10 @@ class CopyCommand(Command):
         opt("-f", "--fanout", kind=Kind.INT, help="hosts at a time (default: the fanout setting)"),
         opt("-t", "--timeout", kind=Kind.DURATION, help="connect timeout (default: the timeout setting)"),
         opt("-x", "--exclude", kind=Kind.TARGETS, multiple=True, help="leave these hosts out"),
+        opt("--sudo", help="write (or read) as root: staged privately, then installed by sudo, as install does"),
+        opt("--owner", kind=Kind.TEXT, metavar="USER[:GROUP]", help="with --sudo: who owns what it installs (root)"),
+        opt("--mode", kind=Kind.TEXT, metavar="MODE", help="with --sudo: the installed files' mode, e.g. 0644"),
+        opt("--sudo-password-env", kind=Kind.TEXT, metavar="VAR", help="with --sudo: the password from VAR (scripts)"),
         opt("--accept-new", help="trust unknown host keys (changed keys stay refused)"),
     )
     examples = (
@@ -36,6 +43,8 @@ class CopyCommand(Command):
         "copy -r conf/ @web:/etc/myapp/ --verify",
         "copy @web:/var/log/syslog logs/      # one folder per host",
         "copy a.txt b.txt db1:backup/",
+        "copy nginx.conf @web:/etc/nginx/ --sudo --mode 0644",
+        "copy db1:/etc/shadow ./ --sudo",
     )
     implementation = "opsh.commands.ssh.copy.copying:copy"
 

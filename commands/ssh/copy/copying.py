@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import TYPE_CHECKING
 
+from opsh.commands.ssh.copy import rootcopy
 from opsh.commands.ssh.copy.transfer import (
     CopyPlan,
     LocalItem,
     Location,
+    Transfer,
     local_items,
+    on_host,
     parse_location,
     pull_from_host,
     push_to_host,
+    size_text,
 )
+from opsh.commands.ssh.exec.fleetsudo import FleetSudo, fleet_sudo
 from opsh.commands.ssh.exec.launch import HostEvents, Launch, prepare
 from opsh.commands.ssh.exec.outcome import HostResult
 from opsh.commands.ssh.hosts import lookup
+from opsh.commands.ssh.hosts.names import valid_user
 from opsh.commands.ssh.state import LastRun, ssh_state
 from opsh.shell.errors import UsageError
 from opsh.shell.result import Result
 from opsh.shell.spec import Args
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from opsh.commands.shared.fanout.control import Job
     from opsh.commands.ssh.transport.prompting import QueuedPrompter
     from opsh.shell.progress import Progress
     from opsh.shell.session import Session
@@ -35,31 +45,64 @@ def copy(session: Session, args: Args) -> Result:
     if not labels:
         raise UsageError(f"no hosts in {hosts_expr!r}")
     push = dest.hosts is not None
+    fleet, mode = _sudo(session, args, push), _mode(args.mode)
     paths = [session.path(s.path) for s in sources]
     items, roots, skipped = local_items(paths, args.recursive, args.dereference) if push else ([], [], [])
     launch = prepare(session, labels, args.timeout or session.timeout, args.accept_new)
     plan = _plan(session, args, launch, sources, dest, items, roots)
     plan.skipped = skipped
-    fan = launch.start(partial(push_to_host if push else pull_from_host, plan), _fanout(session, args))
+    plan.sudo, plan.owner, plan.mode = fleet, args.owner, mode
+    fan = launch.start(_work(plan, push), _fanout(session, args))
     total = sum(i.size for i in items if not i.is_dir) * len(labels) if push else None
     try:
         with session.progress(total, "copy", unit="B") as bar:
-            fan.wait(CopyProgress(launch.prompter, bar))
+            fan.wait(CopyProgress(launch.prompter, bar, fleet))
     finally:
         outcome = fan.outcome()
         ssh_state(session).last = LastRun("copy", outcome.ok, outcome.failed)
     return _report(fan.ordered(), fan.seconds, args.verify, fan.interrupted)
 
 
+def _work(plan: CopyPlan, push: bool) -> Callable[[Job], HostResult]:
+    if plan.sudo is None:
+        return partial(push_to_host if push else pull_from_host, plan)
+    transfer: Transfer = rootcopy.push_as_root if push else rootcopy.pull_as_root
+    return partial(on_host, plan, transfer)
+
+
+def _sudo(session: Session, args: Args, push: bool) -> FleetSudo | None:
+    """--sudo and its options, checked before anything connects."""
+    if not args.sudo:
+        if args.owner or args.mode or args.sudo_password_env:
+            raise UsageError("--owner, --mode and --sudo-password-env go with --sudo", "e.g. copy F HOST:/etc/ --sudo")
+        return None
+    if not push and args.recursive:
+        raise UsageError("copy --sudo pulls files, not directories (-r)", "name the files, or archive them first")
+    if args.owner and not all(valid_user(part) for part in args.owner.split(":", 1)):
+        raise UsageError(f"--owner: not USER or USER:GROUP: {args.owner!r}")
+    return fleet_sudo(session, None, args.sudo_password_env)
+
+
+def _mode(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not re.fullmatch(r"[0-7]{3,4}", text):
+        raise UsageError(f"--mode: not an octal mode: {text!r}", "e.g. --mode 0644")
+    return int(text, 8)
+
+
 class CopyProgress(HostEvents):
     """The bar in bytes: every host's workers report what they sent or received."""
 
-    def __init__(self, prompter: QueuedPrompter, bar: Progress) -> None:
-        super().__init__(prompter)
+    def __init__(self, prompter: QueuedPrompter, bar: Progress, sudo: FleetSudo | None = None) -> None:
+        super().__init__(prompter, sudo)
         self.bar = bar
 
     def ev_progress(self, target: str, amount: int) -> None:
         self.bar.advance(amount)
+
+    def before_asking(self) -> None:
+        self.bar.clear()
 
 
 def _sides(paths: list[str]) -> tuple[list[Location], Location, str]:
@@ -128,7 +171,7 @@ def _report(results: list[HostResult], seconds: float, verify: bool, interrupted
     ]
     ok = sum(1 for r in results if r.ok)
     total = sum(r.detail.get("bytes", 0) for r in results)
-    status = f"{ok} of {len(results)} host{'s' if len(results) != 1 else ''} ok, {_size(total)} in {seconds:.2f}s"
+    status = f"{ok} of {len(results)} host{'s' if len(results) != 1 else ''} ok, {size_text(total)} in {seconds:.2f}s"
     skipped = max((len(r.detail.get("skipped", ())) for r in results), default=0)
     if skipped:
         status += f"; {skipped} entr{'ies' if skipped != 1 else 'y'} not copied (see the error column)"
@@ -141,11 +184,3 @@ def _report(results: list[HostResult], seconds: float, verify: bool, interrupted
         failed=ok != len(results),
         interrupted=interrupted,
     )
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"

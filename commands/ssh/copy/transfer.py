@@ -1,9 +1,14 @@
 """One host's share of `copy`: SFTP push or pull of files and directory trees.
 
-Files are streamed in 32 KiB chunks through pipelined SFTP writes (or prefetched reads),
-hashed on the way, so `--verify` only has to ask the server for its own sha256 (one
-`sha256sum` per batch of files; reading the file back over SFTP when the server has no
+Files are streamed in 32 KiB chunks through pipelined SFTP writes (or pipelined reads,
+sftpread.py), hashed on the way, so `--verify` only has to ask the server for its own sha256
+(one `sha256sum` per batch of files; reading the file back over SFTP when the server has no
 sha256sum). Each chunk is reported to the fan-out (the progress bar) and checks for Ctrl-C.
+
+A connection that dies mid-way is said as such: `connection to HOST lost`, with what was
+being done, the partial file left on the host or removed, and the files that did arrive.
+With `--sudo` the files go through a private staging directory and are installed by sudo
+(rootcopy.py).
 """
 
 from __future__ import annotations
@@ -18,12 +23,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opsh.commands.shared.fanout.control import Job
+from opsh.commands.ssh.copy import sftpread
 from opsh.commands.ssh.exec.outcome import HostResult
 from opsh.commands.ssh.exec.remote import RemoteCommand
 from opsh.commands.ssh.transport.conn import ConnectOptions, pooled_transport
 from opsh.shell.errors import BackendError, Cancelled, UsageError, describe, swallowed
 
 if TYPE_CHECKING:
+    from paramiko import Transport
+
+    from opsh.commands.ssh.exec.fleetsudo import FleetSudo
     from opsh.commands.ssh.hosts.hostspec import HostSpec
     from opsh.commands.ssh.state import SshState
 
@@ -86,6 +95,9 @@ class CopyPlan:
     follow: bool = False  # -L: copy what symlinks point to instead of the links
     skipped: list[str] = field(default_factory=list)  # push: local entries that cannot be sent
     local_hashes: dict[str, str] = field(default_factory=dict)
+    sudo: FleetSudo | None = None  # --sudo: written (or read) as root, through sudo
+    owner: str | None = None  # --owner USER[:GROUP] of what --sudo installs (default: root)
+    mode: int | None = None  # --mode of the files --sudo installs (default: the source's)
 
 
 def local_items(
@@ -165,7 +177,7 @@ def remote_path(text: str) -> str:
     return text[2:] if text.startswith("~/") else text
 
 
-def _temporary(final: str) -> str:
+def temporary_name(final: str) -> str:
     """Where a file is written until it is complete (then renamed over `final`): a cut or
     cancelled copy never leaves a truncated file under the final name."""
     import secrets
@@ -175,53 +187,67 @@ def _temporary(final: str) -> str:
 
 
 class PartialFile(BackendError):
-    """A copy was cut off mid-file; says where the partial data is (or that it was removed)."""
+    """A copy was cut off mid-file: how far it got, and where the partial data is (or that it
+    was removed); `cause` is what cut it."""
+
+    def __init__(self, path: str, verb: str, done: int, size: int, left: str, cause: BaseException) -> None:
+        self.path, self.verb, self.done, self.size, self.left, self.cause = path, verb, done, size, left, cause
+        super().__init__(f"{path}: {describe(cause).message} after {self.progress}{left}")
+
+    @property
+    def progress(self) -> str:
+        return f"{self.verb} {self.done} of {self.size} bytes"
 
 
 # ---------------------------------------------------------------- push
 
 
 def push_to_host(plan: CopyPlan, job: Job) -> HostResult:
-    return _on_host(plan, job, _push)
+    return on_host(plan, _push, job)
 
 
 def _push(plan: CopyPlan, job: Job, sftp: Any, result: HostResult) -> list[tuple[str, str]]:
     """(remote path, local sha256) of every file sent."""
     sent: list[tuple[str, str]] = []
     for item, target in _push_targets(sftp, plan):
-        _check(job)
+        check_cancel(job)
         if item.is_dir:
             _remote_mkdir(sftp, target, item.mode)
             continue
         if item.link is not None:
             _remote_symlink(sftp, item.link, target)
-            _count(result, 0)
+            count(result, 0)
             continue
-        digest = _send(sftp, item, target, plan, job)
+        digest = send_file(sftp, item, target, plan, job)
         sent.append((target, digest))
-        _count(result, item.size)
+        count(result, item.size)
     result.detail["skipped"] = list(plan.skipped)
     return sent
 
 
-def _count(result: HostResult, size: int) -> None:
+def count(result: HostResult, size: int) -> None:
     """Files and bytes counted as each one is complete, so a copy cut short reports them."""
     result.detail["files"] = result.detail.get("files", 0) + 1
     result.detail["bytes"] = result.detail.get("bytes", 0) + size
 
 
-def _on_host(
-    plan: CopyPlan, job: Job, transfer: Callable[[CopyPlan, Job, Any, HostResult], list[tuple[str, str]]]
-) -> HostResult:
+Transfer = Callable[[CopyPlan, Job, Any, HostResult], list[tuple[str, str]]]
+
+
+def on_host(plan: CopyPlan, transfer: Transfer, job: Job) -> HostResult:
     """One host's copy over its own SFTP channel: a failure becomes this host's error."""
     result = HostResult(job.target)
-    result.detail.update(files=0, bytes=0, skipped=[])
+    result.detail.update(files=0, bytes=0, skipped=[], stage="")
     spec = plan.specs[job.target]
-    sftp = pooled_transport(plan.state, spec, plan.options).open_sftp_client()
+    transport = pooled_transport(plan.state, spec, plan.options)
+    sftp = transport.open_sftp_client()
     result.reached = True
+    if plan.sudo is None:
+        job.settle()  # connected: this host asks nothing more
     try:
         done = transfer(plan, job, sftp, result)
-        if plan.verify:
+        if plan.verify and not result.detail.get("verified"):
+            result.detail["stage"] = "while verifying the copies"
             _verify(plan, spec, sftp, done, job)
             result.detail["verified"] = True
         result.exit = 0
@@ -231,7 +257,7 @@ def _on_host(
     except Cancelled:
         result.error = "cancelled"
     except Exception as exc:  # noqa: BLE001 - reported for this host
-        result.error = describe(exc).message
+        result.error = failure(job.target, transport, exc, result)
     finally:
         try:
             sftp.close()
@@ -240,40 +266,83 @@ def _on_host(
     return result
 
 
+def failure(host: str, transport: Transport, exc: BaseException, result: HostResult) -> str:
+    """A host's copy that failed, in words: a lost connection says so, and what it left."""
+    cause = exc.cause if isinstance(exc, PartialFile) else exc
+    if not lost(transport, cause):
+        return describe(exc).message
+    if isinstance(exc, PartialFile):
+        what = f" after {exc.progress} of {exc.path}; {exc.left.strip(' ();')}"
+    else:
+        what = f" {result.detail['stage']}" if result.detail.get("stage") else ""
+    left = f"; {result.detail['left']}" if result.detail.get("left") else ""
+    return f"connection to {host} lost{what}{left}; {arrived(result)}"
+
+
+def lost(transport: Transport, exc: BaseException) -> bool:
+    """Whether `exc` means the connection is gone (paramiko says it in many ways: EOFError,
+    `Socket is closed`, `Server connection dropped`), rather than the server refusing."""
+    from paramiko import SSHException
+
+    if isinstance(exc, EOFError | SSHException | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, OSError) and exc.errno is None:  # socket.error("Socket is closed")
+        return True
+    return not transport.is_active()
+
+
+def arrived(result: HostResult) -> str:
+    """What a cut copy did write: `2 files (1.5 KiB) were copied before`, or nothing."""
+    files, size = result.detail.get("files", 0), result.detail.get("bytes", 0)
+    if not files:
+        return "nothing was copied"
+    several = files != 1
+    return f"{files} file{'s' if several else ''} ({size_text(size)}) {'were' if several else 'was'} copied before"
+
+
+def size_text(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
 def _push_targets(sftp: Any, plan: CopyPlan) -> list[tuple[LocalItem, str]]:
-    dest = remote_path(plan.dest)
-    dest_is_dir = _remote_isdir(sftp, dest)
-    several = len(plan.roots) > 1
-    if several and not dest_is_dir:
-        if not plan.dest.endswith("/"):
-            raise UsageError(f"{plan.dest}: not a directory (several sources)", "end it with / to create it")
-        _remote_mkdir(sftp, dest, 0o755)
-        dest_is_dir = True
-    out: list[tuple[LocalItem, str]] = []
-    for item in plan.items:
-        root, _, rest = item.relative.partition("/")
-        if dest_is_dir:
-            target = posixpath.join(dest, item.relative)
-        elif plan.dest.endswith("/"):
-            _remote_mkdir(sftp, dest, 0o755)
-            dest_is_dir = True
-            target = posixpath.join(dest, item.relative)
-        else:
-            target = posixpath.join(dest, rest) if rest else dest  # the copy takes the name `dest`
-        out.append((item, target))
+    make, out = push_layout(plan, remote_isdir(sftp, remote_path(plan.dest)))
+    if make:
+        _remote_mkdir(sftp, remote_path(plan.dest), 0o755)
     return out
 
 
-def _send(sftp: Any, item: LocalItem, target: str, plan: CopyPlan, job: Job) -> str:
+def push_layout(plan: CopyPlan, dest_is_dir: bool) -> tuple[bool, list[tuple[LocalItem, str]]]:
+    """(whether the destination directory must be made first, each item with its remote path):
+    into DEST when it is a directory or ends with `/`, else the copy takes the name DEST."""
+    dest = remote_path(plan.dest)
+    if len(plan.roots) > 1 and not dest_is_dir and not plan.dest.endswith("/"):
+        raise UsageError(f"{plan.dest}: not a directory (several sources)", "end it with / to create it")
+    make = not dest_is_dir and plan.dest.endswith("/")
+    out: list[tuple[LocalItem, str]] = []
+    for item in plan.items:
+        _, _, rest = item.relative.partition("/")
+        if dest_is_dir or make:
+            target = posixpath.join(dest, item.relative)
+        else:
+            target = posixpath.join(dest, rest) if rest else dest
+        out.append((item, target))
+    return make, out
+
+
+def send_file(sftp: Any, item: LocalItem, target: str, plan: CopyPlan, job: Job) -> str:
     """Written under a temporary name, renamed over `target` once complete."""
     digest = hashlib.sha256()
-    temporary = _temporary(target)
+    temporary = temporary_name(target)
     sent = 0
     try:
         with open(item.path, "rb") as source, sftp.file(temporary, "wb") as remote:
             remote.set_pipelined(True)
             while chunk := source.read(CHUNK):
-                _check(job)
+                check_cancel(job)
                 remote.write(chunk)
                 sent += len(chunk)
                 digest.update(chunk)
@@ -286,9 +355,8 @@ def _send(sftp: Any, item: LocalItem, target: str, plan: CopyPlan, job: Job) -> 
         left = _remove_remote(sftp, temporary)
         if isinstance(exc, Cancelled | KeyboardInterrupt):
             raise
-        why = describe(exc).message
         where = f"; the partial file stays on the host as {temporary}" if left else " (the partial file was removed)"
-        raise PartialFile(f"{target}: {why} after sending {sent} of {item.size} bytes{where}") from None
+        raise PartialFile(target, "sending", sent, item.size, where, exc) from None
     return digest.hexdigest()
 
 
@@ -316,7 +384,7 @@ def _remote_symlink(sftp: Any, points_to: str, target: str) -> None:
         raise BackendError(f"cannot create the symlink {target}: {describe(exc).message}") from None
 
 
-def _remote_isdir(sftp: Any, path: str) -> bool:
+def remote_isdir(sftp: Any, path: str) -> bool:
     try:
         return stat.S_ISDIR(sftp.stat(path).st_mode or 0)
     except OSError:
@@ -325,7 +393,7 @@ def _remote_isdir(sftp: Any, path: str) -> bool:
 
 
 def _remote_mkdir(sftp: Any, path: str, mode: int) -> None:
-    if _remote_isdir(sftp, path):
+    if remote_isdir(sftp, path):
         return
     try:
         sftp.mkdir(path, mode & 0o777)
@@ -337,15 +405,12 @@ def _remote_mkdir(sftp: Any, path: str, mode: int) -> None:
 
 
 def pull_from_host(plan: CopyPlan, job: Job) -> HostResult:
-    return _on_host(plan, job, _pull)
+    return on_host(plan, _pull, job)
 
 
 def _pull(plan: CopyPlan, job: Job, sftp: Any, result: HostResult) -> list[tuple[str, str]]:
     """(local path, remote file's sha256) of every file received."""
-    dest = Path(plan.dest)
-    if plan.many_hosts:
-        dest = dest / job.target.rpartition("@")[2]
-        dest.mkdir(parents=True, exist_ok=True)
+    dest = pull_dest(plan, job)
     received: list[tuple[str, str]] = []
     for source in plan.sources:
         into_dir = len(plan.sources) > 1 or plan.many_hosts
@@ -353,22 +418,35 @@ def _pull(plan: CopyPlan, job: Job, sftp: Any, result: HostResult) -> list[tuple
     return received
 
 
+def pull_dest(plan: CopyPlan, job: Job) -> Path:
+    """Where a host's files go: the destination, or a folder per host when pulling from many."""
+    dest = Path(plan.dest)
+    if plan.many_hosts:
+        dest = dest / job.target.rpartition("@")[2]
+        dest.mkdir(parents=True, exist_ok=True)
+    return dest
+
+
+def local_target(source: str, dest: Path, plan: CopyPlan, into_dir: bool) -> Path:
+    """`dest` itself, or `dest/NAME` when it is (or is to be) a directory."""
+    if into_dir or dest.is_dir() or plan.dest.endswith("/"):
+        dest.mkdir(parents=True, exist_ok=True)
+        return dest / (posixpath.basename(source.rstrip("/")) or "home")
+    return dest
+
+
 def _pull_one(
     sftp: Any, source: str, dest: Path, plan: CopyPlan, job: Job, result: HostResult, into_dir: bool
 ) -> list[tuple[str, str]]:
+    result.detail["stage"] = f"while reading {source}"
     try:
         info = sftp.stat(source)
     except OSError as exc:
         raise BackendError(f"{job.target}:{source}: {describe(exc).message}") from None
-    name = posixpath.basename(source.rstrip("/")) or "home"
     is_dir = stat.S_ISDIR(info.st_mode or 0)
     if is_dir and not plan.recursive:
         raise UsageError(f"{source} is a directory", "add -r to copy it with its contents")
-    if into_dir or dest.is_dir() or plan.dest.endswith("/"):
-        dest.mkdir(parents=True, exist_ok=True)
-        target = dest / name
-    else:
-        target = dest
+    target = local_target(source, dest, plan, into_dir)
     if not is_dir:
         return [(source, _receive(sftp, source, target, info, plan, job, result))]
     return _pull_tree(sftp, source, target, info, plan, job, result)
@@ -380,14 +458,15 @@ def _pull_tree(
     target.mkdir(parents=True, exist_ok=True)
     target.chmod((info.st_mode or 0o755) & 0o777 | 0o700)
     received: list[tuple[str, str]] = []
+    result.detail["stage"] = f"while listing {source}"
     for entry in sorted(sftp.listdir_attr(source), key=lambda e: e.filename):
-        _check(job)
+        check_cancel(job)
         child, local = posixpath.join(source, entry.filename), target / entry.filename
         mode = entry.st_mode or 0
         if stat.S_ISLNK(mode):
             if not plan.follow:
                 _local_symlink(sftp.readlink(child), local)
-                _count(result, 0)
+                count(result, 0)
                 continue
             try:
                 entry = sftp.stat(child)
@@ -413,13 +492,12 @@ def _local_symlink(points_to: str, local: Path) -> None:
 def _receive(sftp: Any, source: str, target: Path, info: Any, plan: CopyPlan, job: Job, result: HostResult) -> str:
     """Written to a temporary name beside `target`, renamed once complete; removed if cut."""
     digest = hashlib.sha256()
-    temporary = Path(_temporary(str(target)))
+    temporary = Path(temporary_name(str(target)))
     got = 0
     try:
         with sftp.open(source, "rb") as remote, open(temporary, "wb") as out:
-            remote.prefetch(info.st_size, 64)
-            while chunk := remote.read(CHUNK):
-                _check(job)
+            for chunk in sftpread.chunks(sftp, remote.handle, info.st_size or 0):
+                check_cancel(job)
                 out.write(chunk)
                 got += len(chunk)
                 digest.update(chunk)
@@ -432,10 +510,8 @@ def _receive(sftp: Any, source: str, target: Path, info: Any, plan: CopyPlan, jo
         temporary.unlink(missing_ok=True)
         if isinstance(exc, Cancelled | KeyboardInterrupt):
             raise
-        raise PartialFile(
-            f"{source}: {describe(exc).message} after {got} of {info.st_size} bytes (the partial copy was removed)"
-        ) from None
-    _count(result, got)
+        raise PartialFile(source, "receiving", got, info.st_size or 0, " (the partial copy was removed)", exc) from None
+    count(result, got)
     return digest.hexdigest()
 
 
@@ -464,7 +540,7 @@ def _remote_sums(plan: CopyPlan, spec: HostSpec, paths: list[str], job: Job) -> 
         lines: list[str] = []
         try:
             while not command.done:
-                _check(job)
+                check_cancel(job)
                 lines += [text for stream, text in command.read(0.1) if stream == "out"]
         finally:
             command.close()
@@ -478,13 +554,12 @@ def _remote_sums(plan: CopyPlan, spec: HostSpec, paths: list[str], job: Job) -> 
 def _read_back_sum(sftp: Any, path: str, job: Job) -> str:
     digest = hashlib.sha256()
     with sftp.open(path, "rb") as remote:
-        remote.prefetch(None, 64)
-        while chunk := remote.read(CHUNK):
-            _check(job)
+        for chunk in sftpread.chunks(sftp, remote.handle, remote.stat().st_size or 0):
+            check_cancel(job)
             digest.update(chunk)
     return digest.hexdigest()
 
 
-def _check(job: Job) -> None:
+def check_cancel(job: Job) -> None:
     if job.cancelled():
         raise Cancelled("cancelled")

@@ -1,5 +1,5 @@
-"""One host's share of `run`: get a connection, run the command, stream its lines, obey the
-command timeout and the run's cancellation."""
+"""One host's share of `run`: get a connection, run the command (through sudo with --sudo),
+stream its lines, obey the command timeout and the run's cancellation."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opsh.commands.shared.fanout.control import Job
+from opsh.commands.ssh import sudo
 from opsh.commands.ssh.exec.local import LocalCommand
 from opsh.commands.ssh.exec.outcome import HostResult, host_error
 from opsh.commands.ssh.exec.remote import RemoteCommand
 from opsh.commands.ssh.transport.conn import ConnectOptions, pooled_transport
-from opsh.shell.errors import swallowed
+from opsh.shell.errors import describe, swallowed
 
 if TYPE_CHECKING:
+    from opsh.commands.ssh.exec.fleetsudo import FleetSudo
     from opsh.commands.ssh.hosts.hostspec import HostSpec
     from opsh.commands.ssh.state import SshState
 
@@ -30,39 +32,50 @@ class RunPlan:
     keep_output: bool
     stream: bool
     cwd: Path
+    sudo: FleetSudo | None = None  # --sudo: the command runs as root (or sudo.user)
 
 
 def run_on_host(plan: RunPlan, job: Job) -> HostResult:
     result = HostResult(job.target)
     started = time.monotonic()
+    markers = sudo.Markers()
     try:
         if job.target == "local":
             command: Any = LocalCommand(plan.command, plan.cwd)
         else:
-            command = _start_remote(plan, plan.specs[job.target])
+            command = _start_remote(plan, plan.specs[job.target], markers)
     except Exception as exc:  # noqa: BLE001 - reported for this host only
         result.error = host_error(exc)
         result.seconds = time.monotonic() - started
         return result
     job.running(command)
     result.reached = True
-    _follow(plan, job, command, result)
+    try:
+        if plan.sudo is not None:
+            plan.sudo.become(job, command, plan.specs[job.target], markers, plan.timeout)
+        job.settle()  # from now on this host asks nothing: questions held for others go ahead
+        _follow(plan, job, command, result)
+    except sudo.SudoFailed as exc:  # the command never ran: sudo's reason is the host's error
+        described = describe(exc)
+        result.error = described.message + (f" ({described.hint})" if described.hint else "")
     result.seconds = time.monotonic() - started
     return result
 
 
-def _start_remote(plan: RunPlan, spec: HostSpec) -> RemoteCommand:
+def _start_remote(plan: RunPlan, spec: HostSpec, markers: sudo.Markers) -> RemoteCommand:
     """Open the channel; a pooled connection that died meanwhile is replaced once."""
+    text = plan.command if plan.sudo is None else sudo.sudo_command(plan.command, markers, plan.sudo.user)
     reused = plan.state.pool.peek(spec.pool_key) is not None
     transport = pooled_transport(plan.state, spec, plan.options)
     try:
-        return RemoteCommand(transport, plan.command, plan.timeout)
+        return RemoteCommand(transport, text, plan.timeout, stdin=plan.sudo is not None)
     except Exception:
         if not reused:
             raise
         swallowed(f"opening a channel to {spec.name} on a kept connection (reopening it)")
         plan.state.pool.drop(spec.pool_key)  # e.g. the server closed an idle pooled connection
-        return RemoteCommand(pooled_transport(plan.state, spec, plan.options), plan.command, plan.timeout)
+        transport = pooled_transport(plan.state, spec, plan.options)
+        return RemoteCommand(transport, text, plan.timeout, stdin=plan.sudo is not None)
 
 
 def _follow(plan: RunPlan, job: Job, command: Any, result: HostResult) -> None:

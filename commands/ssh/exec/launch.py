@@ -23,6 +23,7 @@ from opsh.commands.ssh.transport import setup
 from opsh.commands.ssh.transport.prompting import QueuedPrompter
 
 if TYPE_CHECKING:
+    from opsh.commands.ssh.exec.fleetsudo import FleetSudo
     from opsh.commands.ssh.hosts.hostspec import HostSpec
     from opsh.commands.ssh.transport.conn import ConnectOptions
     from opsh.shell.background import Background
@@ -48,15 +49,32 @@ class Launch:
 
 class HostEvents(Handler[HostResult]):
     """What every consumer of a host fan-out does alike (run's printer and gatherer, copy's
-    progress): the workers' questions (passwords, unknown host keys) are asked through the
-    run's prompter, one at a time as they come."""
+    progress): the workers' questions are asked through the run's prompter. Login passwords
+    are asked as they come; unknown host keys are held and asked about together (one table,
+    one answer); sudo passwords are held and asked once per login user (fleetsudo.py)."""
 
-    def __init__(self, prompter: QueuedPrompter) -> None:
+    def __init__(self, prompter: QueuedPrompter, sudo: FleetSudo | None = None) -> None:
         self.prompter = prompter
+        self.sudo = sudo
+
+    def holds(self, question: Question) -> bool:
+        if question.kind == "sudo":
+            return self.sudo is not None and self.sudo.holds(question)
+        return question.kind == "trust"
 
     def ev_question(self, questions: list[Question]) -> None:
-        for question in questions:
-            self.prompter.answer(question)
+        self.before_asking()
+        kind = questions[0].kind
+        if kind == "trust":
+            self.prompter.answer_keys(questions)
+        elif kind == "sudo" and self.sudo is not None:
+            self.sudo.answer(questions, self.prompter.ask_secret)
+        else:
+            for question in questions:
+                self.prompter.answer(question)
+
+    def before_asking(self) -> None:
+        """A consumer that draws something (a progress bar) takes it off the screen here."""
 
 
 def prepare(

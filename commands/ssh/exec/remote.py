@@ -78,24 +78,39 @@ class LineSplitter:
 class RemoteCommand:
     """An exec'd command; `read()` returns [(stream, line)] as output arrives."""
 
-    def __init__(self, transport: Transport, command: str, open_timeout: float | None = None) -> None:
+    def __init__(
+        self, transport: Transport, command: str, open_timeout: float | None = None, *, stdin: bool = False
+    ) -> None:
+        """`stdin`: its input stays open (sudo reads a password there) until `began()`."""
         self.started = time.monotonic()
         self.channel: Channel = transport.open_session(timeout=open_timeout)
         self.channel.exec_command(command)
-        self.channel.shutdown_write()  # no stdin: `cat` with no file ends at once
+        if not stdin:
+            self.channel.shutdown_write()  # no stdin: `cat` with no file ends at once
         self.out = Chunker()
         self.err = Chunker()
+        self.early = ""  # stderr read before the reading began (see began())
         self.done = False
         self.exit_status: int | None = None
+
+    def began(self, stderr: bytes = b"", end_input: bool = True) -> None:
+        """sudo let the command run: its clock starts now, its input ends (as without sudo,
+        unless the caller has more to send), and `stderr` (already read from the channel) is
+        the first of its own."""
+        self.started = time.monotonic()
+        if end_input:
+            self.channel.shutdown_write()
+        self.early = self.err.feed(stderr)
 
     def read_text(self, wait: float = 0.1) -> list[tuple[str, str]]:
         """[(stream, text)] that arrived within `wait` seconds, in whole lines (see Chunker);
         sets `done` (and `exit_status`) at the end."""
         channel = self.channel
-        if not (channel.recv_ready() or channel.recv_stderr_ready() or self._at_end()):
+        if not (self.early or channel.recv_ready() or channel.recv_stderr_ready() or self._at_end()):
             select.select([channel], [], [], wait)
         pieces: list[tuple[str, str]] = []
-        out, err = [], []
+        out, err = [], [self.early]
+        self.early = ""
         while channel.recv_ready():
             out.append(self.out.feed(channel.recv(RECV)))
         while channel.recv_stderr_ready():

@@ -8,12 +8,14 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from opsh.commands.shared.fanout.engine import FanOut
+from opsh.commands.ssh.exec.fleetsudo import FleetSudo, fleet_sudo
 from opsh.commands.ssh.exec.gather import grouped, prefixed, status_line, structured_rows, summary_rows
 from opsh.commands.ssh.exec.hostrun import RunPlan, run_on_host
 from opsh.commands.ssh.exec.launch import HostEvents, prepare
 from opsh.commands.ssh.exec.outcome import HostResult
 from opsh.commands.ssh.gateways import launch as gateways
 from opsh.commands.ssh.hosts import lookup
+from opsh.commands.ssh.hosts.names import valid_user
 from opsh.commands.ssh.state import LastRun, ssh_state
 from opsh.shell import formats
 from opsh.shell.errors import UsageError
@@ -40,6 +42,7 @@ def run(session: Session, args: Args) -> Result:
     structured = fmt in STRUCTURED
     timeout = args.timeout or session.timeout
     fanout = args.fanout or session.settings.get("fanout")
+    fleet = _sudo(session, args, labels)
     route = gateways.routing(session, labels, args.via)
     direct = [label for label in labels if label not in route.routed] if route else None
     launch = prepare(session, labels, timeout, args.accept_new, direct)
@@ -52,6 +55,7 @@ def run(session: Session, args: Args) -> Result:
         keep_output=structured or args.group,
         stream=not (structured or args.group),
         cwd=session.cwd,
+        sudo=fleet,
     )
     delegate = None
     if route is not None:
@@ -60,20 +64,35 @@ def run(session: Session, args: Args) -> Result:
         )
     fan = launch.start(partial(run_on_host, plan), fanout, delegate)
     if structured:
-        return _structured(session, fan, launch.prompter, fmt if args.format else None)
+        return _structured(session, fan, Gatherer(launch.prompter, fleet), fmt if args.format else None)
     if args.group:
-        lines = _gathered(session, fan, launch.prompter)
+        lines = _gathered(session, fan, Gatherer(launch.prompter, fleet))
     else:
-        lines = _streamed(session, fan, Printer(launch.prompter, max(len(h) for h in labels)))
+        lines = _streamed(session, fan, Printer(launch.prompter, max(len(h) for h in labels), fleet))
     return Result.of_stream(lines, then=lambda: _summary(session, fan))
+
+
+def _sudo(session: Session, args: Args, labels: list[str]) -> FleetSudo | None:
+    """--sudo's options checked before anything connects."""
+    if not args.sudo:
+        if args.user or args.sudo_password_env:
+            raise UsageError("--user and --sudo-password-env go with --sudo", "e.g. run HOSTS --sudo -u NAME -- CMD")
+        return None
+    if args.via:
+        raise UsageError("run --sudo does not go through gateways (--via)", "run it on the gateways' leaves directly")
+    if "local" in labels:
+        raise UsageError("run --sudo is for hosts, not `local`", "leave it out (-x local); !sudo CMD runs here")
+    if args.user and not valid_user(args.user):
+        raise UsageError(f"--user: not a user name: {args.user!r}")
+    return fleet_sudo(session, args.user, args.sudo_password_env)
 
 
 class Printer(HostEvents):
     """Streamed output: each host's lines as they come, prefixed with its name; a host that
     fails says why in a line of its own (cancelled ones are left to the summary)."""
 
-    def __init__(self, prompter: QueuedPrompter, width: int) -> None:
-        super().__init__(prompter)
+    def __init__(self, prompter: QueuedPrompter, width: int, sudo: FleetSudo | None = None) -> None:
+        super().__init__(prompter, sudo)
         self.width = width
         self.lines: deque[StyledLine] = deque()
 
@@ -88,12 +107,15 @@ class Printer(HostEvents):
 class Gatherer(HostEvents):
     """Gathered and structured output: nothing to show until every host is done, so a bar."""
 
-    def __init__(self, prompter: QueuedPrompter, bar: Progress) -> None:
-        super().__init__(prompter)
-        self.bar = bar
+    bar: Progress | None = None  # set while the fan-out runs
 
     def ev_done(self, target: str, result: HostResult) -> None:
-        self.bar.advance(1, target)
+        if self.bar is not None:
+            self.bar.advance(1, target)
+
+    def before_asking(self) -> None:
+        if self.bar is not None:
+            self.bar.clear()
 
 
 def _record(session: Session, fan: FanOut[HostResult], what: str) -> None:
@@ -113,15 +135,16 @@ def _streamed(session: Session, fan: FanOut[HostResult], printer: Printer) -> It
         _record(session, fan, "run")
 
 
-def _gathered(session: Session, fan: FanOut[HostResult], prompter: QueuedPrompter) -> Iterator[StyledLine]:
-    _wait_with_progress(session, fan, prompter)
+def _gathered(session: Session, fan: FanOut[HostResult], gatherer: Gatherer) -> Iterator[StyledLine]:
+    _wait_with_progress(session, fan, gatherer)
     yield from grouped(fan.ordered())
 
 
-def _wait_with_progress(session: Session, fan: FanOut[HostResult], prompter: QueuedPrompter) -> None:
+def _wait_with_progress(session: Session, fan: FanOut[HostResult], gatherer: Gatherer) -> None:
     try:
         with session.progress(len(fan.targets), "run") as bar:
-            fan.wait(Gatherer(prompter, bar))
+            gatherer.bar = bar
+            fan.wait(gatherer)
     finally:
         _record(session, fan, "run")
 
@@ -137,8 +160,8 @@ def _summary(session: Session, fan: FanOut[HostResult]) -> Result:
     )
 
 
-def _structured(session: Session, fan: FanOut[HostResult], prompter: QueuedPrompter, force: str | None) -> Result:
-    _wait_with_progress(session, fan, prompter)
+def _structured(session: Session, fan: FanOut[HostResult], gatherer: Gatherer, force: str | None) -> Result:
+    _wait_with_progress(session, fan, gatherer)
     results = fan.ordered()
     return Result.table(
         ["host", "exit", "seconds", "error", "stdout", "stderr"],

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from opsh.commands.ssh.transport.hostkeys import HostKeyChanged, HostKeyUnknown, fingerprint
 from opsh.commands.ssh.transport.keys import read_public_blob
-from opsh.commands.ssh.transport.prompting import CannotAsk, Prompter
+from opsh.commands.ssh.transport.prompting import CannotAsk, Prompter, UnknownKey
 from opsh.shell.errors import AuthError, Cancelled, ConnectError, swallowed
 
 if TYPE_CHECKING:
@@ -244,8 +244,9 @@ def verify_host_key(key: PKey, known: Any, spec: HostSpec, options: ConnectOptio
     )
     if spec.strict == "yes":
         raise refusal
+    unknown = UnknownKey(spec.name, spec.known_as, key.get_name(), fingerprint(key), tuple(verdict.other_types))
     try:
-        trusted = options.prompter.trust(f"The authenticity of {where} is unknown: {described}. Trust it?")
+        trusted = options.prompter.trust(unknown)
     except CannotAsk:
         raise refusal from None
     if not trusted:

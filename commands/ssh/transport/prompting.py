@@ -4,22 +4,81 @@ A connection may need a password or a decision about an unknown host key. On the
 (`connect`, SSH mode) the question goes straight to the session. In a parallel run the
 connection lives in a worker thread, which must not touch the terminal: it posts the question
 to the fan-out's main loop (which waits in short slices anyway) and blocks until it is answered.
+
+Unknown host keys of a run are asked about together: the fan-out holds them until every
+host that is still connecting has asked or got past its key, then one table lists them with
+their fingerprints and one answer says yes to all, no to all, or one by one. Whatever was
+typed while the run went on is thrown away first: a line typed ahead is never an answer.
 """
 
 from __future__ import annotations
 
+import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from opsh.shell.errors import Cancelled, OpshError
+from opsh.shell.errors import Cancelled, OpshError, swallowed
 
 if TYPE_CHECKING:
     from opsh.commands.shared.fanout.control import Control
     from opsh.commands.shared.fanout.events import Question
     from opsh.shell.session import Session
 
+ALL = ("a", "all", "y", "yes")  # in the question about several hosts
+ONE_BY_ONE = ("o", "one", "one by one")
+
 
 class CannotAsk(OpshError):
     """There is nobody to ask (a script, no terminal)."""
+
+
+@dataclass(frozen=True)
+class UnknownKey:
+    """A host key that is not in known_hosts, as the person is asked about it."""
+
+    host: str  # the name as typed
+    known_as: str  # the name known_hosts would give it
+    key_type: str
+    fingerprint: str
+    other_types: tuple[str, ...] = ()  # types of the keys that are known for it
+
+    @property
+    def where(self) -> str:
+        return self.known_as if self.known_as == self.host else f"{self.host} ({self.known_as})"
+
+    @property
+    def question(self) -> str:
+        described = f"{self.key_type} key {self.fingerprint}"
+        if self.other_types:
+            described += f" (keys of other types are known: {', '.join(self.other_types)})"
+        return f"The authenticity of {self.where} is unknown: {described}. Trust it?"
+
+
+def key_table(keys: list[UnknownKey]) -> str:
+    """The keys asked about together, one aligned line per host."""
+    rows = [("host", "known_hosts name", "key", "fingerprint", "")]
+    for key in keys:
+        note = f"(known: {', '.join(key.other_types)})" if key.other_types else ""
+        rows.append((key.host, key.known_as, key.key_type, key.fingerprint, note))
+    widths = [max(len(row[column]) for row in rows) for column in range(5)]
+    lines = [
+        "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+    head = f"{len(keys)} hosts have keys that are not in known_hosts (compare each fingerprint with the host's own):"
+    return "\n".join([head, *lines])
+
+
+def discard_typeahead() -> None:
+    """Lines typed while the command ran are not answers to a question it asks now: what waits
+    unread on the terminal is thrown away before asking."""
+    import termios
+
+    try:
+        descriptor = sys.stdin.fileno()
+        if sys.stdin.isatty():
+            termios.tcflush(descriptor, termios.TCIFLUSH)
+    except (OSError, ValueError, termios.error):
+        swallowed("discarding input typed ahead (no terminal to flush)")
 
 
 class Prompter:
@@ -27,7 +86,8 @@ class Prompter:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.accept_all = False  # "a" answered to a host key question: yes to the rest
+        self.accept_all = False  # "yes to all": the rest of the command's keys are trusted
+        self.refuse_all = False  # "no to all": the rest are refused
 
     @property
     def interactive(self) -> bool:
@@ -41,22 +101,51 @@ class Prompter:
         except OpshError as exc:
             raise CannotAsk(exc.message, exc.hint) from None
 
-    def trust(self, question: str) -> bool:
+    def trust(self, key: UnknownKey) -> bool:
         """A yes/no/all question that only a person at a terminal may answer (never --yes)."""
-        if self.accept_all:
-            return True
-        if not self.interactive:
-            raise CannotAsk("cannot ask about a host key without a terminal")
-        answer = self.session.io.ask(f"{question} [y/N/a=yes to all] ").strip().lower()
+        decided = self._decided()
+        return decided if decided is not None else self._ask_about(key)
+
+    def trust_all(self, keys: list[UnknownKey]) -> list[bool]:
+        """Several hosts' keys at once: the table, then yes to all, no to all or one by one."""
+        decided = self._decided()
+        if decided is not None:
+            return [decided] * len(keys)
+        if len(keys) == 1:
+            return [self._ask_about(keys[0])]
+        answer = self._ask(key_table(keys) + "\nTrust them? [y=yes to all / N=no to all / o=one by one] ")
+        if answer in ALL:
+            self.accept_all = True
+            return [True] * len(keys)
+        if answer in ONE_BY_ONE:
+            return [self._ask(f"{key.question} [y/N] ") in ("y", "yes") for key in keys]
+        self.refuse_all = True
+        return [False] * len(keys)
+
+    def _ask_about(self, key: UnknownKey) -> bool:
+        answer = self._ask(f"{key.question} [y/N/a=yes to all] ")
         if answer in ("a", "all"):
             self.accept_all = True
             return True
         return answer in ("y", "yes")
 
+    def _decided(self) -> bool | None:
+        if self.accept_all:
+            return True
+        if self.refuse_all:
+            return False
+        if not self.interactive:
+            raise CannotAsk("cannot ask about a host key without a terminal")
+        return None
+
+    def _ask(self, prompt: str) -> str:
+        discard_typeahead()
+        return self.session.io.ask(prompt).strip().lower()
+
 
 class QueuedPrompter(Prompter):
     """For worker threads: each question goes to the fan-out's main thread (Control.ask) and
-    the worker waits for the answer; `answer()` is the main thread's side."""
+    the worker waits for the answer; `answer()` and `answer_keys()` are the main thread's side."""
 
     def __init__(self, session: Session, control: Control) -> None:
         super().__init__(session)
@@ -65,14 +154,25 @@ class QueuedPrompter(Prompter):
     def secret(self, prompt: str) -> str:
         return str(self.control.ask("secret", prompt))
 
-    def trust(self, question: str) -> bool:
-        if self.accept_all:
-            return True
-        return bool(self.control.ask("trust", question))
+    def trust(self, key: UnknownKey) -> bool:
+        decided = self._decided()
+        if decided is not None:
+            return decided
+        return bool(self.control.ask("trust", key.question, about=key))
+
+    def ask_secret(self, prompt: str) -> str:
+        """Main thread: a hidden answer, asked now."""
+        return Prompter.secret(self, prompt)
 
     def answer(self, question: Question) -> None:
-        """Main thread: ask the person (an "a" answered earlier still says yes to the rest)."""
+        """Main thread: ask the person."""
         if question.kind == "secret":
-            question.answer(Prompter.secret(self, question.text))
+            question.answer(self.ask_secret(question.text))
         else:
-            question.answer(Prompter.trust(self, question.text))
+            self.answer_keys([question])
+
+    def answer_keys(self, questions: list[Question]) -> None:
+        """Main thread: the unknown keys held together, asked about at once."""
+        verdicts = self.trust_all([question.about for question in questions])
+        for question, trusted in zip(questions, verdicts, strict=True):
+            question.answer(trusted)
