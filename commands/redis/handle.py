@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from opsh.commands.redis import guard
 from opsh.commands.redis.docs import Catalog, builtin_catalog, catalog_from_docs
 from opsh.commands.redis.render import cli_text, parse_info, reply_result
-from opsh.commands.redis.resp import ReplyError, Verbatim
+from opsh.commands.redis.resp import MalformedReply, ReplyError, Verbatim
 from opsh.commands.redis.syntax import command_name, is_blocking, key_text
 from opsh.shell.errors import AuthError, BackendError, ConnectError, OpshError, UsageError, swallowed
 from opsh.shell.handles import ConnectRequest, Handle
@@ -245,7 +245,8 @@ class RedisHandle(Handle):
 
         If anything interrupts it (Ctrl-C, a dropped connection) the connection is reset and
         `busy` stays set, so `cancel()` knows what was running. An error reply that escapes
-        (refused while reconnecting) becomes a BackendError."""
+        (refused while reconnecting) becomes a BackendError. A reply that breaks the protocol
+        resets the connection and says what died with it (MULTI, WATCH), as a lost one does."""
         conn = self.conn
         self.inflight = what
         try:
@@ -255,6 +256,8 @@ class RedisHandle(Handle):
         except ReplyError as exc:
             self.busy = False
             raise BackendError(exc.text) from None
+        except MalformedReply as exc:
+            raise exc.losing(self.drop()) from None
         except BaseException:
             conn.disconnect()
             raise
