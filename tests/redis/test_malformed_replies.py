@@ -98,3 +98,11 @@ def test_a_malformed_answer_to_the_handshake_fails_the_connect_in_one_line(shell
     with FakeServer(serve_bad_hello) as server:
         out = shell.fails(f"connect redis://127.0.0.1:{server.port}/0")
         assert out.err == reset(server.port, 'bad multi-bulk length "x"')
+
+
+def test_pipe_against_a_malformed_server_is_one_line_too(shell, tmp_path):
+    (tmp_path / "cmds.txt").write_text("SET a 1\nGET a\nSET b 2\n")
+    with broken_once(b"*1\r\n" * 500 + b":1\r\n") as server:
+        shell.ok(f"connect redis://127.0.0.1:{server.port}/0 as r")
+        assert shell.fails("pipe cmds.txt").err == reset(server.port, "a reply nested more than 100 levels deep")
+        assert shell.ok("GET a").text == '"ok"\n'
