@@ -284,6 +284,7 @@ class RedisHandle(Handle):
         the loss is reported, as redis-cli does."""
         from redis.exceptions import ConnectionError as RedisConnectionError
 
+        self.conn.socket_connect_timeout = self.timeout  # a reconnect keeps to the setting as it is now
         try:
             stale = self.conn.can_read(timeout=0)  # data nobody asked for: out of step
         except RedisConnectionError:
@@ -578,6 +579,7 @@ def connect_redis(session: Session, request: ConnectRequest) -> RedisHandle:
     from redis.retry import Retry
 
     from opsh.commands.redis.resp import TypedParser
+    from opsh.commands.shared.redisconn import bounded
 
     options = dict(request.options)
     unix = request.parts.scheme.lower() in UNIX_SCHEMES
@@ -606,7 +608,8 @@ def connect_redis(session: Session, request: ConnectRequest) -> RedisHandle:
         params = _unix_params(params, request, options)
     elif options:
         raise UsageError(f"unknown option(s) for redis://: {', '.join(sorted(options))}", "protocol=2|3")
-    cls: Any = SSLConnection if tls else UnixDomainSocketConnection if unix else Connection
+    # The connect as a whole (TLS, HELLO, AUTH, SELECT) waits at most `timeout` too.
+    cls = bounded(SSLConnection if tls else UnixDomainSocketConnection if unix else Connection)
 
     def opener() -> Wire:
         return cls(**params)
