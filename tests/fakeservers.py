@@ -175,14 +175,16 @@ def mysql_packet(seq: int, payload: bytes) -> bytes:
     return struct.pack("<I", len(payload))[:3] + bytes([seq]) + payload
 
 
-def mysql_result(column: bytes, *rows: bytes) -> list[bytes]:
-    """The packets of a one-column text result whose rows are given as their wire bytes."""
-    return [b"\x01", mysql_column(column), EOF, *rows, EOF]
+def mysql_result(column: bytes, *rows: bytes, kind: int = 253) -> list[bytes]:
+    """The packets of a one-column result whose rows are given as their wire bytes."""
+    return [b"\x01", mysql_column(column, kind), EOF, *rows, EOF]
 
 
-def mysql_column(name: bytes) -> bytes:
+def mysql_column(name: bytes, kind: int = 253) -> bytes:
+    """A column definition: VAR_STRING (253) in utf8, or another type code (3: INT) in binary."""
+    charset = 33 if kind == 253 else 63
     text = b"".join(_lenenc(part) for part in (b"def", b"", b"", b"", name, name))
-    return text + b"\x0c" + struct.pack("<HIBHB", 33, 1024, 253, 0, 0) + b"\x00\x00"
+    return text + b"\x0c" + struct.pack("<HIBHB", charset, 1024, kind, 0, 0) + b"\x00\x00"
 
 
 def mysql_cell(value: bytes) -> bytes:

@@ -10,12 +10,13 @@ deadline relies on (see commands/shared/deadline.py and its users).
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from tests.fakeservers import FakeServer, dripping
+from tests.fakeservers import FakeServer, dripping, mysql_greeting, mysql_packet
 from tests.helpers import Shell
 
 TIMEOUT = 1
@@ -37,6 +38,37 @@ def connect_fails(shell: Shell, url: str, error: str) -> None:
     took = time.monotonic() - started
     assert out.err == error + "\n"
     assert took < WITHIN, f"the connect took {took:.1f}s with `set timeout {TIMEOUT}`"
+
+
+def test_mysql_greeting_a_byte_at_a_time(shell):
+    greeting = mysql_packet(0, mysql_greeting())
+    with FakeServer(dripping(greeting * 10, EVERY)) as server:
+        connect_fails(
+            shell,
+            f"mysql://app:pw@127.0.0.1:{server.port}/shop",
+            f"error: cannot connect to app@127.0.0.1:{server.port}: no answer in {TIMEOUT}s"
+            " (is it a MySQL server? `set timeout N` or ?connect_timeout=N waits longer)",
+        )
+
+
+def test_mysql_tls_handshake_a_byte_at_a_time(shell):
+    """The greeting offers TLS (CLIENT_SSL); once the client asks for it, the TLS bytes drip."""
+
+    def serve(sock: socket.socket, number: int) -> None:
+        greeting = bytearray(mysql_greeting())
+        flags_at = greeting.index(b"\x00", 1) + 1 + 4 + 8 + 1  # capability flags, low half
+        greeting[flags_at + 1] |= 0x08  # CLIENT_SSL (0x0800)
+        sock.sendall(mysql_packet(0, bytes(greeting)))
+        sock.recv(4096)  # the SSL request; the ClientHello follows
+        dripping(b"\x16\x03\x03\x40\x00" + b"\x02" * 200, EVERY)(sock, number)
+
+    with FakeServer(serve) as server:
+        connect_fails(
+            shell,
+            f"mysql://app:pw@127.0.0.1:{server.port}/shop?ssl=true",
+            f"error: cannot connect to app@127.0.0.1:{server.port}: no answer in {TIMEOUT}s"
+            " (is it a MySQL server? `set timeout N` or ?connect_timeout=N waits longer)",
+        )
 
 
 def test_redis_answer_to_hello_a_byte_at_a_time(shell):
