@@ -26,6 +26,7 @@ from opsh.commands.redis.render import cli_text, parse_info, reply_result
 from opsh.commands.redis.resp import MalformedReply, ReplyError, Verbatim
 from opsh.commands.redis.syntax import command_name, is_blocking, key_text
 from opsh.shell.errors import AuthError, BackendError, ConnectError, OpshError, UsageError, swallowed
+from opsh.shell.fileread import check_regular
 from opsh.shell.handles import ConnectRequest, Handle
 from opsh.shell.result import Result
 from opsh.shell.syntax.words import split_args
@@ -701,7 +702,9 @@ def _tls_options(session: Session, options: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, target in (("ca", "ssl_ca_certs"), ("cert", "ssl_certfile"), ("key", "ssl_keyfile")):
         if name in options:
-            out[target] = str(session.path(options.pop(name)))
+            path = session.path(options.pop(name))
+            check_regular(path, f"{name}={path}")  # OpenSSL reads it by name: never a fifo or a device
+            out[target] = str(path)
     if "verify" in options:
         verify = options.pop("verify").lower()
         if verify not in _TLS_VERIFY:

@@ -39,6 +39,7 @@ from opsh.commands.sql.runner import ResultSet, Run
 from opsh.commands.sql.schema import Schema
 from opsh.commands.sql.syntax import MYSQL, Tok, words
 from opsh.shell.errors import AuthError, ConnectError, NotFound, OpshError, UsageError, swallowed
+from opsh.shell.fileread import check_regular
 from opsh.shell.handles import ConnectRequest
 from opsh.shell.result import Result
 from opsh.shell.session import Session
@@ -316,8 +317,9 @@ def _ssl_context(session: Session, options: dict[str, str]) -> ssl.SSLContext | 
         return None
     files = {k: session.path(options[k]) for k in ("ssl_ca", "ssl_cert", "ssl_key") if k in options}
     for option, path in files.items():
-        if not path.is_file():
+        if not path.exists():
             raise NotFound(f"{option}: no such file: {path}")
+        check_regular(path, f"{option}={path}")  # OpenSSL reads it by name: never a fifo or a device
     ca = files.get("ssl_ca")
     context = ssl.create_default_context(cafile=str(ca) if ca else None)
     if ca is None:  # encrypted, but without a CA there is nothing to verify against
@@ -566,8 +568,7 @@ class MySqlHandle(SqlHandle):
         if at >= len(toks) or toks[at].kind != "string":
             return text
         path = session.path(_unquote(toks[at]))
-        if not path.is_file():
-            raise NotFound(f"no such file: {path}")
+        check_regular(path)  # pymysql reads it by name, in chunks: never a fifo or a device
         return text[: toks[at].start] + _quote(str(path)) + text[toks[at].end :]
 
     def _first_result(self, info: Verdict, text: str) -> tuple[Run, ResultSet | None, str | None]:
