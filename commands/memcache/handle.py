@@ -17,7 +17,7 @@ from opsh.commands.memcache import guard
 from opsh.commands.memcache.render import gets_table, number_result, outcome, stats_result, value_result, value_text
 from opsh.commands.memcache.syntax import STATS_GROUPS, encode, number, parse
 from opsh.commands.shared.deadline import Deadline
-from opsh.shell.errors import ConnectError, UsageError, swallowed
+from opsh.shell.errors import ConnectError, ConnectionLost, UsageError, swallowed
 from opsh.shell.handles import ConnectRequest, Handle, peer_closed
 from opsh.shell.result import Result
 
@@ -95,7 +95,17 @@ class MemcacheHandle(Handle):
             return Result.empty()
         name, args = parsed
         guard.refuse_writes(self.readonly, name, self.name)
-        return RUNS[name](self, session, args)
+        try:
+            return RUNS[name](self, session, args)
+        except (ValueError, IndexError, KeyError):
+            # pymemcache parses replies with int() and split(): bytes that break the protocol
+            # (`VALUE k 0 abc`, a VALUE for a key not asked) fail there. What follows on the
+            # connection cannot be trusted to line up, so it is dropped (the next verb reconnects).
+            self.close()
+            raise ConnectionLost(
+                f"protocol error from memcache at {self.address}: a reply that does not follow memcached's protocol",
+                "the connection was reset; the next verb reconnects",
+            ) from None
 
     def remember(self, keys: Iterable[str]) -> None:
         for key in keys:
