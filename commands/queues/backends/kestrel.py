@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from opsh.commands.queues.backends.base import Backend, Task, as_bytes, from_bytes
 from opsh.commands.queues.handle import QueueHandle
+from opsh.commands.shared.deadline import Deadline
 from opsh.shell.errors import BackendError, ConnectError, NotFound, UsageError, swallowed
 from opsh.shell.handles import peer_closed
 
@@ -284,10 +285,19 @@ def _text(reply: list[bytes]) -> str:
 
 
 def connect(session: Session, request: ConnectRequest) -> QueueHandle:
+    """Connect and check the server answers, in at most `timeout` together (a Deadline: a
+    server that answers a byte at a time cannot stretch it)."""
     port = request.port(DEFAULT_PORT)
-    try:
-        backend = KestrelQueue(request.host, port, session.timeout)
-        backend.ping()
-    except OSError as exc:
-        raise ConnectError(f"cannot reach kestrel at {request.host}:{port}", exc.strerror or str(exc)) from None
+    with Deadline(session.timeout) as deadline:
+        try:
+            backend = KestrelQueue(request.host, port, session.timeout)
+            deadline.watch(backend.client.sock)
+            backend.ping()
+        except OSError as exc:
+            if deadline.expired:
+                raise ConnectError(
+                    f"kestrel at {request.host}:{port} did not answer within {session.timeout:g}s",
+                    "is it a Kestrel server? `set timeout` allows longer",
+                ) from None
+            raise ConnectError(f"cannot reach kestrel at {request.host}:{port}", exc.strerror or str(exc)) from None
     return QueueHandle(request.name, f"{request.host}:{port}", backend, readonly=request.readonly, tag=request.tag)
