@@ -36,7 +36,7 @@ declare -A PART_FOLDERS=(
     [mongo_server]="unit connect many mongo reconnect scripts"
     [mongosh]="mongo"
 )
-INSTALL_SPEC='.[test,fleet]'             # what .venv holds: opsh (editable) and its extras
+INSTALL_SPEC='.[test,fleet,fast]'        # what .venv holds: opsh (editable) and its extras
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -59,7 +59,7 @@ install_debian_packages() {
 python_env_ready() {
     # Isolated (-I): the checkout's own opsh/ must not stand in for the install.
     .venv/bin/python -I -c "import importlib.util as u, sys
-sys.exit(not all(u.find_spec(n) for n in ('opsh.shell', 'pytest', 'pexpect', 'hypothesis', 'ClusterShell')))" 2>/dev/null
+sys.exit(not all(u.find_spec(n) for n in ('opsh.shell', 'pytest', 'pexpect', 'hypothesis', 'ClusterShell', '_mysql_connector')))" 2>/dev/null
 }
 
 install_python_env() {

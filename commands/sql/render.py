@@ -6,6 +6,12 @@ The output adapts to the format the renderer chose (the Result's `present` hook 
 JSON and vertical output get distinct column names (`a.id, b.id` -> `id`, `id_2`), CSV can
 write NULL as a marker of its own (`set csv_null '\\N'`), and with `set auto_vertical on` a
 table wider than the terminal is shown vertically, as mycli does.
+
+MySQL's cells are the server's text (drivers.py), and each format gets them as it needs them:
+tables, CSV and vertical output the text itself (a table right-aligns the columns the mysql
+client does, by type), plain the text escaped as `mariadb -B` escapes it (a backslash, tab,
+newline and NUL as `\\\\`, `\\t`, `\\n`, `\\0`, so each row stays one line), JSON and YAML typed
+values; so does anything that reads the rows without choosing a format (`sql --on` merging).
 """
 
 from __future__ import annotations
@@ -18,9 +24,13 @@ from typing import Any
 
 from opsh.commands.sql.runner import ResultSet, Run
 from opsh.shell import formats
+from opsh.shell.cells import Number
 from opsh.shell.result import Result
 
 PEEK_ROWS = 200  # rows looked at to decide whether a table fits the terminal
+# How a RowStream hands its MySQL rows out (see the module's docstring).
+TYPED, TEXT, TABLE, ESCAPED = "typed", "text", "table", "escaped"
+_ESCAPES = (("\\", "\\\\"), ("\0", "\\0"), ("\t", "\\t"), ("\n", "\\n"))
 
 
 @dataclass
@@ -71,7 +81,7 @@ def present(run: Run, head: ResultSet | None, shown: Presentation) -> Result:
         """The reader left first (the pager quit): how far the output got, never `0 rows`."""
         result.status = _join(note, f"output stopped after {count} row{'s' if count != 1 else ''}")
 
-    stream = RowStream(run, finished, stopped)
+    stream = RowStream(run, finished, stopped, head.columns)
     result.rows = stream
     result.present = _adapter(result, stream, shown)
     return result
@@ -80,6 +90,7 @@ def present(run: Run, head: ResultSet | None, shown: Presentation) -> Result:
 def _adapter(result: Result, stream: RowStream, shown: Presentation) -> Callable[[str, Any], str | None]:
     def adapt(fmt: str, sink: Any) -> str | None:
         headers = result.headers or []
+        stream.mode = cells_for(fmt)
         if formats.keyed(fmt):
             result.headers = distinct(headers)
         elif fmt == "csv" and shown.csv_null:
@@ -92,6 +103,15 @@ def _adapter(result: Result, stream: RowStream, shown: Presentation) -> Callable
         return None
 
     return adapt
+
+
+def cells_for(fmt: str) -> str:
+    """How a format wants the server's text (see the module's docstring)."""
+    if formats.keyed(fmt) and fmt != "vertical":
+        return TYPED
+    if fmt in ("csv", "vertical"):
+        return TEXT
+    return ESCAPED if fmt == "plain" else TABLE
 
 
 def _too_wide(headers: list[str], stream: RowStream, sink: Any) -> bool:
@@ -137,12 +157,18 @@ class RowStream:
     """The rows of one result for the renderer; closing it early cancels the statement."""
 
     def __init__(
-        self, run: Run, finished: Callable[[int, int], None], stopped: Callable[[int], None] | None = None
+        self,
+        run: Run,
+        finished: Callable[[int, int], None],
+        stopped: Callable[[int], None] | None = None,
+        columns: list[Any] | None = None,
     ) -> None:
         self.run = run
         self.count = 0
         self.done = False
         self.null: str | None = None  # written for NULL (CSV's marker), when set
+        self.columns = columns  # MySQL's (drivers.Column): its cells are text, shown per `mode`
+        self.mode = TYPED
         self._finished = finished
         self._stopped = stopped  # told the rows handed out when the output ends before the rows
         self._chunks = run.chunks()
@@ -172,10 +198,24 @@ class RowStream:
 
     def _convert(self, chunk: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         self.count += len(chunk)
+        if self.columns:
+            chunk = self._shaped(chunk, self.columns)
         null = self.null
         if null is None:
             return chunk
         return [tuple(null if value is None else value for value in row) for row in chunk]
+
+    def _shaped(self, chunk: list[tuple[Any, ...]], columns: list[Any]) -> list[tuple[Any, ...]]:
+        mode = self.mode
+        if mode == TEXT or not chunk:
+            return chunk
+        if mode == TYPED:
+            from opsh.commands.sql.drivers import typed
+
+            return typed(columns, chunk)
+        if mode == TABLE:
+            return _marked(chunk, [i for i, c in enumerate(columns) if c.numeric])
+        return _escaped(chunk)
 
     def close(self) -> None:
         if self._rows is not None:
@@ -184,6 +224,40 @@ class RowStream:
             self.run.cancel()
             if self._stopped is not None:
                 self._stopped(self.count)
+
+
+def _marked(chunk: list[tuple[Any, ...]], numeric: list[int]) -> list[tuple[Any, ...]]:
+    """The numeric columns' cells as Numbers, so a table aligns them right."""
+    if not numeric:
+        return chunk
+    values = [list(column) for column in zip(*chunk, strict=True)]
+    for index in numeric:
+        column = values[index]
+        values[index] = list(map(Number, column)) if None not in column else [_number(v) for v in column]
+    return list(zip(*values, strict=True))
+
+
+def _number(value: Any) -> Any:
+    return None if value is None else Number(value)
+
+
+def _escaped(chunk: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Backslash, NUL, tab and newline written as `mariadb -B` writes them."""
+    values = [list(column) for column in zip(*chunk, strict=True)]
+    changed = False
+    for index, column in enumerate(values):
+        text = "".join(filter(None, column))
+        if not any(char in text for char, _ in _ESCAPES):
+            continue
+        changed = True
+        values[index] = [None if v is None else _escape(v) for v in column]
+    return list(zip(*values, strict=True)) if changed else chunk
+
+
+def _escape(text: str) -> str:
+    for char, written in _ESCAPES:
+        text = text.replace(char, written)
+    return text
 
 
 def _affected(head: ResultSet) -> str:
