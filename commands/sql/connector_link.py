@@ -155,6 +155,9 @@ class CLink(Link):
         if isinstance(tls, Tls) and tls.required and not self.settings.tls_disabled and not self.conn.get_ssl_cipher():
             self.force_close()
             raise _interface_error(2026, "SSL is required but the server doesn't support it")
+        # The library names utf8mb4 by a collation MariaDB does not know (255), which leaves
+        # the session in the server's default character set: say it, as the mysql client does.
+        self.conn.set_character_set(self.settings.charset)
         if not self.server_status & 2:
             self.conn.autocommit(True)
 
@@ -209,9 +212,11 @@ class CLink(Link):
         return self._fd if self.is_open else None
 
     def ping(self) -> None:
-        with self.bounded():
+        with self.bounded() as fired:
             alive = self.conn.ping()
         if not alive:
+            if fired.is_set():
+                raise TimedOut(f"Lost connection to MySQL server during query (timed out after {self.limit:g}s)")
             raise _interface_error(2006, "MySQL server has gone away")
 
     def rollback(self) -> None:
@@ -240,14 +245,14 @@ class CLink(Link):
         return note.decode("utf-8", "replace").strip() if note else ""
 
     @contextmanager
-    def bounded(self) -> Iterator[None]:
+    def bounded(self) -> Iterator[threading.Event]:
         """A round trip that waits at most `limit` seconds (when set): past it the socket is
-        shut, the library fails the call, and TimedOut says why."""
+        shut, the library fails the call, and TimedOut says why (the event says it fired)."""
         limit = self.limit
-        if limit is None:
-            yield
-            return
         fired = threading.Event()
+        if limit is None:
+            yield fired
+            return
 
         def expire() -> None:
             fired.set()
@@ -257,7 +262,7 @@ class CLink(Link):
         timer.daemon = True
         timer.start()
         try:
-            yield
+            yield fired
         except Exception as exc:
             if fired.is_set():
                 raise TimedOut(f"Lost connection to MySQL server during query (timed out after {limit:g}s)") from exc

@@ -88,9 +88,7 @@ def choose(asked: str | None) -> str:
     if not fast_driver_installed():
         from opsh.shell.errors import UsageError
 
-        raise UsageError(
-            "the connector driver is not installed", "pip install 'opsh[fast]' (or ?driver=pymysql)"
-        )
+        raise UsageError("the connector driver is not installed", "pip install 'opsh[fast]' (or ?driver=pymysql)")
     return CONNECTOR
 
 
@@ -139,19 +137,42 @@ def _bytes(text: str) -> bytes:
 
 
 CONVERTERS: dict[str, Callable[[str], Any]] = {INT: int, REAL: float, EXACT: exact, BYTES: _bytes}
+NUMBER_WORDS = {INT: "an integer", REAL: "a floating-point number", EXACT: "a decimal number"}
 
 
 def typed(columns: Sequence[Column], rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """Rows of server text as typed values: integers, floats, exact DECIMALs, bytes for binary
     columns (as JSON wrote them before), everything else (dates included) the server's text.
-    A value that does not read as its column's type raises ValueError."""
+    A value that does not read as its column's type (from a server that breaks the protocol)
+    is one line naming it."""
     converting = [(index, CONVERTERS[c.kind]) for index, c in enumerate(columns) if c.kind in CONVERTERS]
     if not converting or not rows:
         return rows
     values = [list(column) for column in zip(*rows, strict=True)]
     for index, convert in converting:
-        values[index] = [None if v is None else convert(v) for v in values[index]]
+        try:
+            values[index] = [None if v is None else convert(v) for v in values[index]]
+        except (ValueError, ArithmeticError):
+            raise _unreadable(columns[index], values[index]) from None
     return list(zip(*values, strict=True))
+
+
+def _unreadable(column: Column, values: list[Any]) -> Exception:
+    from opsh.shell.cells import visible
+    from opsh.shell.errors import BackendError
+
+    convert = CONVERTERS[column.kind]
+    for value in values:
+        try:
+            if value is not None:
+                convert(value)
+        except (ValueError, ArithmeticError):
+            shown = visible(str(value)[:40])
+            return BackendError(
+                f"mysql sent `{shown}` in column {visible(column.name)}, which is not {NUMBER_WORDS[column.kind]}",
+                "the server broke the protocol; text output shows the value as sent",
+            )
+    return BackendError(f"mysql sent a value column {visible(column.name)} cannot hold")
 
 
 # ---------------------------------------------------------------- bytes from the wire, as text

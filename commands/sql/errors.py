@@ -28,6 +28,7 @@ MALFORMED: tuple[type[BaseException], ...] = (
     ArithmeticError,
 )
 CR_MALFORMED_PACKET = 2027  # the C client library's "Malformed packet"
+CR_UNKNOWN_ERROR = 2000  # what it says of an error packet cut short
 
 
 def _mysql(exc: BaseException) -> Described:
@@ -48,7 +49,7 @@ def _connector(exc: BaseException) -> Described:
 def is_malformed(exc: BaseException) -> bool:
     """Whether a driver's failure means a reply that does not parse (see the module's docstring)."""
     if type(exc).__module__ == "_mysql_connector":
-        return getattr(exc, "errno", None) == CR_MALFORMED_PACKET
+        return getattr(exc, "errno", None) in (CR_MALFORMED_PACKET, CR_UNKNOWN_ERROR)
     return isinstance(exc, MALFORMED)
 
 

@@ -33,7 +33,6 @@ from opsh.commands.shared.deadline import Deadline
 from opsh.commands.sql import guard
 from opsh.commands.sql.drivers import (
     CONNECTOR,
-    DRIVERS,
     Link,
     Settings,
     Tls,
@@ -731,7 +730,10 @@ def _read_schema(conn: Link, database: str | None) -> Schema:
         )
     )
     routines = tuple(
-        row[0] for row in conn.rows("SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = %s", (database,))
+        row[0]
+        for row in conn.rows(
+            "SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = %s", (database,)
+        )
     )
     columns = {t: tuple(c) for t, c in tables.items()}
     return Schema(databases, columns, views, (), routines, "ready", other)

@@ -106,6 +106,7 @@ class Run:
         self._release: Callable[[], None] | None = None
         self.stuck = False  # the worker did not finish after a cancel: the connection is unusable
         self.warnings = 0  # of the last result whose rows were read to the end
+        self._over = False  # the statement's last event ("done" or an error) was read
         if worker is not None:
             worker.submit(self._work)
         else:
@@ -113,7 +114,10 @@ class Run:
 
     @property
     def finished(self) -> bool:
-        return self._idle.is_set() and self._events.empty()
+        """The statement is over: its last event was read (the worker may still be closing its
+        cursor, which delays the handle's next statement on the same worker, never stops it),
+        or the worker is idle with nothing left to read."""
+        return self._over or (self._idle.is_set() and self._events.empty())
 
     # ------------------------------------------------------------ main thread
 
@@ -123,8 +127,12 @@ class Run:
         while kind in ("rows", "end"):  # rows of a result the caller did not read: skip them
             kind, payload = self._get()
         if kind == "error":
+            self._over = True
             raise payload
-        return payload if kind == "set" else None
+        if kind != "set":
+            self._over = True
+            return None
+        return payload  # type: ignore[no-any-return]
 
     def chunks(self) -> Iterator[list[tuple[Any, ...]]]:
         """Rows of the current result, a chunk at a time, as they arrive; at its end
@@ -134,6 +142,7 @@ class Run:
             if kind == "rows":
                 yield payload
             elif kind == "error":
+                self._over = True
                 raise payload
             else:  # "end" of this result (or "done" after a cancel)
                 self.warnings = int(payload or 0) if kind == "end" else 0

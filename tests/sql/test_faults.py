@@ -59,17 +59,17 @@ def test_connect_to_a_silent_server_gives_up_after_the_timeout_setting(tmp_path,
     assert time.monotonic() - started < 4
 
 
-def test_the_read_limit_pymysql_is_given_is_honoured(proxy, mariadb, database):
-    """opsh bounds its own round trips (status, schema, KILL) through pymysql's private
-    _read_timeout; this pins that pymysql still honours it."""
+def test_the_read_limit_a_connection_is_given_is_honoured(proxy, mariadb, database, mysql_driver):
+    """opsh bounds its own round trips (status, schema, KILL): through pymysql's private
+    _read_timeout, or a timer that shuts the C driver's socket; this pins that both still work."""
     from opsh.commands.sql.mysql import Target
 
-    target = Target(mariadb.host, proxy.port, mariadb.user, mariadb.password, database, timeout=5)
+    target = Target(mariadb.host, proxy.port, mariadb.user, mariadb.password, database, timeout=5, driver=mysql_driver)
     conn = target.connect(database)
     proxy.freeze()
     started = time.monotonic()
     with pytest.raises(Exception, match="timed out"), read_limit(conn, 0.5):
-        conn.ping(reconnect=False)
+        conn.ping()
     assert time.monotonic() - started < 3
 
 
