@@ -2,9 +2,10 @@
 
 The extension's own connection object (`_mysql_connector.MySQL`, the one its Python classes
 wrap) is used directly: rows come as the server's bytes (raw mode), a chunk at a time in one C
-loop, and become text in a few C calls per chunk (drivers.decoded), several times faster than
-pymysql reads them. Its raw mode could decode text itself, but strictly, and a BLOB is rarely
-UTF-8; which columns a result has is known only once the statement has run.
+loop, several times faster than pymysql reads them, and stay bytes (`encoding` says how to read
+them) until the output is chosen: CSV joins them as they are, the other formats make them text
+in a few C calls per chunk (drivers.decoded). The extension could decode text itself, but
+strictly, and a BLOB is rarely UTF-8; which columns a result has is known only once it has run.
 
 Two things the extension does not expose are read through the MySQL client library it carries
 (ctypes, on the connection's own MYSQL struct, which the extension keeps right after the Python
@@ -32,7 +33,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from opsh.commands.sql.drivers import CONNECTOR, Column, Cursor, Link, Settings, Tls, codec, decoded
+from opsh.commands.sql.drivers import CONNECTOR, Column, Cursor, Link, Settings, Tls, codec
 from opsh.shell.errors import ConnectionLost, swallowed
 
 CLIENT_MULTI_STATEMENTS = 1 << 16  # as pymysql: a DELIMITER'd body may hold several statements
@@ -285,6 +286,7 @@ class CCursor(Cursor):
     def __init__(self, link: CLink) -> None:
         self.link = link
         self.conn = link.conn
+        self.encoding = link.encoding  # the rows' cells are bytes: text in this encoding
         self._rows: Iterator[Any] | None = None
         self._described()
 
@@ -313,7 +315,7 @@ class CCursor(Cursor):
             chunk = list(itertools.islice(rows, size))
         if not chunk:
             self._finish()
-        return decoded(chunk, self.link.encoding)
+        return chunk
 
     def _finish(self) -> None:
         self._rows = None

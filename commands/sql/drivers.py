@@ -257,9 +257,10 @@ class Tls:
 
 class Cursor:
     """One statement's results, read on SQL mode's worker thread (runner.py): column names in
-    `description`, `columns`, rows of text a chunk at a time, the next result set, and what a
-    statement without rows did."""
+    `description`, `columns`, rows of text a chunk at a time (bytes when `encoding` is set: text
+    in that encoding), the next result set, and what a statement without rows did."""
 
+    encoding: str | None = None
     description: list[tuple[Any, ...]] | None = None
     columns: list[Column] | None = None
     rowcount: int = -1
@@ -292,7 +293,7 @@ class Link:
         try:
             found: list[tuple[Any, ...]] = []
             while chunk := cursor.fetchmany(1000):
-                found += chunk
+                found += decoded(chunk, cursor.encoding) if cursor.encoding else chunk
             return found
         finally:
             cursor.close()

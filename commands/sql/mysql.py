@@ -37,6 +37,7 @@ from opsh.commands.sql.drivers import (
     Settings,
     Tls,
     choose,
+    decoded,
     error_code,
     error_message,
     open_link,
@@ -622,7 +623,7 @@ class MySqlHandle(SqlHandle):
         rows: list[tuple[Any, ...]] = []
         if head is not None and head.headers is not None:
             for chunk in run.chunks():
-                rows += chunk
+                rows += decoded(chunk, head.encoding) if head.encoding else chunk
             if head.columns:
                 rows = typed(head.columns, rows)
         while run.next_set() is not None:

@@ -20,6 +20,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from opsh.commands.sql.runner import ResultSet, Run
@@ -81,7 +82,7 @@ def present(run: Run, head: ResultSet | None, shown: Presentation) -> Result:
         """The reader left first (the pager quit): how far the output got, never `0 rows`."""
         result.status = _join(note, f"output stopped after {count} row{'s' if count != 1 else ''}")
 
-    stream = RowStream(run, finished, stopped, head.columns)
+    stream = RowStream(run, finished, stopped, head.columns, head.encoding)
     result.rows = stream
     result.present = _adapter(result, stream, shown)
     return result
@@ -93,8 +94,8 @@ def _adapter(result: Result, stream: RowStream, shown: Presentation) -> Callable
         stream.mode = cells_for(fmt)
         if formats.keyed(fmt):
             result.headers = distinct(headers)
-        elif fmt == "csv" and shown.csv_null:
-            stream.null = shown.csv_null
+        elif fmt == "csv":
+            stream.null = shown.csv_null  # "" too: the CSV writer's quick way takes only text
         elif fmt == "table" and shown.auto_vertical and sink.is_terminal and _too_wide(headers, stream, sink):
             from opsh.shell.render import render
 
@@ -162,6 +163,7 @@ class RowStream:
         finished: Callable[[int, int], None],
         stopped: Callable[[int], None] | None = None,
         columns: list[Any] | None = None,
+        encoding: str | None = None,
     ) -> None:
         self.run = run
         self.count = 0
@@ -169,11 +171,12 @@ class RowStream:
         self.null: str | None = None  # written for NULL (CSV's marker), when set
         self.columns = columns  # MySQL's (drivers.Column): its cells are text, shown per `mode`
         self.mode = TYPED
+        self.encoding = encoding  # the driver's cells are bytes, text in this encoding (decoded here)
         self._finished = finished
         self._stopped = stopped  # told the rows handed out when the output ends before the rows
         self._chunks = run.chunks()
         self._peeked: list[list[tuple[Any, ...]]] = []
-        self._rows: Iterator[tuple[Any, ...]] | None = None
+        self._rows: Iterator[Any] | None = None  # what was handed out (closed with the stream)
 
     def peek(self, at_least: int) -> list[tuple[Any, ...]]:
         """The first rows (at least `at_least` if there are that many), read ahead and kept."""
@@ -182,7 +185,7 @@ class RowStream:
             if chunk is None:
                 break
             self._peeked.append(chunk)
-        return [row for chunk in self._peeked for row in chunk]
+        return [row for chunk in self._peeked for row in self._text(chunk)]
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         self._rows = self._generate()
@@ -196,14 +199,46 @@ class RowStream:
         self.done = True
         self._finished(self.count, self.run.warnings)
 
+    def encoded_chunks(self) -> tuple[str, Iterator[list[tuple[Any, ...]]]] | None:
+        """For a writer that joins bytes itself (CSV): the encoding and the rows a chunk at a
+        time as the driver gave them, NULL as the `null` marker; None when the cells are text
+        already. (A wrapper that keeps the rows, as a recording does, has no such method: it
+        gets the rows as text.)"""
+        encoding = self.encoding
+        if encoding is None:
+            return None
+        chunks = self._rows = self._encoded(encoding)
+        return encoding, chunks
+
+    def _encoded(self, encoding: str) -> Iterator[list[tuple[Any, ...]]]:
+        null = (self.null or "").encode(encoding, "surrogateescape")
+        while self._peeked:
+            yield self._counted(nulls_as(self._peeked.pop(0), null))
+        for chunk in self._chunks:
+            yield self._counted(nulls_as(chunk, null))
+        self.done = True
+        self._finished(self.count, self.run.warnings)
+
+    def _counted(self, chunk: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        self.count += len(chunk)
+        return chunk
+
+    def _text(self, chunk: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        if self.encoding is None:
+            return chunk
+        from opsh.commands.sql.drivers import decoded
+
+        return decoded(chunk, self.encoding)
+
     def _convert(self, chunk: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         self.count += len(chunk)
+        chunk = self._text(chunk)
         if self.columns:
             chunk = self._shaped(chunk, self.columns)
         null = self.null
         if null is None:
             return chunk
-        return [tuple(null if value is None else value for value in row) for row in chunk]
+        return nulls_as(chunk, null)
 
     def _shaped(self, chunk: list[tuple[Any, ...]], columns: list[Any]) -> list[tuple[Any, ...]]:
         mode = self.mode
@@ -224,6 +259,23 @@ class RowStream:
             self.run.cancel()
             if self._stopped is not None:
                 self._stopped(self.count)
+
+
+def nulls_as(chunk: list[tuple[Any, ...]], null: Any) -> list[tuple[Any, ...]]:
+    """The chunk with NULL written as `null` (text, or bytes for bytes cells). A join finds
+    whether there is any NULL at all (it stops at the first cell that is not text; comparing each
+    cell to None costs ten times more); a chunk with one is rebuilt from its flattened cells."""
+    join = (b"" if isinstance(null, bytes) else "").join
+    try:
+        join(chain.from_iterable(chunk))
+        return chunk
+    except TypeError:
+        pass
+    width = len(chunk[0])
+    if any(len(row) != width for row in chunk):
+        return [tuple(null if value is None else value for value in row) for row in chunk]
+    cells = [null if value is None else value for value in chain.from_iterable(chunk)]
+    return list(zip(*[iter(cells)] * width, strict=True))
 
 
 def _marked(chunk: list[tuple[Any, ...]], numeric: list[int]) -> list[tuple[Any, ...]]:

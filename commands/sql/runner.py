@@ -47,6 +47,7 @@ class ResultSet:
     warnings: int = 0
     info: str = ""  # the server's note on a write (MySQL: "Rows matched: 2  Changed: 1  Warnings: 0")
     columns: list[Any] | None = None  # what the driver says of each column (MySQL: drivers.Column)
+    encoding: str | None = None  # the rows' cells are bytes, text in this encoding (MySQL's C driver)
 
 
 class Worker:
@@ -216,9 +217,17 @@ class Run:
         cursor = None
         try:
             cursor = self._open_cursor()
-            while self._send_result(cursor):
-                nextset = getattr(cursor, "nextset", None)
-                if nextset is None or not nextset():
+            while True:
+                head = self._head(cursor)
+                if head.headers is not None:
+                    if not self._put("set", head) or not self._send_rows(cursor):
+                        break
+                    more = _more(cursor)
+                else:  # known before the head goes out: a write wakes the main thread once
+                    more = _more(cursor)
+                    if not self._put("set", head):
+                        break
+                if not more:
                     self._put("done", None)
                     break
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which raises it
@@ -231,15 +240,15 @@ class Run:
             if release is not None:
                 _quietly(release, "closing a connection given up after a cancel")
 
-    def _send_result(self, cursor: Any) -> bool:
+    def _head(self, cursor: Any) -> ResultSet:
         if cursor is None or cursor.description is None:
             rowcount = getattr(cursor, "rowcount", -1) if cursor is not None else -1
             info = self._info(cursor) if self._info is not None and cursor is not None else ""
-            head = ResultSet(None, rowcount, getattr(cursor, "lastrowid", None), _warnings(cursor), info)
-            return self._put("set", head)
-        head = ResultSet([d[0] for d in cursor.description], columns=getattr(cursor, "columns", None))
-        if not self._put("set", head):
-            return False
+            return ResultSet(None, rowcount, getattr(cursor, "lastrowid", None), _warnings(cursor), info)
+        columns, encoding = getattr(cursor, "columns", None), getattr(cursor, "encoding", None)
+        return ResultSet([d[0] for d in cursor.description], columns=columns, encoding=encoding)
+
+    def _send_rows(self, cursor: Any) -> bool:
         fetch, size = cursor.fetchmany, self._chunk
         while True:
             rows = fetch(size)
@@ -247,6 +256,12 @@ class Run:
                 return self._put("end", _warnings(cursor))
             if not self._put("rows", rows):
                 return False
+
+
+def _more(cursor: Any) -> bool:
+    """Whether the statement has another result (and the cursor moved to it)."""
+    nextset = getattr(cursor, "nextset", None)
+    return bool(nextset is not None and nextset())
 
 
 @contextmanager
