@@ -43,6 +43,7 @@ NUMBERS = INTEGERS | FLOATS | DECIMALS
 # The kinds of column `typed` converts; anything else stays text.
 INT, REAL, EXACT, BYTES, TEXT, NONE = "int", "real", "exact", "bytes", "text", "none"
 
+FEW_CELLS = 64  # a chunk this small is decoded a cell at a time
 # A connection's character set as a Python codec (MySQL's latin1 is Windows-1252).
 CODECS = {"utf8mb4": "utf-8", "utf8mb3": "utf-8", "utf8": "utf-8", "latin1": "cp1252", "ascii": "ascii"}
 
@@ -185,6 +186,8 @@ def decoded(rows: list[tuple[Any, ...]], encoding: str = "utf-8") -> list[tuple[
     if not rows:
         return rows
     width = len(rows[0])
+    if len(rows) * width <= FEW_CELLS:  # a big cell or two: joining would only copy them
+        return [tuple(None if v is None else bytes(v).decode(encoding, "surrogateescape") for v in row) for row in rows]
     cells = list(chain.from_iterable(rows))
     nulls = _none_at(cells)
     joined = b"\0".join(cells)

@@ -195,7 +195,9 @@ class RowStream:
         while self._peeked:
             yield from self._convert(self._peeked.pop(0))
         for chunk in self._chunks:
-            yield from self._convert(chunk)
+            rows = self._convert(chunk)
+            del chunk  # the driver's cells, once converted, are not kept while the rows are written
+            yield from rows
         self.done = True
         self._finished(self.count, self.run.warnings)
 

@@ -141,7 +141,9 @@ class Run:
         while True:
             kind, payload = self._get()
             if kind == "rows":
-                yield payload
+                held = [payload]
+                del payload  # the chunk is the reader's alone (a 64 MB cell is not held twice)
+                yield held.pop()
             elif kind == "error":
                 self._over = True
                 raise payload
@@ -256,6 +258,7 @@ class Run:
                 return self._put("end", _warnings(cursor))
             if not self._put("rows", rows):
                 return False
+            del rows  # the reader's now: not held here while the next chunk is read
 
 
 def _more(cursor: Any) -> bool:
