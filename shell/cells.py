@@ -76,28 +76,28 @@ def json_default(value: Any) -> Any:
     return str(value)
 
 
-class Number(str):
-    """A number in its source's own spelling (a MySQL DOUBLE's `1e16`, a ZEROFILL's `00042`):
-    written as its text, aligned as a number."""
+class NumericName(str):
+    """The name of a column of numbers, whatever its cells hold: a MySQL column whose cells are
+    the server's text (`1e16`, a ZEROFILL's `00042`) is still aligned right in a table."""
 
     __slots__ = ()
 
 
 def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, decimal.Decimal, Number)) and not isinstance(value, bool)
+    return isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool)
 
 
 _NONE = type(None)
 _NUMBER_TYPES = frozenset({int, float, decimal.Decimal})
 # Types whose cell() is plain str(): converted by one C-level map.
-STR_TYPES = frozenset({str, int, float, decimal.Decimal, Number})
+STR_TYPES = frozenset({str, int, float, decimal.Decimal})
 STR_OR_NULL = STR_TYPES | {_NONE}
 
 
 def numeric_column(column: Sequence[Any]) -> bool:
     """Right-align a column whose values are all numbers (NULLs aside)."""
     kinds = set(map(type, column)) - {_NONE}
-    if kinds <= _NUMBER_TYPES or kinds == {Number}:
+    if kinds <= _NUMBER_TYPES:
         return bool(kinds)
     return all(v is None or is_number(v) for v in column) and any(v is not None for v in column)
 

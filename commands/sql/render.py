@@ -25,7 +25,7 @@ from typing import Any
 
 from opsh.commands.sql.runner import ResultSet, Run
 from opsh.shell import formats
-from opsh.shell.cells import Number
+from opsh.shell.cells import NumericName
 from opsh.shell.result import Result
 
 PEEK_ROWS = 200  # rows looked at to decide whether a table fits the terminal
@@ -71,7 +71,7 @@ def present(run: Run, head: ResultSet | None, shown: Presentation) -> Result:
             status += f"; {head.info}"
         return Result.empty(status=status, then=follow)
     note = shown.take_note()
-    result = Result.table(head.headers, [], then=follow)
+    result = Result.table(_names(head), [], then=follow)
 
     def finished(count: int, warnings: int) -> None:
         shown.warnings += warnings
@@ -104,6 +104,15 @@ def _adapter(result: Result, stream: RowStream, shown: Presentation) -> Callable
         return None
 
     return adapt
+
+
+def _names(head: ResultSet) -> list[str]:
+    """The column names; those of columns the mysql client right-aligns (numbers, by type) are
+    NumericNames, so a table aligns them whatever text their cells hold."""
+    headers = head.headers or []
+    if not head.columns:
+        return headers
+    return [NumericName(h) if c.numeric else h for h, c in zip(headers, head.columns, strict=False)]
 
 
 def cells_for(fmt: str) -> str:
@@ -250,9 +259,7 @@ class RowStream:
             from opsh.commands.sql.drivers import typed
 
             return typed(columns, chunk)
-        if mode == TABLE:
-            return _marked(chunk, [i for i, c in enumerate(columns) if c.numeric])
-        return _escaped(chunk)
+        return chunk if mode == TABLE else _escaped(chunk)
 
     def close(self) -> None:
         if self._rows is not None:
@@ -278,21 +285,6 @@ def nulls_as(chunk: list[tuple[Any, ...]], null: Any) -> list[tuple[Any, ...]]:
         return [tuple(null if value is None else value for value in row) for row in chunk]
     cells = [null if value is None else value for value in chain.from_iterable(chunk)]
     return list(zip(*[iter(cells)] * width, strict=True))
-
-
-def _marked(chunk: list[tuple[Any, ...]], numeric: list[int]) -> list[tuple[Any, ...]]:
-    """The numeric columns' cells as Numbers, so a table aligns them right."""
-    if not numeric:
-        return chunk
-    values = [list(column) for column in zip(*chunk, strict=True)]
-    for index in numeric:
-        column = values[index]
-        values[index] = list(map(Number, column)) if None not in column else [_number(v) for v in column]
-    return list(zip(*values, strict=True))
-
-
-def _number(value: Any) -> Any:
-    return None if value is None else Number(value)
 
 
 def _escaped(chunk: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
