@@ -201,16 +201,22 @@ install_reference_tools() {
     fi
     [ -x .venv-ref/bin/mycli ] && [ -x .venv-ref/bin/iredis ] && [ -x .venv-ref/bin/pgcli ] ||
         { log "mycli/iredis/pgcli did not install"; return 1; }
-    # mysqlclient (the C driver), only to show how far it would move the SQL floor; it builds
-    # from source against the client library's headers (installed here when we are root).
+    # mysqlclient and MariaDB Connector/Python (C drivers with no Linux wheel), only for the SQL
+    # benchmark's table of drivers; they build from source against the client library's headers
+    # (installed here when we are root).
     if ! command -v mariadb_config >/dev/null && [ "$(id -u)" -eq 0 ]; then
-        log "installing Debian packages: libmariadb-dev pkg-config build-essential (to build mysqlclient)"
+        log "installing Debian packages: libmariadb-dev pkg-config build-essential (to build the C drivers)"
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-            libmariadb-dev pkg-config build-essential >/dev/null || log "no build tools for mysqlclient (optional)"
+            libmariadb-dev pkg-config build-essential >/dev/null || log "no build tools for the C drivers (optional)"
     fi
-    if command -v mariadb_config >/dev/null && ! .venv-ref/bin/python -c "import MySQLdb" 2>/dev/null; then
-        .venv-ref/bin/pip install -q mysqlclient 2>&1 | grep -v "is ignored" >&2 || true
-        .venv-ref/bin/python -c "import MySQLdb" 2>/dev/null || log "mysqlclient did not build (optional)"
-    fi
+    local driver module
+    for driver in mysqlclient:MySQLdb mariadb:mariadb; do
+        module="${driver#*:}"
+        driver="${driver%%:*}"
+        if command -v mariadb_config >/dev/null && ! .venv-ref/bin/python -c "import $module" 2>/dev/null; then
+            .venv-ref/bin/pip install -q "$driver" 2>&1 | grep -v "is ignored" >&2 || true
+            .venv-ref/bin/python -c "import $module" 2>/dev/null || log "$driver did not build (optional)"
+        fi
+    done
     export OPSH_REF_BIN="$ROOT/.venv-ref/bin"
 }
