@@ -42,7 +42,7 @@ CORE_SETTINGS = (
     ),
     Setting("pager", Kind.BOOL, True, "page output longer than the screen"),
     Setting("fanout", Kind.INT, 20, "parallel connections for run, copy and sql|redis|mongo --on TARGETS"),
-    Setting("timeout", Kind.DURATION, 30.0, "network timeout in seconds"),
+    Setting("timeout", Kind.DURATION, 30.0, "network timeout in seconds", positive=True),
     Setting("confirm", Kind.BOOL, True, "ask before dangerous actions"),
     Setting("color", Kind.CHOICE, "auto", "colours: auto (a terminal, no NO_COLOR, TERM not dumb), on, off", ("auto", "on", "off")),
     Setting(
@@ -161,6 +161,8 @@ def _convert_setting(spec: Setting, raw: str) -> Any:
     value = kinds.convert(Param(spec.name, spec.kind, choices=spec.choices), raw)
     if spec.kind is Kind.INT and value < 1:
         raise UsageError(f"{spec.name} must be at least 1")
+    if spec.positive and value <= 0:
+        raise UsageError(f"{spec.name} must be more than 0", f"e.g. set {spec.name} 30 (seconds), or 500ms")
     return value
 
 

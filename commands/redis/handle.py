@@ -70,8 +70,22 @@ _READS = frozenset(
     "TIME COMMAND CLIENT CONFIG SLOWLOG MEMORY OBJECT DUMP LASTSAVE ROLE LATENCY HELLO AUTH SELECT "
     "MULTI WATCH UNWATCH DISCARD PUBSUB".split()
 )
-# Bulk-string replies that are text to read, not a value to quote (redis-cli prints them raw).
-_TEXT_REPLIES = frozenset(("INFO", "CLIENT LIST", "CLIENT INFO", "CLUSTER NODES", "MEMORY DOCTOR", "LATENCY DOCTOR"))
+# Bulk-string replies that are text to read, not a value to quote: redis-cli writes them as they
+# come, adding no line end of its own (its list of such commands, checked against redis-cli 7.0).
+_TEXT_REPLIES = frozenset(
+    (
+        "INFO",
+        "LOLWUT",
+        "CLIENT LIST",
+        "CLIENT INFO",
+        "CLUSTER NODES",
+        "CLUSTER INFO",
+        "MEMORY DOCTOR",
+        "MEMORY MALLOC-STATS",
+        "LATENCY DOCTOR",
+        "LATENCY GRAPH",
+    )
+)
 
 
 @dataclass

@@ -5,6 +5,9 @@ test's own (tests/fakeservers.py) that answers the first LLEN with the broken by
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Callable
+
 import pytest
 
 from tests.fakeservers import FakeServer, speaking_redis
@@ -44,4 +47,48 @@ def test_a_malformed_reply_is_one_line_and_the_next_command_reconnects(tmp_path,
         )
         shell.ok("stats jobs")
         assert server.connections == opened + 1
+    shell.close()
+
+
+def speaking_kestrel(broken: bytes) -> Callable[[socket.socket, int], None]:
+    """Kestrel's memcache words as far as the test needs them; the first connection's first
+    `get` is answered with `broken`."""
+
+    def serve(sock: socket.socket, number: int) -> None:
+        reader = sock.makefile("rb")
+        for raw in reader:
+            line = raw.strip()
+            if line.startswith(b"set "):
+                reader.readline()  # the item's data
+                sock.sendall(b"STORED\r\n")
+            elif line == b"version":
+                sock.sendall(b"VERSION 2.4.1\r\n")
+            elif line.startswith(b"get ") and number == 1:
+                sock.sendall(broken)
+            else:
+                sock.sendall(b"END\r\n")
+
+    return serve
+
+
+@pytest.mark.parametrize(
+    ("reply", "detail"),
+    [
+        (b"VALUE jobs 0 abc\r\nx\r\nEND\r\n", "a VALUE line that is not `VALUE KEY FLAGS BYTES`: 'VALUE jobs 0 abc'"),
+        (b"VALUE jobs\r\n", "a VALUE line that is not `VALUE KEY FLAGS BYTES`: 'VALUE jobs'"),
+        (b"x" * 200_000, "a reply line longer than 64 KiB"),
+    ],
+    ids=["size-not-a-number", "fields-missing", "endless-line"],
+)
+def test_a_broken_kestrel_reply_is_one_line_and_the_next_command_reconnects(tmp_path, reply, detail):
+    shell = Shell(tmp_path)
+    with FakeServer(speaking_kestrel(reply)) as server:
+        shell.ok(f"connect kestrel://127.0.0.1:{server.port} as k")
+        out = shell.fails("peek jobs")
+        assert out.err == (
+            f"error: protocol error from kestrel at 127.0.0.1:{server.port}: {detail}"
+            " (the connection was reset; the next command reconnects)\n"
+        )
+        shell.ok("peek jobs")  # on a new connection, answered properly
+        assert server.connections == 2
     shell.close()
