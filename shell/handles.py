@@ -219,8 +219,13 @@ class Handle:
             raise self.lost_error(forgotten)
         self.reconnect()
 
+    @property
+    def where(self) -> str:
+        """The server, as messages name it: `postgres at 127.0.0.1:5432`."""
+        return f"{self.server_name or self.kind} at {self.address or self.endpoint}"
+
     def lost_error(self, forgotten: list[str], cause: BaseException | None = None) -> ConnectionLost:
-        where = f"{self.server_name or self.kind} at {self.address or self.endpoint}"
+        where = self.where
         if isinstance(cause, ProtocolBroken):
             died = "".join(f"; {sentence}" for sentence in forgotten)
             return ConnectionLost(

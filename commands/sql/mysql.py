@@ -45,11 +45,11 @@ from opsh.commands.sql.drivers import (
 )
 from opsh.commands.sql.errors import is_malformed, malformed_packet
 from opsh.commands.sql.guard import Verdict
-from opsh.commands.sql.handle import SqlHandle
 from opsh.commands.sql.login import flag, read_login
 from opsh.commands.sql.render import describe_result
 from opsh.commands.sql.runner import ResultSet, Run, Worker
 from opsh.commands.sql.schema import Schema
+from opsh.commands.sql.serverhandle import ServerHandle
 from opsh.commands.sql.syntax import MYSQL, Tok, words
 from opsh.shell.errors import AuthError, ConnectError, NotFound, OpshError, UsageError, swallowed
 from opsh.shell.fileread import check_regular
@@ -380,7 +380,7 @@ def is_lost(exc: BaseException) -> bool:
     return _driver_error(exc) and not isinstance(exc, OSError) and error_code(exc) in LOST
 
 
-class MySqlHandle(SqlHandle):
+class MySqlHandle(ServerHandle):
     kind = "mysql"
     dialect = MYSQL
 
@@ -554,64 +554,21 @@ class MySqlHandle(SqlHandle):
         return text[: toks[at].start] + _quote(str(path)) + text[toks[at].end :]
 
     def _first_result(self, info: Verdict, text: str | bytes) -> tuple[Run, ResultSet | None, str | None]:
-        note = None
-        was_in_transaction = self.in_transaction()
-        if self._dead():
-            note = self._revive(was_in_transaction)
-        run = self._run = self._start(text)
-        try:
-            return run, run.next_set(), note
-        except Exception as exc:
-            if not is_lost(exc):
-                raise
-            lost = exc
-        self._reconnect_after_loss(info, lost, was_in_transaction)
-        run = self._run = self._start(text)
-        return run, run.next_set(), "reconnected after losing the connection; the read was run again"
+        return self._reviving(info, lambda: self._remember(self._start(text)))
 
-    def _revive(self, was_in_transaction: bool) -> str:
-        """Replace a connection that died while idle (nothing of the statement was sent)."""
+    def _remember(self, run: Run) -> Run:
+        self._run = run
+        return run
+
+    def _is_loss(self, exc: BaseException) -> bool:
+        return is_lost(exc)
+
+    def _error_text(self, exc: BaseException) -> str:
+        return error_message(exc)
+
+    def _gone_because(self) -> str | None:
         why, self._gave_up = self._gave_up, None
-        try:
-            self._reconnect()
-        except Exception as exc:  # noqa: BLE001 - reported with what it means for the statement
-            raise ConnectError(
-                f"the connection to {self.target.endpoint} is gone and reconnecting failed ({error_message(exc)})",
-                "the statement was not run",
-            ) from None
-        if was_in_transaction:
-            raise ConnectError(
-                "the server had closed the connection and rolled back the open transaction;"
-                " reconnected, the statement was not run",
-                "start the transaction again",
-            )
-        return f"reconnected ({why or 'the server had closed the connection'})"
-
-    def _reconnect_after_loss(self, info: Verdict, lost: BaseException, was_in_transaction: bool) -> None:
-        """The connection died during the statement: say what that means for it."""
-        verb = info.verb.upper() or "the statement"
-        try:
-            self._reconnect()
-        except Exception as exc:  # noqa: BLE001 - the loss is what the user needs to hear about
-            failed = f"reconnecting failed ({error_message(exc)})"
-            if info.is_read and not was_in_transaction:
-                raise ConnectError(f"connection lost during {verb} ({error_message(lost)}); {failed}") from None
-            raise ConnectError(
-                f"connection lost during {verb} ({error_message(lost)}): it may have been applied;"
-                f" {failed}" + ("; the open transaction was rolled back" if was_in_transaction else ""),
-                "check whether it took effect once the server is back",
-            ) from None
-        if was_in_transaction:
-            raise ConnectError(
-                f"connection lost during {verb} ({error_message(lost)}); the open transaction was rolled back",
-                "reconnected: start the transaction again",
-            )
-        if not info.is_read:
-            raise ConnectError(
-                f"connection lost during {verb} ({error_message(lost)}): it may have been applied;"
-                " reconnected, but it was not run again",
-                "check whether it took effect before running it again",
-            )
+        return why
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         """A small query of opsh's own (\\d, SHOW WARNINGS): all rows, typed, still cancellable."""

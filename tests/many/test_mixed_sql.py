@@ -71,3 +71,12 @@ def test_targets_that_fail_are_listed_and_the_others_answer(mixed):
     assert "9.50" in out.text
     failed = [line for line in out.lines if "postgres 42703" in line]
     assert len(failed) == 2 and 'column "price" does not exist' in failed[0]
+
+
+def test_booleans_merge_typed_as_on_one_handle(mixed):
+    """A merged answer is settled before its format is known: PostgreSQL's rows come typed, as
+    MySQL's do, so JSON has booleans (not psql's t and f) and the merged table says true/false."""
+    rows = mixed.json('sql --on pg2 "SELECT id, id = 1 AS first FROM items ORDER BY id"')
+    assert rows == [{"target": "pg2", "id": 1, "first": True}, {"target": "pg2", "id": 2, "first": False}]
+    out = mixed.ok('sql --on pg1,pg2 "SELECT id = 1 AS first FROM items ORDER BY id"')
+    assert [line.split()[1:4:2] for line in out.lines[3:6]] == [["pg1", "true"], ["pg2", "true"], ["pg2", "false"]]

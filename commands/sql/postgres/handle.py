@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from opsh.commands.sql import guard as shared_guard
 from opsh.commands.sql.guard import Verdict
-from opsh.commands.sql.handle import TERMINATOR_WORDS, SqlHandle
+from opsh.commands.sql.handle import TERMINATOR_WORDS
 from opsh.commands.sql.postgres import cursor as pgcursor
 from opsh.commands.sql.postgres.connect import Target, endpoint_of
 from opsh.commands.sql.postgres.guard import declarable, verdict
-from opsh.commands.sql.postgres.render import typed_for
+from opsh.commands.sql.postgres.render import rows_for, typed
 from opsh.commands.sql.postgres.syntax import (
     END_OF_DATA,
     META_WORDS,
@@ -41,6 +41,7 @@ from opsh.commands.sql.postgres.syntax import (
 from opsh.commands.sql.render import Presentation, present
 from opsh.commands.sql.runner import ResultSet, Run
 from opsh.commands.sql.schema import Schema
+from opsh.commands.sql.serverhandle import ServerHandle
 from opsh.commands.sql.syntax import End, words
 from opsh.commands.sql.variables import literal
 from opsh.shell.errors import ConnectError, UsageError, swallowed
@@ -64,7 +65,7 @@ class PgPrefs:
     expanded: str = "off"  # \x: on | off | auto
 
 
-class PgHandle(SqlHandle):
+class PgHandle(ServerHandle):
     kind = "postgres"
     dialect = POSTGRES
     server_name = "postgres"
@@ -300,67 +301,11 @@ class PgHandle(SqlHandle):
         return run
 
     def _first_run(self, info: Verdict, text: str, portal: bool) -> tuple[Run, ResultSet | None, str | None]:
-        note = None
-        was_in_transaction = self.in_transaction()
-        if self._dead():
-            note = self._revive(was_in_transaction)
-        run = self._open_run(text, portal)
-        try:
-            return run, run.next_set(), note
-        except Exception as exc:
-            if not self._lost():
-                raise
-            lost = exc
-        self._reconnect_after_loss(info, lost, was_in_transaction)
-        run = self._open_run(text, portal)
-        return run, run.next_set(), "reconnected after losing the connection; the read was run again"
+        return self._reviving(info, lambda: self._open_run(text, portal))
 
-    def _lost(self) -> bool:
+    def _is_loss(self, exc: BaseException) -> bool:
         conn = self.conn
         return conn is None or conn.closed or conn.broken
-
-    def _revive(self, was_in_transaction: bool) -> str:
-        """Replace a connection that died while idle (nothing of the statement was sent)."""
-        try:
-            self._reconnect()
-        except Exception as exc:  # noqa: BLE001 - reported with what it means for the statement
-            raise ConnectError(
-                f"the connection to postgres at {self.address} is gone and reconnecting failed ({_message(exc)})",
-                "the statement was not run; the next one tries again",
-            ) from None
-        if was_in_transaction:
-            raise ConnectError(
-                "the server had closed the connection and rolled back the open transaction;"
-                " reconnected, the statement was not run",
-                "start the transaction again",
-            )
-        return "reconnected (the server had closed the connection)"
-
-    def _reconnect_after_loss(self, info: Verdict, lost: BaseException, was_in_transaction: bool) -> None:
-        """The connection died during the statement: say what that means for it."""
-        verb = info.verb.upper() or "the statement"
-        why = _message(lost)
-        try:
-            self._reconnect()
-        except Exception as exc:  # noqa: BLE001 - the loss is what the user needs to hear about
-            failed = f"reconnecting to postgres at {self.address} failed ({_message(exc)})"
-            if info.is_read and not was_in_transaction:
-                raise ConnectError(f"connection lost during {verb} ({why}); {failed}") from None
-            raise ConnectError(
-                f"connection lost during {verb} ({why}): it may have been applied; {failed}",
-                "check whether it took effect once the server is back",
-            ) from None
-        if was_in_transaction:
-            raise ConnectError(
-                f"connection lost during {verb} ({why}); the open transaction was rolled back",
-                "reconnected: start the transaction again",
-            )
-        if not info.is_read:
-            raise ConnectError(
-                f"connection lost during {verb} ({why}): it may have been applied;"
-                " reconnected, but it was not run again",
-                "check whether it took effect before running it again",
-            )
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         if self._dead() and not self.in_transaction():
@@ -393,11 +338,11 @@ class PgHandle(SqlHandle):
 
                 render(Result.table(distinct(result.headers or []), stream or []), "vertical", sink)
                 return ""
-            typed_for(result, fmt)
+            result.rows = rows_for(stream, fmt)
             return shared(fmt, sink) if shared is not None else None
 
         result.present = adapt
-        if gate is not None:
+        if stream is not None:
             result.rows = _Opening(stream, gate)
 
     def _csv_by_copy(self, result: Result, text: str, shown: Presentation, sink: Any) -> str:
@@ -506,16 +451,18 @@ class PgHandle(SqlHandle):
 
 
 class _Opening:
-    """A result's rows that open the gate when someone reads them (the fan-out's merge reads
-    rows without choosing a format), and close the stream (cancel) when closed."""
+    """A result's rows read without choosing a format (the fan-out's merge): they open the
+    gate, come typed as MySQL's do then (a merged JSON has booleans, a merged table `true`),
+    and close the stream (cancel) when closed."""
 
-    def __init__(self, rows: Any, gate: pgcursor.Gate) -> None:
+    def __init__(self, rows: Any, gate: pgcursor.Gate | None) -> None:
         self.rows = rows
         self.gate = gate
 
     def __iter__(self) -> Any:
-        self.gate.open()
-        return iter(self.rows)
+        if self.gate is not None:
+            self.gate.open()
+        return map(typed, self.rows)
 
     def close(self) -> None:
         close = getattr(self.rows, "close", None)
@@ -547,10 +494,6 @@ def _command_tag(cursor: Any) -> str:
 def _address(conn: Connection[Any]) -> str:
     host = conn.info.host
     return f"{host} port {conn.info.port}" if host.startswith("/") else f"{host}:{conn.info.port}"
-
-
-def _message(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _utf8(raw: bytes) -> str:

@@ -18,8 +18,7 @@ import decimal
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from opsh.shell import formats
-from opsh.shell.result import Result
+from opsh.commands.sql.render import TYPED, cells_for
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -122,7 +121,7 @@ class TypedRows:
             close()
 
 
-def typed_for(result: Result, fmt: str) -> None:
-    """Keyed formats that know booleans (json, yaml) get them typed."""
-    if formats.keyed(fmt) and fmt != "vertical" and result.rows is not None:
-        result.rows = TypedRows(result.rows)
+def rows_for(rows: Any, fmt: str) -> Any:
+    """The rows a format gets: typed booleans where MySQL's cells are typed too (json, yaml:
+    `cells_for`), psql's `t` and `f` in the others."""
+    return TypedRows(rows) if rows is not None and cells_for(fmt) == TYPED else rows
