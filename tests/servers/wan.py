@@ -108,7 +108,7 @@ class Lateness:
                 return step / 10_000
         return 0.0
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, accepted: Counter[str]) -> dict[str, Any]:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         mean = sum(s * n for s, n in self.steps.items()) / 10_000 / self.chunks if self.chunks else 0.0
         return {
@@ -120,6 +120,7 @@ class Lateness:
             "late_p50": self.percentile(0.5),
             "late_p99": self.percentile(0.99),
             "late_max": max(self.steps) / 10_000 if self.steps else 0.0,
+            "accepted": dict(accepted),
         }
 
 
@@ -207,6 +208,7 @@ class Relayed(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        self.relay.accepted[transport.get_extra_info("sockname")[0]] += 1
         self.up = Link(self.relay, transport, self.ended)
         self.relay.spawn(self.open())
 
@@ -283,8 +285,11 @@ class Silent(asyncio.Protocol):
     """Accepts, reads, never answers (a host whose sshd hangs, or a firewall that eats packets
     after the handshake); the connection ends when the client gives up."""
 
+    def __init__(self, relay: Relay) -> None:
+        self.relay = relay
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
+        self.relay.accepted[transport.get_extra_info("sockname")[0]] += 1
 
     def data_received(self, data: bytes) -> None:
         pass
@@ -299,6 +304,7 @@ class Relay:
         self.loop = asyncio.get_running_loop()
         self.random = random.Random(plan.get("seed", 0))
         self.lateness = Lateness()
+        self.accepted: Counter[str] = Counter()  # connections per simulated host
         self.tasks: set[asyncio.Task[None]] = set()
         self.servers: list[asyncio.Server] = []
 
@@ -321,7 +327,7 @@ class Relay:
             if fault == "refuse":
                 continue
             if fault == "silent":
-                factory: Any = Silent
+                factory: Any = lambda: Silent(self)  # noqa: E731
             else:
                 slow = self.plan["slow"] if fault == "slow" else 0.0
                 factory = lambda b=(backend, backend_port), s=slow: Relayed(self, b, s)  # noqa: E731
@@ -336,9 +342,10 @@ class Relay:
             command = line.decode().strip()
             if command == "reset":
                 self.lateness = Lateness()
+                self.accepted = Counter()
                 print(json.dumps({"reset": True}), flush=True)
             elif command == "stats":
-                print(json.dumps(self.lateness.summary()), flush=True)
+                print(json.dumps(self.lateness.summary(self.accepted)), flush=True)
 
 
 async def serve(plan: dict[str, Any]) -> None:
@@ -414,12 +421,17 @@ class Wan:
         """Counts start again (before the work to be measured)."""
         self._ask("reset")
 
-    def stats(self) -> dict[str, float]:
-        """The relay processes' CPU seconds so far, the chunks relayed since `reset`, and how
-        late they left against their configured delay (mean of all, worst p99 and max)."""
+    def stats(self) -> dict[str, Any]:
+        """The relay processes' CPU seconds so far; since `reset`: the chunks relayed, how late
+        they left against their configured delay (mean of all, worst p99 and max), and the
+        connections each simulated host accepted (`accepted`: address -> count)."""
         parts = self._ask("stats")
         chunks = sum(p["chunks"] for p in parts)
+        accepted: Counter[str] = Counter()
+        for part in parts:
+            accepted.update(part["accepted"])
         return {
+            "accepted": accepted,
             "cpu": sum(p["cpu"] for p in parts),
             "chunks": chunks,
             "bytes": sum(p["bytes"] for p in parts),

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
+from opsh.commands.ssh.transport import openfiles
 from opsh.commands.ssh.transport.hostkeys import HostKeyChanged, HostKeyUnknown, fingerprint
 from opsh.commands.ssh.transport.keys import read_public_blob
 from opsh.commands.ssh.transport.prompting import CannotAsk, Prompter, UnknownKey
@@ -184,6 +185,7 @@ def _socket(state: SshState, spec: HostSpec, options: ConnectOptions, deadline: 
     except TimeoutError:
         raise ConnectError(f"timed out connecting to {spec.hostname}:{spec.port} ({remaining:.3g}s)") from None
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock = openfiles.lift(sock)
     options.track(sock)
     return sock
 
