@@ -448,10 +448,16 @@ class Wan:
 
 
 def relay_plans(
-    addresses: list[str], port: int, backends: list[str], backend_port: int, faults: Mapping[str, str], processes: int
+    addresses: list[str],
+    port: int,
+    backends: list[str],
+    backend_port: int,
+    faults: Mapping[str, str],
+    processes: int,
+    hold_chance: float = HOLD_CHANCE,
 ) -> list[dict[str, Any]]:
     hosts = [(a, b, backend_port, faults.get(a, "ok")) for a, b in zip(addresses, backends, strict=True)]
-    base = {"port": port, "delay": DELAY, "jitter": JITTER, "hold_chance": HOLD_CHANCE, "hold": HOLD, "slow": SLOW}
+    base = {"port": port, "delay": DELAY, "jitter": JITTER, "hold_chance": hold_chance, "hold": HOLD, "slow": SLOW}
     return [{**base, "seed": n, "hosts": hosts[n::processes]} for n in range(processes)]
 
 
@@ -462,8 +468,11 @@ def start_wan(
     faults: Mapping[int, str] | None = None,
     processes: int | None = None,
     first: int = FIRST_ADDRESS,
+    hold_chance: float = HOLD_CHANCE,
 ) -> Iterator[Wan]:
-    """`count` simulated hosts (faults by index), behind relays, in front of `count` sshd hosts."""
+    """`count` simulated hosts (faults by index), behind relays, in front of `count` sshd hosts.
+    `hold_chance`: a chunk's chance to be held 200-400 ms more (a small test raises it, so
+    that a few chunks surely are)."""
     from tests.servers.base import free_port, port_open, wait_until
     from tests.servers.sshd import start_sshd
 
@@ -477,7 +486,8 @@ def start_wan(
         port = free_port(addresses)
         wan = Wan(addresses, port, by_address, hosts)
         try:
-            for plan in relay_plans(addresses, port, hosts.addresses, hosts.port, by_address, processes):
+            plans = relay_plans(addresses, port, hosts.addresses, hosts.port, by_address, processes, hold_chance)
+            for plan in plans:
                 relay = subprocess.Popen(
                     [sys.executable, "-m", "tests.servers.wan"],
                     stdin=subprocess.PIPE,

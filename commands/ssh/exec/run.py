@@ -28,9 +28,12 @@ if TYPE_CHECKING:
     from opsh.shell.session import Session
 
 STRUCTURED = formats.structured()  # formats that get one record per host (json, csv, vertical...)
-# Hosts with a kept connection run this many at a time besides the --fanout logins: a command
-# there costs two round trips and no login (see FanOut's `warm`).
-WARM = int(__import__("os").environ.get("OPSH_WARM", "256"))  # TEMP
+# Hosts with a kept connection run this many at a time (or --fanout, if more) besides the
+# logins: a command there costs two round trips and no login (see FanOut's `warm`). More threads
+# than this cost more than they win in one process (measured with tests/bench/wan.py: 1,000
+# kept connections, 64 to 256 at a time take the same 3.5-4 s; each thread more is a turn of
+# the GIL more for every packet).
+WARM = 128
 
 
 def run(session: Session, args: Args) -> Result:
