@@ -12,7 +12,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
@@ -160,7 +160,7 @@ def _handshake(
     verify_host_key(transport.get_remote_server_key(), known, spec, options)
 
 
-def aead_first(ciphers: tuple[str, ...]) -> tuple[str, ...]:
+def aead_first(ciphers: Sequence[str]) -> tuple[str, ...]:
     """AES-GCM before paramiko's first choice, AES-CTR with HMAC-SHA2: the same strength, and
     one pass per packet where paramiko checks an HMAC in Python (a tenth of the CPU of a
     command on a kept connection; OpenSSH's ssh offers GCM too)."""
