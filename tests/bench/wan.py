@@ -351,20 +351,33 @@ def growth(table: dict[int, dict[str, Figures]], idle_kb: float) -> bool:
     )
 
 
+# Between the runs of a session: the time, the machine's CPU and opsh's own (opsh is the
+# parent of the shell that `!` starts), on one line.
+MARK = "!echo MARK $(date +%s.%N) $(head -1 /proc/stat) $(cut -d' ' -f14,15 /proc/$PPID/stat)"
+
+
+@dataclass
+class Mark:
+    at: float
+    machine: float  # CPU seconds of the whole machine so far
+    opsh: float  # CPU seconds of opsh so far
+
+
 def session_script(hosts_expr: str, runs: int, extra: str = "") -> str:
-    lines = ["!date +%s.%N"]
+    lines = [MARK]
     for _ in range(runs):
-        lines += [f"run {hosts_expr}{extra} -- uptime", "!date +%s.%N"]
+        lines += [f"run {hosts_expr}{extra} -- uptime", MARK]
     return "\n".join(lines) + "\n"
 
 
-def stamps(out: str) -> list[float]:
+def marks(out: str) -> list[Mark]:
+    tick = os.sysconf("SC_CLK_TCK")
     found = []
     for line in out.splitlines():
-        try:
-            found.append(float(line.strip()))
-        except ValueError:
-            continue
+        fields = line.split()
+        if len(fields) == 15 and fields[0] == "MARK" and fields[2] == "cpu":
+            machine = sum(int(f) for f in fields[3:6]) / tick
+            found.append(Mark(float(fields[1]), machine, (int(fields[13]) + int(fields[14])) / tick))
     return found
 
 
@@ -374,28 +387,33 @@ def sessions(bench: Bench, table: dict[int, dict[str, Figures]]) -> None:
         hosts = bench.hosts(size)
         script = bench.work / f"session-{size}.opsh"
         script.write_text(session_script(bench.tools.expression(hosts), 3))
-        firsts, seconds, thirds = [], [], []
+        firsts, seconds, thirds, floors, cpus = [], [], [], [], []
         for _ in range(REPEAT):
             logins = bench.wan.logins()
             figures, _ = bench.timed([opsh_bin(), "--keep-going", str(script)], bench.tools.env)
-            marks = stamps(figures.out)
+            found = marks(figures.out)
             new_logins = bench.wan.logins() - logins
             want = len([h for h in hosts if h in set(bench.wan.answering)])
             got = answered("opsh", figures.out)
-            if len(marks) != 4 or got != 3 * want:
+            if len(found) != 4 or got != 3 * want:
                 bench.misses.append(f"the {size}-host session: {got} of {3 * want} host runs answered")
                 print(f"  ! session at {size}: {got} of {3 * want} answered; output ends:\n{figures.out[-800:]}")
                 continue
             if new_logins != want:
                 bench.misses.append(f"the {size}-host session logged in {new_logins} times for {want} hosts")
-            firsts.append(marks[1] - marks[0])
-            seconds.append(marks[2] - marks[1])
-            thirds.append(marks[3] - marks[2])
+            firsts.append(found[1].at - found[0].at)
+            seconds.append(found[2].at - found[1].at)
+            thirds.append(found[3].at - found[2].at)
+            second_cpu = found[2].opsh - found[1].opsh
+            cpus.append(second_cpu)
+            # The second run's commands on the servers and the relay: the machine's CPU less opsh's.
+            floors.append((found[2].machine - found[1].machine - second_cpu) / (os.cpu_count() or 1))
         if not seconds:
             continue
         pssh = table[size]["parallel-ssh"].wall
         clush = table[size]["clush"].wall
         second = statistics.median(seconds)
+        floor = statistics.median(floors)
         target = TARGET_SECOND if size >= CHOOSE_AT else None
         met = report(
             f"one opsh session, {len(hosts)} hosts, the same `run` three times under {FILES} open files "
@@ -404,12 +422,19 @@ def sessions(bench: Bench, table: dict[int, dict[str, Figures]]) -> None:
                 ("opsh: first run (fresh logins)", statistics.median(firsts), "s"),
                 ("opsh: second run (kept connections)", second, "s"),
                 ("opsh: third run", statistics.median(thirds), "s"),
+                ("opsh: its CPU in the second run, per host", statistics.median(cpus) / len(hosts) * 1000, "ms"),
+                (
+                    f"floor: the second run's commands on the servers and the relay, alone on {os.cpu_count()} cores",
+                    floor,
+                    "s",
+                ),
                 ("parallel-ssh: second run (it logs in again)", pssh, "s"),
                 ("clush: second run (it logs in again)", clush, "s"),
             ],
             [
                 ("opsh's second run / parallel-ssh's", second / pssh, target),
                 ("opsh's second run / clush's", second / clush, None),
+                ("the floor / parallel-ssh's second run (no client goes below it here)", floor / pssh, None),
             ],
         )
         if not met:

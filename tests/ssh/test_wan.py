@@ -4,6 +4,8 @@ and never answers; then the same `run` again, which must reuse the connections i
 
 from __future__ import annotations
 
+import resource
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from opsh.commands.shared.nodeset import fold
-from tests.helpers import Shell
+from tests.helpers import Shell, clean_env, opsh_binary
 from tests.servers.wan import Wan, start_wan
 
 FAULTS = {3: "refuse", 9: "refuse", 14: "silent"}
@@ -70,3 +72,46 @@ def test_a_rerun_on_failed_touches_only_the_failed_hosts(wan: Wan, shell: Shell)
     assert sorted(row["host"] for row in rows) == sorted(wan.of("refuse") + wan.of("silent"))
     assert set(wan.stats()["accepted"]) == set(wan.of("silent"))
     assert wan.logins() == logins
+
+
+def opsh_under(limits: tuple[int, int], lines: list[str], wan: Wan, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`opsh SCRIPT` with these (soft, hard) open-files limits, as a user whose system sets them."""
+    script = tmp_path / "fleet.opsh"
+    script.write_text("\n".join(lines) + "\n")
+    files = wan.write_client(tmp_path / "ssh")
+    env = clean_env(tmp_path / "home", **files.env)
+    env.pop("SSH_AUTH_SOCK", None)
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, limits)
+
+    return subprocess.run(
+        [opsh_binary(), str(script)], env=env, preexec_fn=limited, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_a_soft_limit_too_low_for_the_fleet_is_raised_and_every_connection_kept(wan: Wan, tmp_path: Path) -> None:
+    hosts = fold(wan.answering)
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    logins = wan.logins()
+    done = opsh_under((40, hard), [f"run {hosts} --fanout 4 -- true"] * 2, wan, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert wan.logins() - logins == len(wan.answering)  # the second run logged in nowhere
+
+
+def test_a_hard_limit_too_low_keeps_what_fits_and_closes_the_least_recently_used(wan: Wan, tmp_path: Path) -> None:
+    from opsh.commands.ssh.transport.openfiles import PER_RUNNING, RESERVE
+
+    limit, fanout = 85, 4
+    fits = limit - RESERVE - PER_RUNNING * fanout
+    assert 0 < fits < len(wan.answering)
+    hosts = fold(wan.answering)
+    logins = wan.logins()
+    first = opsh_under((limit, limit), [f"run {hosts} --fanout {fanout} -- true"], wan, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert wan.logins() - logins == len(wan.answering)
+    logins = wan.logins()
+    both = opsh_under((limit, limit), [f"run {hosts} --fanout {fanout} -- true"] * 2, wan, tmp_path)
+    assert both.returncode == 0, both.stderr
+    # The second run found the `fits` connections kept last and logged in to the others only.
+    assert wan.logins() - logins == len(wan.answering) + len(wan.answering) - fits

@@ -47,7 +47,7 @@ class Launch:
     ) -> FanOut[HostResult]:
         """`warm`: hosts with a kept connection run that many at a time besides `fanout`
         (see FanOut); 0 for work that is costly on a kept connection too (copies)."""
-        self._make_room(fanout, warm)
+        self._make_room(fanout)
         fan = FanOut(
             self.labels,
             work,
@@ -66,9 +66,10 @@ class Launch:
         spec = self.specs.get(label)
         return spec is not None and self.pool.peek(spec.pool_key) is not None
 
-    def _make_room(self, fanout: int, warm: int) -> None:
-        """The open-files limit raised if the hosts need it, and the pool bounded by it."""
-        running = fanout + warm
+    def _make_room(self, fanout: int) -> None:
+        """The open-files limit raised if the hosts need it, and the pool bounded by it (a
+        command on a kept connection needs no descriptor of its own: `warm` is not counted)."""
+        running = fanout
         kept = len(self.pool) + sum(1 for s in self.specs.values() if self.pool.peek(s.pool_key) is None)
         raised = openfiles.make_room(kept, running)
         if raised:

@@ -1,8 +1,8 @@
 """Room for a fleet's connections in the open-files limit.
 
-Every kept connection holds a socket, and a command running on it two more (the pipe a
-paramiko channel makes to be waited on), so a thousand hosts do not fit the soft limit of
-1024 that most systems start a process with. When a run needs more, the soft limit is raised
+Every kept connection holds a socket (a command on it costs no more: see exec/remote.py's
+Wakeup), so a thousand hosts do not fit the soft limit of 1024 that most systems start a
+process with. When a run needs more, the soft limit is raised
 to the hard one (what ssh-keyscan does for its many sockets) and the run says so; when the
 hard limit is still too low, the connection pool keeps what fits (see pool.py).
 """
@@ -16,7 +16,7 @@ import socket
 # Descriptors for everything else a session holds (the terminal, history, files being copied,
 # database handles, the interpreter's own): never given to kept connections.
 RESERVE = 64
-PER_RUNNING = 3  # a connection being made or a command running: its socket and its pipe
+PER_RUNNING = 3  # a login under way: its socket, and a pipe if sudo's dialog select()s its channel
 SELECT_LIMIT = 1024  # select() takes descriptors below this (FD_SETSIZE)
 
 
@@ -30,7 +30,7 @@ def _finite(value: int) -> int:
 
 
 def make_room(kept: int, running: int) -> str | None:
-    """Raise the soft limit when `kept` connections and `running` ones at a time need more
+    """Raise the soft limit when `kept` connections and `running` logins at a time need more
     than it allows; returns what was done, for the run's status line (None: nothing)."""
     soft, hard = limits()
     wanted = needed(kept, running)
@@ -48,7 +48,7 @@ def needed(kept: int, running: int) -> int:
 
 
 def capacity(running: int) -> int:
-    """How many connections the pool may keep beside `running` ones under the soft limit."""
+    """How many connections the pool may keep beside `running` logins under the soft limit."""
     soft, _ = limits()
     return max(0, soft - RESERVE - PER_RUNNING * running)
 
