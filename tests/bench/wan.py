@@ -387,7 +387,7 @@ def sessions(bench: Bench, table: dict[int, dict[str, Figures]]) -> None:
         hosts = bench.hosts(size)
         script = bench.work / f"session-{size}.opsh"
         script.write_text(session_script(bench.tools.expression(hosts), 3))
-        firsts, seconds, thirds, floors, cpus = [], [], [], [], []
+        firsts, seconds, thirds, floors, cpus, logged = [], [], [], [], [], []
         for _ in range(REPEAT):
             logins = bench.wan.logins()
             figures, _ = bench.timed([opsh_bin(), "--keep-going", str(script)], bench.tools.env)
@@ -399,6 +399,7 @@ def sessions(bench: Bench, table: dict[int, dict[str, Figures]]) -> None:
                 bench.misses.append(f"the {size}-host session: {got} of {3 * want} host runs answered")
                 print(f"  ! session at {size}: {got} of {3 * want} answered; output ends:\n{figures.out[-800:]}")
                 continue
+            logged.append(new_logins)
             if new_logins != want:
                 bench.misses.append(f"the {size}-host session logged in {new_logins} times for {want} hosts")
             firsts.append(found[1].at - found[0].at)
@@ -436,6 +437,11 @@ def sessions(bench: Bench, table: dict[int, dict[str, Figures]]) -> None:
                 ("opsh's second run / clush's", second / clush, None),
                 ("the floor / parallel-ssh's second run (no client goes below it here)", floor / pssh, None),
             ],
+        )
+        whole = "every answering host answered all three runs" if len(logged) == REPEAT else "SOME FAILED"
+        print(
+            f"  {whole}; logins per session: "
+            f"{', '.join(map(str, logged))} for {len(hosts)} hosts ({len(hosts) - want} refuse connections)"
         )
         if not met:
             bench.misses.append(f"the second run at {size} hosts")

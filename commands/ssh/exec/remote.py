@@ -8,8 +8,8 @@ command without a terminal running on the server.
 
 A thousand commands at once (a `run` on kept connections) is what this is tuned for: the
 exec request is not waited for (its answer comes before the output anyway: one round trip
-less, as OpenSSH's ssh does it), and waiting for output costs no file descriptor and no
-system call per packet (Wakeup, instead of select() on paramiko's pipe per channel).
+less, as OpenSSH's ssh does it), and waiting for output costs no file descriptor and no pipe
+write per packet (Wakeup, instead of select() on paramiko's pipe per channel).
 """
 
 from __future__ import annotations
