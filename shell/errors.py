@@ -49,6 +49,12 @@ class ConnectionLost(ConnectError):
     opens a new one (see Handle.connection_guard)."""
 
 
+class ProtocolBroken(ConnectionError):
+    """A reply that breaks the server's protocol, raised by a backend's own reader: nothing
+    after it on that connection can be trusted, so the handle drops it as a lost connection
+    (Handle.connection_guard) and says what was wrong."""
+
+
 class AuthError(ConnectError):
     """The server refused the credentials."""
 

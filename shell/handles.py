@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from opsh.shell.errors import ConnectionLost, OpshError
+from opsh.shell.errors import ConnectionLost, OpshError, ProtocolBroken
 from opsh.shell.lineparse import Lookup, expand_text
 from opsh.shell.redact import redact_url
 from opsh.shell.statement import Statement, statement_at_end
@@ -208,7 +208,7 @@ class Handle:
             already_lost = self.lost
             self.lost = True
             forgotten = [] if already_lost else self.drop()
-            raise self.lost_error(forgotten) from exc
+            raise self.lost_error(forgotten, exc) from exc
 
     def _replace_stale(self) -> None:
         """A connection found closed before anything was sent: replaced at once when nothing
@@ -219,8 +219,13 @@ class Handle:
             raise self.lost_error(forgotten)
         self.reconnect()
 
-    def lost_error(self, forgotten: list[str]) -> ConnectionLost:
+    def lost_error(self, forgotten: list[str], cause: BaseException | None = None) -> ConnectionLost:
         where = f"{self.server_name or self.kind} at {self.address or self.endpoint}"
+        if isinstance(cause, ProtocolBroken):
+            died = "".join(f"; {sentence}" for sentence in forgotten)
+            return ConnectionLost(
+                f"protocol error from {where}: {cause}{died}", "the connection was reset; the next command reconnects"
+            )
         if not forgotten:
             return ConnectionLost(f"cannot reach {where}", "is it running?")
         return ConnectionLost(

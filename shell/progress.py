@@ -20,6 +20,8 @@ import time
 from types import TracebackType
 from typing import TextIO
 
+from opsh.shell.cells import visible
+
 BYTES = "B"
 _WINDOW = 5.0  # seconds of history the rate is measured over
 _CHUNK = 8 * 1024 * 1024
@@ -101,7 +103,7 @@ class Progress:
             text = " ".join(p for p in (self.label, self._amount(self.done), speed, f"{elapsed:.1f}s") if p)
         if self.note:
             text += f" {self.note}"
-        return text[: max(width - 1, 1)]
+        return visible(text)[: max(width - 1, 1)]  # a label or note may hold a remote file's name
 
     def _amount(self, value: float) -> str:
         return _size(value) if self.unit == BYTES else _count(value)

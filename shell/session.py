@@ -44,7 +44,7 @@ CORE_SETTINGS = (
     # 64: the fastest fresh logins on 500 hosts 40 ms away (tests/bench/wan.py: 20, 32, 64, 128
     # took 10.2, 8.9, 8.4, 8.7 s; past 64 the logins' CPU, not the latency, is what waits).
     Setting("fanout", Kind.INT, 64, "parallel connections for run, copy and sql|redis|mongo --on TARGETS"),
-    Setting("timeout", Kind.DURATION, 30.0, "network timeout in seconds"),
+    Setting("timeout", Kind.DURATION, 30.0, "network timeout in seconds", positive=True),
     Setting("confirm", Kind.BOOL, True, "ask before dangerous actions"),
     Setting("color", Kind.CHOICE, "auto", "colours: auto (a terminal, no NO_COLOR, TERM not dumb), on, off", ("auto", "on", "off")),
     Setting(
@@ -163,6 +163,8 @@ def _convert_setting(spec: Setting, raw: str) -> Any:
     value = kinds.convert(Param(spec.name, spec.kind, choices=spec.choices), raw)
     if spec.kind is Kind.INT and value < 1:
         raise UsageError(f"{spec.name} must be at least 1")
+    if spec.positive and value <= 0:
+        raise UsageError(f"{spec.name} must be more than 0", f"e.g. set {spec.name} 30 (seconds), or 500ms")
     return value
 
 

@@ -249,3 +249,4 @@ class Setting:
     help: str = ""
     choices: tuple[str, ...] = field(default=())
     persist: bool = False  # `set` also writes it to the config file (a preference, not a session's state)
+    positive: bool = False  # a DURATION that must be more than 0 (0 would make every wait fail at once)

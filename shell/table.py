@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,16 +46,23 @@ def draw(headers: list[str], rows: Iterator[Sequence[Any]], sink: Sink, texts: T
         if layout is None:
             limit = sink.table_width(len(chunk) + 4)
             layout = Layout.measure(headers, columns, [numeric(c) for c in raw], limit)
-            sink.write(layout.head(headers))
+            _write(sink, layout.head(headers))
         else:
             layout.grow(columns)
         sink.write(layout.body(columns))
         count += len(chunk)
     if layout is None:
         layout = Layout.measure(headers, [[] for _ in headers], [False] * ncol, sink.table_width(4))
-        sink.write(layout.head(headers))
-    sink.write(layout.rule("+", "+"))
+        _write(sink, layout.head(headers))
+    _write(sink, layout.rule("+", "+"))
     return count
+
+
+def _write(sink: Sink, pieces: Iterable[str]) -> None:
+    """Rules and the heading a piece at a time: a column 64 MB wide makes each rule 64 MB, and
+    one string of all of them would hold several at once."""
+    for piece in pieces:
+        sink.write(piece)
 
 
 @dataclass
@@ -100,21 +107,33 @@ class Layout:
             drawn, widths, right = [*drawn, [ELLIPSIS] * rows], [*widths, 1], [*right, False]
         return drawn, widths, right
 
-    def rule(self, edge: str, cross: str) -> str:
+    def rule(self, edge: str, cross: str) -> Iterator[str]:
         widths = self.widths + ([1] if self.hidden else [])
-        return edge + cross.join("-" * (w + 2) for w in widths) + edge + "\n"
+        yield edge
+        for index, width in enumerate(widths):
+            if index:
+                yield cross
+            yield "-" * (width + 2)
+        yield edge + "\n"
 
-    def head(self, headers: list[str]) -> str:
+    def head(self, headers: list[str]) -> Iterator[str]:
+        yield from self.rule("+", "+")
         drawn, widths, right = self._drawn([[h] for h in headers])
-        cells = [_pad(_cut(column[0], w), w, r) for column, w, r in zip(drawn, widths, right, strict=True)]
-        return self.rule("+", "+") + "| " + " | ".join(cells) + " |\n" + self.rule("|", "+")
+        yield "| "
+        for index, (column, width, align) in enumerate(zip(drawn, widths, right, strict=True)):
+            if index:
+                yield " | "
+            yield _pad(_cut(column[0], width), width, align)
+        yield " |\n"
+        yield from self.rule("|", "+")
 
     def body(self, columns: list[Sequence[str]]) -> str:
         drawn, widths, right = self._drawn(columns)
         padded = [_pad_column(column, w, r) for column, w, r in zip(drawn, widths, right, strict=True)]
         if any("\n" in cell for column in padded for cell in column):
             return "".join(_multiline_row(cells, widths, right) for cells in zip(*padded, strict=True))
-        return "| " + " |\n| ".join(map(" | ".join, zip(*padded, strict=True))) + " |\n"
+        # One join, not `"| " + ... + " |"`: each `+` would copy the whole chunk (a 64 MB cell) again.
+        return "".join(("| ", " |\n| ".join(map(" | ".join, zip(*padded, strict=True))), " |\n"))
 
 
 def _floor(need: int, header: str) -> int:
@@ -137,6 +156,8 @@ def _columns(chunk: list[Sequence[Any]], ncol: int) -> list[Sequence[Any]]:
 
 
 def _column_width(column: Sequence[str]) -> int:
+    # Joined to be checked in one C call (a copy for a moment, which never holds as much as
+    # writing a line does: a 64 MB cell's line and its encoding).
     joined = "".join(column)
     if joined.isascii() and "\n" not in joined:
         return max(map(len, column), default=0)  # the common case, at C speed
@@ -211,5 +232,5 @@ def _cut(text: str, width: int) -> str:
 
 
 def _pad(text: str, width: int, right: bool) -> str:
-    gap = " " * max(width - width_of(text), 0)
-    return gap + text if right else text + gap
+    size = len(text) + max(width - width_of(text), 0)  # in characters: wide ones take two cells
+    return text.rjust(size) if right else text.ljust(size)

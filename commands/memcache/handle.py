@@ -10,12 +10,14 @@ reconnects by itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from opsh.commands.memcache import guard
 from opsh.commands.memcache.render import gets_table, number_result, outcome, stats_result, value_result, value_text
 from opsh.commands.memcache.syntax import STATS_GROUPS, encode, number, parse
-from opsh.shell.errors import UsageError, swallowed
+from opsh.commands.shared.deadline import Deadline
+from opsh.shell.errors import ConnectError, ConnectionLost, UsageError, swallowed
 from opsh.shell.handles import ConnectRequest, Handle, peer_closed
 from opsh.shell.result import Result
 
@@ -93,7 +95,17 @@ class MemcacheHandle(Handle):
             return Result.empty()
         name, args = parsed
         guard.refuse_writes(self.readonly, name, self.name)
-        return RUNS[name](self, session, args)
+        try:
+            return RUNS[name](self, session, args)
+        except (ValueError, IndexError, KeyError):
+            # pymemcache parses replies with int() and split(): bytes that break the protocol
+            # (`VALUE k 0 abc`, a VALUE for a key not asked) fail there. What follows on the
+            # connection cannot be trusted to line up, so it is dropped (the next verb reconnects).
+            self.close()
+            raise ConnectionLost(
+                f"protocol error from memcache at {self.address}: a reply that does not follow memcached's protocol",
+                "the connection was reset; the next verb reconnects",
+            ) from None
 
     def remember(self, keys: Iterable[str]) -> None:
         for key in keys:
@@ -227,12 +239,12 @@ RUNS: dict[str, Run] = {
 
 
 def connect_memcache(session: Session, request: ConnectRequest) -> Handle:
-    """`connect memcache://host:port`: checks the server answers `version` before the mode opens."""
-    from pymemcache.client.base import Client
-
+    """`connect memcache://host:port`: checks the server answers `version` before the mode
+    opens; connecting and that answer together wait at most `timeout` (a Deadline: a server
+    that answers a byte at a time cannot stretch it)."""
     if request.options:
         raise UsageError(f"unknown option(s) for memcache://: {', '.join(sorted(request.options))}")
-    client = Client(
+    client = _client_class()(
         (request.host, request.port(DEFAULT_PORT)),
         serde=FlagSerde(),
         connect_timeout=session.timeout,
@@ -242,5 +254,38 @@ def connect_memcache(session: Session, request: ConnectRequest) -> Handle:
         allow_unicode_keys=True,
     )
     handle = MemcacheHandle(request, client)
-    handle.ping()
+    with Deadline(session.timeout) as deadline:
+        client.deadline = deadline
+        try:
+            handle.ping()
+        except Exception:
+            if not deadline.expired:
+                raise
+            handle.close()
+            raise ConnectError(
+                f"memcache at {handle.address} did not answer within {session.timeout:g}s",
+                "is it a memcached server? `set timeout` allows longer",
+            ) from None
+        finally:
+            client.deadline = None
     return handle
+
+
+@cache
+def _client_class() -> Any:
+    """pymemcache's Client, handing each socket it opens to the Deadline of the connect, if one
+    runs (`_connect` is private to pymemcache: tests/connect/test_slow_handshakes.py fails if it
+    moves)."""
+    from pymemcache.client.base import Client
+
+    base: Any = Client
+
+    class Watched(base):  # type: ignore[misc]
+        deadline: Deadline | None = None
+
+        def _connect(self) -> None:
+            super()._connect()
+            if self.deadline is not None:
+                self.deadline.watch(self.sock)
+
+    return Watched

@@ -25,6 +25,7 @@ from opsh.commands.mongo.help import mode_help
 from opsh.commands.mongo.render import MONGOSH, batch_status, printed_result, value_result
 from opsh.commands.mongo.syntax import Line, next_statement, parse_statement
 from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError, swallowed
+from opsh.shell.fileread import check_regular
 from opsh.shell.handles import ConnectRequest, Handle
 from opsh.shell.result import Result, Size
 from opsh.shell.statement import Statement
@@ -279,6 +280,7 @@ def connect_mongo(session: Session, request: ConnectRequest) -> MongoHandle:
     if request.user:
         options["password"] = request.get_password()
     _check_options(request.options)
+    _check_files(request.options)
     port = request.port(DEFAULT_PORT)
     endpoint = f"{request.host}:{port}/{database}"
     try:
@@ -317,6 +319,17 @@ def _check_options(given: dict[str, str]) -> None:
             close = difflib.get_close_matches(name.lower(), sorted(known), n=1)
             hint = f"did you mean {close[0]}?" if close else URL_EXAMPLE
             raise UsageError(f"bad mongodb URL: unknown option {name!r}", hint)
+
+
+# URL options that name a file pymongo (OpenSSL) reads as it is given: a fifo there once held
+# the connect for good, so each must be a regular file (shell/fileread.py says what it is not).
+_FILE_OPTIONS = frozenset(("tlscafile", "tlscertificatekeyfile", "tlscrlfile"))
+
+
+def _check_files(given: dict[str, str]) -> None:
+    for name, value in given.items():
+        if name.lower() in _FILE_OPTIONS:
+            check_regular(value, f"{name}={value}")
 
 
 def _reason(exc: Exception) -> str:

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 from opsh.commands.redis import guard
 from opsh.commands.redis.docs import Catalog, builtin_catalog, catalog_from_docs
 from opsh.commands.redis.render import cli_text, parse_info, reply_result
-from opsh.commands.redis.resp import ReplyError, Verbatim
+from opsh.commands.redis.resp import MalformedReply, ReplyError, Verbatim
 from opsh.commands.redis.syntax import command_name, is_blocking, key_text
 from opsh.shell.errors import AuthError, BackendError, ConnectError, OpshError, UsageError, swallowed
+from opsh.shell.fileread import check_regular
 from opsh.shell.handles import ConnectRequest, Handle
 from opsh.shell.result import Result
 from opsh.shell.syntax.words import split_args
@@ -69,8 +70,22 @@ _READS = frozenset(
     "TIME COMMAND CLIENT CONFIG SLOWLOG MEMORY OBJECT DUMP LASTSAVE ROLE LATENCY HELLO AUTH SELECT "
     "MULTI WATCH UNWATCH DISCARD PUBSUB".split()
 )
-# Bulk-string replies that are text to read, not a value to quote (redis-cli prints them raw).
-_TEXT_REPLIES = frozenset(("INFO", "CLIENT LIST", "CLIENT INFO", "CLUSTER NODES", "MEMORY DOCTOR", "LATENCY DOCTOR"))
+# Bulk-string replies that are text to read, not a value to quote: redis-cli writes them as they
+# come, adding no line end of its own (its list of such commands, checked against redis-cli 7.0).
+_TEXT_REPLIES = frozenset(
+    (
+        "INFO",
+        "LOLWUT",
+        "CLIENT LIST",
+        "CLIENT INFO",
+        "CLUSTER NODES",
+        "CLUSTER INFO",
+        "MEMORY DOCTOR",
+        "MEMORY MALLOC-STATS",
+        "LATENCY DOCTOR",
+        "LATENCY GRAPH",
+    )
+)
 
 
 @dataclass
@@ -245,7 +260,8 @@ class RedisHandle(Handle):
 
         If anything interrupts it (Ctrl-C, a dropped connection) the connection is reset and
         `busy` stays set, so `cancel()` knows what was running. An error reply that escapes
-        (refused while reconnecting) becomes a BackendError."""
+        (refused while reconnecting) becomes a BackendError. A reply that breaks the protocol
+        resets the connection and says what died with it (MULTI, WATCH), as a lost one does."""
         conn = self.conn
         self.inflight = what
         try:
@@ -255,6 +271,8 @@ class RedisHandle(Handle):
         except ReplyError as exc:
             self.busy = False
             raise BackendError(exc.text) from None
+        except MalformedReply as exc:
+            raise exc.losing(self.drop()) from None
         except BaseException:
             conn.disconnect()
             raise
@@ -281,6 +299,7 @@ class RedisHandle(Handle):
         the loss is reported, as redis-cli does."""
         from redis.exceptions import ConnectionError as RedisConnectionError
 
+        self.conn.socket_connect_timeout = self.timeout  # a reconnect keeps to the setting as it is now
         try:
             stale = self.conn.can_read(timeout=0)  # data nobody asked for: out of step
         except RedisConnectionError:
@@ -575,6 +594,7 @@ def connect_redis(session: Session, request: ConnectRequest) -> RedisHandle:
     from redis.retry import Retry
 
     from opsh.commands.redis.resp import TypedParser
+    from opsh.commands.shared.redisconn import bounded
 
     options = dict(request.options)
     unix = request.parts.scheme.lower() in UNIX_SCHEMES
@@ -603,7 +623,8 @@ def connect_redis(session: Session, request: ConnectRequest) -> RedisHandle:
         params = _unix_params(params, request, options)
     elif options:
         raise UsageError(f"unknown option(s) for redis://: {', '.join(sorted(options))}", "protocol=2|3")
-    cls: Any = SSLConnection if tls else UnixDomainSocketConnection if unix else Connection
+    # The connect as a whole (TLS, HELLO, AUTH, SELECT) waits at most `timeout` too.
+    cls = bounded(SSLConnection if tls else UnixDomainSocketConnection if unix else Connection)
 
     def opener() -> Wire:
         return cls(**params)
@@ -695,7 +716,9 @@ def _tls_options(session: Session, options: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, target in (("ca", "ssl_ca_certs"), ("cert", "ssl_certfile"), ("key", "ssl_keyfile")):
         if name in options:
-            out[target] = str(session.path(options.pop(name)))
+            path = session.path(options.pop(name))
+            check_regular(path, f"{name}={path}")  # OpenSSL reads it by name: never a fifo or a device
+            out[target] = str(path)
     if "verify" in options:
         verify = options.pop("verify").lower()
         if verify not in _TLS_VERIFY:

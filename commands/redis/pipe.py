@@ -1,29 +1,41 @@
 """`pipe FILE`: send a file of commands through the handle's connection in pipelined batches.
 
 The file is one command per line with redis-cli's quoting (blank lines and `#` comments are
-skipped), or the RESP protocol that `redis-cli --pipe` reads (sent as it is, unparsed). It is
-the hot path of bulk loading, so the per-command cost is kept to splitting a line (as bytes)
-and one formatting of its RESP; the next batch is sent before the replies of the previous one
-are read (Redis buffers replies, so the two directions cannot block each other), and the
-replies are counted by a scanner over the raw bytes that keeps only the errors, with the line
-they came from. Files with commands whose effect the handle follows (SELECT, AUTH, MULTI...)
-take the slower path that reads each reply whole.
+skipped), or the RESP protocol that `redis-cli --pipe` reads (sent as it is, unparsed). A file
+larger than one read is streamed (pipefile.py), once to count and check it and once to send it,
+so its size is not bounded by memory. It is the hot path of bulk loading, so the per-command cost is kept to
+splitting a line (as bytes) and one formatting of its RESP; the next batch is sent before the
+replies of the previous one are read (Redis buffers replies, so the two directions cannot block
+each other), and the replies are counted by a scanner over the raw bytes that keeps only the
+errors, with the line they came from. Files with commands whose effect the handle follows
+(SELECT, AUTH, MULTI...) take the slower path that reads each reply whole.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from opsh.commands.redis import guard
+from opsh.commands.redis.pipefile import CHUNK, Block, blocks
 from opsh.commands.redis.render import sections
-from opsh.commands.redis.resp import ReplyError
-from opsh.shell.errors import OpshError, UsageError
+from opsh.commands.redis.resp import (
+    MAX_DEPTH,
+    BadReply,
+    MalformedReply,
+    ReplyError,
+    endpoint,
+    length,
+    too_deep,
+    unknown_type,
+)
+from opsh.shell.errors import UsageError
+from opsh.shell.fileread import open_regular
 from opsh.shell.redact import redact
 from opsh.shell.result import Result
-from opsh.shell.syntax.words import split_args
 
 if TYPE_CHECKING:
     from opsh.commands.redis.handle import RedisHandle, Wire
@@ -32,19 +44,13 @@ if TYPE_CHECKING:
 BATCH = 1000
 BATCH_BYTES = 4 << 20  # a batch is sent once it packs this much (large values)
 SHOWN_ERRORS = 50
+SHOWN_DANGERS = 5
 # Commands whose effect the handle follows (database, password, transaction, key cache).
 _FOLLOWED = frozenset(
     ("SELECT", "AUTH", "RESET", "FLUSHDB", "FLUSHALL", "CONFIG", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH")
 )
 _FOLLOWED_NAMES = frozenset(w.encode() for w in _FOLLOWED)
 _MAYBE_DANGEROUS = frozenset((b"FLUSHALL", b"FLUSHDB", b"SHUTDOWN", b"CONFIG"))
-
-
-@dataclass
-class Command:
-    line: int
-    args: list[Any]  # bytes (or str from a quoted line) for text files, bytes for RESP files
-    packed: bytes | None = None  # the RESP bytes as read from the file, sent unchanged
 
 
 @dataclass
@@ -68,30 +74,32 @@ class Report:
             self.errors.append((line, _command_text(args), message))
 
 
+@dataclass
+class Survey:
+    """What the first reading of the file found: how many commands, whether the handle must
+    follow their effect, and the dangerous ones to ask about."""
+
+    total: int = 0
+    followed: bool = False
+    dangers: list[str] = field(default_factory=list)
+    danger_count: int = 0
+
+
 def pipe(handle: RedisHandle, session: Session, args: list[str]) -> Result:
     if len(args) != 1:
         raise UsageError("usage: pipe FILE", "one command per line (redis-cli quoting), or RESP (redis-cli --pipe)")
     path = session.path(args[0])
-    data = path.read_bytes()
-    report = Report()
-    if data.lstrip()[:1] == b"*":
-        resp = read_resp(data, path.name)
-        total = len(resp)
-        numbers, commands = [c.line for c in resp], [c.args for c in resp]
-        batches: Iterable[Batch] = resp_batches(resp)
-    else:
-        numbers, commands = read_lines(data, report)
-        total = len(commands)
-        batches = text_batches(numbers, commands)
-    names = {bytes(args[0]).upper() for args in commands}
-    _check(handle, session, numbers, commands, names)
-    followed = bool(names & _FOLLOWED_NAMES)
-    handle.refresh_connection()
-    started = time.perf_counter()
-    with session.progress(total, f"pipe {path.name}") as progress:
-        sent = _send_one_by_one if followed else _send_overlapped
-        sent(handle, batches, report, progress.advance)
-    seconds = time.perf_counter() - started
+    with open_regular(path, args[0]) as file:
+        read = _reader(file, path.name)
+        survey = _survey(handle, read())
+        _ask(session, survey)
+        handle.refresh_connection()
+        report = Report()
+        started = time.perf_counter()
+        with session.progress(survey.total, f"pipe {path.name}") as progress:
+            sent = _send_one_by_one if survey.followed else _send_overlapped
+            sent(handle, batched(read(), report), report, progress.advance)
+        seconds = time.perf_counter() - started
     handle.rescan.set()  # the file surely changed keys: completion looks again
     return _result(path.name, report, seconds)
 
@@ -99,44 +107,36 @@ def pipe(handle: RedisHandle, session: Session, args: list[str]) -> Result:
 # ---------------------------------------------------------------- reading the file
 
 
-def read_lines(data: bytes, report: Report) -> tuple[list[int], list[list[bytes]]]:
-    """(line numbers, arguments) of a text file's commands. A line with bad quoting is an error
-    of that line, not sent. Lines without quotes (almost all) are split as bytes."""
-    lines = data.split(b"\n")
-    if b'"' not in data and b"'" not in data and b"#" not in data:
-        split = [line.split() for line in lines]  # the common file: plain words only
-        kept = [index for index, args in enumerate(split) if args]
-        return [index + 1 for index in kept], [split[index] for index in kept]
-    numbers: list[int] = []
-    commands: list[list[bytes]] = []
-    for number, line in enumerate(lines, 1):
-        if b'"' in line or b"'" in line:
-            try:
-                args = [a.encode("utf-8", "surrogateescape") for a in split_args(_text(line))]
-            except UsageError as exc:
-                report.error(number, [_text(line)], exc.message)
-                continue
-        else:
-            args = line.split()
-        if args and args[0][:1] != b"#":
-            numbers.append(number)
+def _reader(file: BinaryIO, name: str) -> Callable[[], Iterable[Block]]:
+    """Each reading of the file's commands from its start: a small file (one read's worth) is
+    split once and kept for the second reading, a larger one is streamed both times."""
+    if os.fstat(file.fileno()).st_size > CHUNK:
+        return lambda: blocks(file, name)
+    held = list(blocks(file, name))
+    return lambda: held
+
+
+def batched(stream: Iterable[Block], report: Report) -> Iterator[Batch]:
+    """The commands packed as RESP (a RESP file's as they were read), BATCH commands (or
+    BATCH_BYTES) at a time; lines that could not be split go to the report."""
+    data: list[bytes] = []
+    lines: list[int] = []
+    commands: list[list[Any]] = []
+    size = 0
+    for block in stream:
+        for number, text, message in block.unreadable:
+            report.error(number, [text], message)
+        packed: Iterable[bytes] = block.packed if block.packed is not None else map(pack_args, block.commands)
+        for number, args, one in zip(block.lines, block.commands, packed, strict=True):
+            data.append(one)
+            lines.append(number)
             commands.append(args)
-    return numbers, commands
-
-
-def text_batches(numbers: list[int], commands: list[list[bytes]]) -> Iterator[Batch]:
-    """The commands packed as RESP, BATCH commands (or BATCH_BYTES) at a time."""
-    out: list[bytes] = []
-    size = start = 0
-    for index, args in enumerate(commands):
-        packed = pack_args(args)
-        out.append(packed)
-        size += len(packed)
-        if len(out) >= BATCH or size >= BATCH_BYTES:
-            yield Batch(b"".join(out), numbers[start : index + 1], commands[start : index + 1])
-            out, size, start = [], 0, index + 1
-    if out:
-        yield Batch(b"".join(out), numbers[start:], commands[start:])
+            size += len(one)
+            if len(lines) >= BATCH or size >= BATCH_BYTES:
+                yield Batch(b"".join(data), lines, commands)
+                data, lines, commands, size = [], [], [], 0
+    if lines:
+        yield Batch(b"".join(data), lines, commands)
 
 
 def pack_args(args: Sequence[bytes]) -> bytes:
@@ -152,75 +152,38 @@ def pack_args(args: Sequence[bytes]) -> bytes:
     return b"*%d\r\n" % count + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args)
 
 
-def resp_batches(commands: Sequence[Command]) -> Iterator[Batch]:
-    for start in range(0, len(commands), BATCH):
-        part = commands[start : start + BATCH]
-        yield Batch(b"".join(c.packed or b"" for c in part), [c.line for c in part], [c.args for c in part])
-
-
-def read_resp(data: bytes, name: str) -> list[Command]:
-    """Commands of a RESP file (`*N` then N `$len` bulk strings each), kept as their bytes."""
-    out: list[Command] = []
-    pos, size = 0, len(data)
-    line, counted = 1, 0
-    try:
-        while pos < size:
-            if data[pos] in b" \t\r\n":
-                pos += 1
-                continue
-            start = pos
-            if data[pos] != ord("*"):
-                raise ValueError
-            end = data.index(b"\r\n", pos)
-            args = []
-            pos = end + 2
-            for _ in range(int(data[start + 1 : end])):
-                end = data.index(b"\r\n", pos)
-                if data[pos] != ord("$"):
-                    raise ValueError
-                length = int(data[pos + 1 : end])
-                args.append(data[end + 2 : end + 2 + length])
-                pos = end + 4 + length
-                if data[pos - 2 : pos] != b"\r\n":
-                    raise ValueError
-            line += data.count(b"\n", counted, start)
-            counted = start
-            out.append(Command(line, args, data[start:pos]))
-    except (ValueError, IndexError):
-        where = data.count(b"\n", 0, pos) + 1
-        raise OpshError(
-            f"{name}: not valid RESP at line {where}", "a command is *N, then N $LEN bulk strings"
-        ) from None
-    return out
-
-
 # ---------------------------------------------------------------- before sending
 
 
-def _check(
-    handle: RedisHandle, session: Session, numbers: list[int], commands: list[list[Any]], names: set[bytes]
-) -> None:
-    """Confirm destructive commands (and refuse writes on a read-only handle) before any is
-    sent; only the commands that may be one are looked at closely."""
-    if not handle.readonly and not names & _MAYBE_DANGEROUS:
-        return
-    found: list[str] = []
-    for number, args in zip(numbers, commands, strict=True):
-        if handle.readonly or bytes(args[0]).upper() in _MAYBE_DANGEROUS:
-            _check_one(handle, number, [_text(a) for a in args], found)
-    _ask(session, found)
+def _survey(handle: RedisHandle, stream: Iterable[Block]) -> Survey:
+    """Read the file through once before anything is sent: count its commands, refuse writes on
+    a read-only handle and find destructive commands (only the commands that may be one are
+    looked at closely). A RESP file that is not valid is refused here, whole."""
+    survey = Survey()
+    for block in stream:
+        survey.total += len(block.lines)
+        names = {name.upper() for name in {args[0] for args in block.commands}}
+        survey.followed = survey.followed or bool(names & _FOLLOWED_NAMES)
+        if handle.readonly or names & _MAYBE_DANGEROUS:
+            for number, args in zip(block.lines, block.commands, strict=True):
+                if handle.readonly or args[0].upper() in _MAYBE_DANGEROUS:
+                    _check_one(handle, number, [_text(a) for a in args], survey)
+    return survey
 
 
-def _check_one(handle: RedisHandle, line: int, args: list[str], found: list[str]) -> None:
+def _check_one(handle: RedisHandle, line: int, args: list[str], survey: Survey) -> None:
     guard.refuse_writes(handle, args, where=f"line {line}: ")
     danger = guard.dangerous_in_file(args)
     if danger:
-        found.append(f"{danger} (line {line})")
+        survey.danger_count += 1
+        if len(survey.dangers) < SHOWN_DANGERS:
+            survey.dangers.append(f"{danger} (line {line})")
 
 
-def _ask(session: Session, found: list[str]) -> None:
-    if found:
-        shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+def _ask(session: Session, survey: Survey) -> None:
+    if survey.danger_count:
+        more = survey.danger_count - len(survey.dangers)
+        shown = ", ".join(survey.dangers) + (f" and {more} more" if more else "")
         session.confirm(f"The file has {shown}. Send it?")
 
 
@@ -279,10 +242,13 @@ class ReplyScanner:
 
     It reads the socket of redis-py's Connection directly (`_sock`, pinned in
     tests/unit/test_redis_resp.py) after the connection's own buffer was found empty (the
-    handle refreshes the connection before a pipe), with the handle's read timeout."""
+    handle refreshes the connection before a pipe), with the handle's read timeout. It checks
+    what framing needs (type bytes, lengths, nesting): bytes that break it are a MalformedReply,
+    as in the typed parser (resp.py)."""
 
     def __init__(self, conn: Wire) -> None:
         self.sock = conn._sock
+        self.where = endpoint(conn)
         self.buffer = b""
         self.pos = 0
 
@@ -297,6 +263,12 @@ class ReplyScanner:
 
     def errors_of(self, count: int) -> list[tuple[int, str]]:
         """Read `count` replies; (index, text) of those that are error replies."""
+        try:
+            return self._errors_of(count)
+        except BadReply as bad:
+            raise MalformedReply.at(self.where, bad.detail) from None
+
+    def _errors_of(self, count: int) -> list[tuple[int, str]]:
         errors: list[tuple[int, str]] = []
         got = 0
         while got < count:
@@ -309,13 +281,13 @@ class ReplyScanner:
             if kind == 43 or kind == 58:  # +simple, :integer
                 stop = end + 2
             elif kind == 36:  # $bulk
-                size = int(buf[pos + 1 : end])
+                size = length(buf[pos + 1 : end], "bulk string length")
                 stop = end + 4 + size if size >= 0 else end + 2
             elif kind == 45:  # -error
                 errors.append((got, buf[pos + 1 : end].decode("utf-8", "replace")))
                 stop = end + 2
             else:
-                stop = _skip(buf, pos)
+                stop = _skip(buf, pos, 0)
                 if kind == 62 and stop >= 0:  # a RESP3 push (an invalidation) is no reply
                     self.pos = stop
                     continue
@@ -327,28 +299,37 @@ class ReplyScanner:
         return errors
 
 
-def _skip(buf: bytes, pos: int) -> int:
+_SIZED = frozenset((b"$", b"=", b"!"))
+_NESTED = frozenset((b"*", b"~", b">", b"%", b"|"))
+_LINES = frozenset((b"+", b"-", b":", b"_", b",", b"#", b"("))
+
+
+def _skip(buf: bytes, pos: int, depth: int) -> int:
     """End of the reply at `pos` (any RESP2/RESP3 type), or -1 when it is not all there yet."""
     end = buf.find(b"\r\n", pos)
     if end < 0:
         return -1
     kind = buf[pos : pos + 1]
-    if kind in (b"$", b"=", b"!"):
-        size = int(buf[pos + 1 : end])
+    if kind in _SIZED:
+        size = length(buf[pos + 1 : end], "bulk string length")
         return end + 4 + size if size >= 0 else end + 2
-    if kind in (b"*", b"~", b">", b"%", b"|"):
-        items = int(buf[pos + 1 : end])
+    if kind in _NESTED:
+        if depth >= MAX_DEPTH:
+            raise too_deep()
+        items = length(buf[pos + 1 : end], "multi-bulk length")
         items = items * 2 if kind in (b"%", b"|") else items
         stop = end + 2
         for _ in range(max(items, 0)):
             if stop >= len(buf):
                 return -1
-            stop = _skip(buf, stop)
+            stop = _skip(buf, stop, depth + 1)
             if stop < 0:
                 return -1
         if kind == b"|":  # attributes precede the reply they describe
-            return -1 if stop >= len(buf) else _skip(buf, stop)
+            return -1 if stop >= len(buf) else _skip(buf, stop, depth + 1)
         return stop
+    if kind not in _LINES:
+        raise unknown_type(kind)
     return end + 2
 
 

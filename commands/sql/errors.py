@@ -2,12 +2,29 @@
 its message on one line, `mysql 1146: Table 'shop.nope' doesn't exist`.
 
 Found by the core's describe() (shell/errors.py) by the module that defines the exception's
-class; nothing here imports a driver.
+class; nothing here imports a driver. A server's bytes that do not parse (a cell longer than its
+row, a cut error packet) fail inside pymysql as plain Python errors, which no table can tell
+from a bug: the MySQL handle catches them where it reads the connection and words them here,
+as the mariadb client does ("malformed packet").
 """
 
 from __future__ import annotations
 
-from opsh.shell.errors import Described, ErrorTable, in_own_words
+import struct
+
+from opsh.shell.errors import ConnectionLost, Described, ErrorTable, in_own_words
+
+# What pymysql raises while reading a packet that is not what the protocol says: a field read
+# past the packet's end (AssertionError, struct.error, IndexError), an unknown character set
+# (KeyError), a value its column type cannot hold (ValueError, decimal's ArithmeticError).
+MALFORMED: tuple[type[BaseException], ...] = (
+    AssertionError,
+    struct.error,
+    IndexError,
+    KeyError,
+    ValueError,
+    ArithmeticError,
+)
 
 
 def _mysql(exc: BaseException) -> Described:
@@ -22,6 +39,26 @@ def _sqlite(exc: BaseException) -> Described:
     if name:
         return Described.failure(f"sqlite {name}: {_one_line(str(exc))}")
     return in_own_words("sqlite", exc)
+
+
+def malformed_packet(where: str, exc: BaseException) -> ConnectionLost:
+    """One line for a packet that does not parse; the caller has closed the connection."""
+    return ConnectionLost(
+        f"malformed packet from mysql at {where}: {_what_broke(exc)}",
+        "the connection was reset; the next statement reconnects",
+    )
+
+
+def _what_broke(exc: BaseException) -> str:
+    if isinstance(exc, AssertionError):
+        return "a value runs past the end of its packet"
+    if isinstance(exc, (struct.error, IndexError)):
+        return "a packet ends before its fields do"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"text that is not valid {exc.encoding}"
+    if isinstance(exc, KeyError):
+        return f"an unknown character set or type number ({exc})"
+    return "a value that does not read as its column's type"
 
 
 def _one_line(text: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from opsh.commands.sql.syntax import Dialect, Tok, first_token, words
+from opsh.commands.sql.syntax import Dialect, Tok, first_token, top_level, words
 from opsh.shell.errors import ReadOnly
 
 if TYPE_CHECKING:
@@ -81,15 +81,9 @@ def _read(verb: str, toks: list[Tok]) -> Verdict:
 
 def _with(toks: list[Tok]) -> Verdict:
     """A CTE is as harmful as the statement it leads to: WITH ... DELETE is a delete."""
-    depth = 0
-    for index, tok in enumerate(toks[1:], 1):
-        if tok.text == "(":
-            depth += 1
-        elif tok.text == ")":
-            depth -= 1
-        elif depth == 0 and tok.kind == "word" and tok.lower in DML_VERBS:
-            inner = classify_tokens(toks[index:])
-            return Verdict("with", inner.kind, inner.danger, inner.schema_change)
+    for index, _ in top_level(toks, *DML_VERBS, start=1):
+        inner = classify_tokens(toks[index:])
+        return Verdict("with", inner.kind, inner.danger, inner.schema_change)
     return Verdict("with", "read")
 
 
@@ -139,15 +133,7 @@ def _danger(verb: str, toks: list[Tok]) -> str | None:
 
 
 def _top_level(toks: list[Tok], word: str) -> bool:
-    depth = 0
-    for tok in toks:
-        if tok.text == "(":
-            depth += 1
-        elif tok.text == ")":
-            depth -= 1
-        elif depth == 0 and tok.kind == "word" and tok.lower == word:
-            return True
-    return False
+    return any(top_level(toks, word))
 
 
 def check(session: Session, handle_name: str, readonly: bool, verdict: Verdict, text: str) -> None:

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from opsh.shell.errors import NotFound, UsageError
+from opsh.shell.fileread import read_text
 
 GROUPS = ("client", "mysql")
 DEFAULT_FILE = "~/.my.cnf"
@@ -26,10 +27,10 @@ def read_login(explicit: Path | None) -> dict[str, str | None]:
     a value of None is a bare `password` (ask for it). Nothing when the file is missing,
     unless it was named explicitly."""
     path = explicit if explicit is not None else Path(os.path.expanduser(DEFAULT_FILE))
-    if not path.is_file():
-        if explicit is not None:
-            raise NotFound(f"defaults_file: no such file: {path}")
+    if explicit is None and not path.is_file():
         return {}
+    if not path.exists():
+        raise NotFound(f"defaults_file: no such file: {path}")
     values: dict[str, str | None] = {}
     for parser in _parsers(path, 0):
         for group in GROUPS:
@@ -45,8 +46,8 @@ def _parsers(path: Path, depth: int) -> list[configparser.RawConfigParser]:
     if depth > MAX_INCLUDES:
         raise UsageError(f"{path}: !include nested deeper than {MAX_INCLUDES}")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = read_text(path, str(path), "option file")  # regular files only, bounded
+    except OSError:
         raise UsageError(f"cannot read the option file {path}") from None
     lines, included = [], []
     for line in text.splitlines():

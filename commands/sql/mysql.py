@@ -23,12 +23,14 @@ import select
 import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from ssl import SSLContext
 from dataclasses import dataclass
 from functools import cache
+from ssl import SSLContext
 from typing import Any
 
+from opsh.commands.shared.deadline import Deadline
 from opsh.commands.sql import guard
+from opsh.commands.sql.errors import MALFORMED, malformed_packet
 from opsh.commands.sql.guard import Verdict
 from opsh.commands.sql.handle import SqlHandle
 from opsh.commands.sql.login import flag, read_login
@@ -37,6 +39,7 @@ from opsh.commands.sql.runner import ResultSet, Run
 from opsh.commands.sql.schema import Schema
 from opsh.commands.sql.syntax import MYSQL, Tok, words
 from opsh.shell.errors import AuthError, ConnectError, NotFound, OpshError, UsageError, swallowed
+from opsh.shell.fileread import check_regular
 from opsh.shell.handles import ConnectRequest
 from opsh.shell.result import Result
 from opsh.shell.session import Session
@@ -102,26 +105,51 @@ class Target:
     server_has_tls: bool | None = None
 
     @property
+    def server(self) -> str:
+        """Where the server is: `host:port`, or its socket's path."""
+        return self.socket or f"{self.host}:{self.port}"
+
+    @property
     def endpoint(self) -> str:
-        where = self.socket or f"{self.host}:{self.port}"
-        return f"{self.user}@{where}"
+        return f"{self.user}@{self.server}"
 
     def connect(
         self, database: str | None = None, readonly: bool = False, timeout: float | None = None, bounded: bool = False
     ) -> Any:
-        """A new connection; the handshake and login wait at most `timeout`. Reads of a
-        `bounded` connection (opsh's own: schema, KILL) keep that limit; a user's statements
-        do not (they run until done or Ctrl-C)."""
+        """A new connection. Connecting, TLS, the handshake, the login and its set-up
+        statements wait at most `timeout` together (a Deadline: a server that answers a byte at
+        a time cannot stretch it). Reads of a `bounded` connection (opsh's own: schema, KILL)
+        keep that limit; a user's statements do not (they run until done or Ctrl-C)."""
+        limit = max(0.1, float(timeout or self.timeout))
+        with Deadline(limit) as deadline:
+            try:
+                conn = self._login(database, readonly, limit, deadline)
+            except Exception as exc:
+                if deadline.expired:
+                    raise self.no_answer(limit) from None
+                if isinstance(exc, MALFORMED):  # a greeting or login reply that does not parse
+                    raise malformed_packet(self.server, exc) from None
+                raise
+        if not bounded:
+            set_read_limit(conn, None)
+        return conn
+
+    def no_answer(self, limit: float) -> ConnectError:
+        return ConnectError(
+            f"cannot connect to {self.endpoint}: no answer in {limit:g}s",
+            "is it a MySQL server? `set timeout N` or ?connect_timeout=N waits longer",
+        )
+
+    def _login(self, database: str | None, readonly: bool, limit: float, deadline: Deadline) -> Any:
         import pymysql
 
-        limit = max(0.1, float(timeout or self.timeout))
         try:
-            conn = self._open(database, limit, *self._tls())
+            conn = self._open(database, limit, deadline, *self._tls())
         except pymysql.err.OperationalError as exc:
             if not (self._preferring() and _code(exc) == CR_SSL_CONNECTION_ERROR):
                 raise
             self.server_has_tls = False  # PREFERRED: the server offers no TLS, go on without
-            conn = self._open(database, limit, None, True)
+            conn = self._open(database, limit, deadline, None, True)
         if self._preferring():
             self.server_has_tls = True if self.server_has_tls is None else self.server_has_tls
         try:
@@ -131,8 +159,6 @@ class Target:
         except BaseException:
             conn.close()
             raise
-        if not bounded:
-            set_read_limit(conn, None)
         return conn
 
     def _preferring(self) -> bool:
@@ -148,11 +174,12 @@ class Target:
             self.preferred = _unverified_context()
         return self.preferred, False
 
-    def _open(self, database: str | None, limit: float, context: SSLContext | None, disabled: bool) -> Any:
-        """One connection; connecting, the handshake and the login each wait at most `limit`."""
-        import pymysql
-
-        return pymysql.connect(
+    def _open(
+        self, database: str | None, limit: float, deadline: Deadline, context: SSLContext | None, disabled: bool
+    ) -> Any:
+        """One connection; each read and write waits at most `limit`, and the deadline watches
+        the socket from the first byte of the greeting on."""
+        conn = _connection_class()(
             host=self.host,
             port=self.port,
             user=self.user,
@@ -168,7 +195,31 @@ class Target:
             autocommit=True,
             local_infile=self.local_infile,
             conv=_converters(),
+            defer_connect=True,
         )
+        conn.deadline = deadline
+        conn.connect()
+        return conn
+
+
+@cache
+def _connection_class() -> Any:
+    """pymysql's Connection, handing its socket to the connect's Deadline before the greeting
+    is read (and so before TLS takes the socket over). `_get_server_information`, the read of
+    the greeting, is private to pymysql: tests/connect/test_slow_handshakes.py fails if it moves."""
+    from pymysql.connections import Connection
+
+    base: Any = Connection  # the private parts used here are not in pymysql's type stubs
+
+    class Watched(base):  # type: ignore[misc]
+        deadline: Deadline | None = None
+
+        def _get_server_information(self) -> None:
+            if self.deadline is not None:
+                self.deadline.watch(self._sock)
+            super()._get_server_information()
+
+    return Watched
 
 
 def _unverified_context() -> ssl.SSLContext:
@@ -226,9 +277,18 @@ def _target(session: Session, request: ConnectRequest) -> Target:
         ssl=_ssl_context(session, _ssl_options(options, login)),
         ssl_disabled=options.get("ssl", login.get("ssl") or "").lower() in OFF,
         socket=str(session.path(socket)) if socket else None,
-        charset=options.get("charset") or login.get("default-character-set") or "utf8mb4",
+        charset=_charset(options.get("charset") or login.get("default-character-set") or "utf8mb4"),
         local_infile=_local_infile(request, login),
     )
+
+
+def _charset(name: str) -> str:
+    """A character set pymysql knows (an unknown one failed deep inside its connect)."""
+    from pymysql.charset import charset_by_name
+
+    if charset_by_name(name) is None:
+        raise UsageError(f"unknown charset {name!r}", "e.g. ?charset=utf8mb4 or ?charset=latin1")
+    return name
 
 
 def _ssl_options(options: dict[str, str], login: dict[str, str | None]) -> dict[str, str]:
@@ -257,8 +317,9 @@ def _ssl_context(session: Session, options: dict[str, str]) -> ssl.SSLContext | 
         return None
     files = {k: session.path(options[k]) for k in ("ssl_ca", "ssl_cert", "ssl_key") if k in options}
     for option, path in files.items():
-        if not path.is_file():
+        if not path.exists():
             raise NotFound(f"{option}: no such file: {path}")
+        check_regular(path, f"{option}={path}")  # OpenSSL reads it by name: never a fifo or a device
     ca = files.get("ssl_ca")
     context = ssl.create_default_context(cafile=str(ca) if ca else None)
     if ca is None:  # encrypted, but without a CA there is nothing to verify against
@@ -293,10 +354,7 @@ def _connect_error(exc: BaseException, target: Target) -> Exception:
     if code == 1049:
         return NotFound(f"mysql 1049: {message}", "connect without a database, then \\l lists them")
     if "timed out" in message:
-        return ConnectError(
-            f"cannot connect to {target.endpoint}: no answer in {target.timeout:g}s",
-            "is it a MySQL server? `set timeout N` or ?connect_timeout=N waits longer",
-        )
+        return target.no_answer(target.timeout)
     return ConnectError(f"mysql {code}: {message}" if code else f"cannot connect to {target.endpoint}: {message}")
 
 
@@ -368,7 +426,7 @@ class MySqlHandle(SqlHandle):
     def ping(self) -> None:
         if self.conn is None:
             raise ConnectError("not connected", "the next statement reconnects")
-        with read_limit(self.conn, self.target.timeout):
+        with self._reading(), read_limit(self.conn, self.target.timeout):
             self.conn.ping(reconnect=False)
 
     def state(self) -> str:
@@ -398,7 +456,32 @@ class MySqlHandle(SqlHandle):
         return bool(self.conn is not None and (self.conn.server_status or 0) & SERVER_STATUS_AUTOCOMMIT)
 
     def rollback(self) -> None:
-        self.conn.rollback()
+        with self._reading():
+            self.conn.rollback()
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A round trip on the handle's connection from the main thread (ping, rollback): a
+        reply that does not parse closes the connection and says so (see `_malformed`)."""
+        conn = self.conn
+        try:
+            yield
+        except MALFORMED as exc:
+            raise self._malformed(conn, exc) from None
+
+    def _malformed(self, conn: Any, exc: BaseException) -> BaseException:
+        """What a failed read of `conn` means: a packet that does not parse leaves the
+        connection out of step with the server, so it is closed (the next statement opens a
+        new one) and the failure is said as the mariadb client says it; anything else (the
+        server's own errors, a lost connection) is left as it is."""
+        if not isinstance(exc, MALFORMED):
+            return exc
+        result = getattr(conn, "_result", None)
+        if result is not None:  # else closing (or collecting) its cursor reads the dead socket
+            result.unbuffered_active = False
+        conn._force_close()
+        self._gave_up = "the last reply was a malformed packet"
+        return malformed_packet(self.target.server, exc)
 
     def _dead(self) -> bool:
         """Whether the idle connection is unusable: closed, or the server hung up on it."""
@@ -448,7 +531,12 @@ class MySqlHandle(SqlHandle):
             cursor.execute(sql, params or None)
             return cursor
 
-        return Run(open_cursor, lambda: self._kill_query(thread_id), info=_server_info)
+        return Run(
+            open_cursor,
+            lambda: self._kill_query(thread_id),
+            info=_server_info,
+            failed=lambda exc: self._malformed(conn, exc),
+        )
 
     def _kill_query(self, thread_id: int) -> None:
         side = self.target.connect(None, timeout=min(KILL_TIMEOUT, self.target.timeout), bounded=True)
@@ -480,8 +568,7 @@ class MySqlHandle(SqlHandle):
         if at >= len(toks) or toks[at].kind != "string":
             return text
         path = session.path(_unquote(toks[at]))
-        if not path.is_file():
-            raise NotFound(f"no such file: {path}")
+        check_regular(path)  # pymysql reads it by name, in chunks: never a fifo or a device
         return text[: toks[at].start] + _quote(str(path)) + text[toks[at].end :]
 
     def _first_result(self, info: Verdict, text: str | bytes) -> tuple[Run, ResultSet | None, str | None]:

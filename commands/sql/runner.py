@@ -48,7 +48,9 @@ class ResultSet:
 class Run:
     """Runs `open_cursor()` (which executes the statement) on a worker and hands results over.
 
-    `info(cursor)` reads the server's note on a write (backends that have one)."""
+    `info(cursor)` reads the server's note on a write (backends that have one); `failed(exc)`
+    turns what the driver raised into what the main thread raises (a backend's word for a
+    reply that does not parse), on the worker, which still owns the connection then."""
 
     def __init__(
         self,
@@ -56,10 +58,12 @@ class Run:
         interrupt: Callable[[], None],
         chunk: int = CHUNK,
         info: Callable[[Any], str] | None = None,
+        failed: Callable[[BaseException], BaseException] | None = None,
     ) -> None:
         self._open_cursor = open_cursor
         self._interrupt = interrupt
         self._info = info
+        self._failed = failed
         self._chunk = chunk
         self._events: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=QUEUE_CHUNKS)
         self._stop = threading.Event()
@@ -174,7 +178,7 @@ class Run:
                     self._put("done", None)
                     break
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which raises it
-            self._put("error", exc)
+            self._put("error", self._failed(exc) if self._failed is not None else exc)
         finally:
             _close(cursor)
             with self._lock:

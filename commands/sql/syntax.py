@@ -411,6 +411,20 @@ def _line_command_end(text: str, dialect: Dialect, delimiter: str, start: int, f
     return End(text, start, line_end, line_end + len(terminator), terminator)
 
 
+def top_level(toks: list[Tok], *wanted: str, start: int = 0) -> Iterator[tuple[int, Tok]]:
+    """The words outside every parenthesis (a subquery's WHERE is not the statement's), each
+    with its index, from the token at `start` on (parentheses before it still count); only
+    those in `wanted` (lowercase) when any are given."""
+    depth = 0
+    for index, tok in enumerate(toks):
+        if tok.text == "(":
+            depth += 1
+        elif tok.text == ")":
+            depth -= 1
+        elif depth == 0 and index >= start and tok.kind == "word" and (not wanted or tok.lower in wanted):
+            yield index, tok
+
+
 def words(text: str, dialect: Dialect) -> list[Tok]:
     """Tokens that carry meaning for classification and completion (unclosed text dropped)."""
     return [t for t in scan(text, dialect) if t.kind != "open"]

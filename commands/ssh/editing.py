@@ -23,14 +23,13 @@ import os
 import select
 import shlex
 import shutil
-import signal
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from opsh.shell.errors import Cancelled, NotFound, OpshError, UsageError
+from opsh.commands.shared.editor import edit_copy
+from opsh.shell.errors import NotFound, OpshError, UsageError
 from opsh.shell.result import Result, StyledLine
 from opsh.shell.spec import Args
 
@@ -114,51 +113,6 @@ def split_location(text: str) -> tuple[str | None, str]:
 
 def posixpath_name(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1] or "file"
-
-
-# ---------------------------------------------------------------- the editor
-
-
-def editor_command() -> list[str]:
-    """$VISUAL, else $EDITOR, else vi; either may carry arguments (`code -w`)."""
-    chosen = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    words = shlex.split(chosen)
-    if not words:
-        raise UsageError("$VISUAL / $EDITOR is blank", "set EDITOR=vi, or unset it")
-    return words
-
-
-def edit_copy(session: Session, content: bytes, name: str) -> bytes:
-    """`content` edited by the user in a private copy; nothing of it is left behind."""
-    folder = tempfile.mkdtemp(prefix="opsh-edit-")
-    try:
-        copy = Path(folder) / name
-        descriptor = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(content)
-        run_editor(session, copy)
-        return copy.read_bytes()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def run_editor(session: Session, path: Path) -> None:
-    """The editor on the terminal; Ctrl-C belongs to it while it runs (opsh ignores SIGINT
-    after the editor started, so the editor does not inherit the ignoring)."""
-    command = [*editor_command(), str(path)]
-    try:
-        proc = subprocess.Popen(command, cwd=session.cwd)
-    except FileNotFoundError:
-        raise NotFound(f"editor not found: {command[0]}", "set VISUAL or EDITOR") from None
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        code = proc.wait()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if code < 0:
-        raise Cancelled(f"the editor was stopped by signal {-code}: nothing written")
-    if code != 0:
-        raise Cancelled(f"the editor exited with status {code}: nothing written")
 
 
 # ---------------------------------------------------------------- showing

@@ -4,8 +4,12 @@ counts, ops/s and each failing command's line."""
 from __future__ import annotations
 
 import json
+import os
+import time
+import tracemalloc
 
 from opsh.commands.redis import pipe as pipe_module
+from opsh.commands.redis import pipefile
 from tests.helpers import Shell
 from tests.redis.conftest import connected
 
@@ -109,7 +113,7 @@ def test_passwords_in_failing_lines_are_not_shown(rsh, tmp_path):
 
 def test_missing_file_and_usage(rsh):
     out = rsh("pipe nowhere.txt")
-    assert not out.ok and "no such file or directory" in out.err
+    assert not out.ok and out.err == "error: no such file: nowhere.txt\n"
     assert rsh("pipe").exit_code == 2
 
 
@@ -164,3 +168,60 @@ def test_a_transaction_in_the_file_is_followed(rsh, client, tmp_path):
     assert rsh.json("pipe tx.txt")["errors"] == 0
     assert client.get("c") == "2"
     assert rsh.session.handles["r"].prompt_label() == "redis:r/0"
+
+
+# ---------------------------------------------------------------- files that never end, files too large
+
+
+def test_a_fifo_is_refused_at_once_instead_of_waiting_for_a_writer(rsh, tmp_path):
+    os.mkfifo(tmp_path / "commands.fifo")
+    started = time.monotonic()
+    out = rsh.fails("pipe commands.fifo", "commands.fifo is a fifo (named pipe), not a regular file")
+    assert time.monotonic() - started < 2 and out.err.count("\n") == 1
+
+
+def test_dev_zero_is_refused_instead_of_read_until_memory_runs_out(rsh):
+    rsh.fails("pipe /dev/zero", "/dev/zero is a character device, not a regular file")
+
+
+def test_a_large_file_is_streamed_not_held_in_memory(rsh, client, tmp_path):
+    value = "v" * 1024
+    path = tmp_path / "big.txt"
+    with path.open("w") as out:
+        for i in range(40_000):
+            out.write(f"SET key:{i} {value}\n")
+    assert path.stat().st_size > 40_000_000
+    tracemalloc.start()
+    try:
+        report = rsh.json("pipe big.txt")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report["commands"] == 40_000 and report["errors"] == 0
+    assert client.strlen("key:39999") == 1024
+    assert peak < 16 << 20, f"{peak >> 20} MiB held for a {path.stat().st_size >> 20} MiB file"
+
+
+def test_commands_cut_across_reads_arrive_whole_with_their_lines(rsh, client, tmp_path, monkeypatch):
+    monkeypatch.setattr(pipefile, "CHUNK", 7)
+    (tmp_path / "cut.txt").write_text('SET "long key" "a value"\n\n# note\nINCR n\nLPUSH n x\nSET tail end')
+    report = report_of(rsh, "pipe cut.txt")
+    assert report["commands"] == 4 and [f["line"] for f in report["failures"]] == [5]
+    assert client.get("long key") == "a value" and client.get("tail") == "end"
+    resp = b"*3\r\n$3\r\nSET\r\n$1\r\nr\r\n$13\r\ntwo\r\nlines\r\n!\r\n" + b"*2\r\n$4\r\nINCR\r\n$1\r\nr\r\n"
+    (tmp_path / "cut.resp").write_bytes(resp)
+    report = report_of(rsh, "pipe cut.resp")
+    assert report["commands"] == 2 and [f["line"] for f in report["failures"]] == [10]
+    assert client.get("r") == "two\r\nlines\r\n!"
+
+
+def test_a_line_longer_than_any_command_is_refused_before_anything_is_sent(rsh, client, tmp_path, monkeypatch):
+    monkeypatch.setattr(pipefile, "COMMAND_LIMIT", 1 << 20)
+    (tmp_path / "long.txt").write_bytes(b"SET a 1\n" + b"x" * (3 << 20))
+    rsh.fails("pipe long.txt", "long.txt: line 2 is longer than 1 MiB")
+    assert client.get("a") is None
+
+
+def test_a_resp_value_larger_than_redis_takes_is_refused_without_reading_it(rsh, client, tmp_path):
+    (tmp_path / "huge.resp").write_bytes(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$99999999999\r\nxx")
+    rsh.fails("pipe huge.resp", "huge.resp: the command at line 1 is larger than 512 MiB")

@@ -100,6 +100,18 @@ def test_text_replies_keep_their_own_line_ends(tmp_path, redis_server, client, p
     assert info.endswith(f"resp={protocol}\n".encode()) and info.count(b"\n") == 1
 
 
+# Text replies whose content changes from one call to the next: their endings are compared.
+CHANGING_TEXT = ["LOLWUT", "MEMORY MALLOC-STATS"]
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+@pytest.mark.parametrize("line", CHANGING_TEXT)
+def test_changing_text_replies_end_as_redis_cli_ends_them(tmp_path, redis_server, line, protocol):
+    expected = _redis_cli(redis_server, [line], protocol)
+    got = _opsh(tmp_path, redis_server, [line], protocol)
+    assert got[-40:].count(b"\n") == expected[-40:].count(b"\n") and got.endswith(b"\n") and not got.endswith(b"\n\n")
+
+
 def test_empty_collections_keep_their_line(rsh, client):
     rsh.ok("\\set raw on")
     client.rpush("l", "a")

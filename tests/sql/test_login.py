@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 
 from tests.helpers import Shell
 from tests.sql.conftest import connected, mysql_url
@@ -96,7 +98,24 @@ def test_load_data_local_infile_is_refused_unless_the_handle_opts_in(tmp_path, m
     assert shell.session.last.status.endswith("Records: 2  Deleted: 0  Skipped: 0  Warnings: 0")
     assert shell.json("SELECT a, b FROM l ORDER BY a;") == [{"a": 1, "b": "one"}, {"a": 2, "b": "two"}]
     assert shell("LOAD DATA LOCAL INFILE 'nosuch.csv' INTO TABLE l;").err.startswith("error: no such file: ")
+    os.mkfifo(tmp_path / "rows.fifo")  # pymysql would wait for a writer for ever
+    out = shell("LOAD DATA LOCAL INFILE 'rows.fifo' INTO TABLE l;")
+    assert out.err.startswith(f"error: {tmp_path / 'rows.fifo'} is a fifo (named pipe), not a regular file")
+    out = shell("LOAD DATA LOCAL INFILE '/dev/zero' INTO TABLE l;")  # and send zeros for ever
+    assert out.err.startswith("error: /dev/zero is a character device, not a regular file")
+    assert shell.json("SELECT COUNT(*) AS n FROM l;") == [{"n": 2}]
     shell.close()
+
+
+def test_an_option_file_that_is_a_fifo_or_a_device_is_refused_at_once(tmp_path):
+    os.mkfifo(tmp_path / "login.fifo")
+    shell = Shell(tmp_path)
+    started = time.monotonic()
+    out = shell("connect mysql:///?defaults_file=login.fifo")
+    assert out.err.startswith(f"error: {tmp_path / 'login.fifo'} is a fifo (named pipe), not a regular file")
+    out = shell("connect mysql:///?defaults_file=/dev/zero")
+    assert out.err.startswith("error: /dev/zero is a character device, not a regular file")
+    assert time.monotonic() - started < 5
 
 
 def test_local_infile_from_the_connection_config(tmp_path, mariadb, database, monkeypatch):

@@ -198,4 +198,6 @@ def test_mariadb_scheme_and_url_options(tmp_path, mariadb, database):
     assert shell.json("SELECT 'ü' AS u;") == [{"u": "ü"}]
     out = shell(f"\\connect {url}?colour=blue as bad")
     assert out.err.startswith("error: unknown mysql URL option 'colour' (known: ssl, ssl_ca")
+    out = shell(f"\\connect {url}?charset=klingon as bad")
+    assert out.err == "error: unknown charset 'klingon' (e.g. ?charset=utf8mb4 or ?charset=latin1)\n"
     shell.close()

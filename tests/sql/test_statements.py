@@ -237,3 +237,12 @@ def test_executable_comments_are_code_for_the_guard():
     assert classify("/*!50003 DROP TABLE users */", MYSQL).danger == "cannot be undone"
     assert classify("/*!40101 SET NAMES utf8mb4 */", MYSQL).kind == "session"
     assert classify("/* DROP TABLE users */ SELECT 1", MYSQL).kind == "read"
+
+
+def test_top_level_words_skip_what_parentheses_hold():
+    from opsh.commands.sql.syntax import MYSQL, top_level, words
+
+    toks = words("DELETE FROM t WHERE id IN (SELECT id FROM u WHERE x) ", MYSQL)
+    assert [tok.lower for _, tok in top_level(toks, "where", "from")] == ["from", "where"]
+    copy = words("(SELECT 1 FROM t) TO 'f.csv'", MYSQL)
+    assert [(i, tok.lower) for i, tok in top_level(copy, "to", "from", start=1)] == [(6, "to")]

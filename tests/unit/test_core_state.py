@@ -87,6 +87,12 @@ def test_settings_are_typed(sh):
     assert sh("unset timeout").ok and sh.session.timeout == 30.0
 
 
+def test_a_timeout_of_nothing_is_refused_where_a_persist_of_nothing_means_close(sh):
+    assert sh("set timeout 0").err == "error: timeout must be more than 0 (e.g. set timeout 30 (seconds), or 500ms)\n"
+    assert sh.session.timeout == 30.0
+    assert sh("set ssh_persist 0").ok
+
+
 def test_help_set_lists_every_setting_with_what_it_does(sh):
     text = sh.ok("help set").text
     for spec in sh.session.settings.specs.values():

@@ -73,3 +73,12 @@ def test_copy_with_progress_copies_data_mode_and_times(tmp_path, clock):
     with pytest.raises(OSError):
         copy_with_progress(str(src), str(src), bar)  # the same file is refused, never emptied
     assert src.stat().st_size == 3 * 1024 * 1024 + 17
+
+
+def test_a_name_from_outside_in_the_label_or_note_shows_its_control_characters(clock):
+    bar = Progress(None, "pull a\x1b]0;PWNED\x07b", stream=io.StringIO())
+    clock.now += 1
+    bar.advance(1, note="web1:/tmp/x\x1b[2J")
+    line = bar.line(200)
+    assert "\x1b" not in line and "\x07" not in line
+    assert line.startswith("pull a\\033]0;PWNED\\ab") and line.endswith("web1:/tmp/x\\033[2J")

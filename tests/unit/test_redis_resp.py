@@ -28,7 +28,17 @@ from redis.connection import Connection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from opsh.commands.redis.resp import BigNumber, Double, Push, ReplyError, RSet, Status, TypedParser, Verbatim
+from opsh.commands.redis.resp import (
+    BigNumber,
+    Double,
+    MalformedReply,
+    Push,
+    ReplyError,
+    RSet,
+    Status,
+    TypedParser,
+    Verbatim,
+)
 
 
 @contextmanager
@@ -80,6 +90,57 @@ def test_the_private_parser_is_the_one_opsh_extends():
 def test_each_reply_keeps_its_resp_type(wire: bytes, expected: Any, kind: type):
     value = reply(wire)
     assert value == expected and type(value) is kind
+
+
+@pytest.mark.parametrize(
+    ("wire", "detail"),
+    [
+        (b"$abc\r\n", 'bad bulk string length "abc"'),
+        (b"$-2\r\n", 'bad bulk string length "-2"'),
+        (b"$ 3\r\nabc\r\n", 'bad bulk string length " 3"'),
+        (b"*1_0\r\n", 'bad multi-bulk length "1_0"'),
+        (b"%x\r\n", 'bad multi-bulk length "x"'),
+        (b":1.5\r\n", 'bad integer value "1.5"'),
+        (b",abc\r\n", 'bad double value "abc"'),
+        (b",1_0\r\n", 'bad double value "1_0"'),
+        (b",infinity\r\n", 'bad double value "infinity"'),
+        (b"(12x\r\n", 'bad bignum value "12x"'),
+        (b"#x\r\n", 'bad bool value "x"'),
+        (b"_x\r\n", 'bad nil value "x"'),
+        (b"=3\r\nabc\r\n", 'bad verbatim string "abc"'),
+        (b"!x\r\n", 'bad blob error length "x"'),
+        (b"?\r\n", 'got "?" as reply type byte'),
+        (b"\x1b[2J\r\n", 'got "\\x1b" as reply type byte'),
+        (b"*1\r\n" * 101 + b":1\r\n", "a reply nested more than 100 levels deep"),
+        (b"%1\r\n" * 101 + b":1\r\n", "a reply nested more than 100 levels deep"),
+    ],
+)
+def test_bytes_that_break_resp_are_a_malformed_reply_naming_the_server(wire: bytes, detail: str):
+    with pytest.raises(MalformedReply) as raised:
+        reply(wire)
+    assert raised.value.message == f"protocol error from redis at localhost:6379: {detail}"
+
+
+@pytest.mark.parametrize(
+    ("wire", "expected"),
+    [
+        (b",inf\r\n", "inf"),
+        (b",-inf\r\n", "-inf"),
+        (b",nan\r\n", "nan"),
+        (b",1e+20\r\n", "1e+20"),
+        (b",-.5\r\n", "-.5"),
+    ],
+)
+def test_every_double_resp3_allows_is_read(wire: bytes, expected: str):
+    assert reply(wire).text == expected
+
+
+def test_replies_nested_100_levels_deep_are_read():
+    value = reply(b"*1\r\n" * 100 + b":1\r\n")
+    for _ in range(100):
+        assert isinstance(value, list) and len(value) == 1
+        value = value[0]
+    assert value == 1
 
 
 @pytest.mark.parametrize("wire", [b"$-1\r\n", b"*-1\r\n", b"_\r\n"])

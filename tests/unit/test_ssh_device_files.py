@@ -100,3 +100,12 @@ def test_the_key_ring_says_why_such_a_key_was_not_loaded(special):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, preexec_fn=limited)
     assert done.stdout == f"{special} is {kind_of(special)}, not a regular file\n"
+
+
+def test_the_hosts_file(tmp_path, special):
+    home = tmp_path / "home"
+    home.mkdir()
+    os.symlink(special, home / "hosts.toml")
+    done = opsh_c("hosts", tmp_path)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert f"is {kind_of(special)}" in done.stderr, done.stderr

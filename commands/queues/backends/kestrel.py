@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from opsh.commands.queues.backends.base import Backend, Task, as_bytes, from_bytes
 from opsh.commands.queues.handle import QueueHandle
-from opsh.shell.errors import BackendError, ConnectError, NotFound, UsageError, swallowed
+from opsh.commands.shared.deadline import Deadline
+from opsh.shell.errors import BackendError, ConnectError, NotFound, ProtocolBroken, UsageError, swallowed
 from opsh.shell.handles import peer_closed
 
 if TYPE_CHECKING:
@@ -54,6 +55,9 @@ QUEUE_STATS = sorted(
     reverse=True,
 )
 _ERRORS = (b"ERROR", b"CLIENT_ERROR", b"SERVER_ERROR")
+# The longest reply line read before the reply is taken as broken (a VALUE or STAT line is short;
+# an item's data is read by its stated size, not as a line).
+LINE_LIMIT = 64 * 1024
 
 
 class KestrelClient:
@@ -97,7 +101,7 @@ class KestrelClient:
         while True:
             line = self._line()
             if line.startswith(b"VALUE "):
-                size = int(line.split()[3])
+                size = _value_size(line)
                 lines.append(line)
                 lines.append(self._exactly(size + 2)[:-2])
                 continue
@@ -108,6 +112,8 @@ class KestrelClient:
 
     def _line(self) -> bytes:
         while b"\r\n" not in self.buffer:
+            if len(self.buffer) > LINE_LIMIT:
+                raise ProtocolBroken(f"a reply line longer than {LINE_LIMIT // 1024} KiB")
             self._fill()
         line, self.buffer = self.buffer.split(b"\r\n", 1)
         return line
@@ -124,6 +130,15 @@ class KestrelClient:
         if not chunk:
             raise ConnectionResetError("kestrel closed the connection")
         self.buffer += chunk
+
+
+def _value_size(line: bytes) -> int:
+    """The data size of `VALUE KEY FLAGS BYTES`; anything else there breaks the protocol."""
+    fields = line.split()
+    if len(fields) != 4 or not fields[3].isdigit():
+        shown = line[:60].decode("ascii", "backslashreplace")
+        raise ProtocolBroken(f"a VALUE line that is not `VALUE KEY FLAGS BYTES`: {shown!r}")
+    return int(fields[3])
 
 
 class KestrelQueue(Backend):
@@ -284,10 +299,19 @@ def _text(reply: list[bytes]) -> str:
 
 
 def connect(session: Session, request: ConnectRequest) -> QueueHandle:
+    """Connect and check the server answers, in at most `timeout` together (a Deadline: a
+    server that answers a byte at a time cannot stretch it)."""
     port = request.port(DEFAULT_PORT)
-    try:
-        backend = KestrelQueue(request.host, port, session.timeout)
-        backend.ping()
-    except OSError as exc:
-        raise ConnectError(f"cannot reach kestrel at {request.host}:{port}", exc.strerror or str(exc)) from None
+    with Deadline(session.timeout) as deadline:
+        try:
+            backend = KestrelQueue(request.host, port, session.timeout)
+            deadline.watch(backend.client.sock)
+            backend.ping()
+        except OSError as exc:
+            if deadline.expired:
+                raise ConnectError(
+                    f"kestrel at {request.host}:{port} did not answer within {session.timeout:g}s",
+                    "is it a Kestrel server? `set timeout` allows longer",
+                ) from None
+            raise ConnectError(f"cannot reach kestrel at {request.host}:{port}", exc.strerror or str(exc)) from None
     return QueueHandle(request.name, f"{request.host}:{port}", backend, readonly=request.readonly, tag=request.tag)

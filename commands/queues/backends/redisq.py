@@ -280,6 +280,12 @@ def connect(session: Session, request: ConnectRequest) -> QueueHandle:
         except redis.ConnectionError as exc:
             client.close()
             raise ConnectError(f"cannot reach redis at {request.host}:{port}", str(exc).split(". ")[0]) from None
+        except redis.TimeoutError:
+            client.close()
+            raise ConnectError(
+                f"redis at {request.host}:{port} did not answer within {session.timeout:g}s",
+                "is it a Redis server? `set timeout` allows longer",
+            ) from None
     endpoint = f"{request.host}:{port}/{db}"
     backend = RedisQueue(client, f"{request.host}:{port}")
     return QueueHandle(request.name, endpoint, backend, readonly=request.readonly, tag=request.tag)
@@ -290,7 +296,11 @@ def _redis_client(request: ConnectRequest, port: int, db: int, password: str | N
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
-    return redis.Redis(
+    from opsh.commands.shared.redisconn import bounded
+
+    pool = redis.ConnectionPool(
+        # The connect as a whole (HELLO, AUTH, SELECT) waits at most `timeout`, not each read.
+        connection_class=bounded(redis.Connection),
         host=request.host,
         port=port,
         db=db,
@@ -302,3 +312,4 @@ def _redis_client(request: ConnectRequest, port: int, db: int, password: str | N
         protocol=2,  # RESP2: a missing password reads "Authentication required", not a HELLO error
         retry=Retry(NoBackoff(), 0),
     )
+    return redis.Redis.from_pool(pool)

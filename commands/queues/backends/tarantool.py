@@ -14,14 +14,15 @@ a lost connection goes through the shell's reconnect path, which says what went 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import errno
 import select
 import socket
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from opsh.commands.queues.backends.base import STATUS_WORDS, Backend, Task
 from opsh.commands.queues.handle import QueueHandle
+from opsh.commands.shared.deadline import Deadline
 from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError, swallowed
 from opsh.shell.handles import peer_closed
 
@@ -43,18 +44,41 @@ _NOT_FOUND_WORDS = ("not found",)
 _NOT_TAKEN = "Task was not taken"
 
 
+@cache
 def _connection_class() -> Any:
     """tarantool.Connection that raises NetworkError for a dead connection instead of
     reconnecting silently before the next request (its private `_opt_reconnect`, the check
-    `_send_request` runs first; pinned by tests/queues/test_tarantool_queue.py)."""
+    `_send_request` runs first; pinned by tests/queues/test_tarantool_queue.py), and whose
+    connect (the greeting, the login, the schema) waits at most `connection_timeout` as a whole:
+    a Deadline watches the socket `connect_basic` opens (private too: pinned by
+    tests/connect/test_slow_handshakes.py)."""
     import tarantool
     from tarantool.error import NetworkError
 
     class Connection(tarantool.Connection):  # type: ignore[misc]
+        _deadline: Deadline | None = None
+
+        def connect(self) -> None:
+            with Deadline(self.connection_timeout) as deadline:
+                self._deadline = deadline
+                try:
+                    super().connect()
+                except Exception:
+                    if deadline.expired:
+                        raise NetworkError(f"no answer within {self.connection_timeout:g}s") from None
+                    raise
+                finally:
+                    self._deadline = None
+
+        def connect_basic(self) -> None:
+            super().connect_basic()
+            if self._deadline is not None:
+                self._deadline.watch(self._socket)
+
         def _opt_reconnect(self) -> None:
             sock = getattr(self, "_socket", None)
             if sock is None or not self.connected:
-                raise NetworkError(socket.error(errno.ENOTCONN, "not connected"))
+                raise NetworkError(OSError(errno.ENOTCONN, "not connected"))
             try:
                 readable, _, _ = select.select([sock], [], [], 0)
                 if not readable:
@@ -63,7 +87,7 @@ def _connection_class() -> Any:
             except OSError as exc:
                 raise NetworkError(exc) from exc
             if not alive:
-                raise NetworkError(socket.error(errno.ECONNRESET, "the server closed the connection"))
+                raise NetworkError(OSError(errno.ECONNRESET, "the server closed the connection"))
 
     return Connection
 

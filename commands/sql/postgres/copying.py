@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from opsh.commands.sql.postgres import cursor as pgcursor
 from opsh.commands.sql.postgres.syntax import POSTGRES
-from opsh.commands.sql.syntax import words
+from opsh.commands.sql.syntax import top_level, words
 from opsh.shell.errors import NotFound, UsageError
 from opsh.shell.result import Result
 
@@ -73,15 +73,7 @@ def _chunks(path: Path) -> Iterator[bytes]:
 def parse(argument: str) -> tuple[str, str, str, str]:
     """(table or (query), "to" | "from", file name or stdin/stdout, the options as written)."""
     toks = words(argument, POSTGRES)
-    depth, at = 0, None
-    for index, tok in enumerate(toks):
-        if tok.text == "(":
-            depth += 1
-        elif tok.text == ")":
-            depth -= 1
-        elif depth == 0 and index > 0 and tok.kind == "word" and tok.lower in ("to", "from"):
-            at = index
-            break
+    at = next((index for index, _ in top_level(toks, "to", "from", start=1)), None)
     if at is None or at + 1 >= len(toks):
         raise UsageError("\\copy needs a table or (query), then to or from, then a file", USAGE)
     target = argument[: toks[at].start].strip()

@@ -1,21 +1,19 @@
-"""`\\e`: a statement edited in the user's editor ($VISUAL, else $EDITOR, else vi), in a private
-temporary file that is removed afterwards (or FILE itself, edited in place, as psql does)."""
+"""`\\e`: a statement edited in the user's editor (commands/shared/editor.py: $VISUAL, else
+$EDITOR, else vi), in a private temporary file that is removed afterwards, or FILE itself,
+edited in place, as psql does."""
 
 from __future__ import annotations
 
-import os
-import shlex
-import shutil
-import signal
-import subprocess
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from opsh.shell.errors import Cancelled, NotFound, UsageError
+from opsh.commands.shared.editor import edit_copy, run_editor
+from opsh.shell.errors import UsageError
 
 if TYPE_CHECKING:
     from opsh.shell.session import Session
+
+UNCHANGED = "nothing run"
 
 
 def edit_text(session: Session, text: str, path: Path | None = None) -> str:
@@ -23,33 +21,10 @@ def edit_text(session: Session, text: str, path: Path | None = None) -> str:
     if path is not None:
         if not path.exists():
             path.write_text(text)
-        _run_editor(session, path)
+        run_editor(session, path, UNCHANGED)
         return path.read_text()
-    folder = tempfile.mkdtemp(prefix="opsh-edit-")
+    edited = edit_copy(session, text.encode(), "statement.sql", UNCHANGED)
     try:
-        copy = Path(folder) / "statement.sql"
-        descriptor = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as out:
-            out.write(text)
-        _run_editor(session, copy)
-        return copy.read_text()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _run_editor(session: Session, path: Path) -> None:
-    """The editor owns the terminal and Ctrl-C while it runs."""
-    words = shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
-    if not words:
-        raise UsageError("$VISUAL / $EDITOR is blank", "set EDITOR=vi, or unset it")
-    try:
-        proc = subprocess.Popen([*words, str(path)], cwd=session.cwd)
-    except FileNotFoundError:
-        raise NotFound(f"editor not found: {words[0]}", "set VISUAL or EDITOR") from None
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        code = proc.wait()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if code != 0:
-        raise Cancelled(f"the editor exited with status {code}: nothing run")
+        return edited.decode()
+    except UnicodeDecodeError:
+        raise UsageError("the edited statement is not UTF-8 text: nothing run", "save it as UTF-8") from None

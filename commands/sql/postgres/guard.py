@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from opsh.commands.sql.guard import Verdict, classify, classify_tokens
 from opsh.commands.sql.postgres.syntax import POSTGRES
-from opsh.commands.sql.syntax import Tok, words
+from opsh.commands.sql.syntax import Tok, top_level, words
 
 READ_ONLY_SETTINGS = ("default_transaction_read_only", "transaction_read_only")
 SESSION_VERBS = frozenset({"listen", "unlisten", "fetch", "move", "close", "deallocate", "prepare", "declare"})
@@ -59,26 +59,12 @@ def _lifts_read_only(toks: list[Tok], found: Verdict) -> bool:
 
 
 def _top_level_into(toks: list[Tok]) -> bool:
-    depth = 0
-    for tok in toks:
-        if tok.text == "(":
-            depth += 1
-        elif tok.text == ")":
-            depth -= 1
-        elif depth == 0 and tok.kind == "word" and tok.lower == "into":
-            return True
-    return False
+    return any(top_level(toks, "into"))
 
 
 def _copy_from(toks: list[Tok]) -> bool:
-    depth = 0
-    for tok in toks[1:]:
-        if tok.text == "(":
-            depth += 1
-        elif tok.text == ")":
-            depth -= 1
-        elif depth == 0 and tok.kind == "word" and tok.lower in ("from", "to"):
-            return tok.lower == "from"
+    for _, tok in top_level(toks, "from", "to", start=1):
+        return tok.lower == "from"
     return False
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from opsh.commands.sql.syntax import Dialect, End, Tok, find_end, words
+from opsh.commands.sql.syntax import Dialect, End, Tok, find_end, top_level, words
 
 POSTGRES = Dialect(
     "postgres", backslash_escapes=False, hash_comments=False, ident_quotes='"', dollar_quotes=True, ends="blocks"
@@ -82,13 +82,8 @@ def is_copy_to_stdout(toks: list[Tok]) -> bool:
 def _copy_direction(toks: list[Tok]) -> tuple[str, str] | None:
     if not toks or toks[0].lower != "copy":
         return None
-    depth = 0
-    for index, tok in enumerate(toks[1:], 1):
-        if tok.text == "(":
-            depth += 1
-        elif tok.text == ")":
-            depth -= 1
-        elif depth == 0 and tok.kind == "word" and tok.lower in ("from", "to") and index + 1 < len(toks):
+    for index, tok in top_level(toks, "from", "to", start=1):
+        if index + 1 < len(toks):
             return tok.lower, toks[index + 1].lower
     return None
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from opsh.commands.ssh.hosts.names import valid_host, valid_user
+from opsh.shell import fileread
 from opsh.shell.config import write_private
 from opsh.shell.errors import OpshError, UsageError
 
@@ -52,9 +53,10 @@ def read_hosts_file(path: Path) -> dict[str, HostEntry]:
         return {}
     import tomllib
 
+    text = fileread.read_text(path, what="hosts file")  # a regular file, bounded: never a fifo or /dev/zero
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise OpshError(f"hosts file {path}: {exc}", "fix it by hand or remove it") from None
     hosts = raw.get("hosts", {})
     if not isinstance(hosts, dict):
