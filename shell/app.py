@@ -66,12 +66,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(options: argparse.Namespace) -> int:
+    from opsh import commands
     from opsh.history.store import HistoryStore
     from opsh.shell.config import Config, Paths
     from opsh.shell.dispatch import Engine
     from opsh.shell.errors import OpshError, describe, for_stream
     from opsh.shell.interact import BatchInteraction, TerminalInteraction
-    from opsh import commands
     from opsh.shell.registry import Registry
     from opsh.shell.session import Session
 

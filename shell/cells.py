@@ -76,6 +76,13 @@ def json_default(value: Any) -> Any:
     return str(value)
 
 
+class NumericName(str):
+    """The name of a column of numbers, whatever its cells hold: a MySQL column whose cells are
+    the server's text (`1e16`, a ZEROFILL's `00042`) is still aligned right in a table."""
+
+    __slots__ = ()
+
+
 def is_number(value: Any) -> bool:
     return isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool)
 

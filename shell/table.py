@@ -20,8 +20,11 @@ import itertools
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
+from operator import contains
 from typing import Any
 
+from opsh.shell.cells import NumericName
 from opsh.shell.output import Sink
 
 CHUNK = 2000
@@ -45,7 +48,8 @@ def draw(headers: list[str], rows: Iterator[Sequence[Any]], sink: Sink, texts: T
         columns = [texts(c) for c in raw]
         if layout is None:
             limit = sink.table_width(len(chunk) + 4)
-            layout = Layout.measure(headers, columns, [numeric(c) for c in raw], limit)
+            right = [isinstance(h, NumericName) or numeric(c) for h, c in zip(headers, raw, strict=True)]
+            layout = Layout.measure(headers, columns, right, limit)
             _write(sink, layout.head(headers))
         else:
             layout.grow(columns)
@@ -130,7 +134,7 @@ class Layout:
     def body(self, columns: list[Sequence[str]]) -> str:
         drawn, widths, right = self._drawn(columns)
         padded = [_pad_column(column, w, r) for column, w, r in zip(drawn, widths, right, strict=True)]
-        if any("\n" in cell for column in padded for cell in column):
+        if any(map(contains, chain.from_iterable(padded), repeat("\n"))):  # in C, cell by cell
             return "".join(_multiline_row(cells, widths, right) for cells in zip(*padded, strict=True))
         # One join, not `"| " + ... + " |"`: each `+` would copy the whole chunk (a 64 MB cell) again.
         return "".join(("| ", " |\n| ".join(map(" | ".join, zip(*padded, strict=True))), " |\n"))

@@ -36,7 +36,7 @@ declare -A PART_FOLDERS=(
     [mongo_server]="unit connect many mongo reconnect scripts"
     [mongosh]="mongo"
 )
-INSTALL_SPEC='.[test,fleet]'             # what .venv holds: opsh (editable) and its extras
+INSTALL_SPEC='.[test,fleet,fast]'        # what .venv holds: opsh (editable) and its extras
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -59,7 +59,7 @@ install_debian_packages() {
 python_env_ready() {
     # Isolated (-I): the checkout's own opsh/ must not stand in for the install.
     .venv/bin/python -I -c "import importlib.util as u, sys
-sys.exit(not all(u.find_spec(n) for n in ('opsh.shell', 'pytest', 'pexpect', 'hypothesis', 'ClusterShell')))" 2>/dev/null
+sys.exit(not all(u.find_spec(n) for n in ('opsh.shell', 'pytest', 'pexpect', 'hypothesis', 'ClusterShell', '_mysql_connector')))" 2>/dev/null
 }
 
 install_python_env() {
@@ -201,16 +201,22 @@ install_reference_tools() {
     fi
     [ -x .venv-ref/bin/mycli ] && [ -x .venv-ref/bin/iredis ] && [ -x .venv-ref/bin/pgcli ] ||
         { log "mycli/iredis/pgcli did not install"; return 1; }
-    # mysqlclient (the C driver), only to show how far it would move the SQL floor; it builds
-    # from source against the client library's headers (installed here when we are root).
+    # mysqlclient and MariaDB Connector/Python (C drivers with no Linux wheel), only for the SQL
+    # benchmark's table of drivers; they build from source against the client library's headers
+    # (installed here when we are root).
     if ! command -v mariadb_config >/dev/null && [ "$(id -u)" -eq 0 ]; then
-        log "installing Debian packages: libmariadb-dev pkg-config build-essential (to build mysqlclient)"
+        log "installing Debian packages: libmariadb-dev pkg-config build-essential (to build the C drivers)"
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-            libmariadb-dev pkg-config build-essential >/dev/null || log "no build tools for mysqlclient (optional)"
+            libmariadb-dev pkg-config build-essential >/dev/null || log "no build tools for the C drivers (optional)"
     fi
-    if command -v mariadb_config >/dev/null && ! .venv-ref/bin/python -c "import MySQLdb" 2>/dev/null; then
-        .venv-ref/bin/pip install -q mysqlclient 2>&1 | grep -v "is ignored" >&2 || true
-        .venv-ref/bin/python -c "import MySQLdb" 2>/dev/null || log "mysqlclient did not build (optional)"
-    fi
+    local driver module
+    for driver in mysqlclient:MySQLdb mariadb:mariadb; do
+        module="${driver#*:}"
+        driver="${driver%%:*}"
+        if command -v mariadb_config >/dev/null && ! .venv-ref/bin/python -c "import $module" 2>/dev/null; then
+            .venv-ref/bin/pip install -q "$driver" 2>&1 | grep -v "is ignored" >&2 || true
+            .venv-ref/bin/python -c "import $module" 2>/dev/null || log "$driver did not build (optional)"
+        fi
+    done
     export OPSH_REF_BIN="$ROOT/.venv-ref/bin"
 }

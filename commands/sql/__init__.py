@@ -90,9 +90,9 @@ class SqlCommand(Command):
         "sql --on shop --null '\\N' \"SELECT * FROM users\" > users.csv   # NULL as \\N, not an empty field",
         "sql --yes --on shop DELETE FROM sessions",
         "sql --on shop[1-4] \"SELECT count(*) FROM orders WHERE state = 'new'\"   # one table, a target column",
-        "sql --on @shards --group \"SELECT version()\"   # identical answers once, under their targets",
-        "sql --on @shards -x shop3 --format json \"SELECT count(*) AS n FROM orders\"",
-        "sql --on @failed \"SELECT 1\"   # the targets that failed in the last sql --on",
+        'sql --on @shards --group "SELECT version()"   # identical answers once, under their targets',
+        'sql --on @shards -x shop3 --format json "SELECT count(*) AS n FROM orders"',
+        'sql --on @failed "SELECT 1"   # the targets that failed in the last sql --on',
     )
 
     def run(self, session: Session, args: Args) -> Result:

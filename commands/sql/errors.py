@@ -1,11 +1,13 @@
-"""How the SQL drivers' exceptions read (pymysql's and sqlite3's): the server's error code and
-its message on one line, `mysql 1146: Table 'shop.nope' doesn't exist`.
+"""How the SQL drivers' exceptions read (pymysql's, mysql-connector-python's C extension's and
+sqlite3's): the server's error code and its message on one line, `mysql 1146: Table 'shop.nope'
+doesn't exist`.
 
 Found by the core's describe() (shell/errors.py) by the module that defines the exception's
 class; nothing here imports a driver. A server's bytes that do not parse (a cell longer than its
 row, a cut error packet) fail inside pymysql as plain Python errors, which no table can tell
 from a bug: the MySQL handle catches them where it reads the connection and words them here,
-as the mariadb client does ("malformed packet").
+as the mariadb client does ("malformed packet"). The C driver's client library checks packets
+itself and says so with its own error number (2027).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ MALFORMED: tuple[type[BaseException], ...] = (
     ValueError,
     ArithmeticError,
 )
+CR_MALFORMED_PACKET = 2027  # the C client library's "Malformed packet"
+CR_UNKNOWN_ERROR = 2000  # what it says of an error packet cut short
 
 
 def _mysql(exc: BaseException) -> Described:
@@ -32,6 +36,21 @@ def _mysql(exc: BaseException) -> Described:
         # Server messages quote the statement, newlines included: keep the error on one line.
         return Described.failure(f"mysql {exc.args[0]}: {_one_line(str(exc.args[1]))}")
     return in_own_words("mysql", exc)
+
+
+def _connector(exc: BaseException) -> Described:
+    """mysql-connector-python's C extension: MySQLInterfaceError with errno and msg."""
+    code, message = getattr(exc, "errno", None), getattr(exc, "msg", None)
+    if isinstance(code, int) and code and isinstance(message, str):
+        return Described.failure(f"mysql {code}: {_one_line(message)}")
+    return in_own_words("mysql", exc)
+
+
+def is_malformed(exc: BaseException) -> bool:
+    """Whether a driver's failure means a reply that does not parse (see the module's docstring)."""
+    if type(exc).__module__ == "_mysql_connector":
+        return getattr(exc, "errno", None) in (CR_MALFORMED_PACKET, CR_UNKNOWN_ERROR)
+    return isinstance(exc, MALFORMED)
 
 
 def _sqlite(exc: BaseException) -> Described:
@@ -50,6 +69,8 @@ def malformed_packet(where: str, exc: BaseException) -> ConnectionLost:
 
 
 def _what_broke(exc: BaseException) -> str:
+    if type(exc).__module__ == "_mysql_connector":
+        return "a packet that does not read as the protocol says"
     if isinstance(exc, AssertionError):
         return "a value runs past the end of its packet"
     if isinstance(exc, (struct.error, IndexError)):
@@ -65,4 +86,4 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-ERRORS: ErrorTable = {"pymysql": _mysql, "sqlite3": _sqlite}
+ERRORS: ErrorTable = {"pymysql": _mysql, "_mysql_connector": _connector, "sqlite3": _sqlite}

@@ -1,5 +1,7 @@
-"""MySQL / MariaDB through pymysql: connect (with a hidden password prompt), run, reconnect.
+"""MySQL / MariaDB: connect (with a hidden password prompt), run, reconnect.
 
+Two drivers do the talking (drivers.py): pymysql, which always works, and the C extension of
+mysql-connector-python when it is installed (`pip install 'opsh[fast]'`); `?driver=` picks one.
 Statements run through an unbuffered cursor on a worker thread (see runner.py). Ctrl-C sends
 `KILL QUERY` on a short-lived side connection. A connection the server closed is noticed
 before the next statement is sent (the idle socket reads as closed) and replaced, so nothing is
@@ -9,33 +11,44 @@ write may have been applied: the error says so, whether or not the reconnect wor
 What the URL leaves out comes from the mysql client's option files (login.py). Connecting and
 the login handshake are bounded by the `timeout` setting (or `?connect_timeout=`), so a server
 that accepts the connection and never answers fails in that time; a statement itself runs as
-long as it needs (Ctrl-C stops it). Temporal values are shown as the server wrote them
-(`0000-00-00` included), and so are DECIMALs (`0.0000000000`, never `0E-10`).
+long as it needs (Ctrl-C stops it). Cells are the server's own text, as the mysql client prints
+them (`1e16`, `0000-00-00`, `0.0000000000`); JSON gets typed values (render.py).
 `LOAD DATA LOCAL INFILE` works only on handles that opt in (`?local_infile=true` or
 `local_infile = true` in the connection's config): it lets the server read a local file.
 """
 
 from __future__ import annotations
 
-import decimal
 import os
 import select
 import ssl
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 from ssl import SSLContext
 from typing import Any
 
 from opsh.commands.shared.deadline import Deadline
 from opsh.commands.sql import guard
-from opsh.commands.sql.errors import MALFORMED, malformed_packet
+from opsh.commands.sql.drivers import (
+    CONNECTOR,
+    Link,
+    Settings,
+    Tls,
+    choose,
+    decoded,
+    error_code,
+    error_message,
+    open_link,
+    typed,
+)
+from opsh.commands.sql.errors import is_malformed, malformed_packet
 from opsh.commands.sql.guard import Verdict
 from opsh.commands.sql.handle import SqlHandle
 from opsh.commands.sql.login import flag, read_login
 from opsh.commands.sql.render import describe_result
-from opsh.commands.sql.runner import ResultSet, Run
+from opsh.commands.sql.runner import ResultSet, Run, Worker
 from opsh.commands.sql.schema import Schema
 from opsh.commands.sql.syntax import MYSQL, Tok, words
 from opsh.shell.errors import AuthError, ConnectError, NotFound, OpshError, UsageError, swallowed
@@ -57,30 +70,15 @@ OPTIONS = (
     "connect_timeout",
     "defaults_file",
     "local_infile",
+    "driver",
 )
 OFF = ("0", "false", "no", "off")
 KILL_TIMEOUT = 5  # seconds to open the side connection that sends KILL QUERY
-CR_SSL_CONNECTION_ERROR = 2026  # pymysql: "SSL is required but the server doesn't support it"
+CR_SSL_CONNECTION_ERROR = 2026  # "SSL is required but the server doesn't support it"
+CR_CANT_READ_CHARSET = 2019  # the C driver's word for an unknown character set
 SERVER_STATUS_IN_TRANS = 1
 SERVER_STATUS_AUTOCOMMIT = 2
 OTHER_TABLES_MAX = 20_000  # tables of other databases kept for `db.` completion
-
-
-class ExactDecimal(decimal.Decimal):
-    """A DECIMAL whose text is the digits the server sent (Decimal itself writes tiny values
-    in exponent form: 0.0000000000 -> 0E-10)."""
-
-    __slots__ = ()
-
-    def __str__(self) -> str:
-        return format(self, "f")
-
-
-def _decimal(text: str) -> decimal.Decimal:
-    # str(Decimal) is the server's text except below 1e-6, where it switches to 1E-7 form.
-    if text.startswith(("0.000000", "-0.000000")):
-        return ExactDecimal(text)
-    return decimal.Decimal(text)
 
 
 @dataclass
@@ -98,8 +96,10 @@ class Target:
     socket: str | None = None
     charset: str = "utf8mb4"
     local_infile: bool = False
-    # PREFERRED TLS (no ssl options): one context for every connection of the handle (main,
-    # schema loader, KILL QUERY), made once instead of pymysql loading a CA store per
+    driver: str = "pymysql"
+    tls: Tls = Tls()  # the TLS options by file name (the C driver reads the files itself)
+    # PREFERRED TLS on pymysql (no ssl options): one context for every connection of the handle
+    # (main, schema loader, KILL QUERY), made once instead of pymysql loading a CA store per
     # connection; None until the first connection learns whether the server offers TLS.
     preferred: SSLContext | None = None
     server_has_tls: bool | None = None
@@ -115,24 +115,24 @@ class Target:
 
     def connect(
         self, database: str | None = None, readonly: bool = False, timeout: float | None = None, bounded: bool = False
-    ) -> Any:
+    ) -> Link:
         """A new connection. Connecting, TLS, the handshake, the login and its set-up
         statements wait at most `timeout` together (a Deadline: a server that answers a byte at
         a time cannot stretch it). Reads of a `bounded` connection (opsh's own: schema, KILL)
         keep that limit; a user's statements do not (they run until done or Ctrl-C)."""
         limit = max(0.1, float(timeout or self.timeout))
+        started = time.monotonic()
         with Deadline(limit) as deadline:
             try:
-                conn = self._login(database, readonly, limit, deadline)
+                link = self._login(database, readonly, limit, deadline)
             except Exception as exc:
-                if deadline.expired:
+                if deadline.expired or (_timed_out(exc) and time.monotonic() - started >= limit * 0.9):
                     raise self.no_answer(limit) from None
-                if isinstance(exc, MALFORMED):  # a greeting or login reply that does not parse
+                if is_malformed(exc):  # a greeting or login reply that does not parse
                     raise malformed_packet(self.server, exc) from None
                 raise
-        if not bounded:
-            set_read_limit(conn, None)
-        return conn
+        link.limit_reads(limit if bounded else None)
+        return link
 
     def no_answer(self, limit: float) -> ConnectError:
         return ConnectError(
@@ -140,32 +140,36 @@ class Target:
             "is it a MySQL server? `set timeout N` or ?connect_timeout=N waits longer",
         )
 
-    def _login(self, database: str | None, readonly: bool, limit: float, deadline: Deadline) -> Any:
-        import pymysql
-
-        try:
-            conn = self._open(database, limit, deadline, *self._tls())
-        except pymysql.err.OperationalError as exc:
-            if not (self._preferring() and _code(exc) == CR_SSL_CONNECTION_ERROR):
-                raise
-            self.server_has_tls = False  # PREFERRED: the server offers no TLS, go on without
-            conn = self._open(database, limit, deadline, None, True)
-        if self._preferring():
-            self.server_has_tls = True if self.server_has_tls is None else self.server_has_tls
+    def _login(self, database: str | None, readonly: bool, limit: float, deadline: Deadline) -> Link:
+        if self.driver == CONNECTOR:
+            link = self._open(database, limit, deadline, self.tls, self.ssl_disabled)
+        else:
+            link = self._login_pymysql(database, limit, deadline)
         try:
             if readonly:
-                with conn.cursor() as cursor:
-                    cursor.execute("SET SESSION TRANSACTION READ ONLY")
+                link.rows("SET SESSION TRANSACTION READ ONLY")
         except BaseException:
-            conn.close()
+            link.force_close()
             raise
-        return conn
+        return link
+
+    def _login_pymysql(self, database: str | None, limit: float, deadline: Deadline) -> Link:
+        try:
+            link = self._open(database, limit, deadline, *self._tls())
+        except Exception as exc:
+            if not (self._preferring() and error_code(exc) == CR_SSL_CONNECTION_ERROR):
+                raise
+            self.server_has_tls = False  # PREFERRED: the server offers no TLS, go on without
+            link = self._open(database, limit, deadline, None, True)
+        if self._preferring():
+            self.server_has_tls = True if self.server_has_tls is None else self.server_has_tls
+        return link
 
     def _preferring(self) -> bool:
         return self.ssl is None and not self.ssl_disabled
 
     def _tls(self) -> tuple[SSLContext | None, bool]:
-        """(context, disabled) for the next connection."""
+        """(context, disabled) for the next pymysql connection."""
         if not self._preferring():
             return self.ssl, self.ssl_disabled
         if self.server_has_tls is False:
@@ -174,52 +178,29 @@ class Target:
             self.preferred = _unverified_context()
         return self.preferred, False
 
-    def _open(
-        self, database: str | None, limit: float, deadline: Deadline, context: SSLContext | None, disabled: bool
-    ) -> Any:
+    def _open(self, database: str | None, limit: float, deadline: Deadline, tls: Any, disabled: bool) -> Link:
         """One connection; each read and write waits at most `limit`, and the deadline watches
         the socket from the first byte of the greeting on."""
-        conn = _connection_class()(
+        settings = Settings(
             host=self.host,
             port=self.port,
             user=self.user,
             password=self.password,
             database=database,
-            unix_socket=self.socket,
+            limit=limit,
+            socket=self.socket,
             charset=self.charset,
-            connect_timeout=limit,
-            read_timeout=limit,
-            write_timeout=limit,
-            ssl=context,
-            ssl_disabled=disabled,
-            autocommit=True,
             local_infile=self.local_infile,
-            conv=_converters(),
-            defer_connect=True,
+            tls=tls,
+            tls_disabled=disabled,
         )
-        conn.deadline = deadline
-        conn.connect()
-        return conn
+        return open_link(self.driver, settings, deadline.watch)
 
 
-@cache
-def _connection_class() -> Any:
-    """pymysql's Connection, handing its socket to the connect's Deadline before the greeting
-    is read (and so before TLS takes the socket over). `_get_server_information`, the read of
-    the greeting, is private to pymysql: tests/connect/test_slow_handshakes.py fails if it moves."""
-    from pymysql.connections import Connection
-
-    base: Any = Connection  # the private parts used here are not in pymysql's type stubs
-
-    class Watched(base):  # type: ignore[misc]
-        deadline: Deadline | None = None
-
-        def _get_server_information(self) -> None:
-            if self.deadline is not None:
-                self.deadline.watch(self._sock)
-            super()._get_server_information()
-
-    return Watched
+def _timed_out(exc: BaseException) -> bool:
+    """A connect the driver itself gave up on for lack of an answer."""
+    text = error_message(exc)
+    return "timed out" in text or "initial communication packet" in text or error_code(exc) == 2013
 
 
 def _unverified_context() -> ssl.SSLContext:
@@ -231,20 +212,14 @@ def _unverified_context() -> ssl.SSLContext:
     return context
 
 
-def set_read_limit(conn: Any, seconds: float | None) -> None:
-    """pymysql applies these before each read and write (pinned by tests/sql/test_faults.py)."""
-    conn._read_timeout = seconds
-    conn._write_timeout = seconds
-
-
 @contextmanager
-def read_limit(conn: Any, seconds: float) -> Iterator[None]:
+def read_limit(link: Link, seconds: float) -> Iterator[None]:
     """A bounded round trip on a connection whose reads are otherwise unbounded."""
-    set_read_limit(conn, seconds)
+    link.limit_reads(seconds)
     try:
         yield
     finally:
-        set_read_limit(conn, None)
+        link.limit_reads(None)
 
 
 def open_mysql(session: Session, request: ConnectRequest) -> MySqlHandle:
@@ -264,9 +239,11 @@ def _target(session: Session, request: ConnectRequest) -> Target:
     host = parts.hostname or login.get("host") or "127.0.0.1"
     socket = options.get("socket") or (login.get("socket") if not parts.hostname and host == "localhost" else None)
     if socket is None and host == "localhost":
-        host = "127.0.0.1"  # pymysql would not use a socket for it anyway: say what it does
+        host = "127.0.0.1"  # the drivers would not use a socket for it anyway: say what they do
     password = request.password if request.password is not None else login.get("password")
     request.password = password  # a login file's password counts as given: no prompt first
+    driver = choose(options.get("driver") or _configured_driver(request))
+    tls_options = _ssl_options(options, login)
     return Target(
         host=host,
         port=request.parts.port or int(login.get("port") or DEFAULT_PORT),
@@ -274,16 +251,26 @@ def _target(session: Session, request: ConnectRequest) -> Target:
         password=password or "",
         database=request.path or login.get("database") or None,
         timeout=float(options.get("connect_timeout") or login.get("connect-timeout") or session.timeout),
-        ssl=_ssl_context(session, _ssl_options(options, login)),
+        ssl=_ssl_context(session, tls_options) if driver != CONNECTOR else None,
         ssl_disabled=options.get("ssl", login.get("ssl") or "").lower() in OFF,
         socket=str(session.path(socket)) if socket else None,
-        charset=_charset(options.get("charset") or login.get("default-character-set") or "utf8mb4"),
+        charset=_charset(options.get("charset") or login.get("default-character-set") or "utf8mb4", driver),
         local_infile=_local_infile(request, login),
+        driver=driver,
+        tls=_tls_files(session, tls_options),
     )
 
 
-def _charset(name: str) -> str:
-    """A character set pymysql knows (an unknown one failed deep inside its connect)."""
+def _configured_driver(request: ConnectRequest) -> str | None:
+    value = request.config.get("driver")
+    return str(value) if value else None
+
+
+def _charset(name: str, driver: str) -> str:
+    """A character set the driver knows (an unknown one failed deep inside pymysql's connect;
+    the C driver says so itself when it connects)."""
+    if driver == CONNECTOR:
+        return name
     from pymysql.charset import charset_by_name
 
     if charset_by_name(name) is None:
@@ -306,6 +293,22 @@ def _local_infile(request: ConnectRequest, login: dict[str, str | None]) -> bool
     if "local_infile" in request.config:
         return bool(request.config["local_infile"])
     return "local-infile" in login and flag(login["local-infile"])
+
+
+def _tls_files(session: Session, options: dict[str, str]) -> Tls:
+    """The TLS files the URL names, checked to be regular files (OpenSSL reads them by name:
+    never a fifo or a device)."""
+    files: dict[str, str] = {}
+    for option in ("ssl_ca", "ssl_cert", "ssl_key"):
+        if option in options:
+            path = session.path(options[option])
+            if not path.exists():
+                raise NotFound(f"{option}: no such file: {path}")
+            check_regular(path, f"{option}={path}")
+            files[option[4:]] = str(path)
+    wanted = options.get("ssl", "").lower()
+    required = wanted not in ("", *OFF) or bool(files)
+    return Tls(required, files.get("ca"), files.get("cert"), files.get("key"))
 
 
 def _ssl_context(session: Session, options: dict[str, str]) -> ssl.SSLContext | None:
@@ -331,84 +334,61 @@ def _ssl_context(session: Session, options: dict[str, str]) -> ssl.SSLContext | 
     return context
 
 
-def _login(target: Target, request: ConnectRequest) -> Any:
+def _login(target: Target, request: ConnectRequest) -> Link:
     """Connect; when the server wants a password and none was given, ask for it (hidden)."""
-    import pymysql
-
     try:
         return target.connect(target.database, request.readonly)
-    except pymysql.err.OperationalError as exc:
-        if _code(exc) != 1045 or request.password is not None or request.ask_password is None:
+    except OpshError:
+        raise
+    except Exception as exc:
+        if error_code(exc) != 1045 or request.password is not None or request.ask_password is None:
             raise _connect_error(exc, target) from None
     target.password = request.get_password()
     try:
         return target.connect(target.database, request.readonly)
-    except pymysql.err.OperationalError as exc:
+    except OpshError:
+        raise
+    except Exception as exc:
         raise _connect_error(exc, target) from None
 
 
-def _connect_error(exc: BaseException, target: Target) -> Exception:
-    code, message = _code(exc), _message(exc)
+def _connect_error(exc: Exception, target: Target) -> Exception:
+    if not _driver_error(exc):
+        return exc
+    code, message = error_code(exc), error_message(exc)
     if code == 1045:
         return AuthError(f"mysql 1045: {message}", "check the user name and password")
     if code == 1049:
         return NotFound(f"mysql 1049: {message}", "connect without a database, then \\l lists them")
+    if code == CR_CANT_READ_CHARSET:
+        return UsageError(f"unknown charset {target.charset!r}", "e.g. ?charset=utf8mb4 or ?charset=latin1")
     if "timed out" in message:
         return target.no_answer(target.timeout)
     return ConnectError(f"mysql {code}: {message}" if code else f"cannot connect to {target.endpoint}: {message}")
 
 
-def _code(exc: BaseException) -> int | None:
-    args = exc.args
-    return args[0] if args and isinstance(args[0], int) else None
-
-
-def _message(exc: BaseException) -> str:
-    args = exc.args
-    text = str(args[1]) if len(args) > 1 else str(exc)
-    return " ".join(text.split())
+def _driver_error(exc: BaseException) -> bool:
+    return type(exc).__module__.split(".")[0] in ("pymysql", "_mysql_connector") or isinstance(exc, OSError)
 
 
 def is_lost(exc: BaseException) -> bool:
-    import pymysql
-
-    if isinstance(exc, pymysql.err.InterfaceError):
+    kind = type(exc)
+    if kind.__module__.startswith("pymysql") and kind.__name__ == "InterfaceError":
         return True
-    return isinstance(exc, pymysql.err.OperationalError) and _code(exc) in LOST
-
-
-@cache
-def _converters() -> dict[Any, Any]:
-    """pymysql's decoders, minus temporal ones (dates as the server sends them), with DECIMAL
-    kept exact."""
-    from pymysql.constants import FIELD_TYPE
-    from pymysql.converters import conversions
-
-    temporal = (FIELD_TYPE.DATETIME, FIELD_TYPE.TIMESTAMP, FIELD_TYPE.DATE, FIELD_TYPE.TIME, FIELD_TYPE.NEWDATE)
-    out = {k: v for k, v in conversions.items() if k not in temporal}
-    out[FIELD_TYPE.DECIMAL] = out[FIELD_TYPE.NEWDECIMAL] = _decimal
-    return out
-
-
-def _server_info(cursor: Any) -> str:
-    """The server's note on a write (`Rows matched: 2  Changed: 1  Warnings: 0`)."""
-    message = getattr(getattr(cursor, "_result", None), "message", None)
-    if not message:
-        return ""
-    data = bytes(message)
-    if data[0] == len(data) - 1:  # pymysql keeps the note's length byte
-        data = data[1:]
-    return data.decode("utf-8", "replace").strip()
+    if kind.__name__ == "TimedOut":  # connector_link: a bounded round trip ran out
+        return True
+    return _driver_error(exc) and not isinstance(exc, OSError) and error_code(exc) in LOST
 
 
 class MySqlHandle(SqlHandle):
     kind = "mysql"
     dialect = MYSQL
 
-    def __init__(self, name: str, target: Target, conn: Any, *, readonly: bool, tag: str | None) -> None:
+    def __init__(self, name: str, target: Target, conn: Link, *, readonly: bool, tag: str | None) -> None:
         super().__init__(name, target.endpoint, readonly=readonly, tag=tag)
         self.target = target
-        self.conn: Any = conn
+        self.conn: Link | None = conn
+        self.worker = Worker()  # one thread for all the handle's statements (runner.py)
         self.database: str | None = target.database
         self._gave_up: str | None = None  # why the last connection was given up, for the next note
         self.refresh_schema()
@@ -421,13 +401,13 @@ class MySqlHandle(SqlHandle):
         return f"mysql:{self.name}"
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "database": self.database}
+        return {**super().describe(), "database": self.database, "driver": self.target.driver}
 
     def ping(self) -> None:
         if self.conn is None:
             raise ConnectError("not connected", "the next statement reconnects")
         with self._reading(), read_limit(self.conn, self.target.timeout):
-            self.conn.ping(reconnect=False)
+            self.conn.ping()
 
     def state(self) -> str:
         if not self.connected():
@@ -441,6 +421,7 @@ class MySqlHandle(SqlHandle):
         try:
             self._settle()
         finally:
+            self.worker.stop(wait=1.0)
             conn, self.conn = self.conn, None
             if conn is not None:
                 try:
@@ -450,12 +431,14 @@ class MySqlHandle(SqlHandle):
                     swallowed("closing a MySQL connection")
 
     def in_transaction(self) -> bool:
-        return bool(self.conn is not None and (self.conn.server_status or 0) & SERVER_STATUS_IN_TRANS)
+        return bool(self.conn is not None and self.conn.server_status & SERVER_STATUS_IN_TRANS)
 
     def autocommit(self) -> bool:
-        return bool(self.conn is not None and (self.conn.server_status or 0) & SERVER_STATUS_AUTOCOMMIT)
+        return bool(self.conn is not None and self.conn.server_status & SERVER_STATUS_AUTOCOMMIT)
 
     def rollback(self) -> None:
+        if self.conn is None:
+            return
         with self._reading():
             self.conn.rollback()
 
@@ -466,30 +449,32 @@ class MySqlHandle(SqlHandle):
         conn = self.conn
         try:
             yield
-        except MALFORMED as exc:
+        except Exception as exc:
+            if conn is None or not is_malformed(exc):
+                raise
             raise self._malformed(conn, exc) from None
 
-    def _malformed(self, conn: Any, exc: BaseException) -> BaseException:
+    def _malformed(self, conn: Link, exc: BaseException) -> BaseException:
         """What a failed read of `conn` means: a packet that does not parse leaves the
         connection out of step with the server, so it is closed (the next statement opens a
         new one) and the failure is said as the mariadb client says it; anything else (the
         server's own errors, a lost connection) is left as it is."""
-        if not isinstance(exc, MALFORMED):
+        if not is_malformed(exc):
             return exc
-        result = getattr(conn, "_result", None)
-        if result is not None:  # else closing (or collecting) its cursor reads the dead socket
-            result.unbuffered_active = False
-        conn._force_close()
+        conn.reset_after_malformed()
         self._gave_up = "the last reply was a malformed packet"
         return malformed_packet(self.target.server, exc)
 
     def _dead(self) -> bool:
         """Whether the idle connection is unusable: closed, or the server hung up on it."""
         conn = self.conn
-        if conn is None or not conn.open:
+        if conn is None or not conn.is_open:
             return True
+        fd = conn.fileno()
+        if fd is None:
+            return not conn.is_open
         try:
-            readable, _, _ = select.select([conn._sock], [], [], 0)  # an idle socket never has data
+            readable, _, _ = select.select([fd], [], [], 0)  # an idle socket never has data
         except (OSError, ValueError):
             swallowed("checking whether the idle MySQL connection is still open")
             return True
@@ -499,50 +484,47 @@ class MySqlHandle(SqlHandle):
         old, self.conn = self.conn, None
         if old is not None:
             try:
-                old._force_close()
+                old.force_close()
             except Exception:  # noqa: BLE001 - it is already gone
                 swallowed("dropping a lost MySQL connection before reconnecting")
         self.conn = self.target.connect(self.database, self.readonly)
 
     def _discard_connection(self, run: Run) -> None:
         """After a cancel the worker still reads this connection: never close it from here
-        (pymysql's close waits for the reader's lock); the worker closes it when it returns."""
+        (pymysql's close waits for the reader's lock, the C library is not to be used from two
+        threads at once); the worker closes it when it returns, and a new worker takes the
+        handle's next statements."""
         conn, self.conn = self.conn, None
+        self.worker.stop()
+        self.worker = Worker()
         if conn is None:
             return
-        in_transaction = bool((conn.server_status or 0) & SERVER_STATUS_IN_TRANS)
+        in_transaction = bool(conn.server_status & SERVER_STATUS_IN_TRANS)
         self._gave_up = "the cancelled statement still held the old connection" + (
             "; its open transaction is lost" if in_transaction else ""
         )
-        run.abandon(conn._force_close)
+        run.abandon(conn.force_close)
 
     # ------------------------------------------------------------ running
 
     def _start(self, sql: str | bytes, params: tuple[Any, ...] = ()) -> Run:
-        import pymysql.cursors
-
         if self.conn is None:
             self._reconnect()
         conn = self.conn
+        assert conn is not None
         thread_id = conn.thread_id()
-
-        def open_cursor() -> Any:
-            cursor = conn.cursor(pymysql.cursors.SSCursor)
-            cursor.execute(sql, params or None)
-            return cursor
-
         return Run(
-            open_cursor,
+            lambda: conn.run(sql, params),
             lambda: self._kill_query(thread_id),
-            info=_server_info,
+            info=_note,
             failed=lambda exc: self._malformed(conn, exc),
+            worker=self.worker,
         )
 
     def _kill_query(self, thread_id: int) -> None:
         side = self.target.connect(None, timeout=min(KILL_TIMEOUT, self.target.timeout), bounded=True)
         try:
-            with side.cursor() as cursor:
-                cursor.execute(f"KILL QUERY {int(thread_id)}")
+            side.rows(f"KILL QUERY {int(thread_id)}")
         finally:
             side.close()
 
@@ -554,7 +536,7 @@ class MySqlHandle(SqlHandle):
 
     def _local_infile(self, session: Session, text: str) -> str:
         """LOAD DATA LOCAL INFILE 'f': refused unless the handle opted in; the file is read
-        relative to the session's directory (pymysql would use the process's)."""
+        relative to the session's directory (the drivers would use the process's)."""
         toks = words(text, self.dialect)
         lowered = [t.lower for t in toks]
         if "local" not in lowered or "infile" not in lowered:
@@ -568,7 +550,7 @@ class MySqlHandle(SqlHandle):
         if at >= len(toks) or toks[at].kind != "string":
             return text
         path = session.path(_unquote(toks[at]))
-        check_regular(path)  # pymysql reads it by name, in chunks: never a fifo or a device
+        check_regular(path)  # the driver reads it by name, in chunks: never a fifo or a device
         return text[: toks[at].start] + _quote(str(path)) + text[toks[at].end :]
 
     def _first_result(self, info: Verdict, text: str | bytes) -> tuple[Run, ResultSet | None, str | None]:
@@ -594,7 +576,7 @@ class MySqlHandle(SqlHandle):
             self._reconnect()
         except Exception as exc:  # noqa: BLE001 - reported with what it means for the statement
             raise ConnectError(
-                f"the connection to {self.target.endpoint} is gone and reconnecting failed ({_message(exc)})",
+                f"the connection to {self.target.endpoint} is gone and reconnecting failed ({error_message(exc)})",
                 "the statement was not run",
             ) from None
         if was_in_transaction:
@@ -611,30 +593,42 @@ class MySqlHandle(SqlHandle):
         try:
             self._reconnect()
         except Exception as exc:  # noqa: BLE001 - the loss is what the user needs to hear about
-            failed = f"reconnecting failed ({_message(exc)})"
+            failed = f"reconnecting failed ({error_message(exc)})"
             if info.is_read and not was_in_transaction:
-                raise ConnectError(f"connection lost during {verb} ({_message(lost)}); {failed}") from None
+                raise ConnectError(f"connection lost during {verb} ({error_message(lost)}); {failed}") from None
             raise ConnectError(
-                f"connection lost during {verb} ({_message(lost)}): it may have been applied;"
+                f"connection lost during {verb} ({error_message(lost)}): it may have been applied;"
                 f" {failed}" + ("; the open transaction was rolled back" if was_in_transaction else ""),
                 "check whether it took effect once the server is back",
             ) from None
         if was_in_transaction:
             raise ConnectError(
-                f"connection lost during {verb} ({_message(lost)}); the open transaction was rolled back",
+                f"connection lost during {verb} ({error_message(lost)}); the open transaction was rolled back",
                 "reconnected: start the transaction again",
             )
         if not info.is_read:
             raise ConnectError(
-                f"connection lost during {verb} ({_message(lost)}): it may have been applied;"
+                f"connection lost during {verb} ({error_message(lost)}): it may have been applied;"
                 " reconnected, but it was not run again",
                 "check whether it took effect before running it again",
             )
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """A small query of opsh's own (\\d, SHOW WARNINGS): all rows, typed, still cancellable."""
         if self._dead() and not self.in_transaction():
             self._revive(False)
-        return super()._query(sql, params)
+        self._settle()
+        run = self._run = self._start(sql, params)
+        head = run.next_set()
+        rows: list[tuple[Any, ...]] = []
+        if head is not None and head.headers is not None:
+            for chunk in run.chunks():
+                rows += decoded(chunk, head.encoding) if head.encoding else chunk
+            if head.columns:
+                rows = typed(head.columns, rows)
+        while run.next_set() is not None:
+            pass
+        return (head.headers or []) if head else [], rows
 
     def _warnings(self) -> Result | None:
         _, rows = self._query("SHOW WARNINGS")
@@ -648,8 +642,7 @@ class MySqlHandle(SqlHandle):
         def load() -> Schema:
             conn = target.connect(database, bounded=True)
             try:
-                with conn.cursor() as cursor:
-                    return _read_schema(cursor, database)
+                return _read_schema(conn, database)
             finally:
                 conn.close()
 
@@ -710,37 +703,46 @@ class MySqlHandle(SqlHandle):
         return Result.empty(status=f"database changed to {name}")
 
 
-def _read_schema(cursor: Any, database: str | None) -> Schema:
-    cursor.execute("SHOW DATABASES")
-    databases = tuple(row[0] for row in cursor.fetchall())
-    cursor.execute(
+def _read_schema(conn: Link, database: str | None) -> Schema:
+    databases = tuple(row[0] for row in conn.rows("SHOW DATABASES"))
+    elsewhere: dict[str, list[str]] = {}
+    listed = conn.rows(
         "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES"
         " WHERE TABLE_SCHEMA NOT IN ('information_schema', 'performance_schema') ORDER BY 1, 2"
         f" LIMIT {OTHER_TABLES_MAX}"
     )
-    elsewhere: dict[str, list[str]] = {}
-    for schema, table in cursor.fetchall():
+    for schema, table in listed:
         elsewhere.setdefault(schema, []).append(table)
     other = {db: tuple(tables) for db, tables in elsewhere.items()}
     if not database:
         return Schema(databases, other_tables=other, state="ready")
-    cursor.execute(
+    tables: dict[str, list[str]] = {}
+    for table, column in conn.rows(
         "SELECT c.TABLE_NAME, c.COLUMN_NAME FROM information_schema.COLUMNS c"
         " WHERE c.TABLE_SCHEMA = %s ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
         (database,),
-    )
-    tables: dict[str, list[str]] = {}
-    for table, column in cursor.fetchall():
+    ):
         tables.setdefault(table, []).append(column)
-    cursor.execute(
-        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'VIEW'",
-        (database,),
+    views = frozenset(
+        row[0]
+        for row in conn.rows(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'VIEW'",
+            (database,),
+        )
     )
-    views = frozenset(row[0] for row in cursor.fetchall())
-    cursor.execute("SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = %s", (database,))
-    routines = tuple(row[0] for row in cursor.fetchall())
+    routines = tuple(
+        row[0]
+        for row in conn.rows(
+            "SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = %s", (database,)
+        )
+    )
     columns = {t: tuple(c) for t, c in tables.items()}
     return Schema(databases, columns, views, (), routines, "ready", other)
+
+
+def _note(cursor: Any) -> str:
+    """The server's note on a write (`Rows matched: 2  Changed: 1  Warnings: 0`)."""
+    return str(getattr(cursor, "info", "") or "")
 
 
 def _unquote(tok: Tok) -> str:

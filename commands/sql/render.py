@@ -6,6 +6,12 @@ The output adapts to the format the renderer chose (the Result's `present` hook 
 JSON and vertical output get distinct column names (`a.id, b.id` -> `id`, `id_2`), CSV can
 write NULL as a marker of its own (`set csv_null '\\N'`), and with `set auto_vertical on` a
 table wider than the terminal is shown vertically, as mycli does.
+
+MySQL's cells are the server's text (drivers.py), and each format gets them as it needs them:
+tables, CSV and vertical output the text itself (a table right-aligns the columns the mysql
+client does, by type), plain the text escaped as `mariadb -B` escapes it (a backslash, tab,
+newline and NUL as `\\\\`, `\\t`, `\\n`, `\\0`, so each row stays one line), JSON and YAML typed
+values; so does anything that reads the rows without choosing a format (`sql --on` merging).
 """
 
 from __future__ import annotations
@@ -14,13 +20,18 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from opsh.commands.sql.runner import ResultSet, Run
 from opsh.shell import formats
+from opsh.shell.cells import NumericName
 from opsh.shell.result import Result
 
 PEEK_ROWS = 200  # rows looked at to decide whether a table fits the terminal
+# How a RowStream hands its MySQL rows out (see the module's docstring).
+TYPED, TEXT, TABLE, ESCAPED = "typed", "text", "table", "escaped"
+_ESCAPES = (("\\", "\\\\"), ("\0", "\\0"), ("\t", "\\t"), ("\n", "\\n"))
 
 
 @dataclass
@@ -60,7 +71,7 @@ def present(run: Run, head: ResultSet | None, shown: Presentation) -> Result:
             status += f"; {head.info}"
         return Result.empty(status=status, then=follow)
     note = shown.take_note()
-    result = Result.table(head.headers, [], then=follow)
+    result = Result.table(_names(head), [], then=follow)
 
     def finished(count: int, warnings: int) -> None:
         shown.warnings += warnings
@@ -71,7 +82,7 @@ def present(run: Run, head: ResultSet | None, shown: Presentation) -> Result:
         """The reader left first (the pager quit): how far the output got, never `0 rows`."""
         result.status = _join(note, f"output stopped after {count} row{'s' if count != 1 else ''}")
 
-    stream = RowStream(run, finished, stopped)
+    stream = RowStream(run, finished, stopped, head.columns, head.encoding)
     result.rows = stream
     result.present = _adapter(result, stream, shown)
     return result
@@ -80,10 +91,11 @@ def present(run: Run, head: ResultSet | None, shown: Presentation) -> Result:
 def _adapter(result: Result, stream: RowStream, shown: Presentation) -> Callable[[str, Any], str | None]:
     def adapt(fmt: str, sink: Any) -> str | None:
         headers = result.headers or []
+        stream.mode = cells_for(fmt)
         if formats.keyed(fmt):
             result.headers = distinct(headers)
-        elif fmt == "csv" and shown.csv_null:
-            stream.null = shown.csv_null
+        elif fmt == "csv":
+            stream.null = shown.csv_null  # "" too: the CSV writer's quick way takes only text
         elif fmt == "table" and shown.auto_vertical and sink.is_terminal and _too_wide(headers, stream, sink):
             from opsh.shell.render import render
 
@@ -92,6 +104,24 @@ def _adapter(result: Result, stream: RowStream, shown: Presentation) -> Callable
         return None
 
     return adapt
+
+
+def _names(head: ResultSet) -> list[str]:
+    """The column names; those of columns the mysql client right-aligns (numbers, by type) are
+    NumericNames, so a table aligns them whatever text their cells hold."""
+    headers = head.headers or []
+    if not head.columns:
+        return headers
+    return [NumericName(h) if c.numeric else h for h, c in zip(headers, head.columns, strict=False)]
+
+
+def cells_for(fmt: str) -> str:
+    """How a format wants the server's text (see the module's docstring)."""
+    if formats.keyed(fmt) and fmt != "vertical":
+        return TYPED
+    if fmt in ("csv", "vertical"):
+        return TEXT
+    return ESCAPED if fmt == "plain" else TABLE
 
 
 def _too_wide(headers: list[str], stream: RowStream, sink: Any) -> bool:
@@ -137,17 +167,25 @@ class RowStream:
     """The rows of one result for the renderer; closing it early cancels the statement."""
 
     def __init__(
-        self, run: Run, finished: Callable[[int, int], None], stopped: Callable[[int], None] | None = None
+        self,
+        run: Run,
+        finished: Callable[[int, int], None],
+        stopped: Callable[[int], None] | None = None,
+        columns: list[Any] | None = None,
+        encoding: str | None = None,
     ) -> None:
         self.run = run
         self.count = 0
         self.done = False
         self.null: str | None = None  # written for NULL (CSV's marker), when set
+        self.columns = columns  # MySQL's (drivers.Column): its cells are text, shown per `mode`
+        self.mode = TYPED
+        self.encoding = encoding  # the driver's cells are bytes, text in this encoding (decoded here)
         self._finished = finished
         self._stopped = stopped  # told the rows handed out when the output ends before the rows
         self._chunks = run.chunks()
         self._peeked: list[list[tuple[Any, ...]]] = []
-        self._rows: Iterator[tuple[Any, ...]] | None = None
+        self._rows: Iterator[Any] | None = None  # what was handed out (closed with the stream)
 
     def peek(self, at_least: int) -> list[tuple[Any, ...]]:
         """The first rows (at least `at_least` if there are that many), read ahead and kept."""
@@ -156,7 +194,7 @@ class RowStream:
             if chunk is None:
                 break
             self._peeked.append(chunk)
-        return [row for chunk in self._peeked for row in chunk]
+        return [row for chunk in self._peeked for row in self._text(chunk)]
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         self._rows = self._generate()
@@ -166,16 +204,62 @@ class RowStream:
         while self._peeked:
             yield from self._convert(self._peeked.pop(0))
         for chunk in self._chunks:
-            yield from self._convert(chunk)
+            rows = self._convert(chunk)
+            del chunk  # the driver's cells, once converted, are not kept while the rows are written
+            yield from rows
         self.done = True
         self._finished(self.count, self.run.warnings)
 
+    def encoded_chunks(self) -> tuple[str, Iterator[list[tuple[Any, ...]]]] | None:
+        """For a writer that joins bytes itself (CSV): the encoding and the rows a chunk at a
+        time as the driver gave them, NULL as the `null` marker; None when the cells are text
+        already. (A wrapper that keeps the rows, as a recording does, has no such method: it
+        gets the rows as text.)"""
+        encoding = self.encoding
+        if encoding is None:
+            return None
+        chunks = self._rows = self._encoded(encoding)
+        return encoding, chunks
+
+    def _encoded(self, encoding: str) -> Iterator[list[tuple[Any, ...]]]:
+        null = (self.null or "").encode(encoding, "surrogateescape")
+        while self._peeked:
+            yield self._counted(nulls_as(self._peeked.pop(0), null))
+        for chunk in self._chunks:
+            yield self._counted(nulls_as(chunk, null))
+        self.done = True
+        self._finished(self.count, self.run.warnings)
+
+    def _counted(self, chunk: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        self.count += len(chunk)
+        return chunk
+
+    def _text(self, chunk: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        if self.encoding is None:
+            return chunk
+        from opsh.commands.sql.drivers import decoded
+
+        return decoded(chunk, self.encoding)
+
     def _convert(self, chunk: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         self.count += len(chunk)
+        chunk = self._text(chunk)
+        if self.columns:
+            chunk = self._shaped(chunk, self.columns)
         null = self.null
         if null is None:
             return chunk
-        return [tuple(null if value is None else value for value in row) for row in chunk]
+        return nulls_as(chunk, null)
+
+    def _shaped(self, chunk: list[tuple[Any, ...]], columns: list[Any]) -> list[tuple[Any, ...]]:
+        mode = self.mode
+        if mode == TEXT or not chunk:
+            return chunk
+        if mode == TYPED:
+            from opsh.commands.sql.drivers import typed
+
+            return typed(columns, chunk)
+        return chunk if mode == TABLE else _escaped(chunk)
 
     def close(self) -> None:
         if self._rows is not None:
@@ -184,6 +268,42 @@ class RowStream:
             self.run.cancel()
             if self._stopped is not None:
                 self._stopped(self.count)
+
+
+def nulls_as(chunk: list[tuple[Any, ...]], null: Any) -> list[tuple[Any, ...]]:
+    """The chunk with NULL written as `null` (text, or bytes for bytes cells). A join finds
+    whether there is any NULL at all (it stops at the first cell that is not text; comparing each
+    cell to None costs ten times more); a chunk with one is rebuilt from its flattened cells."""
+    join = (b"" if isinstance(null, bytes) else "").join
+    try:
+        join(chain.from_iterable(chunk))
+        return chunk
+    except TypeError:
+        pass
+    width = len(chunk[0])
+    if any(len(row) != width for row in chunk):
+        return [tuple(null if value is None else value for value in row) for row in chunk]
+    cells = [null if value is None else value for value in chain.from_iterable(chunk)]
+    return list(zip(*[iter(cells)] * width, strict=True))
+
+
+def _escaped(chunk: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Backslash, NUL, tab and newline written as `mariadb -B` writes them."""
+    values = [list(column) for column in zip(*chunk, strict=True)]
+    changed = False
+    for index, column in enumerate(values):
+        text = "".join(filter(None, column))
+        if not any(char in text for char, _ in _ESCAPES):
+            continue
+        changed = True
+        values[index] = [None if v is None else _escape(v) for v in column]
+    return list(zip(*values, strict=True)) if changed else chunk
+
+
+def _escape(text: str) -> str:
+    for char, written in _ESCAPES:
+        text = text.replace(char, written)
+    return text
 
 
 def _affected(head: ResultSet) -> str:

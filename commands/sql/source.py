@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from opsh.commands.sql.syntax import End, delimiter_argument
-from opsh.shell.errors import BackendError, NotFound, OpshError, UsageError, describe
+from opsh.shell.errors import BackendError, OpshError, UsageError, describe
+from opsh.shell.fileread import CHUNK, open_regular
 from opsh.shell.result import Result
 
 if TYPE_CHECKING:
@@ -61,14 +62,15 @@ def parse_request(argument: str) -> Request:
 
 
 def read_sql(path: Path) -> str:
-    """The file as text that keeps every byte (see the module's docstring); only regular
-    files (a device or FIFO would never end)."""
-    if not path.exists():
-        raise NotFound(f"no such file: {path}")
-    if not path.is_file():
-        raise UsageError(f"{path} is not a regular file")
+    """The file as text that keeps every byte (see the module's docstring). Only a regular file
+    is read (a device or a fifo would never end; shell/fileread.py refuses them before a byte is
+    read), in chunks so that Ctrl-C gets through, and whole whatever its size: a dump is large
+    (the bounded whole-file reader's cap is for scripts and lists, not for dumps)."""
+    data = bytearray()
     try:
-        data = path.read_bytes()
+        with open_regular(path, str(path)) as handle:
+            while chunk := handle.read(CHUNK):
+                data += chunk
     except OSError as exc:
         raise OpshError(f"cannot read {path}: {exc.strerror or exc}") from None
     return data.decode("utf-8", "surrogateescape").removeprefix("\ufeff")

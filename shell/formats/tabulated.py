@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from opsh.shell.cells import numeric_column, screen_texts, shown_texts, visible_texts
+from opsh.shell.cells import NumericName, numeric_column, screen_texts, shown_texts, visible_texts
 from opsh.shell.formats.base import Renderer
 from opsh.shell.output import Sink
 
@@ -42,4 +42,5 @@ def table_cells(
     grid = [(list(row) + [None] * width)[:width] for row in rows]
     columns: list[Sequence[Any]] = list(zip(*grid, strict=True)) if grid else [() for _ in headers]
     converted = [texts(column) for column in columns]
-    return [list(row) for row in zip(*converted, strict=True)], [numeric_column(column) for column in columns]
+    right = [isinstance(h, NumericName) or numeric_column(c) for h, c in zip(headers, columns, strict=True)]
+    return [list(row) for row in zip(*converted, strict=True)], right

@@ -1,24 +1,30 @@
-"""Large SQL results rendered to a file: opsh against the floor and the reference clients.
+"""Large SQL results rendered to a file: opsh against the reference clients and the drivers.
 
 A MariaDB test server is started here; the rows come from its SEQUENCE engine (computed on the
 fly, the same work for every client): 100,000 rows x 5 columns (int, varchar, decimal,
 datetime, nullable varchar) as a table into a file, then 1,000,000 rows as CSV. Measured in the
 same run, side by side:
 
-- the floor: a bare pymysql unbuffered fetch of the same rows (a process doing nothing else),
-  which is what opsh's driver costs before opsh does anything;
+- the drivers (issue 26), each a process that fetches the 1M rows unbuffered, 10,000 at a time,
+  and drops them: pymysql (converting, and as opsh reads it: no decoders), the C extension of
+  mysql-connector-python (its raw bytes as opsh reads them, and converting), and from
+  .venv-ref, where tests/setup.sh builds them, mysqlclient and MariaDB Connector/Python (both
+  need a compiler and the client library's headers: no wheel for Linux);
+- opsh with each driver (the C one is its default when installed: `opsh[fast]`);
 - `mariadb -t` / `mariadb -B` (the C client) and `mycli -t`;
-- optionally the C driver (mysqlclient's unbuffered fetch), if it is installed in .venv-ref:
-  how far a C driver would move the floor.
+- what opsh costs before a row (`opsh -c 'connect ...; SELECT 1'`), the floor under the table.
 
-Targets (issue 16): 1M rows to CSV within 1.5x the floor and <= 4x `mariadb -B`; the 100k-row
-table <= 4x `mariadb -t` (and <= 0.25x mycli); opsh's peak RSS < 150 MB. Wall-clock medians
-decide; CPU seconds are printed beside them (a loaded machine stretches wall time, not CPU).
-The process exits 1 when a target is missed.
+Targets (issue 26): 1M rows to CSV <= 1.5x `mariadb -B`; the 100k-row table <= 2x `mariadb -t`;
+opsh's peak RSS < 150 MB; the pymysql path no slower than it was: before issue 26 opsh took
+1.1-1.4x a bare converting pymysql fetch, now at most 1.1x it (its ratio to the text fetch, its
+new floor, is printed for scale). Wall-clock medians decide; CPU seconds are printed beside them (a
+loaded machine stretches wall time, not CPU). The process exits 1 when a target is missed.
 
-Loading a dump (issue 25): a default `mariadb-dump` of a database with a BLOB table (every byte
-value) and 400,000 rows of payments, loaded into an empty database by `opsh -c 'connect ...;
-source FILE'` and by `mariadb DB < FILE`; target: within 2x the mariadb client.
+Loading a dump (issues 25, 26): a default `mariadb-dump` of a database with a BLOB table (every
+byte value) and 400,000 rows of payments, and a one-row-per-INSERT dump (`--skip-extended-insert`,
+50,000 rows), loaded into an empty database by `opsh -c 'connect ...; source FILE'` and by
+`mariadb DB < FILE`; target: the default dump within 2x the mariadb client (the one-row dump is
+printed for scale: a round trip and opsh's own work per statement, see README).
 
     tests/bench/run sql
 """
@@ -41,23 +47,85 @@ from tests.servers.mariadb import MariaDB, start_mariadb
 
 ROWS = 100_000
 BIG = 1_000_000
+ONE_ROW_DUMP = 50_000
 REPEAT = 5
 REPEAT_BIG = 3
 REPEAT_MYCLI = 3
+REPEAT_DRIVERS = 2
 
-# The floor: the driver's own unbuffered fetch, nothing else (argv: host port user password db sql).
-FETCH = """\
+# Each driver's own unbuffered fetch of the rows, nothing else (argv: host port user password db sql).
+CONNECT = """\
 import sys
-{imports}
 host, port, user, password, database, sql = sys.argv[1:7]
-conn = connect(host=host, port=int(port), user=user, password=password, database=database)
-cursor = conn.cursor(Unbuffered)
-cursor.execute(sql)
-while cursor.fetchmany(1000):
-    pass
 """
-PYMYSQL = "import pymysql\nfrom pymysql import connect\nfrom pymysql.cursors import SSCursor as Unbuffered"
-MYSQLCLIENT = "import MySQLdb\nfrom MySQLdb import connect\nfrom MySQLdb.cursors import SSCursor as Unbuffered"
+DRIVERS = {
+    "pymysql, converting (opsh before issue 26)": """\
+import pymysql, pymysql.cursors
+conn = pymysql.connect(host=host, port=int(port), user=user, password=password, database=database)
+cursor = conn.cursor(pymysql.cursors.SSCursor)
+cursor.execute(sql)
+while cursor.fetchmany(10000):
+    pass
+""",
+    "pymysql, the server's text (opsh's pymysql path)": """\
+import pymysql, pymysql.cursors
+from pymysql.converters import conversions
+encoders = {k: v for k, v in conversions.items() if not isinstance(k, int)}
+conn = pymysql.connect(host=host, port=int(port), user=user, password=password, database=database, conv=encoders)
+cursor = conn.cursor(pymysql.cursors.SSCursor)
+cursor.execute(sql)
+while cursor.fetchmany(10000):
+    pass
+""",
+    "mysql-connector C extension, raw bytes (opsh's default)": """\
+import itertools, _mysql_connector
+from opsh.commands.sql.connector_link import _plugin_dir
+conn = _mysql_connector.MySQL(raw=True, charset_name="utf8mb4", plugin_dir=_plugin_dir())
+conn.connect(host=host, port=int(port), user=user, password=password, database=database)
+conn.query(sql.encode(), raw=True)
+rows = iter(conn.fetch_row, None)
+while list(itertools.islice(rows, 10000)):
+    pass
+""",
+    "mysql-connector C extension, converting": """\
+import mysql.connector
+conn = mysql.connector.connect(host=host, port=int(port), user=user, password=password, database=database,
+                               use_pure=False)
+cursor = conn.cursor()
+cursor.execute(sql)
+while cursor.fetchmany(10000):
+    pass
+""",
+}
+# Built from source in .venv-ref (a compiler and the client library's headers): optional.
+REFERENCE_DRIVERS = {
+    "mysqlclient, converting (.venv-ref, needs a compiler)": """\
+import MySQLdb, MySQLdb.cursors
+conn = MySQLdb.connect(host=host, port=int(port), user=user, passwd=password, db=database)
+cursor = conn.cursor(MySQLdb.cursors.SSCursor)
+cursor.execute(sql)
+while cursor.fetchmany(10000):
+    pass
+""",
+    "mysqlclient, raw (.venv-ref, needs a compiler)": """\
+import MySQLdb, MySQLdb.cursors
+conn = MySQLdb.connect(host=host, port=int(port), user=user, passwd=password, db=database, conv={})
+cursor = conn.cursor(MySQLdb.cursors.SSCursor)
+cursor.execute(sql)
+while cursor.fetchmany(10000):
+    pass
+""",
+    "MariaDB Connector/Python, converting (.venv-ref, needs a compiler)": """\
+import mariadb
+conn = mariadb.connect(host=host, port=int(port), user=user, password=password, database=database)
+cursor = conn.cursor(buffered=False)
+cursor.execute(sql)
+while cursor.fetchmany(10000):
+    pass
+""",
+}
+PYMYSQL_FLOOR = "pymysql, the server's text (opsh's pymysql path)"
+PYMYSQL_BEFORE = "pymysql, converting (opsh before issue 26)"
 
 
 def query(rows: int) -> str:
@@ -142,26 +210,46 @@ def in_process(db: MariaDB, password_url: str, out: Path) -> float:
     return statistics.median(samples[1:])
 
 
-def fetch_argv(python: str, imports: str, db: MariaDB, rows: int, work: Path) -> list[str]:
-    script = work / f"fetch_{abs(hash(imports))}.py"
-    script.write_text(FETCH.format(imports=imports))
-    return [python, str(script), db.host, str(db.port), db.user, db.password, db.database, query(rows)]
+def fetch_argv(python: str, script: str, db: MariaDB, rows: int, work: Path) -> list[str]:
+    path = work / f"fetch_{abs(hash(script))}.py"
+    path.write_text(CONNECT + script)
+    return [python, str(path), db.host, str(db.port), db.user, db.password, db.database, query(rows)]
 
 
-def c_driver_python() -> str | None:
-    """An interpreter that has mysqlclient (the C driver), if one was installed: optional."""
-    python = str(Path(os.environ.get("OPSH_REF_BIN", str(ROOT / ".venv-ref" / "bin"))) / "python")
+def reference_python() -> str:
+    return str(Path(os.environ.get("OPSH_REF_BIN", str(ROOT / ".venv-ref" / "bin"))) / "python")
+
+
+def importable(python: str, module: str) -> bool:
     try:
-        subprocess.run([python, "-c", "import MySQLdb"], check=True, capture_output=True, timeout=30)
+        subprocess.run([python, "-c", f"import {module}"], check=True, capture_output=True, timeout=60)
     except (OSError, subprocess.SubprocessError):
-        return None
-    return python
+        return False
+    return True
+
+
+def driver_table(db: MariaDB, work: Path, env: dict[str, str]) -> dict[str, Figure]:
+    """Every driver's fetch of the 1M rows (those of .venv-ref when they were built)."""
+    figures: dict[str, Figure] = {}
+    reference = reference_python()
+    runs = [(sys.executable, name, script) for name, script in DRIVERS.items()]
+    for name, script in REFERENCE_DRIVERS.items():
+        module = "mariadb" if "MariaDB" in name else "MySQLdb"
+        if importable(reference, module):
+            runs.append((reference, name, script))
+        else:
+            print(f"({name}: not installed in .venv-ref, skipped)")
+    for python, name, script in runs:
+        argv = fetch_argv(python, script, db, BIG, work)
+        figures[name] = median_of(REPEAT_DRIVERS, argv, work / "driver.out", env)
+    return figures
 
 
 DUMP_ROWS = 400_000
 REPEAT_SOURCE = 3
 DUMPED = "dumped"
 LOADED = "loaded"
+ONE_ROW = "onerow"
 
 
 def make_dump(db: MariaDB, work: Path) -> Path:
@@ -176,12 +264,17 @@ def make_dump(db: MariaDB, work: Path) -> Path:
         " payment_date DATETIME, note VARCHAR(40));"
         f" INSERT INTO {DUMPED}.payment SELECT seq, seq % 599, (seq % 1000) / 100,"
         " TIMESTAMP'2005-05-24 22:53:30' + INTERVAL seq MINUTE, CONCAT('payment ', seq, ' for café')"
-        f" FROM seq_1_to_{DUMP_ROWS}"
+        f" FROM seq_1_to_{DUMP_ROWS};"
+        f" CREATE DATABASE {ONE_ROW}; CREATE TABLE {ONE_ROW}.payment LIKE {DUMPED}.payment;"
+        f" INSERT INTO {ONE_ROW}.payment SELECT * FROM {DUMPED}.payment WHERE payment_id <= {ONE_ROW_DUMP}"
     )
-    path = work / "dump.sql"
-    dump_argv = ["mariadb-dump", "--no-defaults", f"--socket={db.socket}", "-uroot", "--skip-dump-date", DUMPED]
+    return dump_of(db, DUMPED, work / "dump.sql")
+
+
+def dump_of(db: MariaDB, database: str, path: Path, *flags: str) -> Path:
+    argv = ["mariadb-dump", "--no-defaults", f"--socket={db.socket}", "-uroot", "--skip-dump-date", *flags, database]
     with open(path, "wb") as out:
-        subprocess.run(dump_argv, stdout=out, check=True, timeout=300)
+        subprocess.run(argv, stdout=out, check=True, timeout=300)
     return path
 
 
@@ -203,26 +296,44 @@ def redumped(db: MariaDB, database: str) -> bytes:
 
 
 def source_bench(db: MariaDB, url: str, client: list[str], work: Path, env: dict[str, str]) -> bool:
-    dump = make_dump(db, work)
-    size = dump.stat().st_size / 1e6
+    """Both dumps, loaded by opsh on each driver and by the mariadb client."""
+    default = make_dump(db, work)
+    one_row = dump_of(db, ONE_ROW, work / "one-row.sql", "--skip-extended-insert")
     loaded_url = url.rsplit("/", 1)[0] + f"/{LOADED}"
-    opsh_argv = [opsh_bin(), "--no-history", "--yes", "-c", f"connect {loaded_url}; source {dump}"]
-    opsh = load_median(opsh_argv, db, dump, work / "source.out", env, stdin=False)
-    same = redumped(db, LOADED) == redumped(db, DUMPED)
-    mariadb = load_median([*client[:-1], LOADED], db, dump, work / "load.out", env, stdin=True)
-    met = report(
-        f"loading a {size:.1f} MB mariadb-dump with BLOBs (medians of {REPEAT_SOURCE})",
-        [
-            ("opsh -c 'connect ...; source FILE'", opsh.wall, "s"),
-            ("  its CPU time", opsh.cpu, "s"),
-            ("mariadb DB < FILE", mariadb.wall, "s"),
-            ("  its CPU time", mariadb.cpu, "s"),
-            ("opsh peak RSS", opsh.rss, "MB"),
-        ],
-        [("opsh source/mariadb < file", opsh.wall / mariadb.wall, 2.0)],
-    )
-    print(f"  what opsh loaded dumps {'identical to' if same else 'DIFFERENT FROM'} the dump")
-    return met and same
+    met = True
+    for dump, source, what, target in (
+        (default, DUMPED, "mariadb-dump with BLOBs", 2.0),
+        (one_row, ONE_ROW, f"mariadb-dump --skip-extended-insert ({ONE_ROW_DUMP:,} one-row INSERTs)", None),
+    ):
+        rows: list[tuple[str, float, str]] = []
+        ratios: list[tuple[str, float, float | None]] = []
+        mariadb = load_median([*client[:-1], LOADED], db, dump, work / "load.out", env, stdin=True)
+        same = True
+        for driver in ("connector", "pymysql"):
+            argv = [opsh_bin(), "--no-history", "--yes", "-c", f"connect {loaded_url}?driver={driver}; source {dump}"]
+            opsh = load_median(argv, db, dump, work / "source.out", env, stdin=False)
+            same = same and redumped(db, LOADED) == redumped(db, source)
+            rows += [
+                (f"opsh -c 'connect ...; source FILE', {driver}", opsh.wall, "s"),
+                ("  its CPU time", opsh.cpu, "s"),
+            ]
+            rows.append(("  its peak RSS", opsh.rss, "MB"))
+            ratios.append((f"opsh source/mariadb < file, {driver}", opsh.wall / mariadb.wall, target))
+        rows += [("mariadb DB < FILE", mariadb.wall, "s"), ("  its CPU time", mariadb.cpu, "s")]
+        size = dump.stat().st_size / 1e6
+        met = report(f"loading a {size:.1f} MB {what} (medians of {REPEAT_SOURCE})", rows, ratios) and met
+        print(f"  what opsh loaded dumps {'identical to' if same else 'DIFFERENT FROM'} the dump")
+        met = met and same
+    return met
+
+
+def opsh_runs(url: str, sql: str, out: Path, repeat: int, work: Path, env: dict[str, str]) -> dict[str, Figure]:
+    """`opsh -c 'connect URL; SQL \\> out;'` on each driver."""
+    figures = {}
+    for driver in ("connector", "pymysql"):
+        argv = [opsh_bin(), "--no-history", "-c", f"connect {url}?driver={driver}; {sql} \\> {out};"]
+        figures[driver] = median_of(repeat, argv, work / "opsh.stdout", env)
+    return figures
 
 
 def main() -> None:
@@ -230,81 +341,92 @@ def main() -> None:
     home = work / "home"
     home.mkdir()
     env = dict(os.environ, HOME=str(home), OPSH_HOME=str(home / "opsh"), NO_COLOR="1")
-    c_python = c_driver_python()
     with start_mariadb(work / "mariadb") as db:
         url = f"mysql://{db.user}:{db.password}@{db.host}:{db.port}/{db.database}"
         client = [ref_bin("mariadb"), "--no-defaults", "-h", db.host, "-P", str(db.port), "-u", db.user]
         client += [f"-p{db.password}", db.database]
 
+        drivers = driver_table(db, work, env)
         table_out = work / "table.txt"
-        opsh_argv = [opsh_bin(), "--no-history", "-c", f"connect {url}; {query(ROWS)} \\> {table_out};"]
-        opsh = median_of(REPEAT, opsh_argv, work / "opsh.stdout", env)
+        table = opsh_runs(url, query(ROWS), table_out, REPEAT, work, env)
         opsh_lines = count_lines(table_out)
+        start = [opsh_bin(), "--no-history", "-c", f"connect {url}; SELECT 1;"]
+        bare = median_of(REPEAT, start, work / "bare.out", env)
         inproc = in_process(db, url, work / "inproc.txt")
-        floor = median_of(REPEAT, fetch_argv(sys.executable, PYMYSQL, db, ROWS, work), work / "floor.out", env)
+        floor = median_of(
+            REPEAT, fetch_argv(sys.executable, DRIVERS[PYMYSQL_FLOOR], db, ROWS, work), work / "f.out", env
+        )
+        before = median_of(
+            REPEAT, fetch_argv(sys.executable, DRIVERS[PYMYSQL_BEFORE], db, ROWS, work), work / "b.out", env
+        )
         mariadb = median_of(REPEAT, [*client, "-t", "-e", query(ROWS)], work / "mariadb.txt", env)
         mycli_argv = [ref_bin("mycli"), "-h", db.host, "-P", str(db.port), "-u", db.user]
         mycli_argv += [f"--password={db.password}", "-D", db.database, "-t", "-e", query(ROWS)]
         mycli = median_of(REPEAT_MYCLI, mycli_argv, work / "mycli.txt", env)
-        mycli_lines = count_lines(work / "mycli.txt")
 
         csv_out = work / "big.csv"
-        big_argv = [opsh_bin(), "--no-history", "-c", f"connect {url}; {query(BIG)} \\> {csv_out};"]
-        big = median_of(REPEAT_BIG, big_argv, work / "big.stdout", env)
+        big = opsh_runs(url, query(BIG), csv_out, REPEAT_BIG, work, env)
         csv_lines = count_lines(csv_out)
-        big_floor = median_of(REPEAT_BIG, fetch_argv(sys.executable, PYMYSQL, db, BIG, work), work / "bigf.out", env)
         big_client = median_of(REPEAT_BIG, [*client, "-B", "-e", query(BIG)], work / "big.tsv", env)
-        c_floor = None
-        if c_python is not None:
-            c_floor = median_of(REPEAT_BIG, fetch_argv(c_python, MYSQLCLIENT, db, BIG, work), work / "cf.out", env)
         source_met = source_bench(db, url, client, work, env)
 
+    pymysql_floor = drivers[PYMYSQL_FLOOR]
+    report(
+        f"the drivers: {BIG:,} rows x 5 columns fetched unbuffered, 10,000 at a time (medians of {REPEAT_DRIVERS})",
+        [row for name, f in drivers.items() for row in ((name, f.wall, "s"), ("  its CPU time", f.cpu, "s"))]
+        + [("mariadb -B -e to a file, for scale", big_client.wall, "s")],
+        [(f"{name} / mariadb -B", f.wall / big_client.wall, None) for name, f in drivers.items()],
+    )
     table_met = report(
         f"{ROWS:,} rows x 5 columns as a table into a file (medians of {REPEAT}, mycli {REPEAT_MYCLI})",
         [
-            ("opsh -c (process, incl. startup and connect)", opsh.wall, "s"),
-            ("  its CPU time", opsh.cpu, "s"),
-            ("opsh statement in-process (connection open)", inproc, "s"),
-            ("floor: bare pymysql unbuffered fetch (process)", floor.wall, "s"),
-            ("  its CPU time", floor.cpu, "s"),
+            ("opsh -c, C driver (process, incl. startup and connect)", table["connector"].wall, "s"),
+            ("  its CPU time", table["connector"].cpu, "s"),
+            ("opsh -c, pymysql", table["pymysql"].wall, "s"),
+            ("  its CPU time", table["pymysql"].cpu, "s"),
+            ("opsh statement in-process (C driver, connection open)", inproc, "s"),
+            ("opsh -c 'connect ...; SELECT 1' (what opsh costs before a row)", bare.wall, "s"),
+            ("floor of the pymysql path: its bare fetch (process)", floor.wall, "s"),
             ("mariadb -t -e", mariadb.wall, "s"),
             ("mycli -t -e", mycli.wall, "s"),
-            ("opsh peak RSS", opsh.rss, "MB"),
+            ("opsh peak RSS (C driver / pymysql)", max(table["connector"].rss, table["pymysql"].rss), "MB"),
             ("mariadb peak RSS", mariadb.rss, "MB"),
-            ("mycli peak RSS", mycli.rss, "MB"),
             ("opsh output lines", opsh_lines, ""),
-            ("mycli output lines", mycli_lines, ""),
         ],
         [
-            ("opsh/mariadb -t", opsh.wall / mariadb.wall, 4.0),
-            ("opsh/mycli", opsh.wall / mycli.wall, 0.25),
-            ("opsh/floor", opsh.wall / floor.wall, None),
-            ("floor/mariadb -t (what the driver alone costs)", floor.wall / mariadb.wall, None),
+            ("opsh/mariadb -t, C driver", table["connector"].wall / mariadb.wall, 2.0),
+            ("opsh/mycli, C driver", table["connector"].wall / mycli.wall, 0.25),
+            ("opsh pymysql path/its floor (the text fetch)", table["pymysql"].wall / floor.wall, None),
+            ("opsh pymysql path/a converting fetch (before issue 26: 1.1-1.4x)", table["pymysql"].wall / before.wall, 1.1),
+            ("opsh before a row/mariadb -t (the floor under the target)", bare.wall / mariadb.wall, None),
+            ("opsh statement in-process/mariadb -t (the statement, no start)", inproc / mariadb.wall, None),
         ],
     )
-    export_rows = [
-        ("opsh -c", big.wall, "s"),
-        ("  its CPU time", big.cpu, "s"),
-        ("floor: bare pymysql unbuffered fetch (process)", big_floor.wall, "s"),
-        ("  its CPU time", big_floor.cpu, "s"),
-        ("mariadb -B -e (tab-separated)", big_client.wall, "s"),
-        ("opsh peak RSS", big.rss, "MB"),
-        ("mariadb peak RSS", big_client.rss, "MB"),
-        ("opsh CSV lines (header included)", csv_lines, ""),
-    ]
-    export_ratios: list[tuple[str, float, float | None]] = [
-        ("opsh/floor", big.wall / big_floor.wall, 1.5),
-        ("opsh/mariadb -B", big.wall / big_client.wall, 4.0),
-        ("opsh peak RSS / 150 MB", big.rss / 150, 1.0),
-        ("floor/mariadb -B (what the driver alone costs)", big_floor.wall / big_client.wall, None),
-    ]
-    if c_floor is not None:
-        export_rows.insert(4, ("mysqlclient (C driver) unbuffered fetch, optional", c_floor.wall, "s"))
-        export_ratios.append(("C-driver floor/pymysql floor", c_floor.wall / big_floor.wall, None))
-    else:
-        print("\n(mysqlclient is not installed in .venv-ref: the C-driver figure is skipped; it is optional)")
     export_met = report(
-        f"{BIG:,} rows x 5 columns as CSV into a file (medians of {REPEAT_BIG})", export_rows, export_ratios
+        f"{BIG:,} rows x 5 columns as CSV into a file (medians of {REPEAT_BIG})",
+        [
+            ("opsh -c, C driver", big["connector"].wall, "s"),
+            ("  its CPU time", big["connector"].cpu, "s"),
+            ("opsh -c, pymysql", big["pymysql"].wall, "s"),
+            ("  its CPU time", big["pymysql"].cpu, "s"),
+            ("floor of the pymysql path: its bare fetch (process)", pymysql_floor.wall, "s"),
+            ("mariadb -B -e (tab-separated)", big_client.wall, "s"),
+            ("  its CPU time", big_client.cpu, "s"),
+            ("opsh peak RSS (C driver / pymysql)", max(big["connector"].rss, big["pymysql"].rss), "MB"),
+            ("mariadb peak RSS", big_client.rss, "MB"),
+            ("opsh CSV lines (header included)", csv_lines, ""),
+        ],
+        [
+            ("opsh/mariadb -B, C driver", big["connector"].wall / big_client.wall, 1.5),
+            ("opsh peak RSS / 150 MB", max(big["connector"].rss, big["pymysql"].rss) / 150, 1.0),
+            ("opsh pymysql path/its floor (the text fetch)", big["pymysql"].wall / pymysql_floor.wall, None),
+            (
+                "opsh pymysql path/a converting fetch (before issue 26: 1.1-1.4x)",
+                big["pymysql"].wall / drivers[PYMYSQL_BEFORE].wall,
+                1.1,
+            ),
+            ("opsh pymysql path/mariadb -B", big["pymysql"].wall / big_client.wall, None),
+        ],
     )
     exit_unless(table_met, export_met, source_met)
 

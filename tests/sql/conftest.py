@@ -6,6 +6,10 @@
 
 Shells built without answers are non-interactive, like a script: dangerous statements are
 refused unless --yes. `shell_for(tmp_path, answers=[...])` scripts confirmations and passwords.
+
+Every test that uses the MariaDB server (or sits in a module that sets MYSQL_DRIVERS = True: a
+fake server's) runs once per MySQL driver (pymysql, and the C one of mysql-connector-python):
+`mysql_driver` names it, and the handles the test opens use it.
 """
 
 from __future__ import annotations
@@ -18,9 +22,24 @@ import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
+from opsh.commands.sql.drivers import DRIVERS, ENVIRONMENT
 from opsh.shell.completion import ShellCompleter
 from tests.helpers import Shell
 from tests.servers.mariadb import MariaDB
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "mariadb" in metafunc.fixturenames or getattr(metafunc.module, "MYSQL_DRIVERS", False):
+        metafunc.parametrize("mysql_driver", DRIVERS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def mysql_driver(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str | None:
+    """The driver this run of the test uses (None: a test without MariaDB)."""
+    name: str | None = getattr(request, "param", None)
+    if name is not None:
+        monkeypatch.setenv(ENVIRONMENT, name)
+    return name
 
 
 def mysql_url(server: MariaDB, database: str, password: str | None = "") -> str:

@@ -14,10 +14,14 @@ from collections.abc import Iterator
 import pytest
 
 from opsh.commands.sql.mysql import read_limit
+from tests.fakeservers import FakeServer, dripping, mysql_greeting, mysql_packet
 from tests.helpers import Shell
 from tests.sql.conftest import connected, mysql_url
 from tests.sql.proxy import Proxy
 from tests.sql.test_connection import kill_connection, press_ctrl_c, running
+
+
+MYSQL_DRIVERS = True  # each test runs once per MySQL driver (conftest.py), fake servers' too
 
 
 @pytest.fixture
@@ -59,17 +63,29 @@ def test_connect_to_a_silent_server_gives_up_after_the_timeout_setting(tmp_path,
     assert time.monotonic() - started < 4
 
 
-def test_the_read_limit_pymysql_is_given_is_honoured(proxy, mariadb, database):
-    """opsh bounds its own round trips (status, schema, KILL) through pymysql's private
-    _read_timeout; this pins that pymysql still honours it."""
+def test_a_greeting_sent_a_byte_at_a_time_cannot_stretch_the_connect(tmp_path):
+    """The connect's Deadline shuts the driver's socket (pymysql's, or the one the C driver's
+    library opened, found in its struct) when the timeout passes."""
+    shell = Shell(tmp_path)
+    shell.ok("set timeout 1")
+    with FakeServer(dripping(mysql_packet(0, mysql_greeting()) * 10, 0.2)) as server:
+        started = time.monotonic()
+        out = shell.fails(f"connect mysql://app:pw@127.0.0.1:{server.port}/shop")
+        assert "no answer in 1s" in out.err and time.monotonic() - started < 3.5
+    shell.close()
+
+
+def test_the_read_limit_a_connection_is_given_is_honoured(proxy, mariadb, database, mysql_driver):
+    """opsh bounds its own round trips (status, schema, KILL): through pymysql's private
+    _read_timeout, or a timer that shuts the C driver's socket; this pins that both still work."""
     from opsh.commands.sql.mysql import Target
 
-    target = Target(mariadb.host, proxy.port, mariadb.user, mariadb.password, database, timeout=5)
+    target = Target(mariadb.host, proxy.port, mariadb.user, mariadb.password, database, timeout=5, driver=mysql_driver)
     conn = target.connect(database)
     proxy.freeze()
     started = time.monotonic()
     with pytest.raises(Exception, match="timed out"), read_limit(conn, 0.5):
-        conn.ping(reconnect=False)
+        conn.ping()
     assert time.monotonic() - started < 3
 
 

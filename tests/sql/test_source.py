@@ -254,3 +254,16 @@ def test_a_sqlite_trigger_typed_in_the_mode_is_one_statement(lite):
     assert out.ok, out.err
     lite.ok("insert into a values (5);")
     assert lite.json("select x from log;") == [{"x": 5}]
+
+
+def test_a_dump_larger_than_the_bounded_readers_cap_is_read_whole(tmp_path):
+    """source reads through shell/fileread.py (regular files only) without its 64 MiB cap."""
+    from opsh.commands.sql.source import read_sql
+    from opsh.shell.fileread import DEFAULT_LIMIT
+
+    dump = tmp_path / "big.sql"
+    line = b"INSERT INTO t VALUES (1, 'caf\xc3\xa9', x'00ff');\n"
+    with open(dump, "wb") as out:
+        out.write(line * (DEFAULT_LIMIT // len(line) + 1000))
+    text = read_sql(dump)
+    assert len(text) > DEFAULT_LIMIT * 0.9 and text.endswith("x'00ff');\n")

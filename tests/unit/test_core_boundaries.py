@@ -127,6 +127,7 @@ def _tables_by_driver() -> dict[str, list[str]]:
 
 def test_each_driver_is_worded_by_one_backend_s_errors_module():
     assert _tables_by_driver() == {
+        "_mysql_connector": ["opsh.commands.sql.errors"],
         "bson": ["opsh.commands.mongo.errors"],
         "paramiko": ["opsh.commands.ssh.errors"],
         "psycopg": ["opsh.commands.sql.postgres.errors"],
