@@ -9,7 +9,10 @@ below the next major version).
 - hosts/sshconf.py hands invoke to paramiko through the module globals
   `paramiko.config.invoke` / `invoke_import_error` (see test_ssh_files for `Match exec`).
 - exec/remote.py sends the `signal` channel request with `Transport._send_user_message(data)`
-  and `paramiko.common.cMSG_CHANNEL_REQUEST` (tests/ssh: a timed-out command is stopped).
+  and `paramiko.common.cMSG_CHANNEL_REQUEST` (tests/ssh: a timed-out command is stopped);
+  it sends `exec` the same way without waiting for the answer, after `Channel._event_pending()`,
+  reads `Channel.event_ready` (set by the answer, False after a refusal), and waits on a
+  channel through `in_buffer.set_event(event)` / `in_stderr_buffer.set_event(event)`.
 - copy/sftpread.py pipelines SFTP reads itself: `SFTPClient._async_request(fileobj, t, *args)`
   with a `fileobj` whose `_async_response(t, msg, num)` gets the answer, `_read_response()`,
   `_convert_status(msg)` and `SFTPFile.handle` (tests/ssh: every pull).
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import threading
 from typing import Any
 
 import paramiko
@@ -109,6 +113,25 @@ def test_the_config_module_keeps_its_invoke_slots() -> None:
 def test_a_raw_channel_request_can_still_be_sent() -> None:
     assert _parameters(paramiko.Transport._send_user_message) == ["self", "data"]
     assert paramiko.common.cMSG_CHANNEL_REQUEST == bytes([paramiko.common.MSG_CHANNEL_REQUEST])
+
+
+def test_an_exec_request_can_still_go_out_unwaited_and_be_waited_on_without_a_pipe() -> None:
+    assert _parameters(paramiko.Channel._event_pending) == ["self"]
+    source = inspect.getsource(paramiko.Channel._request_success)
+    assert "self.event_ready = True" in source
+    assert "self._close_internal()" in inspect.getsource(paramiko.Channel._request_failed)
+    channel = paramiko.Channel(0)
+    assert channel.event_ready is False
+    buffer = paramiko.Channel(1).in_buffer  # a BufferedPipe: feeding it sets its event
+    flag = threading.Event()
+    buffer.set_event(flag)
+    assert not flag.is_set()
+    buffer.feed(b"x")
+    assert flag.is_set()
+    buffer.read(1)
+    assert not flag.is_set()
+    buffer.close()
+    assert flag.is_set()
 
 
 def test_sftp_reads_can_still_be_sent_and_answered_by_hand() -> None:

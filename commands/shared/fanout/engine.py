@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Generic
 
 from opsh.commands.shared.fanout.control import Control, Delegate, Job
@@ -43,6 +44,15 @@ class Outcome:
     failed: list[str] = field(default_factory=list)
 
 
+def _next(queues: tuple[queue.Queue[str], ...]) -> str | None:
+    for todo in queues:
+        try:
+            return todo.get_nowait()
+        except queue.Empty:
+            continue
+    return None
+
+
 def explained(exc: BaseException) -> str:
     """A target's failure as its error: the message, and the hint in brackets."""
     described = describe(exc)
@@ -52,7 +62,12 @@ def explained(exc: BaseException) -> str:
 class FanOut(Generic[R]):
     """`work(job)` for every target, `fanout` at a time; `start()`, then `follow(handler)` or
     `wait(handler)` on the main thread. `failed(target, error)` makes the result of a target
-    whose work raised (`explain` words the exception) or never ran."""
+    whose work raised (`explain` words the exception) or never ran.
+
+    `warm(target)`: its work needs no new connection (a kept one is open). `fanout` bounds what
+    is costly to start (logins: the server's CPU, its MaxStartups), not a command on a kept
+    connection, which costs a round trip or two: warm targets run `warm_fanout` at a time
+    besides, and the other workers help with them once no cold target is left."""
 
     def __init__(
         self,
@@ -66,6 +81,8 @@ class FanOut(Generic[R]):
         delegate: Delegate | None = None,
         cleanup: float = CLEANUP,
         hold_quiet: float = HOLD_QUIET,
+        warm: Callable[[str], bool] | None = None,
+        warm_fanout: int = 0,
     ) -> None:
         self.targets = targets
         self.work = work
@@ -76,9 +93,14 @@ class FanOut(Generic[R]):
         self.cleanup = cleanup
         delegated = set(delegate.targets) if delegate is not None else set()
         self.direct = [t for t in targets if t not in delegated]
-        self.fanout = max(1, min(fanout, len(self.direct) or 1))
+        self.warm = [t for t in self.direct if warm(t)] if warm is not None and warm_fanout > 0 else []
+        warm_set = set(self.warm)
+        cold = [t for t in self.direct if t not in warm_set]
+        self.fanout = max(1, min(fanout, len(cold) or 1)) if cold else 0
+        self.warm_fanout = min(warm_fanout, len(self.warm))
         self.results: dict[str, R] = {}
-        self.todo: queue.Queue[str] = queue.Queue()
+        self.todo: queue.Queue[str] = queue.Queue()  # cold targets
+        self.warm_todo: queue.Queue[str] = queue.Queue()
         self.threads: list[threading.Thread] = []
         self.held: list[Question] = []
         self.held_at = 0.0  # when the last held question came
@@ -92,9 +114,14 @@ class FanOut(Generic[R]):
 
     def start(self, background: Background) -> None:
         """Workers (and the delegate) start on the session's threads, joined at exit."""
+        warm = set(self.warm)
         for target in self.direct:
-            self.todo.put(target)
-        bodies = [(f"opsh-fanout-{n}", self._worker) for n in range(self.fanout if self.direct else 0)]
+            (self.warm_todo if target in warm else self.todo).put(target)
+        both = (self.todo, self.warm_todo)
+        bodies: list[tuple[str, Callable[[], None]]] = [
+            (f"opsh-fanout-{n}", partial(self._worker, both)) for n in range(self.fanout)
+        ]
+        bodies += [(f"opsh-fanout-warm-{n}", partial(self._worker, (self.warm_todo,))) for n in range(self.warm_fanout)]
         if self.delegate is not None:
             bodies.append(("opsh-delegate", self.delegate.run))
         for name, body in bodies:
@@ -104,11 +131,11 @@ class FanOut(Generic[R]):
 
     # -- workers --
 
-    def _worker(self) -> None:
+    def _worker(self, queues: tuple[queue.Queue[str], ...]) -> None:
+        """Targets from the first of `queues` that has one, until all are empty."""
         while True:
-            try:
-                target = self.todo.get_nowait()
-            except queue.Empty:
+            target = _next(queues)
+            if target is None:
                 return
             self.control.post(Done(target, self._one(target)))
 

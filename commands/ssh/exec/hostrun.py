@@ -39,15 +39,26 @@ def run_on_host(plan: RunPlan, job: Job) -> HostResult:
     result = HostResult(job.target)
     started = time.monotonic()
     markers = sudo.Markers()
+    spec = None if job.target == "local" else plan.specs[job.target]
     try:
-        if job.target == "local":
+        if spec is None:
             command: Any = LocalCommand(plan.command, plan.cwd)
         else:
-            command = _start_remote(plan, plan.specs[job.target], markers)
+            command = _start_remote(plan, spec, markers)
     except Exception as exc:  # noqa: BLE001 - reported for this host only
         result.error = host_error(exc)
         result.seconds = time.monotonic() - started
         return result
+    try:
+        _run(plan, job, command, markers, result)
+    finally:
+        if spec is not None:
+            plan.state.pool.release(spec.pool_key, command.transport)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _run(plan: RunPlan, job: Job, command: Any, markers: sudo.Markers, result: HostResult) -> None:
     job.running(command)
     result.reached = True
     try:
@@ -58,24 +69,28 @@ def run_on_host(plan: RunPlan, job: Job) -> HostResult:
     except sudo.SudoFailed as exc:  # the command never ran: sudo's reason is the host's error
         described = describe(exc)
         result.error = described.message + (f" ({described.hint})" if described.hint else "")
-    result.seconds = time.monotonic() - started
-    return result
 
 
 def _start_remote(plan: RunPlan, spec: HostSpec, markers: sudo.Markers) -> RemoteCommand:
-    """Open the channel; a pooled connection that died meanwhile is replaced once."""
+    """Open the channel; a pooled connection that died meanwhile is replaced once. The
+    transport goes back to the pool (`release`) when the command is done with it."""
     text = plan.command if plan.sudo is None else sudo.sudo_command(plan.command, markers, plan.sudo.user)
     reused = plan.state.pool.peek(spec.pool_key) is not None
     transport = pooled_transport(plan.state, spec, plan.options)
     try:
         return RemoteCommand(transport, text, plan.timeout, stdin=plan.sudo is not None)
     except Exception:
+        plan.state.pool.release(spec.pool_key, transport)
         if not reused:
             raise
         swallowed(f"opening a channel to {spec.name} on a kept connection (reopening it)")
         plan.state.pool.drop(spec.pool_key)  # e.g. the server closed an idle pooled connection
         transport = pooled_transport(plan.state, spec, plan.options)
-        return RemoteCommand(transport, text, plan.timeout, stdin=plan.sudo is not None)
+        try:
+            return RemoteCommand(transport, text, plan.timeout, stdin=plan.sudo is not None)
+        except Exception:
+            plan.state.pool.release(spec.pool_key, transport)
+            raise
 
 
 def _follow(plan: RunPlan, job: Job, command: Any, result: HostResult) -> None:

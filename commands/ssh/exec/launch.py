@@ -10,7 +10,7 @@ a finished plan instead of referring to one that does not exist yet.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from opsh.commands.shared.fanout.control import Control, Delegate, Job
@@ -19,13 +19,14 @@ from opsh.commands.shared.fanout.events import Handler, Question
 from opsh.commands.ssh.exec.outcome import HostResult, failed_host, host_error
 from opsh.commands.ssh.hosts import lookup
 from opsh.commands.ssh.state import ssh_state
-from opsh.commands.ssh.transport import setup
+from opsh.commands.ssh.transport import openfiles, setup
 from opsh.commands.ssh.transport.prompting import QueuedPrompter
 
 if TYPE_CHECKING:
     from opsh.commands.ssh.exec.fleetsudo import FleetSudo
     from opsh.commands.ssh.hosts.hostspec import HostSpec
     from opsh.commands.ssh.transport.conn import ConnectOptions
+    from opsh.commands.ssh.transport.pool import ConnectionPool
     from opsh.shell.background import Background
     from opsh.shell.session import Session
 
@@ -38,13 +39,46 @@ class Launch:
     prompter: QueuedPrompter
     options: ConnectOptions
     background: Background  # the session's: workers still connecting are joined at exit
+    pool: ConnectionPool
+    notes: list[str] = field(default_factory=list)  # for the status line (a raised limit...)
 
     def start(
-        self, work: Callable[[Job], HostResult], fanout: int, delegate: Delegate | None = None
+        self, work: Callable[[Job], HostResult], fanout: int, delegate: Delegate | None = None, warm: int = 0
     ) -> FanOut[HostResult]:
-        fan = FanOut(self.labels, work, failed_host, fanout, self.control, explain=host_error, delegate=delegate)
+        """`warm`: hosts with a kept connection run that many at a time besides `fanout`
+        (see FanOut); 0 for work that is costly on a kept connection too (copies)."""
+        self._make_room(fanout)
+        fan = FanOut(
+            self.labels,
+            work,
+            failed_host,
+            fanout,
+            self.control,
+            explain=host_error,
+            delegate=delegate,
+            warm=self._is_warm,
+            warm_fanout=warm,
+        )
         fan.start(self.background)
         return fan
+
+    def _is_warm(self, label: str) -> bool:
+        spec = self.specs.get(label)
+        return spec is not None and self.pool.peek(spec.pool_key) is not None
+
+    def _make_room(self, fanout: int) -> None:
+        """The open-files limit raised if the hosts need it, and the pool bounded by it (a
+        command on a kept connection needs no descriptor of its own: `warm` is not counted)."""
+        running = fanout
+        kept = len(self.pool) + sum(1 for s in self.specs.values() if self.pool.peek(s.pool_key) is None)
+        raised = openfiles.make_room(kept, running)
+        if raised:
+            self.notes.append(raised)
+        self.pool.capacity = openfiles.capacity(running)
+        if kept > self.pool.capacity:
+            self.notes.append(
+                f"the open-files limit keeps {self.pool.capacity} connections open: the least recently used are closed"
+            )
 
 
 class HostEvents(Handler[HostResult]):
@@ -90,4 +124,4 @@ def prepare(
     setup.prepare_keys(session, specs.values())
     options = setup.connect_options(session, prompter, timeout, accept_new, shared=True, cancel=control.cancel)
     control.on_cancel.append(options.cancel_all)
-    return Launch(labels, specs, control, prompter, options, session.background)
+    return Launch(labels, specs, control, prompter, options, session.background, ssh_state(session).pool)

@@ -5,12 +5,18 @@ RemoteCommand in short slices, so a timeout or Ctrl-C is noticed within a tenth 
 Stopping sends the OpenSSH `signal` channel request (the session's process group gets it,
 as Ctrl-C in an ssh -t session would) before closing the channel: closing alone leaves a
 command without a terminal running on the server.
+
+A thousand commands at once (a `run` on kept connections) is what this is tuned for: the
+exec request is not waited for (its answer comes before the output anyway: one round trip
+less, as OpenSSH's ssh does it), and waiting for output costs no file descriptor and no pipe
+write per packet (Wakeup, instead of select() on paramiko's pipe per channel).
 """
 
 from __future__ import annotations
 
 import codecs
 import select
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -75,16 +81,56 @@ class LineSplitter:
         return split_lines(self.chunker.flush())
 
 
+class Wakeup:
+    """Set while a channel has stdout or stderr to read, or has ended: what a reader waits on.
+
+    paramiko's own way to wait for a channel (Channel.fileno: a pipe, for select()) costs
+    two descriptors per running command and a write and a read on the pipe for every packet.
+    A channel's two buffers take any object with an Event's set() and clear() instead
+    (BufferedPipe.set_event, what fileno() uses itself): one flag per buffer, one condition."""
+
+    def __init__(self, channel: Channel) -> None:
+        self.cond = threading.Condition()
+        self.flags = (_Flag(self), _Flag(self))
+        self.watch(channel)
+
+    def watch(self, channel: Channel) -> None:
+        """(Again, after something select()ed on the channel: fileno() took the buffers.)"""
+        channel.in_buffer.set_event(self.flags[0])
+        channel.in_stderr_buffer.set_event(self.flags[1])
+
+    def wait(self, timeout: float) -> None:
+        with self.cond:
+            self.cond.wait_for(lambda: any(f.is_set() for f in self.flags), timeout)
+
+
+class _Flag(threading.Event):
+    """One buffer's flag: setting it wakes the Wakeup's waiter."""
+
+    def __init__(self, wakeup: Wakeup) -> None:
+        super().__init__()
+        self.wakeup = wakeup
+
+    def set(self) -> None:
+        super().set()
+        with self.wakeup.cond:
+            self.wakeup.cond.notify_all()
+
+
 class RemoteCommand:
     """An exec'd command; `read()` returns [(stream, line)] as output arrives."""
+
+    wakeup: Wakeup | None = None  # (a subclass that adopts a channel may go without)
 
     def __init__(
         self, transport: Transport, command: str, open_timeout: float | None = None, *, stdin: bool = False
     ) -> None:
         """`stdin`: its input stays open (sudo reads a password there) until `began()`."""
         self.started = time.monotonic()
+        self.transport = transport
         self.channel: Channel = transport.open_session(timeout=open_timeout)
-        self.channel.exec_command(command)
+        self.wakeup = Wakeup(self.channel)
+        request_exec(self.channel, command)
         if not stdin:
             self.channel.shutdown_write()  # no stdin: `cat` with no file ends at once
         self.out = Chunker()
@@ -98,6 +144,8 @@ class RemoteCommand:
         unless the caller has more to send), and `stderr` (already read from the channel) is
         the first of its own."""
         self.started = time.monotonic()
+        if self.wakeup is not None:
+            self.wakeup.watch(self.channel)  # sudo's dialog select()ed on the channel
         if end_input:
             self.channel.shutdown_write()
         self.early = self.err.feed(stderr)
@@ -107,7 +155,7 @@ class RemoteCommand:
         sets `done` (and `exit_status`) at the end."""
         channel = self.channel
         if not (self.early or channel.recv_ready() or channel.recv_stderr_ready() or self._at_end()):
-            select.select([channel], [], [], wait)
+            self._wait(wait)
         pieces: list[tuple[str, str]] = []
         out, err = [], [self.early]
         self.early = ""
@@ -129,6 +177,12 @@ class RemoteCommand:
     def read(self, wait: float = 0.1) -> list[tuple[str, str]]:
         """[(stream, line)]: `read_text` cut into lines."""
         return [(stream, line) for stream, text in self.read_text(wait) for line in split_lines(text)]
+
+    def _wait(self, timeout: float) -> None:
+        if self.wakeup is not None:
+            self.wakeup.wait(timeout)
+        else:
+            select.select([self.channel], [], [], timeout)
 
     def _at_end(self) -> bool:
         return bool(self.channel.eof_received or self.channel.closed)
@@ -162,7 +216,7 @@ class RemoteCommand:
         self.signal("TERM")
         deadline = time.monotonic() + grace
         while not self._at_end() and time.monotonic() < deadline:
-            select.select([self.channel], [], [], 0.05)
+            self._wait(0.05)
             while self.channel.recv_ready():
                 self.channel.recv(65536)
             while self.channel.recv_stderr_ready():
@@ -183,6 +237,8 @@ class RemoteCommand:
         transport = self.channel.get_transport()
         if transport is None or not transport.is_active():
             return "connection lost while the command ran"
+        if not self.channel.event_ready:  # (see request_exec)
+            return "the server refused to run the command"
         return None
 
     def close(self) -> None:
@@ -190,6 +246,25 @@ class RemoteCommand:
             self.channel.close()
         except Exception:  # noqa: BLE001 - the transport may already be gone
             swallowed("closing a command's channel")
+
+
+def request_exec(channel: Channel, command: str) -> None:
+    """Channel.exec_command without waiting for the server's answer, as OpenSSH's ssh does:
+    the answer comes before any output, so waiting costs a round trip for nothing. A refusal
+    closes the channel (paramiko's _request_failed) with no exit status; `event_ready`
+    stays False then, so the command's `ending` can say why. Private parts: the message as
+    exec_command builds it, `Channel._event_pending()` (tests/unit/test_ssh_paramiko_private.py)."""
+    import paramiko
+    from paramiko.common import cMSG_CHANNEL_REQUEST
+
+    message = paramiko.Message()
+    message.add_byte(cMSG_CHANNEL_REQUEST)
+    message.add_int(channel.remote_chanid)
+    message.add_string("exec")
+    message.add_boolean(True)
+    message.add_string(command)
+    channel._event_pending()  # type: ignore[attr-defined]
+    channel.transport._send_user_message(message)  # type: ignore[union-attr]
 
 
 def send_signal(channel: Channel, name: str) -> None:

@@ -11,7 +11,7 @@ from opsh.commands.shared.fanout.engine import FanOut
 from opsh.commands.ssh.exec.fleetsudo import FleetSudo, fleet_sudo
 from opsh.commands.ssh.exec.gather import grouped, prefixed, status_line, structured_rows, summary_rows
 from opsh.commands.ssh.exec.hostrun import RunPlan, run_on_host
-from opsh.commands.ssh.exec.launch import HostEvents, prepare
+from opsh.commands.ssh.exec.launch import HostEvents, Launch, prepare
 from opsh.commands.ssh.exec.outcome import HostResult
 from opsh.commands.ssh.gateways import launch as gateways
 from opsh.commands.ssh.hosts import lookup
@@ -28,6 +28,12 @@ if TYPE_CHECKING:
     from opsh.shell.session import Session
 
 STRUCTURED = formats.structured()  # formats that get one record per host (json, csv, vertical...)
+# Hosts with a kept connection run this many at a time (or --fanout, if more) besides the
+# logins: a command there costs two round trips and no login (see FanOut's `warm`). More threads
+# than this cost more than they win in one process (measured with tests/bench/wan.py: 1,000
+# kept connections, 64 to 256 at a time take the same 3.5-4 s; each thread more is a turn of
+# the GIL more for every packet).
+WARM = 128
 
 
 def run(session: Session, args: Args) -> Result:
@@ -62,14 +68,14 @@ def run(session: Session, args: Args) -> Result:
         delegate = gateways.delegate(
             session, route, launch.control, command_text, timeout, fanout, args.accept_new, plan.keep_output
         )
-    fan = launch.start(partial(run_on_host, plan), fanout, delegate)
+    fan = launch.start(partial(run_on_host, plan), fanout, delegate, warm=max(fanout, WARM))
     if structured:
-        return _structured(session, fan, Gatherer(launch.prompter, fleet), fmt if args.format else None)
+        return _structured(session, fan, Gatherer(launch.prompter, fleet), fmt if args.format else None, launch)
     if args.group:
         lines = _gathered(session, fan, Gatherer(launch.prompter, fleet))
     else:
         lines = _streamed(session, fan, Printer(launch.prompter, max(len(h) for h in labels), fleet))
-    return Result.of_stream(lines, then=lambda: _summary(session, fan))
+    return Result.of_stream(lines, then=lambda: _summary(session, fan, launch))
 
 
 def _sudo(session: Session, args: Args, labels: list[str]) -> FleetSudo | None:
@@ -149,24 +155,36 @@ def _wait_with_progress(session: Session, fan: FanOut[HostResult], gatherer: Gat
         _record(session, fan, "run")
 
 
-def _summary(session: Session, fan: FanOut[HostResult]) -> Result:
+def _status(fan: FanOut[HostResult], launch: Launch) -> str:
+    """The status line, with what the run did to fit in the open-files limit."""
+    results = fan.ordered()
+    notes = list(launch.notes)
+    evicted = launch.pool.take_evicted()
+    if evicted:
+        notes.append(f"{evicted} least recently used connections closed for room (open-files limit)")
+    return "; ".join([status_line(results, fan.seconds, fan.interrupted), *notes])
+
+
+def _summary(session: Session, fan: FanOut[HostResult], launch: Launch) -> Result:
     results = fan.ordered()
     return Result.table(
         ["host", "exit", "seconds", "error"],
         summary_rows(results),
-        status=status_line(results, fan.seconds, fan.interrupted),
+        status=_status(fan, launch),
         failed=not all(r.ok for r in results),
         interrupted=fan.interrupted,
     )
 
 
-def _structured(session: Session, fan: FanOut[HostResult], gatherer: Gatherer, force: str | None) -> Result:
+def _structured(
+    session: Session, fan: FanOut[HostResult], gatherer: Gatherer, force: str | None, launch: Launch
+) -> Result:
     _wait_with_progress(session, fan, gatherer)
     results = fan.ordered()
     return Result.table(
         ["host", "exit", "seconds", "error", "stdout", "stderr"],
         structured_rows(results),
-        status=status_line(results, fan.seconds, fan.interrupted),
+        status=_status(fan, launch),
         failed=not all(r.ok for r in results),
         interrupted=fan.interrupted,
         force_format=force,

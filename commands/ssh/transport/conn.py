@@ -12,11 +12,12 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
+from opsh.commands.ssh.transport import openfiles
 from opsh.commands.ssh.transport.hostkeys import HostKeyChanged, HostKeyUnknown, fingerprint
 from opsh.commands.ssh.transport.keys import read_public_blob
 from opsh.commands.ssh.transport.prompting import CannotAsk, Prompter, UnknownKey
@@ -146,6 +147,7 @@ def _handshake(
     known = state.known_hosts(spec.known_hosts, list(spec.system_known_hosts))
     security = transport.get_security_options()
     security.key_types = known.preferred_key_types(spec.known_as, security.key_types)
+    security.ciphers = aead_first(security.ciphers)
     done = threading.Event()
     transport.start_client(event=done)
     if not _wait(done, deadline, options.cancel):
@@ -156,6 +158,14 @@ def _handshake(
             raise ConnectError("the server closed the connection during the handshake", "MaxStartups, or a firewall?")
         raise error
     verify_host_key(transport.get_remote_server_key(), known, spec, options)
+
+
+def aead_first(ciphers: Sequence[str]) -> tuple[str, ...]:
+    """AES-GCM before paramiko's first choice, AES-CTR with HMAC-SHA2: the same strength, and
+    one pass per packet where paramiko checks an HMAC in Python (a tenth of the CPU of a
+    command on a kept connection; OpenSSH's ssh offers GCM too)."""
+    aead = tuple(c for c in ciphers if c.endswith("-gcm@openssh.com"))
+    return aead + tuple(c for c in ciphers if c not in aead)
 
 
 def _wait(event: threading.Event, deadline: float, cancel: threading.Event) -> bool:
@@ -184,6 +194,7 @@ def _socket(state: SshState, spec: HostSpec, options: ConnectOptions, deadline: 
     except TimeoutError:
         raise ConnectError(f"timed out connecting to {spec.hostname}:{spec.port} ({remaining:.3g}s)") from None
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock = openfiles.lift(sock)
     options.track(sock)
     return sock
 

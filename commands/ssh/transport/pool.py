@@ -4,6 +4,13 @@ A second `run` on the same hosts, a `copy` after a `run`, or the next line in SS
 the authenticated transport instead of paying for a new login (the server's share of a login
 is far larger than the client's). A transport that died is dropped and reopened; one idle
 longer than the `ssh_persist` setting is closed at the next use of the pool.
+
+The pool keeps at most `capacity` transports (None: no bound), set from the open-files limit
+(openfiles.py). When it is full, the least recently used transport that nobody holds is
+closed to make room; when every kept one is held, the new one is not kept (its user closes it
+with `release`). A holder is whoever got a transport and has not released it yet: `run`
+releases each host's after its command; other users never do, so theirs are never closed
+for room.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING
 
@@ -24,8 +32,11 @@ class ConnectionPool:
     def __init__(self) -> None:
         self.transports: dict[Hashable, Transport] = {}
         self.used: dict[Hashable, float] = {}
+        self.held: Counter[Hashable] = Counter()
         self.locks: dict[Hashable, threading.Lock] = {}
         self.lock = threading.Lock()
+        self.capacity: int | None = None
+        self.evicted = 0  # closed for room since the count was last read (see take_evicted)
 
     def get(self, key: Hashable, opener: Callable[[], Transport], keep: bool = True) -> Transport:
         """A live transport for `key`; opens one (once, even with many threads asking)."""
@@ -34,16 +45,52 @@ class ConnectionPool:
         with key_lock:
             transport = self.transports.get(key)
             if transport is not None and transport.is_active():
-                self.used[key] = time.monotonic()
+                with self.lock:
+                    self.used[key] = time.monotonic()
+                    self.held[key] += 1
                 return transport
             if transport is not None:
                 self.drop(key)
             transport = opener()
-            if keep:
+            if keep and self._room():
                 with self.lock:
                     self.transports[key] = transport
                     self.used[key] = time.monotonic()
+                    self.held[key] += 1
             return transport
+
+    def release(self, key: Hashable, transport: Transport) -> None:
+        """Its holder is done with it; one the pool did not keep is closed now."""
+        with self.lock:
+            kept = self.transports.get(key) is transport
+            if kept and self.held[key] > 0:
+                self.held[key] -= 1
+                if not self.held[key]:
+                    del self.held[key]
+        if not kept:
+            close_transports([transport])
+
+    def _room(self) -> bool:
+        """Whether one more can be kept, after closing the least recently used idle one."""
+        if self.capacity is None:
+            return True
+        with self.lock:
+            if len(self.transports) < self.capacity:
+                return True
+            idle = [k for k in self.transports if not self.held.get(k)]
+            if not idle:
+                return False
+            oldest = min(idle, key=lambda k: self.used.get(k, 0.0))
+            doomed = self.transports.pop(oldest)
+            self.used.pop(oldest, None)
+            self.evicted += 1
+        close_transports([doomed])
+        return True
+
+    def take_evicted(self) -> int:
+        with self.lock:
+            count, self.evicted = self.evicted, 0
+        return count
 
     def peek(self, key: Hashable) -> Transport | None:
         transport = self.transports.get(key)
@@ -53,6 +100,7 @@ class ConnectionPool:
         with self.lock:
             transport = self.transports.pop(key, None)
             self.used.pop(key, None)
+            self.held.pop(key, None)
         if transport is not None:
             close_transports([transport])
 
@@ -64,6 +112,7 @@ class ConnectionPool:
             doomed = [self.transports.pop(k) for k in old if k in self.transports]
             for k in old:
                 self.used.pop(k, None)
+                self.held.pop(k, None)
         close_transports(doomed)
 
     def close_all(self) -> None:
