@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,8 +35,9 @@ RUNS = 20  # per format: a check-then-write extractor leaks within 3 (opsh's old
 
 RACER = r"""
 import os, sys, time
-dest, outside, stop, report = sys.argv[1:5]
+dest, outside, stop, report, ready = sys.argv[1:6]
 target, swaps, n = os.path.join(dest, "d"), 0, 0
+open(ready, "w").close()
 while not os.path.exists(stop):
     n += 1
     aside = os.path.join(dest, f".aside-{n}")
@@ -89,11 +91,17 @@ def _add_file(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 
 @contextmanager
 def racing(dest: Path, outside: Path) -> Iterator[list[int]]:
-    """The racer runs for the block; the list gets how many swaps it made."""
-    stop, report = dest.parent / "stop", dest.parent / "swaps"
-    racer = subprocess.Popen([sys.executable, "-c", RACER, str(dest), str(outside), str(stop), str(report)])
+    """The racer runs for the block (it is swapping before the block starts: a Python process
+    takes longer to start than 400 small files take to extract); the list gets its swaps."""
+    stop, report, ready = dest.parent / "stop", dest.parent / "swaps", dest.parent / "ready"
+    argv = [sys.executable, "-c", RACER, str(dest), str(outside), str(stop), str(report), str(ready)]
+    racer = subprocess.Popen(argv)
     swaps: list[int] = []
     try:
+        deadline = time.monotonic() + 30
+        while not ready.exists() and racer.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert ready.exists(), "the racer did not start"
         yield swaps
     finally:
         stop.touch()
