@@ -15,7 +15,7 @@ from opsh.commands.mongo import guard
 from opsh.shell.errors import BackendError, UsageError
 
 if TYPE_CHECKING:
-    from opsh.commands.mongo.syntax import Call, Line
+    from opsh.commands.mongo.syntax import Line
     from opsh.shell.session import Session
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from opsh.commands.redis.resp import BigNumber, Double, Push, ReplyError, RSet, Status, Verbatim
+from opsh.commands.redis.resp import BigNumber, Double, ReplyError, RSet, Status, Verbatim
 from opsh.shell.render import STYLES, cell
 from opsh.shell.result import Result
 

@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 
 from opsh.commands.hashing import _parse_sums
 from opsh.commands.scan.model import parse_hosts, parse_ports
-from opsh.commands.ssh.hosts.inventory import parse_server_list
 from opsh.commands.shared.nodeset import expand, fold, natural_key, split_top
 from opsh.commands.shared.targets import TargetContext, parse
+from opsh.commands.ssh.hosts.inventory import parse_server_list
 from opsh.commands.timeutil import LOCAL, evaluate, parse_moment, parse_zone
 from opsh.shell import kinds
-from tests.fuzz.garbage import CHARS, FUZZ, NASTY, check, words
+from tests.fuzz.garbage import CHARS, FUZZ, check, words
 
 SPEC = st.one_of(
     st.text(CHARS, max_size=60),

@@ -20,7 +20,6 @@ from tests.sql.conftest import connected, mysql_url
 from tests.sql.proxy import Proxy
 from tests.sql.test_connection import kill_connection, press_ctrl_c, running
 
-
 MYSQL_DRIVERS = True  # each test runs once per MySQL driver (conftest.py), fake servers' too
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from opsh.commands.shared.nodeset import expand
 from opsh.commands.ssh.gateways import topology
 from opsh.commands.ssh.gateways.head import gateway_argv, ssh_message
 from opsh.commands.ssh.gateways.leaf import new_mark, wrapped
 from opsh.commands.ssh.hosts.hostspec import HostSpec
-from opsh.commands.shared.nodeset import expand
 from opsh.shell.config import Config, Paths
 from opsh.shell.errors import OpshError, UsageError
 

@@ -16,7 +16,6 @@ import pytest
 
 from opsh.shell.redact import MASK
 
-
 # Unique to this test process: other suites on this machine run the same tests at the same time.
 SLEEP = f"31.{os.getpid()}"
 

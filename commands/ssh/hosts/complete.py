@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from opsh.commands.shared.nodeset import natural_key
 from opsh.commands.ssh.hosts import lookup
 from opsh.commands.ssh.hosts.hostspec import inventory
-from opsh.commands.shared.nodeset import natural_key
 from opsh.commands.ssh.hosts.sshconf import concrete_hosts, config_path
 from opsh.commands.ssh.state import ssh_state
 from opsh.shell.errors import swallowed

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from opsh.commands.shared.targets import TargetContext, parse, split_label
 from opsh.commands.ssh.hosts.hostspec import HostSpec, inventory, resolve
 from opsh.commands.ssh.hosts.names import valid_host, valid_user
 from opsh.commands.ssh.hosts.sshconf import concrete_hosts, config_path
-from opsh.commands.shared.targets import TargetContext, parse, split_label
 from opsh.commands.ssh.state import ssh_state
 from opsh.shell.errors import swallowed
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from opsh.commands.shared.nodeset import expand, fold, natural_key
 from opsh.commands.shared.paths import read_text
+from opsh.commands.shared.targets import split_label
 from opsh.commands.ssh.hosts import lookup
 from opsh.commands.ssh.hosts.hostspec import inventory, resolve
 from opsh.commands.ssh.hosts.inventory import (
@@ -17,9 +19,7 @@ from opsh.commands.ssh.hosts.inventory import (
     write_hosts_file,
 )
 from opsh.commands.ssh.hosts.names import check_host, check_user
-from opsh.commands.shared.nodeset import expand, fold, natural_key
 from opsh.commands.ssh.hosts.sshconf import concrete_hosts, config_path
-from opsh.commands.shared.targets import split_label
 from opsh.commands.ssh.state import ssh_state
 from opsh.shell.errors import NotFound, UsageError, describe, swallowed
 from opsh.shell.result import Result, StyledLine
