@@ -19,6 +19,7 @@ from opsh.commands.sql.handle import SqlHandle
 from opsh.commands.sql.render import describe_result
 from opsh.commands.sql.runner import Run
 from opsh.commands.sql.schema import Schema
+from opsh.commands.sql.sqlitetext import SpelledCursor
 from opsh.commands.sql.syntax import SQLITE, words
 from opsh.shell.errors import NotFound, UsageError, swallowed
 from opsh.shell.handles import ConnectRequest
@@ -130,7 +131,7 @@ class SqliteHandle(SqlHandle):
             sql = _text_of(sql)
 
         def open_cursor() -> Any:
-            return conn.execute(sql, params)
+            return SpelledCursor(conn.execute(sql, params), conn)
 
         return Run(open_cursor, conn.interrupt)
 
