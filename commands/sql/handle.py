@@ -334,7 +334,8 @@ class SqlHandle(Handle):
         return run, run.next_set(), None
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """A small query of opsh's own (\\d, schema): all rows, still cancellable."""
+        """A small query of opsh's own (\\d, schema, SHOW WARNINGS): all rows, as values, still
+        cancellable."""
         self._settle()
         run = self._run = self._start(sql, params)
         head = run.next_set()
@@ -342,9 +343,14 @@ class SqlHandle(Handle):
         if head is not None and head.headers is not None:
             for chunk in run.chunks():
                 rows += chunk
+            rows = self._values(head, rows)
         while run.next_set() is not None:
             pass
         return (head.headers or []) if head else [], rows
+
+    def _values(self, head: ResultSet, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """A result's cells as values (MySQL's are the server's text, or its bytes)."""
+        return rows
 
     def source(self, session: Session, argument: str) -> Result:
         """`source FILE [--keep-going]` / `\\. FILE`: run a .sql file statement by statement."""

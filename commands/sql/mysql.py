@@ -570,22 +570,10 @@ class MySqlHandle(ServerHandle):
         why, self._gave_up = self._gave_up, None
         return why
 
-    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """A small query of opsh's own (\\d, SHOW WARNINGS): all rows, typed, still cancellable."""
-        if self._dead() and not self.in_transaction():
-            self._revive(False)
-        self._settle()
-        run = self._run = self._start(sql, params)
-        head = run.next_set()
-        rows: list[tuple[Any, ...]] = []
-        if head is not None and head.headers is not None:
-            for chunk in run.chunks():
-                rows += decoded(chunk, head.encoding) if head.encoding else chunk
-            if head.columns:
-                rows = typed(head.columns, rows)
-        while run.next_set() is not None:
-            pass
-        return (head.headers or []) if head else [], rows
+    def _values(self, head: ResultSet, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        if head.encoding:
+            rows = decoded(rows, head.encoding)
+        return typed(head.columns, rows) if head.columns else rows
 
     def _warnings(self) -> Result | None:
         _, rows = self._query("SHOW WARNINGS")

@@ -10,6 +10,7 @@ running it twice is worse than saying so. SQLite has no server to lose and is no
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from opsh.commands.sql.guard import Verdict
 from opsh.commands.sql.handle import SqlHandle
@@ -41,6 +42,12 @@ class ServerHandle(SqlHandle):
         return None
 
     # ------------------------------------------------------------ the one account
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """opsh's own small queries revive an idle connection that died, as statements do."""
+        if self._dead() and not self.in_transaction():
+            self._revive(False)
+        return super()._query(sql, params)
 
     def _reviving(self, info: Verdict, start: Callable[[], Run]) -> tuple[Run, ResultSet | None, str | None]:
         """`start()` the statement and wait for its first result, on a live connection."""

@@ -35,7 +35,7 @@ def spelled(value: float) -> str:
         return "Inf" if value > 0 else "-Inf"
     if value == 0:
         return "0.0"  # -0.0 too
-    text = "%.15g" % value
+    text = f"{value:.15g}"
     mantissa, e, exponent = text.partition("e")
     if "." not in mantissa:
         mantissa += ".0"
@@ -44,7 +44,7 @@ def spelled(value: float) -> str:
 
 def needs_sqlite(value: float) -> bool:
     """Whether the 16th significant digit is a 5, where SQLite's rounding may differ."""
-    return math.isfinite(value) and ("%.16e" % value).lstrip("-")[16] == "5"
+    return math.isfinite(value) and f"{value:.16e}".lstrip("-")[16] == "5"
 
 
 def with_sqlite_text(rows: list[tuple[Any, ...]], conn: Any) -> list[tuple[Any, ...]]:

@@ -307,10 +307,6 @@ class PgHandle(ServerHandle):
         conn = self.conn
         return conn is None or conn.closed or conn.broken
 
-    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
-        if self._dead() and not self.in_transaction():
-            self._revive(False)
-        return super()._query(sql, params)
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         """A catalog query of a meta command: (headers, all rows), still cancellable."""
