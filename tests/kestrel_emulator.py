@@ -275,6 +275,7 @@ class Handler(socketserver.StreamRequestHandler):
 class Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # socketserver's 5 is less than a real server's backlog
 
     def __init__(self, address: tuple[str, int], state: State | None = None) -> None:
         super().__init__(address, Handler)
