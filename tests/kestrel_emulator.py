@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.servers.base import free_port
+from tests.servers.base import bounded_accept, free_port
 
 VERSION = "2.4.1-opsh-emulator"
 
@@ -279,8 +279,10 @@ class Server(socketserver.ThreadingTCPServer):
 
     def __init__(self, address: tuple[str, int], state: State | None = None) -> None:
         super().__init__(address, Handler)
+        bounded_accept(self)
         self.state = state or State()
         self.clients: set[socket.socket] = set()
+
 
 
 class KestrelEmulator:

@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import socketserver
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -144,3 +145,12 @@ def _pid_alive(pid: int) -> bool:
             return stat.read().split(") ", 1)[1][0] != "Z"
     except OSError:
         return False
+
+
+def bounded_accept(server: socketserver.TCPServer) -> None:
+    """An accept that gives up after a while. A CI run once hung for good at the end: the
+    emulator's serve_forever sat in accept() after select() had said a client was there, and
+    shutdown() waits for serve_forever. (The suite's port scans connect to every listener and
+    leave at once.) With a timeout, such an accept fails, serve_forever goes on and sees the
+    shutdown; accepted connections are still blocking (socket.accept makes them so)."""
+    server.socket.settimeout(0.5)

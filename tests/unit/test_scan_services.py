@@ -18,6 +18,7 @@ from opsh.commands.scan import _result
 from opsh.commands.scan.model import HostTally, ScanOutcome, parse_hosts
 from opsh.commands.scan.probe import greeting_service
 from opsh.shell.completion import local_candidates
+from tests.servers.base import bounded_accept
 
 
 @pytest.fixture
@@ -34,6 +35,7 @@ def servers(mariadb, redis_server, memcached_server, mongo_server, tarantool_ser
 @pytest.fixture
 def web_server() -> Iterator[int]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    bounded_accept(server)  # shutdown() below must never wait on a stuck accept
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server.server_address[1]
