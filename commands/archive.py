@@ -624,8 +624,9 @@ def _destination(dest: Path, members: list[Member], shown: str) -> Iterator[Conf
 
 def _refuse_existing_symlinks(dest: Path, members: list[Member], shown: str) -> None:
     """A symlink already in the destination on a member's way refuses the archive before
-    anything is written (the writer would refuse it too, but only when it got there). A member
-    whose own name is a symlink is fine: the new entry replaces the link, it is not followed."""
+    anything is written (the writer would refuse it too, but only when it got there). A file or
+    link member whose own name is a symlink is fine (the new entry replaces the link, it is not
+    followed); a directory member on a symlink is refused, as its contents would go through it."""
     checked: dict[str, bool] = {}
     for member in members:
         parts = [p for p in posixpath.normpath(member.name).split("/") if p not in ("", ".")]

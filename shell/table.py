@@ -95,7 +95,7 @@ class Layout:
         while shown > 1 and _frame(shown, shown < len(need)) + sum(floors[:shown]) > limit:
             shown -= 1
         budget = limit - _frame(shown, shown < len(need))
-        caps = _cut_widest(need[:shown], floors[:shown], budget)
+        caps = cut_widest(need[:shown], floors[:shown], budget)
         return cls(caps, right[:shown], shown, list(caps), shown < len(need))
 
     def grow(self, columns: list[Sequence[str]]) -> None:
@@ -184,8 +184,9 @@ def _char_width(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
 
 
-def _cut_widest(need: list[int], floors: list[int], budget: int) -> list[int]:
-    """Widths within `budget`, cutting the widest columns first, none below its floor."""
+def cut_widest(need: list[int], floors: list[int], budget: int) -> list[int]:
+    """Widths within `budget`, cutting the widest columns first, none below its floor (the
+    box's cut cells, and SQL's wrapped `\\d`)."""
 
     def capped(cap: int) -> list[int]:
         return [min(w, max(cap, floor)) for w, floor in zip(need, floors, strict=True)]

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from opsh.commands.memcache import guard
 from opsh.commands.memcache.render import gets_table, number_result, outcome, stats_result, value_result, value_text
 from opsh.commands.memcache.syntax import STATS_GROUPS, encode, number, parse
-from opsh.commands.shared.deadline import Deadline
-from opsh.shell.errors import ConnectError, ConnectionLost, UsageError, swallowed
+from opsh.commands.shared.deadline import Deadline, no_answer
+from opsh.shell.errors import ConnectionLost, UsageError, swallowed
 from opsh.shell.handles import ConnectRequest, Handle, peer_closed
 from opsh.shell.result import Result
 
@@ -262,10 +262,7 @@ def connect_memcache(session: Session, request: ConnectRequest) -> Handle:
             if not deadline.expired:
                 raise
             handle.close()
-            raise ConnectError(
-                f"memcache at {handle.address} did not answer within {session.timeout:g}s",
-                "is it a memcached server? `set timeout` allows longer",
-            ) from None
+            raise no_answer("memcache", handle.address, session.timeout, "memcached") from None
         finally:
             client.deadline = None
     return handle

@@ -25,6 +25,7 @@ from opsh.commands.redis.docs import Catalog, builtin_catalog, catalog_from_docs
 from opsh.commands.redis.render import cli_text, parse_info, reply_result
 from opsh.commands.redis.resp import MalformedReply, ReplyError, Verbatim
 from opsh.commands.redis.syntax import command_name, is_blocking, key_text
+from opsh.commands.shared.deadline import no_answer
 from opsh.shell.errors import AuthError, BackendError, ConnectError, OpshError, UsageError, swallowed
 from opsh.shell.fileread import check_regular
 from opsh.shell.handles import ConnectRequest, Handle
@@ -648,10 +649,8 @@ def _open(conn: Wire, request: ConnectRequest) -> None:
             return
         except RedisTimeoutError:
             conn.disconnect()
-            raise ConnectError(
-                f"redis at {request.host}:{request.port(DEFAULT_PORT)} did not answer within {conn.socket_timeout:g}s",
-                "is it a Redis server? `set timeout` allows longer",
-            ) from None
+            where = f"{request.host}:{request.port(DEFAULT_PORT)}"
+            raise no_answer("redis", where, conn.socket_timeout, "Redis") from None
         except RedisConnectionError as exc:
             text = str(exc)
             tls_hint = "reset by peer" in text or "closed by server" in text

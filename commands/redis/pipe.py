@@ -27,11 +27,11 @@ from opsh.commands.redis.resp import (
     BadReply,
     MalformedReply,
     ReplyError,
-    endpoint,
     length,
     too_deep,
     unknown_type,
 )
+from opsh.commands.shared.redisconn import endpoint
 from opsh.shell.errors import UsageError
 from opsh.shell.fileread import open_regular
 from opsh.shell.redact import redact

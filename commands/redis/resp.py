@@ -20,6 +20,7 @@ from redis._parsers import _RESP3Parser
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
+from opsh.commands.shared.redisconn import endpoint
 from opsh.shell.errors import ConnectionLost
 
 _CLOSED = "Connection closed by server."
@@ -98,12 +99,6 @@ class BadReply(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
-
-
-def endpoint(connection: Any) -> str:
-    """Where a redis-py connection goes: `host:port`, or a Unix socket's path."""
-    path = getattr(connection, "path", None)
-    return str(path) if path else f"{connection.host}:{connection.port}"
 
 
 def quoted(raw: bytes) -> str:

@@ -21,7 +21,7 @@ import threading
 from types import TracebackType
 from typing import Any
 
-from opsh.shell.errors import swallowed
+from opsh.shell.errors import ConnectError, swallowed
 
 
 class Deadline:
@@ -81,3 +81,11 @@ def _shut(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         swallowed("shutting down a connection whose connect ran past its deadline")
+
+
+def no_answer(server: str, where: str, seconds: float, kind: str) -> ConnectError:
+    """The one way a connect that ran out of time is said: `redis at HOST:PORT did not answer
+    within 3s`, with what to check."""
+    return ConnectError(
+        f"{server} at {where} did not answer within {seconds:g}s", f"is it a {kind} server? `set timeout` allows longer"
+    )

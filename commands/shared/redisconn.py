@@ -76,8 +76,14 @@ def bounded(base: type[Any]) -> type[Any]:
     return Bounded
 
 
+def endpoint(connection: Any) -> str:
+    """Where a redis-py connection goes: `host:port`, or a Unix socket's path."""
+    path = getattr(connection, "path", None)
+    return str(path) if path else f"{connection.host}:{connection.port}"
+
+
 def _protocol_error(conn: Any, exc: BaseException) -> ConnectionLost:
-    where = getattr(conn, "path", None) or f"{conn.host}:{conn.port}"
+    where = endpoint(conn)
     if isinstance(exc, RecursionError):
         detail = "a reply nested too deep"
     elif isinstance(exc, IndexError):

@@ -40,7 +40,6 @@ CLIENT_MULTI_STATEMENTS = 1 << 16  # as pymysql: a DELIMITER'd body may hold sev
 CLIENT_MULTI_RESULTS = 1 << 17
 NET_FD_OFFSET = 40  # NET: vio, buff, buff_end, write_pos, read_pos (5 pointers), then fd
 POLL = 0.005  # seconds between looks for the socket while a connect runs
-SERVER_LOST = 2013
 
 
 class TimedOut(ConnectionLost):

@@ -143,7 +143,7 @@ NUMBER_WORDS = {INT: "an integer", REAL: "a floating-point number", EXACT: "a de
 
 def typed(columns: Sequence[Column], rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """Rows of server text as typed values: integers, floats, exact DECIMALs, bytes for binary
-    columns (as JSON wrote them before), everything else (dates included) the server's text.
+    columns, everything else (dates included) the server's text.
     A value that does not read as its column's type (from a server that breaks the protocol)
     is one line naming it."""
     converting = [(index, CONVERTERS[c.kind]) for index, c in enumerate(columns) if c.kind in CONVERTERS]

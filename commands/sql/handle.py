@@ -29,6 +29,7 @@ from opsh.commands.sql.syntax import (
     End,
     delimiter_argument,
     find_end,
+    first_token,
     name_at,
 )
 from opsh.shell import formats
@@ -235,8 +236,6 @@ class SqlHandle(Handle):
 
     def first_code(self, text: str, start: int, stop: int) -> int:
         """Where the statement's first code character is (after comments), for line numbers."""
-        from opsh.commands.sql.syntax import first_token
-
         tok = first_token(text, self.dialect, start, stop)
         return tok.start if tok is not None else start
 

@@ -59,7 +59,8 @@ from opsh.shell.session import Session
 
 DEFAULT_PORT = 3306
 # Errors that mean the connection is gone rather than the statement being wrong.
-LOST = frozenset({0, 1053, 1927, 2006, 2013, 2055, 4031})
+SERVER_LOST = 2013  # CR_SERVER_LOST: the client library's "Lost connection to server"
+LOST = frozenset({0, 1053, 1927, 2006, SERVER_LOST, 2055, 4031})
 OPTIONS = (
     "ssl",
     "ssl_ca",
@@ -200,7 +201,7 @@ class Target:
 def _timed_out(exc: BaseException) -> bool:
     """A connect the driver itself gave up on for lack of an answer."""
     text = error_message(exc)
-    return "timed out" in text or "initial communication packet" in text or error_code(exc) == 2013
+    return "timed out" in text or "initial communication packet" in text or error_code(exc) == SERVER_LOST
 
 
 def _unverified_context() -> ssl.SSLContext:
@@ -244,6 +245,7 @@ def _target(session: Session, request: ConnectRequest) -> Target:
     request.password = password  # a login file's password counts as given: no prompt first
     driver = choose(options.get("driver") or _configured_driver(request))
     tls_options = _ssl_options(options, login)
+    tls = _tls_files(session, tls_options)
     return Target(
         host=host,
         port=request.parts.port or int(login.get("port") or DEFAULT_PORT),
@@ -251,13 +253,13 @@ def _target(session: Session, request: ConnectRequest) -> Target:
         password=password or "",
         database=request.path or login.get("database") or None,
         timeout=float(options.get("connect_timeout") or login.get("connect-timeout") or session.timeout),
-        ssl=_ssl_context(session, tls_options) if driver != CONNECTOR else None,
+        ssl=_ssl_context(tls, tls_options) if driver != CONNECTOR else None,
         ssl_disabled=options.get("ssl", login.get("ssl") or "").lower() in OFF,
         socket=str(session.path(socket)) if socket else None,
         charset=_charset(options.get("charset") or login.get("default-character-set") or "utf8mb4", driver),
         local_infile=_local_infile(request, login),
         driver=driver,
-        tls=_tls_files(session, tls_options),
+        tls=tls,
     )
 
 
@@ -311,26 +313,19 @@ def _tls_files(session: Session, options: dict[str, str]) -> Tls:
     return Tls(required, files.get("ca"), files.get("cert"), files.get("key"))
 
 
-def _ssl_context(session: Session, options: dict[str, str]) -> ssl.SSLContext | None:
-    """TLS as the URL asks. Without options pymysql uses TLS when the server offers it (the mysql
-    client's PREFERRED); `ssl=true` requires it, `ssl_ca` also verifies the server, `ssl=false`
-    turns it off."""
+def _ssl_context(tls: Tls, options: dict[str, str]) -> ssl.SSLContext | None:
+    """pymysql's TLS as the URL asks (`tls`: its files, already checked). Without options pymysql
+    uses TLS when the server offers it (the mysql client's PREFERRED); `ssl=true` requires it,
+    `ssl_ca` also verifies the server, `ssl=false` turns it off."""
     wanted = options.get("ssl", "").lower()
-    if wanted in ("", *OFF) and not any(k in options for k in ("ssl_ca", "ssl_cert")):
+    if wanted in ("", *OFF) and tls.ca is None and tls.cert is None:
         return None
-    files = {k: session.path(options[k]) for k in ("ssl_ca", "ssl_cert", "ssl_key") if k in options}
-    for option, path in files.items():
-        if not path.exists():
-            raise NotFound(f"{option}: no such file: {path}")
-        check_regular(path, f"{option}={path}")  # OpenSSL reads it by name: never a fifo or a device
-    ca = files.get("ssl_ca")
-    context = ssl.create_default_context(cafile=str(ca) if ca else None)
-    if ca is None:  # encrypted, but without a CA there is nothing to verify against
+    context = ssl.create_default_context(cafile=tls.ca)
+    if tls.ca is None:  # encrypted, but without a CA there is nothing to verify against
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-    if "ssl_cert" in files:
-        key = files.get("ssl_key")
-        context.load_cert_chain(str(files["ssl_cert"]), keyfile=str(key) if key else None)
+    if tls.cert is not None:
+        context.load_cert_chain(tls.cert, keyfile=tls.key)
     return context
 
 
@@ -554,11 +549,7 @@ class MySqlHandle(ServerHandle):
         return text[: toks[at].start] + _quote(str(path)) + text[toks[at].end :]
 
     def _first_result(self, info: Verdict, text: str | bytes) -> tuple[Run, ResultSet | None, str | None]:
-        return self._reviving(info, lambda: self._remember(self._start(text)))
-
-    def _remember(self, run: Run) -> Run:
-        self._run = run
-        return run
+        return self._reviving(info, lambda: self._start(text))
 
     def _is_loss(self, exc: BaseException) -> bool:
         return is_lost(exc)

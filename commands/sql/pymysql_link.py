@@ -3,7 +3,7 @@
 Rows are read unbuffered (SSCursor) with no decoders at all: pymysql hands numbers, dates and
 text over as the server's text already, and binary values (BLOB, BINARY, BIT) as bytes, which
 become text here (see drivers.py). Its private parts used here (`_get_server_information`,
-`_read_timeout`, `_result`, `_force_close`, `_sock`) are pinned by tests/sql/test_faults.py and
+`_read_timeout`, `_write_timeout`, `_result` and its `unbuffered_active`, `_force_close`, `_sock`) are pinned by tests/sql/test_faults.py and
 tests/connect/test_slow_handshakes.py.
 """
 
@@ -14,9 +14,8 @@ from functools import cache
 from typing import Any
 
 from opsh.commands.sql.drivers import (
-    BINARY_CHARSET,
+    BYTES,
     PYMYSQL,
-    STRINGS,
     Column,
     Cursor,
     Link,
@@ -145,11 +144,7 @@ class PyCursor(Cursor):
         self.description = list(cursor.description) if cursor.description is not None else None
         fields = getattr(getattr(cursor, "_result", None), "fields", None) or []
         self.columns = [Column(str(f.name), int(f.type_code), int(f.charsetnr)) for f in fields] or None
-        self._binary = [
-            index
-            for index, f in enumerate(fields)
-            if int(f.type_code) in STRINGS and int(f.charsetnr) == BINARY_CHARSET
-        ]
+        self._binary = [index for index, column in enumerate(self.columns or ()) if column.kind == BYTES]
         self.rowcount = cursor.rowcount
         self.lastrowid = cursor.lastrowid
         self.warning_count = int(getattr(cursor, "warning_count", 0) or 0)

@@ -397,15 +397,9 @@ def _wrap_widths(headers: list[str], rows: list[list[str]], width: int) -> list[
     budget = width - (3 * len(need) + 1)
     if sum(floors) > budget:
         return None
+    from opsh.shell.table import cut_widest
 
-    def capped(cap: int) -> list[int]:
-        return [min(n, max(cap, floor)) for n, floor in zip(need, floors, strict=True)]
-
-    low, high = 0, max(need, default=0)  # the largest cap whose widths fit the budget
-    while low < high:
-        middle = (low + high + 1) // 2
-        low, high = (middle, high) if sum(capped(middle)) <= budget else (low, middle - 1)
-    return capped(low)
+    return cut_widest(need, floors, budget)
 
 
 def _widest_line(text: str) -> int:

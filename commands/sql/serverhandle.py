@@ -50,12 +50,13 @@ class ServerHandle(SqlHandle):
         return super()._query(sql, params)
 
     def _reviving(self, info: Verdict, start: Callable[[], Run]) -> tuple[Run, ResultSet | None, str | None]:
-        """`start()` the statement and wait for its first result, on a live connection."""
+        """`start()` the statement and wait for its first result, on a live connection (the run
+        becomes the handle's current one: Ctrl-C and the next statement's settle find it)."""
         note = None
         was_in_transaction = self.in_transaction()
         if self._dead():
             note = self._revive(was_in_transaction)
-        run = start()
+        run = self._run = start()
         try:
             return run, run.next_set(), note
         except Exception as exc:
@@ -63,7 +64,7 @@ class ServerHandle(SqlHandle):
                 raise
             lost = exc
         self._reconnect_after_loss(info, lost, was_in_transaction)
-        run = start()
+        run = self._run = start()
         return run, run.next_set(), "reconnected after losing the connection; the read was run again"
 
     def _revive(self, was_in_transaction: bool) -> str:

@@ -401,14 +401,7 @@ class _Adopted(RemoteCommand):
         self.err = Chunker()
         self.done = False
         self.exit_status = None
-        self.early = self.err.feed(early)
-
-    def read_text(self, wait: float = 0.1) -> list[tuple[str, str]]:
-        pieces = super().read_text(wait)
-        if self.early:
-            pieces.insert(0, ("err", self.early))
-            self.early = ""
-        return pieces
+        self.early = self.err.feed(early)  # read_text hands it out first, as for any command
 
 
 class TerminalRefused(Exception):

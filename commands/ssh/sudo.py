@@ -16,7 +16,8 @@ reads the command's stderr:
   that user...), and its own words are the reason given.
 
 SudoDialog is that reading, with no I/O of its own, so any loop that reads channels can drive
-it; `authenticate()` drives it on one channel for the callers that wait (SSH mode, `edit`).
+it; `authenticate()` drives it on one channel for the callers that wait (SSH mode, `edit`, `run --sudo`,
+`copy --sudo`).
 sudo's lecture and other words before STARTED are dropped when the command runs.
 
 Stopping: the signal opsh sends (OpenSSH's `signal` request, TERM then KILL) reaches sudo, not

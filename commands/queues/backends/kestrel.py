@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from opsh.commands.queues.backends.base import Backend, Task, as_bytes, from_bytes
 from opsh.commands.queues.handle import QueueHandle
-from opsh.commands.shared.deadline import Deadline
+from opsh.commands.shared.deadline import Deadline, no_answer
 from opsh.shell.errors import BackendError, ConnectError, NotFound, ProtocolBroken, UsageError, swallowed
 from opsh.shell.handles import peer_closed
 
@@ -309,9 +309,6 @@ def connect(session: Session, request: ConnectRequest) -> QueueHandle:
             backend.ping()
         except OSError as exc:
             if deadline.expired:
-                raise ConnectError(
-                    f"kestrel at {request.host}:{port} did not answer within {session.timeout:g}s",
-                    "is it a Kestrel server? `set timeout` allows longer",
-                ) from None
+                raise no_answer("kestrel", f"{request.host}:{port}", session.timeout, "Kestrel") from None
             raise ConnectError(f"cannot reach kestrel at {request.host}:{port}", exc.strerror or str(exc)) from None
     return QueueHandle(request.name, f"{request.host}:{port}", backend, readonly=request.readonly, tag=request.tag)

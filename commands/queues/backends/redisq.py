@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from opsh.commands.queues.backends.base import Backend, Task
 from opsh.commands.queues.handle import QueueHandle
+from opsh.commands.shared.deadline import no_answer
 from opsh.shell.errors import AuthError, ConnectError, NotFound, UsageError, swallowed
 
 if TYPE_CHECKING:
@@ -282,10 +283,7 @@ def connect(session: Session, request: ConnectRequest) -> QueueHandle:
             raise ConnectError(f"cannot reach redis at {request.host}:{port}", str(exc).split(". ")[0]) from None
         except redis.TimeoutError:
             client.close()
-            raise ConnectError(
-                f"redis at {request.host}:{port} did not answer within {session.timeout:g}s",
-                "is it a Redis server? `set timeout` allows longer",
-            ) from None
+            raise no_answer("redis", f"{request.host}:{port}", session.timeout, "Redis") from None
     endpoint = f"{request.host}:{port}/{db}"
     backend = RedisQueue(client, f"{request.host}:{port}")
     return QueueHandle(request.name, endpoint, backend, readonly=request.readonly, tag=request.tag)

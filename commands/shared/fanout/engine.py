@@ -94,9 +94,9 @@ class FanOut(Generic[R]):
         delegated = set(delegate.targets) if delegate is not None else set()
         self.direct = [t for t in targets if t not in delegated]
         self.warm = [t for t in self.direct if warm(t)] if warm is not None and warm_fanout > 0 else []
-        warm_set = set(self.warm)
-        cold = [t for t in self.direct if t not in warm_set]
-        self.fanout = max(1, min(fanout, len(cold) or 1)) if cold else 0
+        self.warm_set = set(self.warm)
+        cold = [t for t in self.direct if t not in self.warm_set]
+        self.fanout = max(1, min(fanout, len(cold))) if cold else 0
         self.warm_fanout = min(warm_fanout, len(self.warm))
         self.results: dict[str, R] = {}
         self.todo: queue.Queue[str] = queue.Queue()  # cold targets
@@ -114,9 +114,8 @@ class FanOut(Generic[R]):
 
     def start(self, background: Background) -> None:
         """Workers (and the delegate) start on the session's threads, joined at exit."""
-        warm = set(self.warm)
         for target in self.direct:
-            (self.warm_todo if target in warm else self.todo).put(target)
+            (self.warm_todo if target in self.warm_set else self.todo).put(target)
         both = (self.todo, self.warm_todo)
         bodies: list[tuple[str, Callable[[], None]]] = [
             (f"opsh-fanout-{n}", partial(self._worker, both)) for n in range(self.fanout)

@@ -296,9 +296,7 @@ class PgHandle(ServerHandle):
     def _open_run(self, text: str, portal: bool) -> Run:
         """The statement on the worker: through a server-side cursor (`portal`), or as is."""
         self._gate = pgcursor.Gate() if portal else None
-        run = self._start_portal(text, self._gate) if self._gate is not None else self._start(text)
-        self._run = run
-        return run
+        return self._start_portal(text, self._gate) if self._gate is not None else self._start(text)
 
     def _first_run(self, info: Verdict, text: str, portal: bool) -> tuple[Run, ResultSet | None, str | None]:
         return self._reviving(info, lambda: self._open_run(text, portal))

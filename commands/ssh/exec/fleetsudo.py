@@ -40,8 +40,7 @@ class FleetSudo:
 
     store: SudoPasswords
     user: str | None = None  # sudo -u USER (root when None)
-    env_var: str | None = None
-    env_value: str | None = None
+    env_value: str | None = None  # --sudo-password-env's variable, read once
     typed: dict[str, str] = field(default_factory=dict)  # by login user; main thread only
 
     def password(self, job: Job, key: Key) -> HostPassword:
@@ -141,4 +140,4 @@ def fleet_sudo(session: Session, user: str | None, env_var: str | None) -> Fleet
             raise UsageError(
                 f"{env_var} is not set", "--sudo-password-env names the variable holding the sudo password"
             )
-    return FleetSudo(sudo_passwords(session), user, env_var, env_value)
+    return FleetSudo(sudo_passwords(session), user, env_value)

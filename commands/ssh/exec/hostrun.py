@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opsh.commands.shared.fanout.control import Job
+from opsh.commands.shared.fanout.engine import explained
 from opsh.commands.ssh import sudo
 from opsh.commands.ssh.exec.local import LocalCommand
 from opsh.commands.ssh.exec.outcome import HostResult, host_error
 from opsh.commands.ssh.exec.remote import RemoteCommand
 from opsh.commands.ssh.transport.conn import ConnectOptions, pooled_transport
-from opsh.shell.errors import describe, swallowed
+from opsh.shell.errors import swallowed
 
 if TYPE_CHECKING:
     from opsh.commands.ssh.exec.fleetsudo import FleetSudo
@@ -67,8 +68,7 @@ def _run(plan: RunPlan, job: Job, command: Any, markers: sudo.Markers, result: H
         job.settle()  # from now on this host asks nothing: questions held for others go ahead
         _follow(plan, job, command, result)
     except sudo.SudoFailed as exc:  # the command never ran: sudo's reason is the host's error
-        described = describe(exc)
-        result.error = described.message + (f" ({described.hint})" if described.hint else "")
+        result.error = explained(exc)
 
 
 def _start_remote(plan: RunPlan, spec: HostSpec, markers: sudo.Markers) -> RemoteCommand:

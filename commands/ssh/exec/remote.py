@@ -18,7 +18,7 @@ import codecs
 import select
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from opsh.shell.errors import swallowed
 
@@ -155,7 +155,7 @@ class RemoteCommand:
         sets `done` (and `exit_status`) at the end."""
         channel = self.channel
         if not (self.early or channel.recv_ready() or channel.recv_stderr_ready() or self._at_end()):
-            self._wait(wait)
+            self.wait(wait)
         pieces: list[tuple[str, str]] = []
         out, err = [], [self.early]
         self.early = ""
@@ -178,7 +178,8 @@ class RemoteCommand:
         """[(stream, line)]: `read_text` cut into lines."""
         return [(stream, line) for stream, text in self.read_text(wait) for line in split_lines(text)]
 
-    def _wait(self, timeout: float) -> None:
+    def wait(self, timeout: float) -> None:
+        """Until output (or stderr) arrives, or `timeout` passes."""
         if self.wakeup is not None:
             self.wakeup.wait(timeout)
         else:
@@ -216,7 +217,7 @@ class RemoteCommand:
         self.signal("TERM")
         deadline = time.monotonic() + grace
         while not self._at_end() and time.monotonic() < deadline:
-            self._wait(0.05)
+            self.wait(0.05)
             while self.channel.recv_ready():
                 self.channel.recv(65536)
             while self.channel.recv_stderr_ready():
@@ -254,15 +255,7 @@ def request_exec(channel: Channel, command: str) -> None:
     closes the channel (paramiko's _request_failed) with no exit status; `event_ready`
     stays False then, so the command's `ending` can say why. Private parts: the message as
     exec_command builds it, `Channel._event_pending()` (tests/unit/test_ssh_paramiko_private.py)."""
-    import paramiko
-    from paramiko.common import cMSG_CHANNEL_REQUEST
-
-    message = paramiko.Message()
-    message.add_byte(cMSG_CHANNEL_REQUEST)
-    message.add_int(channel.remote_chanid)
-    message.add_string("exec")
-    message.add_boolean(True)
-    message.add_string(command)
+    message = _channel_request(channel, "exec", True, command)
     channel._event_pending()  # type: ignore[attr-defined]
     channel.transport._send_user_message(message)  # type: ignore[union-attr]
 
@@ -270,18 +263,24 @@ def request_exec(channel: Channel, command: str) -> None:
 def send_signal(channel: Channel, name: str) -> None:
     """RFC 4254 6.9 "signal" request: paramiko has no method for it, so the message goes out
     through a private one (tests/unit/test_ssh_paramiko_private.py watches it)."""
-    import paramiko
-    from paramiko.common import cMSG_CHANNEL_REQUEST
-
     if channel.closed or not channel.transport or not channel.transport.is_active():
         return
-    message = paramiko.Message()
-    message.add_byte(cMSG_CHANNEL_REQUEST)
-    message.add_int(channel.remote_chanid)
-    message.add_string("signal")
-    message.add_boolean(False)
-    message.add_string(name)
+    message = _channel_request(channel, "signal", False, name)
     try:
         channel.transport._send_user_message(message)  # type: ignore[attr-defined]
     except Exception:  # noqa: BLE001 - a dead connection has nothing left to stop
         swallowed(f"sending signal {name} to a remote command")
+
+
+def _channel_request(channel: Channel, kind: str, want_reply: bool, value: str) -> Any:
+    """A CHANNEL_REQUEST message with one string argument (RFC 4254 6.5, 6.9)."""
+    import paramiko
+    from paramiko.common import cMSG_CHANNEL_REQUEST
+
+    message = paramiko.Message()
+    message.add_byte(cMSG_CHANNEL_REQUEST)
+    message.add_int(channel.remote_chanid)
+    message.add_string(kind)
+    message.add_boolean(want_reply)
+    message.add_string(value)
+    return message

@@ -234,7 +234,8 @@ def verify_host_key(key: PKey, known: Any, spec: HostSpec, options: ConnectOptio
     verdict = known.check(spec.known_as, key, spec.known_without_port)
     if verdict.status == "known":
         return
-    where = spec.known_as if spec.known_as == spec.name else f"{spec.name} ({spec.known_as})"
+    unknown = UnknownKey(spec.name, spec.known_as, key.get_name(), fingerprint(key))
+    where = unknown.where
     if verdict.status in ("changed", "revoked"):
         what = "REVOKED" if verdict.status == "revoked" else "CHANGED"
         raise HostKeyChanged(
@@ -246,16 +247,12 @@ def verify_host_key(key: PKey, known: Any, spec: HostSpec, options: ConnectOptio
     if options.accept_new or spec.strict == "accept-new":
         known.add(spec.known_as, key, hashed=spec.hash_known_hosts)
         return
-    described = f"{key.get_name()} key {fingerprint(key)}"
-    if verdict.other_types:
-        described += f" (keys of other types are known: {', '.join(verdict.other_types)})"
     refusal = HostKeyUnknown(
-        f"unknown host key for {where}: {described}",
+        f"unknown host key for {where}: {unknown.described}",
         "check the fingerprint, then connect interactively, or add --accept-new",
     )
     if spec.strict == "yes":
         raise refusal
-    unknown = UnknownKey(spec.name, spec.known_as, key.get_name(), fingerprint(key), tuple(verdict.other_types))
     try:
         trusted = options.prompter.trust(unknown)
     except CannotAsk:

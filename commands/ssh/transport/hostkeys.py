@@ -59,9 +59,6 @@ class Verdict:
     status: str  # "known" | "unknown" | "changed" | "revoked"
     name: str  # the known_hosts name that was looked up
     expected: str | None = None  # for "changed": the fingerprint on file (and its type, if another)
-    # Always empty now that a key of another type on file is "changed", as in OpenSSH; kept
-    # while conn.py (another helper's file at the time) still reads it.
-    other_types: list[str] = field(default_factory=list)
 
 
 def fingerprint(key: PKey) -> str:

@@ -40,27 +40,25 @@ class UnknownKey:
     known_as: str  # the name known_hosts would give it
     key_type: str
     fingerprint: str
-    other_types: tuple[str, ...] = ()  # types of the keys that are known for it
 
     @property
     def where(self) -> str:
         return self.known_as if self.known_as == self.host else f"{self.host} ({self.known_as})"
 
     @property
+    def described(self) -> str:
+        return f"{self.key_type} key {self.fingerprint}"
+
+    @property
     def question(self) -> str:
-        described = f"{self.key_type} key {self.fingerprint}"
-        if self.other_types:
-            described += f" (keys of other types are known: {', '.join(self.other_types)})"
-        return f"The authenticity of {self.where} is unknown: {described}. Trust it?"
+        return f"The authenticity of {self.where} is unknown: {self.described}. Trust it?"
 
 
 def key_table(keys: list[UnknownKey]) -> str:
     """The keys asked about together, one aligned line per host."""
-    rows = [("host", "known_hosts name", "key", "fingerprint", "")]
-    for key in keys:
-        note = f"(known: {', '.join(key.other_types)})" if key.other_types else ""
-        rows.append((key.host, key.known_as, key.key_type, key.fingerprint, note))
-    widths = [max(len(row[column]) for row in rows) for column in range(5)]
+    rows = [("host", "known_hosts name", "key", "fingerprint")]
+    rows += [(key.host, key.known_as, key.key_type, key.fingerprint) for key in keys]
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
     lines = [
         "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
     ]
