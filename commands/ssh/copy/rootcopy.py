@@ -21,7 +21,6 @@ import hashlib
 import os
 import posixpath
 import secrets
-import select
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,14 +38,13 @@ from opsh.commands.ssh.copy.transfer import (
     send_file,
     temporary_name,
 )
+from opsh.commands.ssh.exec.remote import RECV, RemoteCommand
 from opsh.shell.errors import BackendError, Cancelled, swallowed
 
 if TYPE_CHECKING:
     from opsh.commands.shared.fanout.control import Job
     from opsh.commands.ssh.exec.outcome import HostResult
-    from opsh.commands.ssh.exec.remote import RemoteCommand
 
-RECV = 262144
 
 # `sh -c INSTALL sh`, as root. Its input: shell words, `OWNER` then entries `d MODE PATH`,
 # `l POINTS_TO PATH`, `f MODE PATH STAGED SHA256 MTIME|-`; it prints `+` for each entry done.
@@ -232,7 +230,7 @@ def _receive(reader: RemoteCommand, source: str, target: Path, plan: CopyPlan, j
                     digest.update(body)
                     got += len(body)
                     job.progress(len(body))
-                body = _next(reader.channel)
+                body = _next(reader)
         _check_end(reader, source, got, size, digest.hexdigest(), expected)
         temporary.chmod(mode & 0o777)
         if plan.preserve:
@@ -251,7 +249,7 @@ def _header(reader: RemoteCommand, job: Job, source: str) -> tuple[tuple[int, in
     data = b""
     while b"\n" not in data:
         check_cancel(job)
-        more = _next(reader.channel)
+        more = _next(reader)
         if more is None:
             raise BackendError(f"{source}: {_said(reader) or 'the host sent nothing'}")
         data += more
@@ -263,14 +261,17 @@ def _header(reader: RemoteCommand, job: Job, source: str) -> tuple[tuple[int, in
         raise BackendError(f"{source}: the host's reply was not understood: {line[:80]!r}") from None
 
 
-def _next(channel: Any) -> bytes | None:
+def _next(reader: RemoteCommand) -> bytes | None:
     """The next bytes of the command's output (b"" when none came in a tenth of a second),
-    None at its end."""
+    None at its end. It waits as the command's own reading does (its Wakeup): select() on the
+    channel would wait on paramiko's pipe, which no longer hears the channel once `began()`
+    has taken its buffers back after sudo's dialog."""
+    channel = reader.channel
     if channel.recv_ready():
         return bytes(channel.recv(RECV))
     if channel.eof_received or channel.closed:
         return None
-    select.select([channel], [], [], 0.1)
+    reader.wait(0.1)
     return bytes(channel.recv(RECV)) if channel.recv_ready() else b""
 
 
