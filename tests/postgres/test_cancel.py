@@ -61,6 +61,25 @@ def test_ctrl_c_while_a_huge_result_streams_stops_it(pg, postgres, tmp_path, tar
     assert not pg.session.current_handle.in_transaction()  # type: ignore[union-attr]
 
 
+def test_a_cancel_that_reaches_the_server_late_does_not_stop_the_next_statement(pg, postgres, tmp_path, monkeypatch):
+    """On a loaded machine the cancel request can take its time: the statement it was for must
+    not end (and its transaction commit) under it, or the cancel lands on whatever comes next."""
+    from opsh.commands.sql.postgres import cursor
+
+    def late(conn) -> None:
+        time.sleep(0.5)
+        real(conn)
+
+    real = cursor.cancel
+    monkeypatch.setattr(cursor, "cancel", late)
+    huge = "SELECT g, repeat('x', 50) FROM generate_series(1, 100000) a, generate_series(1, 1000) g"
+    for attempt in range(3):
+        interrupt_after(0.5 + attempt * 0.1)
+        assert pg(f"{huge} \\> huge.json").err == "error: cancelled\n"
+        assert pg.json("SELECT 3 AS fine FROM pg_sleep(1);") == [{"fine": 3}]
+        assert not pg.session.current_handle.in_transaction()  # type: ignore[union-attr]
+
+
 def test_a_server_restart_is_one_line_and_the_next_statement_reconnects(own_postgres, tmp_path):
     shell = connect(Shell(tmp_path), own_postgres.url_for(own_postgres.database))
     try:

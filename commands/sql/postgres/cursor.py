@@ -57,12 +57,16 @@ class Gate:
             self._fetch = False
             self._decided.set()
 
-    def abort(self) -> bool:
-        """A cancel: no FETCH will start; False when the server is working now (cancel it)."""
+    def abort(self, cancel: Callable[[], None]) -> None:
+        """A cancel: no FETCH will start, and `cancel` asks the server to stop if it works for
+        the statement now. The lock is held while that request goes out, so the worker cannot
+        leave the statement and send the next command (CLOSE, COMMIT) under a cancel meant for
+        this one: a cancel that landed on the COMMIT left the transaction failed."""
         with self._lock:
             self._fetch = False
             self._decided.set()
-            return not self._busy
+            if self._busy:
+                cancel()
 
     def wait(self) -> bool:
         """On the worker: whether to fetch."""
@@ -125,16 +129,19 @@ class Portal:
         from psycopg import pq
 
         self._began = False
-        if self.conn.closed:
-            return
-        status = self.conn.info.transaction_status
-        try:
-            if status == pq.TransactionStatus.INTRANS:
-                self.conn.execute("COMMIT")
-            elif status == pq.TransactionStatus.INERROR:
-                self.conn.execute("ROLLBACK")
-        except Exception:  # noqa: BLE001 - a lost connection is noticed by the next statement
-            swallowed("ending the transaction of a server-side cursor")
+        for _ in range(2):  # a COMMIT that failed leaves the transaction failed: then ROLLBACK
+            if self.conn.closed:
+                return
+            status = self.conn.info.transaction_status
+            try:
+                if status == pq.TransactionStatus.INTRANS:
+                    self.conn.execute("COMMIT")
+                elif status == pq.TransactionStatus.INERROR:
+                    self.conn.execute("ROLLBACK")
+                else:
+                    return
+            except Exception:  # noqa: BLE001 - a lost connection is noticed by the next statement
+                swallowed("ending the transaction of a server-side cursor")
 
 
 def plain(conn: Connection[Any], sql: str, params: tuple[Any, ...], gate: Gate) -> Any:

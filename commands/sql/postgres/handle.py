@@ -474,8 +474,7 @@ def _interrupt(conn: Connection[Any], gate: pgcursor.Gate) -> Callable[[], None]
     """Ctrl-C: the server is asked to cancel only while it works for the statement."""
 
     def interrupt() -> None:
-        if not gate.abort():
-            pgcursor.cancel(conn)
+        gate.abort(lambda: pgcursor.cancel(conn))
 
     return interrupt
 
