@@ -286,8 +286,8 @@ def lost(transport: Transport, exc: BaseException) -> bool:
 
     if isinstance(exc, EOFError | SSHException | ConnectionError | TimeoutError):
         return True
-    if isinstance(exc, OSError) and exc.errno is None:  # socket.error("Socket is closed")
-        return True
+    if isinstance(exc, OSError) and exc.errno is None and str(exc) == "Socket is closed":
+        return True  # an SFTP failure the server reported (an OSError without errno too) is not a loss
     return not transport.is_active()
 
 
@@ -350,14 +350,27 @@ def send_file(sftp: Any, item: LocalItem, target: str, plan: CopyPlan, job: Job)
         sftp.chmod(temporary, item.mode & 0o777)
         if plan.preserve:
             sftp.utime(temporary, (item.mtime, item.mtime))
-        sftp.posix_rename(temporary, target)
     except BaseException as exc:
         left = _remove_remote(sftp, temporary)
         if isinstance(exc, Cancelled | KeyboardInterrupt):
             raise
         where = f"; the partial file stays on the host as {temporary}" if left else " (the partial file was removed)"
         raise PartialFile(target, "sending", sent, item.size, where, exc) from None
+    _rename_into_place(sftp, temporary, target, item.size)
     return digest.hexdigest()
+
+
+def _rename_into_place(sftp: Any, temporary: str, target: str, size: int) -> None:
+    """The last step of a push. A cut here cannot tell whether the server renamed before the
+    reply was lost, so the message names both places rather than guessing either."""
+    try:
+        sftp.posix_rename(temporary, target)
+    except Exception as exc:  # noqa: BLE001 - reported with both names
+        if not _remove_remote(sftp, temporary):  # the connection is alive: the host refused
+            reason = describe(exc).message
+            raise BackendError(f"{target}: the host would not rename the copy into place ({reason}); it was removed")
+        where = f"; it was being renamed into place, so it is either complete as {target} or left as {temporary}"
+        raise PartialFile(target, "sending", size, size, where, exc) from None
 
 
 def _remove_remote(sftp: Any, path: str) -> bool:
