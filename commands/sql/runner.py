@@ -168,7 +168,17 @@ class Run:
                 if presses() >= GIVE_UP_PRESSES or time.monotonic() > deadline:
                     self.stuck = True
                     break
+            self._await_killer(presses, deadline)
         self._drain()
+
+    def _await_killer(self, presses: Callable[[], int], deadline: float) -> None:
+        """The statement may have ended by itself before the KILL reached the server: until the
+        KILL is through, the next statement must not start, or the KILL lands on it."""
+        killer = self._killer
+        while killer is not None and killer.is_alive() and not self.stuck:
+            killer.join(SLICE)
+            if presses() >= GIVE_UP_PRESSES or time.monotonic() > deadline:
+                return
 
     def abandon(self, release: Callable[[], None]) -> None:
         """Give up a connection the worker may still be reading: `release` (closing it) runs

@@ -178,6 +178,22 @@ def test_ctrl_c_while_a_huge_result_streams_stops_it(my, mariadb, tmp_path):
     assert my.json("SELECT 1 AS still;") == [{"still": 1}]
 
 
+def test_a_kill_that_reaches_the_server_late_does_not_stop_the_next_statement(my, monkeypatch):
+    """Ctrl-C just as a statement ends, with the side connection slow to open (a loaded or far
+    server): the KILL QUERY must be through before the next statement starts, or it kills that."""
+    handle_type = type(my.session.current_handle)
+    real = handle_type._kill_query
+
+    def late(self, thread_id: int) -> None:
+        time.sleep(1.0)
+        real(self, thread_id)
+
+    monkeypatch.setattr(handle_type, "_kill_query", late)
+    interrupt_after(0.5)
+    assert my("SELECT SLEEP(0.6);").err == "error: cancelled\n"  # it ends before the KILL arrives
+    assert my.json("SELECT 3 AS fine, SLEEP(1) AS slept;") == [{"fine": 3, "slept": 0}]
+
+
 def test_ctrl_c_interrupts_a_long_sqlite_query(lite):
     started = time.monotonic()
     interrupt_after(0.5)
