@@ -48,6 +48,7 @@ SCAN_LIMIT = 5000  # keys the background SCAN collects for completion, per datab
 SCAN_SECONDS = 2.0
 KEY_CACHE_LIMIT = 50_000
 RESCAN_SECONDS = 5.0  # key names are rescanned this often while completion is in use
+WAIT_SLICE = 0.25  # a reply waited for without end (BLPOP k 0, SUBSCRIBE) is waited for in slices
 
 _STREAMING = frozenset(("SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"))
 # A script keeps running on the server after its client goes away: Ctrl-C sends these.
@@ -326,6 +327,7 @@ class RedisHandle(Handle):
         """The read timeout for ordinary commands (`set timeout`); blocking ones wait."""
         if blocking:
             self.set_read_timeout(None)
+            self.await_reply()
             return
         if self.conn.can_read(timeout=self.timeout):
             return
@@ -333,6 +335,13 @@ class RedisHandle(Handle):
             f"no reply from {self.address} within {self.timeout:g}s",
             "the connection was reset; `set timeout` allows longer",
         )
+
+    def await_reply(self) -> None:
+        """Wait as long as it takes, in slices. A read blocked in the kernel wakes for Ctrl-C
+        only when the signal reaches the main thread itself; Python runs the handler when the
+        main thread next runs, which each slice's end makes sure of (as SQL's runner waits)."""
+        while not self.conn.can_read(timeout=WAIT_SLICE):
+            pass
 
     # ------------------------------------------------------------ the mode
 
@@ -457,6 +466,7 @@ class RedisHandle(Handle):
             try:
                 with self.connection_guard():
                     while True:
+                        self.await_reply()
                         yield cli_text(read_reply(conn))
             finally:
                 conn.disconnect()

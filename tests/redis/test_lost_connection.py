@@ -3,6 +3,8 @@ command works again; a transaction is never split across a reconnect."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import threading
 import time
@@ -130,6 +132,30 @@ def test_commands_that_block_by_design_wait_past_the_timeout(rsh, client):
 
     threading.Thread(target=push_later, daemon=True).start()
     assert rsh.ok("BLPOP jobs 5").lines == ['1) "jobs"', '2) "late"']
+    assert rsh.ok("PING").text == "PONG\n"
+
+
+@pytest.mark.parametrize("command", ["BLPOP nothing-comes 0", "SUBSCRIBE quiet-channel"])
+def test_ctrl_c_ends_a_wait_without_end_even_when_another_thread_takes_the_signal(rsh, client, command):
+    """The kernel may hand SIGINT to any thread that does not block it; a read blocked in the
+    main thread is then never woken. Here the main thread blocks SIGINT, so another gets it."""
+
+    def press_ctrl_c_then_unblock() -> None:
+        time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)  # a wait that missed the press ends here instead of never
+        client.rpush("nothing-comes", "late")
+        client.publish("quiet-channel", "late")
+
+    started = time.monotonic()
+    threading.Thread(target=press_ctrl_c_then_unblock, daemon=True).start()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        out = rsh(command)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    assert time.monotonic() - started < 3, out.text + out.err
+    assert out.exit_code == 130 and "late" not in out.text
     assert rsh.ok("PING").text == "PONG\n"
 
 
