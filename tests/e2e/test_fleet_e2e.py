@@ -3,6 +3,7 @@ commands on the leaves behind the gateway go (tests/servers/gateway.py)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -56,9 +57,25 @@ def test_ctrl_c_stops_the_commands_on_every_leaf(term, fleet):
     assert "alive" in term.run("echo alive")
 
 
+def sessions_of_children(pid: int) -> set[int]:
+    """The session ids of `pid`'s child processes (from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[1]) == pid:  # ppid, then pgrp, then session
+            found.add(int(fields[3]))
+    return found
+
+
 def test_ctrl_c_kills_leaf_commands_that_ignore_term(term, fleet):
     term.send(f"run leaf[01-03] --via gw -- '{STUBBORN.format(secs=156.1)}'\r")
     wait_until(lambda: len(fleet.user_processes("^sleep 156.1")) == 3, 20, "three sleeps on the leaves")
+    # The terminal's Ctrl-C reaches opsh alone: an ssh to the gateway that died of it first
+    # made its leaves look "not reached" (a CI run); opsh's own abort ends the ssh.
+    assert os.getsid(term.child.pid) not in sessions_of_children(term.child.pid)
     term.ctrl("c")
     out = term.expect_prompt(timeout=15)
     assert "interrupted" in out and "cancelled" in out

@@ -19,6 +19,7 @@ import logging
 import math
 import os
 import shlex
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -303,10 +304,21 @@ class _Silence(EventHandler):  # type: ignore[misc]
 
 
 class _GatewayClient(SshClient):  # type: ignore[misc]
-    """ClusterShell's ssh client to a gateway, with the command line opsh builds (head.py)."""
+    """ClusterShell's ssh client to a gateway, with the command line opsh builds (head.py).
+
+    The ssh runs in a session of its own (setsid): a Ctrl-C at the terminal goes to the whole
+    foreground process group, and an ssh that died of it before opsh saw the press made its
+    leaves look "not reached". Ctrl-C is opsh's to handle; its abort ends the ssh, and the
+    leaves' watchers then stop the commands (leaf.py), as with `opsh -c` and a SIGINT."""
 
     def _build_cmd(self) -> tuple[list[str], None]:
-        return self.worker.gateway_command(str(self.key), self.command), None
+        argv = self.worker.gateway_command(str(self.key), self.command)
+        return [*_own_session(), *argv], None
+
+
+def _own_session() -> list[str]:
+    setsid = shutil.which("setsid")  # util-linux; without it the ssh shares opsh's Ctrl-C
+    return [setsid, "--wait"] if setsid else []
 
 
 class _GatewayWorker(WorkerSsh):  # type: ignore[misc]
