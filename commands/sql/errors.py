@@ -50,7 +50,17 @@ def is_malformed(exc: BaseException) -> bool:
     """Whether a driver's failure means a reply that does not parse (see the module's docstring)."""
     if type(exc).__module__ == "_mysql_connector":
         return getattr(exc, "errno", None) in (CR_MALFORMED_PACKET, CR_UNKNOWN_ERROR)
-    return isinstance(exc, MALFORMED)
+    return isinstance(exc, MALFORMED) and _raised_by_pymysql(exc)
+
+
+def _raised_by_pymysql(exc: BaseException) -> bool:
+    """Only pymysql reads the packets: the same plain errors raised by opsh's own code on the
+    worker thread are bugs, and must be reported as such, not blamed on the server."""
+    frame, tb = None, exc.__traceback__
+    while tb is not None:
+        frame, tb = tb.tb_frame, tb.tb_next
+    module = str(frame.f_globals.get("__name__", "")) if frame is not None else ""
+    return module.split(".")[0] == "pymysql"
 
 
 def _sqlite(exc: BaseException) -> Described:
