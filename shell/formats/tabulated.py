@@ -18,6 +18,11 @@ from opsh.shell.formats.base import Renderer
 from opsh.shell.output import Sink
 
 
+# Styles whose cells end at a `|`, where `\|` is a literal one (GitHub Markdown); tabulate
+# writes cells as they are, so `a|b` made an extra column.
+ESCAPED_PIPES = ("github",)
+
+
 class Output(Renderer):
     def table(self, headers: list[str], rows: Iterable[Sequence[Any]], sink: Sink) -> int:
         if not headers:
@@ -27,6 +32,9 @@ class Output(Renderer):
         if sink.is_terminal:
             headers = list(visible_texts(headers))
         cells, right = table_cells(headers, rows, screen_texts if sink.is_terminal else shown_texts)
+        if self.format.style in ESCAPED_PIPES:  # a `|` in a cell would end the cell
+            headers = [h.replace("|", "\\|") for h in headers]
+            cells = [[c.replace("|", "\\|") for c in row] for row in cells]
         align = ["right" if r else "left" for r in right]
         text = tabulate(cells, headers, tablefmt=self.format.style, disable_numparse=True, colalign=align)
         sink.write(text + "\n")
