@@ -24,6 +24,8 @@ import select
 import shlex
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -36,6 +38,8 @@ from opsh.shell.spec import Args
 if TYPE_CHECKING:
     from paramiko import Channel, Transport
 
+    from opsh.commands.ssh.hosts.hostspec import HostSpec
+    from opsh.commands.ssh.transport.conn import ConnectOptions
     from opsh.shell.session import Session
 
 MAX_SIZE = 64 * 1024 * 1024  # more than anyone edits by hand; refused rather than held in memory
@@ -266,7 +270,7 @@ class RemoteFile:
         self.user: str | None = args.user
         self.password_env: str | None = args.sudo_password_env
         self.accept_new = bool(args.accept_new)
-        self.transport: Transport | None = None
+        self.target: tuple[HostSpec, ConnectOptions] | None = None  # resolved on first use
         self.key: tuple[str, str, int] = ("", host, 22)
 
     def read(self) -> Snapshot:
@@ -292,21 +296,34 @@ class RemoteFile:
         why = words[-1] if words else f"exit {status}" if status is not None else "killed by a signal"
         return OpshError(f"{self.label}: {why}")
 
-    def _connect(self) -> Transport:
-        if self.transport is None or not self.transport.is_active():
+    @contextmanager
+    def _connection(self) -> Iterator[Transport]:
+        """The host's kept connection for one exchange, handed back to the pool after it: an
+        edit must not pin it (a pool at its open-files limit closes only idle ones)."""
+        from opsh.commands.ssh.state import ssh_state
+        from opsh.commands.ssh.transport.conn import pooled_transport
+
+        spec, options = self._target()
+        state = ssh_state(self.session)
+        transport = pooled_transport(state, spec, options)
+        try:
+            yield transport
+        finally:
+            state.pool.release(spec.pool_key, transport)
+
+    def _target(self) -> tuple[HostSpec, ConnectOptions]:
+        if self.target is None:
             from opsh.commands.ssh.hosts.lookup import specs_for
-            from opsh.commands.ssh.state import ssh_state
             from opsh.commands.ssh.transport import setup
-            from opsh.commands.ssh.transport.conn import pooled_transport
             from opsh.commands.ssh.transport.prompting import Prompter
 
             session = self.session
             spec = specs_for(session, [self.host])[self.host]
             setup.prepare_keys(session, [spec])
             options = setup.connect_options(session, Prompter(session), session.timeout, self.accept_new)
-            self.transport = pooled_transport(ssh_state(session), spec, options)
+            self.target = (spec, options)
             self.key = (spec.user, spec.hostname, spec.port)
-        return self.transport
+        return self.target
 
     def _run(self, script: str, words: list[str], stdin: bytes | None) -> tuple[int | None, bytes, bytes]:
         """(exit status, stdout, stderr) of `sh -c script` on the host, as root with --sudo."""
@@ -316,20 +333,21 @@ class RemoteFile:
         markers = sudo.Markers()
         if self.sudo:
             command = sudo.sudo_command(command, markers, self.user)
-        channel = self._connect().open_session(timeout=self.session.timeout)
-        try:
-            channel.exec_command(command)
-            err = b""
-            if self.sudo:
-                source = sudo.PasswordSource(self.session, self.key, self.password_env)
-                err = sudo.authenticate(channel, sudo.SudoDialog(markers), source, self.session.timeout)
-            if stdin:
-                channel.sendall(stdin)
-            channel.shutdown_write()
-            out, more = _read_all(channel)
-            return _status(channel), out, err + more
-        finally:
-            channel.close()
+        with self._connection() as transport:
+            channel = transport.open_session(timeout=self.session.timeout)
+            try:
+                channel.exec_command(command)
+                err = b""
+                if self.sudo:
+                    source = sudo.PasswordSource(self.session, self.key, self.password_env)
+                    err = sudo.authenticate(channel, sudo.SudoDialog(markers), source, self.session.timeout)
+                if stdin:
+                    channel.sendall(stdin)
+                channel.shutdown_write()
+                out, more = _read_all(channel)
+                return _status(channel), out, err + more
+            finally:
+                channel.close()
 
 
 def _read_all(channel: Channel) -> tuple[bytes, bytes]:

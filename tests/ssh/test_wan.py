@@ -115,3 +115,17 @@ def test_a_hard_limit_too_low_keeps_what_fits_and_closes_the_least_recently_used
     assert both.returncode == 0, both.stderr
     # The second run found the `fits` connections kept last and logged in to the others only.
     assert wan.logins() - logins == len(wan.answering) + len(wan.answering) - fits
+
+
+def test_a_copy_that_closes_connections_for_room_says_so_itself(
+    wan: Wan, shell: Shell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opsh.commands.ssh.transport import openfiles
+
+    monkeypatch.setattr(openfiles, "capacity", lambda running: 5)  # as a low open-files limit would
+    (tmp_path / "motd").write_text("maintenance at noon\n")
+    shell.ok(f"copy {tmp_path / 'motd'} {fold(wan.answering)}:{wan.hosts.remote_dir()}/ --fanout 4")
+    closed = f"{len(wan.answering) - 5} least recently used connections closed for room"
+    assert closed in shell.session.last.status  # each host's connection is handed back, then evicted
+    shell.ok(f"run {wan.answering[0]} -- true")
+    assert closed not in shell.session.last.status  # the copy's evictions are the copy's to report

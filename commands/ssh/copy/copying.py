@@ -60,7 +60,7 @@ def copy(session: Session, args: Args) -> Result:
     finally:
         outcome = fan.outcome()
         ssh_state(session).last = LastRun("copy", outcome.ok, outcome.failed)
-    return _report(fan.ordered(), fan.seconds, args.verify, fan.interrupted)
+    return _report(fan.ordered(), fan.seconds, args.verify, fan.interrupted, launch.status_notes())
 
 
 def _work(plan: CopyPlan, push: bool) -> Callable[[Job], HostResult]:
@@ -156,7 +156,7 @@ def _fanout(session: Session, args: Args) -> int:
     return int(args.fanout or session.settings.get("fanout"))
 
 
-def _report(results: list[HostResult], seconds: float, verify: bool, interrupted: bool) -> Result:
+def _report(results: list[HostResult], seconds: float, verify: bool, interrupted: bool, notes: list[str]) -> Result:
     rows = [
         [
             r.host,
@@ -177,6 +177,7 @@ def _report(results: list[HostResult], seconds: float, verify: bool, interrupted
         status += f"; {skipped} entr{'ies' if skipped != 1 else 'y'} not copied (see the error column)"
     if interrupted:
         status = "interrupted: " + status
+    status = "; ".join([status, *notes])
     return Result.table(
         ["host", "files", "bytes", "skipped", "seconds", "verified", "error"],
         rows,

@@ -240,7 +240,11 @@ def on_host(plan: CopyPlan, transfer: Transfer, job: Job) -> HostResult:
     result.detail.update(files=0, bytes=0, skipped=[], stage="")
     spec = plan.specs[job.target]
     transport = pooled_transport(plan.state, spec, plan.options)
-    sftp = transport.open_sftp_client()
+    try:
+        sftp = transport.open_sftp_client()
+    except BaseException:
+        plan.state.pool.release(spec.pool_key, transport)
+        raise
     result.reached = True
     if plan.sudo is None:
         job.settle()  # connected: this host asks nothing more
@@ -263,6 +267,7 @@ def on_host(plan: CopyPlan, transfer: Transfer, job: Job) -> HostResult:
             sftp.close()
         except Exception:  # noqa: BLE001 - the connection may be gone already
             swallowed("closing an SFTP session")
+        plan.state.pool.release(spec.pool_key, transport)  # kept for the next command, or closed
     return result
 
 
@@ -557,6 +562,7 @@ def _remote_sums(plan: CopyPlan, spec: HostSpec, paths: list[str], job: Job) -> 
                 lines += [text for stream, text in command.read(0.1) if stream == "out"]
         finally:
             command.close()
+            plan.state.pool.release(spec.pool_key, transport)
         if command.exit_status != 0:
             return sums  # no sha256sum there (or a file vanished): read back instead
         for line, path in zip(lines, batch, strict=False):

@@ -62,6 +62,15 @@ class Launch:
         fan.start(self.background)
         return fan
 
+    def status_notes(self) -> list[str]:
+        """What the command did to fit in the open-files limit, for its own status line: the
+        connections it closed for room are counted here, not by the next command."""
+        notes = list(self.notes)
+        evicted = self.pool.take_evicted()
+        if evicted:
+            notes.append(f"{evicted} least recently used connections closed for room (open-files limit)")
+        return notes
+
     def _is_warm(self, label: str) -> bool:
         spec = self.specs.get(label)
         return spec is not None and self.pool.peek(spec.pool_key) is not None

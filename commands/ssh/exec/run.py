@@ -157,12 +157,7 @@ def _wait_with_progress(session: Session, fan: FanOut[HostResult], gatherer: Gat
 
 def _status(fan: FanOut[HostResult], launch: Launch) -> str:
     """The status line, with what the run did to fit in the open-files limit."""
-    results = fan.ordered()
-    notes = list(launch.notes)
-    evicted = launch.pool.take_evicted()
-    if evicted:
-        notes.append(f"{evicted} least recently used connections closed for room (open-files limit)")
-    return "; ".join([status_line(results, fan.seconds, fan.interrupted), *notes])
+    return "; ".join([status_line(fan.ordered(), fan.seconds, fan.interrupted), *launch.status_notes()])
 
 
 def _summary(session: Session, fan: FanOut[HostResult], launch: Launch) -> Result:
