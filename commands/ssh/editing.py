@@ -24,8 +24,6 @@ import select
 import shlex
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -36,7 +34,7 @@ from opsh.shell.result import Result, StyledLine
 from opsh.shell.spec import Args
 
 if TYPE_CHECKING:
-    from paramiko import Channel, Transport
+    from paramiko import Channel
 
     from opsh.commands.ssh.hosts.hostspec import HostSpec
     from opsh.commands.ssh.transport.conn import ConnectOptions
@@ -296,21 +294,6 @@ class RemoteFile:
         why = words[-1] if words else f"exit {status}" if status is not None else "killed by a signal"
         return OpshError(f"{self.label}: {why}")
 
-    @contextmanager
-    def _connection(self) -> Iterator[Transport]:
-        """The host's kept connection for one exchange, handed back to the pool after it: an
-        edit must not pin it (a pool at its open-files limit closes only idle ones)."""
-        from opsh.commands.ssh.state import ssh_state
-        from opsh.commands.ssh.transport.conn import pooled_transport
-
-        spec, options = self._target()
-        state = ssh_state(self.session)
-        transport = pooled_transport(state, spec, options)
-        try:
-            yield transport
-        finally:
-            state.pool.release(spec.pool_key, transport)
-
     def _target(self) -> tuple[HostSpec, ConnectOptions]:
         if self.target is None:
             from opsh.commands.ssh.hosts.lookup import specs_for
@@ -333,7 +316,10 @@ class RemoteFile:
         markers = sudo.Markers()
         if self.sudo:
             command = sudo.sudo_command(command, markers, self.user)
-        with self._connection() as transport:
+        from opsh.commands.ssh.state import ssh_state
+        from opsh.commands.ssh.transport.conn import held_transport
+
+        with held_transport(ssh_state(self.session), *self._target()) as transport:  # one exchange each
             channel = transport.open_session(timeout=self.session.timeout)
             try:
                 channel.exec_command(command)

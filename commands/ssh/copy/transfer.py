@@ -26,7 +26,7 @@ from opsh.commands.shared.fanout.control import Job
 from opsh.commands.ssh.copy import sftpread
 from opsh.commands.ssh.exec.outcome import HostResult
 from opsh.commands.ssh.exec.remote import RemoteCommand
-from opsh.commands.ssh.transport.conn import ConnectOptions, pooled_transport
+from opsh.commands.ssh.transport.conn import ConnectOptions, held_transport
 from opsh.shell.errors import BackendError, Cancelled, UsageError, describe, swallowed
 
 if TYPE_CHECKING:
@@ -238,37 +238,35 @@ def on_host(plan: CopyPlan, transfer: Transfer, job: Job) -> HostResult:
     """One host's copy over its own SFTP channel: a failure becomes this host's error."""
     result = HostResult(job.target)
     result.detail.update(files=0, bytes=0, skipped=[], stage="")
-    spec = plan.specs[job.target]
-    transport = pooled_transport(plan.state, spec, plan.options)
-    try:
+    with held_transport(plan.state, plan.specs[job.target], plan.options) as transport:
         sftp = transport.open_sftp_client()
-    except BaseException:
-        plan.state.pool.release(spec.pool_key, transport)
-        raise
-    result.reached = True
-    if plan.sudo is None:
-        job.settle()  # connected: this host asks nothing more
-    try:
-        done = transfer(plan, job, sftp, result)
-        if plan.verify and not result.detail.get("verified"):
-            result.detail["stage"] = "while verifying the copies"
-            _verify(plan, spec, sftp, done, job)
-            result.detail["verified"] = True
-        result.exit = 0
-        if result.detail["skipped"]:
-            result.exit = 1
-            result.error = "not copied: " + ", ".join(result.detail["skipped"])
-    except Cancelled:
-        result.error = "cancelled"
-    except Exception as exc:  # noqa: BLE001 - reported for this host
-        result.error = failure(job.target, transport, exc, result)
-    finally:
+        result.reached = True
+        if plan.sudo is None:
+            job.settle()  # connected: this host asks nothing more
         try:
-            sftp.close()
-        except Exception:  # noqa: BLE001 - the connection may be gone already
-            swallowed("closing an SFTP session")
-        plan.state.pool.release(spec.pool_key, transport)  # kept for the next command, or closed
+            _copy_over(plan, transfer, job, sftp, result)
+        except Cancelled:
+            result.error = "cancelled"
+        except Exception as exc:  # noqa: BLE001 - reported for this host
+            result.error = failure(job.target, transport, exc, result)
+        finally:
+            try:
+                sftp.close()
+            except Exception:  # noqa: BLE001 - the connection may be gone already
+                swallowed("closing an SFTP session")
     return result
+
+
+def _copy_over(plan: CopyPlan, transfer: Transfer, job: Job, sftp: Any, result: HostResult) -> None:
+    done = transfer(plan, job, sftp, result)
+    if plan.verify and not result.detail.get("verified"):
+        result.detail["stage"] = "while verifying the copies"
+        _verify(plan, plan.specs[job.target], sftp, done, job)
+        result.detail["verified"] = True
+    result.exit = 0
+    if result.detail["skipped"]:
+        result.exit = 1
+        result.error = "not copied: " + ", ".join(result.detail["skipped"])
 
 
 def failure(host: str, transport: Transport, exc: BaseException, result: HostResult) -> str:
@@ -291,8 +289,10 @@ def lost(transport: Transport, exc: BaseException) -> bool:
 
     if isinstance(exc, EOFError | SSHException | ConnectionError | TimeoutError):
         return True
+    # paramiko's closed channel is an OSError without errno; so is an SFTP failure the server
+    # reports (a rename it refused), which is no loss
     if isinstance(exc, OSError) and exc.errno is None and str(exc) == "Socket is closed":
-        return True  # an SFTP failure the server reported (an OSError without errno too) is not a loss
+        return True
     return not transport.is_active()
 
 
@@ -553,16 +553,15 @@ def _remote_sums(plan: CopyPlan, spec: HostSpec, paths: list[str], job: Job) -> 
     sums: dict[str, str] = {}
     for start in range(0, len(paths), VERIFY_BATCH):
         batch = paths[start : start + VERIFY_BATCH]
-        transport = pooled_transport(plan.state, spec, plan.options)
-        command = RemoteCommand(transport, "sha256sum -- " + " ".join(map(shlex.quote, batch)))
         lines: list[str] = []
-        try:
-            while not command.done:
-                check_cancel(job)
-                lines += [text for stream, text in command.read(0.1) if stream == "out"]
-        finally:
-            command.close()
-            plan.state.pool.release(spec.pool_key, transport)
+        with held_transport(plan.state, spec, plan.options) as transport:
+            command = RemoteCommand(transport, "sha256sum -- " + " ".join(map(shlex.quote, batch)))
+            try:
+                while not command.done:
+                    check_cancel(job)
+                    lines += [text for stream, text in command.read(0.1) if stream == "out"]
+            finally:
+                command.close()
         if command.exit_status != 0:
             return sums  # no sha256sum there (or a file vanished): read back instead
         for line, path in zip(lines, batch, strict=False):

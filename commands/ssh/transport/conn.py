@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
@@ -128,6 +129,17 @@ def open_transport(state: SshState, spec: HostSpec, options: ConnectOptions, dep
 def pooled_transport(state: SshState, spec: HostSpec, options: ConnectOptions) -> Transport:
     """The kept connection to `spec`, opened now (once, whichever worker asks first) if none is."""
     return state.pool.get(spec.pool_key, partial(open_transport, state, spec, options))
+
+
+@contextmanager
+def held_transport(state: SshState, spec: HostSpec, options: ConnectOptions) -> Iterator[Transport]:
+    """The kept connection to `spec` for one piece of work, handed back to the pool after it: a
+    pool at its open-files limit closes only connections nobody holds."""
+    transport = pooled_transport(state, spec, options)
+    try:
+        yield transport
+    finally:
+        state.pool.release(spec.pool_key, transport)
 
 
 def _idle_quietly(sock: Any) -> None:
